@@ -1,0 +1,17 @@
+"""The ``synctune`` command group; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from synctune import __version__
+from synctune.cli.recommend import recommend
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="synctune")
+def main() -> None:
+    """Keep embedded database replicas fresh at the least cost."""
+
+
+main.add_command(recommend)

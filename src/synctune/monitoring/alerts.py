@@ -1,0 +1,121 @@
+"""The guide's three alerts and one evaluator that both the simulator and the controller run."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from synctune.policy import _check
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """One alert as the guide writes it."""
+
+    name: str
+    condition: str
+    severity: str
+    action: str
+    description: str
+
+
+HIGH_SYNC_LAG = AlertRule("high_sync_lag", "sync_lag > 300", "warning", "notify_team",
+                          "Sync lag is above 5 minutes.")
+SYNC_FAILURE = AlertRule("sync_failure", "sync_failures > 3 in 10 minutes", "critical",
+                         "notify_oncall", "Syncs keep failing.")
+REPLICA_STALE = AlertRule("replica_stale", "replica_freshness > sync_interval * 2", "warning",
+                          "notify_team", "The replica is stale.")
+
+#: the three alerts, in the guide's order
+ALERTS: tuple[AlertRule, ...] = (HIGH_SYNC_LAG, SYNC_FAILURE, REPLICA_STALE)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertThresholds:
+    """Thresholds, defaulting to the guide's; shorten them in tests rather than faking time.
+
+    Attributes:
+        sync_lag: seconds of sync lag above which ``high_sync_lag`` fires.
+        failures: failures within ``failure_window`` above which ``sync_failure`` fires.
+        failure_window: seconds over which failures are counted.
+        stale_factor: ``replica_stale`` fires when freshness exceeds this times the interval.
+    """
+
+    sync_lag: float = 300.0
+    failures: int = 3
+    failure_window: float = 600.0
+    stale_factor: float = 2.0
+
+    def __post_init__(self) -> None:
+        _check.real("sync_lag", self.sync_lag, minimum=0.0)
+        _check.count("failures", self.failures)
+        _check.real("failure_window", self.failure_window, minimum=0.0, strict=True)
+        _check.real("stale_factor", self.stale_factor, minimum=0.0, strict=True)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """An alert changed state at ``time`` (s): ``firing`` or ``resolved``."""
+
+    time: float
+    name: str
+    severity: str
+    state: str
+    value: float
+
+
+class AlertEvaluator:
+    """Evaluates the three alerts on a stream of observations; emits state changes.
+
+    Feed it every failure (``record_failure``) and sample it with ``observe``; it returns the
+    transitions since the last call. The ``replica_stale`` alert is not evaluated while no
+    periodic interval is in force (manual and on-write-only set-ups have none to compare with).
+    """
+
+    def __init__(self, thresholds: AlertThresholds | None = None) -> None:
+        self.thresholds = thresholds if thresholds is not None else AlertThresholds()
+        self._failures: deque[float] = deque()
+        self._firing: dict[str, bool] = {a.name: False for a in ALERTS}
+
+    def record_failure(self, now: float) -> None:
+        """A sync attempt failed at ``now`` (s)."""
+        self._failures.append(_check.real("now", now))
+
+    def failures_in_window(self, now: float) -> int:
+        """Failures within the last ``failure_window`` seconds up to ``now``."""
+        horizon = now - self.thresholds.failure_window
+        while self._failures and self._failures[0] <= horizon:
+            self._failures.popleft()
+        return len(self._failures)
+
+    @property
+    def firing(self) -> tuple[str, ...]:
+        """Names of alerts firing now."""
+        return tuple(n for n, on in self._firing.items() if on)
+
+    def observe(self, now: float, sync_lag: float, replica_freshness: float,
+                sync_interval: float | None) -> list[AlertEvent]:
+        """Evaluate all alerts at ``now`` (s) and return state changes.
+
+        Args:
+            sync_lag: seconds since the last successful sync.
+            replica_freshness: current staleness in seconds.
+            sync_interval: periodic interval in force (s), or ``None``.
+        """
+        th = self.thresholds
+        failures = self.failures_in_window(now)
+        stale_limit = math.inf if sync_interval is None else th.stale_factor * sync_interval
+        values = {
+            HIGH_SYNC_LAG.name: (sync_lag > th.sync_lag, sync_lag),
+            SYNC_FAILURE.name: (failures > th.failures, float(failures)),
+            REPLICA_STALE.name: (replica_freshness > stale_limit, replica_freshness),
+        }
+        events = []
+        for rule in ALERTS:
+            on, value = values[rule.name]
+            if on != self._firing[rule.name]:
+                self._firing[rule.name] = on
+                events.append(AlertEvent(now, rule.name, rule.severity,
+                                         "firing" if on else "resolved", value))
+        return events

@@ -1,0 +1,44 @@
+"""Argument validation shared by the policy core: one-line errors naming field and value."""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+
+def real(name: str, value: object, *, minimum: float | None = None, strict: bool = False,
+         maximum: float | None = None) -> float:
+    """Return ``value`` as a finite float or raise naming ``name`` and ``value``.
+
+    ``minimum`` is inclusive unless ``strict``; ``maximum`` is inclusive. Booleans are rejected:
+    ``True`` is never a meaningful number of seconds.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None:
+        if strict and not out > minimum:
+            raise ValueError(f"{name} must be > {minimum:g}, got {value!r}")
+        if not strict and out < minimum:
+            raise ValueError(f"{name} must be >= {minimum:g}, got {value!r}")
+    if maximum is not None and out > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {value!r}")
+    return out
+
+
+def count(name: str, value: object) -> int:
+    """Return ``value`` as a non-negative int or raise naming ``name`` and ``value``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def flag(name: str, value: object) -> bool:
+    """Return ``value`` if it is a bool, else raise naming ``name`` and ``value``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r} ({type(value).__name__})")
+    return value

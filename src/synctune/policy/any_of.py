@@ -1,0 +1,76 @@
+"""Run several strategies as one: sync when any of them says so."""
+
+from __future__ import annotations
+
+from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+
+
+class AnyOf(SyncStrategy):
+    """Combine strategies; the earliest due time wins.
+
+    ``Periodic(60) | OnWrite()`` is the guide's production set-up. Every event reaches every
+    part, so each keeps its own state; the interval in force is the shortest one.
+    """
+
+    def __init__(self, *parts: SyncStrategy) -> None:
+        super().__init__()
+        if not parts:
+            raise ValueError("parts must name at least one strategy, got none")
+        flat: list[SyncStrategy] = []
+        for part in parts:
+            if not isinstance(part, SyncStrategy):
+                raise TypeError(f"parts must be SyncStrategy objects, got {part!r}")
+            flat.extend(part.parts if isinstance(part, AnyOf) else (part,))
+        self.parts: tuple[SyncStrategy, ...] = tuple(flat)
+        self.name = "+".join(p.name for p in self.parts)
+
+    def start(self, now: float) -> None:
+        super().start(now)
+        for p in self.parts:
+            p.start(now)
+
+    def on_local_write(self, now: float, count: int = 1) -> None:
+        super().on_local_write(now, count)
+        for p in self.parts:
+            p.on_local_write(now, count)
+
+    def on_sync_requested(self, now: float) -> None:
+        super().on_sync_requested(now)
+        for p in self.parts:
+            p.on_sync_requested(now)
+
+    def on_sync_started(self, now: float) -> None:
+        super().on_sync_started(now)
+        for p in self.parts:
+            p.on_sync_started(now)
+
+    def on_sync_finished(self, now: float, report: SyncReport) -> None:
+        super().on_sync_finished(now, report)
+        for p in self.parts:
+            p.on_sync_finished(now, report)
+
+    def on_sync_failed(self, now: float, kind: FailureKind | str, duration: float) -> None:
+        super().on_sync_failed(now, kind, duration)
+        for p in self.parts:
+            p.on_sync_failed(now, kind, duration)
+
+    def _decide(self, now: float) -> Decision:
+        decisions = [p.decide(now) for p in self.parts]
+        planned = [d for d in decisions if d.due is not None]
+        interval = self.interval_in_force
+        if not planned:
+            return Decision(None, "; ".join(d.reason for d in decisions), interval)
+        first = min(planned, key=lambda d: d.due)  # type: ignore[arg-type, return-value]
+        return Decision(first.due, first.reason, interval)
+
+    def sync_timeout(self) -> float | None:
+        timeouts = [t for t in (p.sync_timeout() for p in self.parts) if t is not None]
+        return min(timeouts) if timeouts else None
+
+    @property
+    def interval_in_force(self) -> float | None:
+        intervals = [i for i in (p.interval_in_force for p in self.parts) if i is not None]
+        return min(intervals) if intervals else None
+
+    def __repr__(self) -> str:
+        return " | ".join(repr(p) for p in self.parts)

@@ -1,0 +1,61 @@
+"""Sync right after local writes (the guide's ``syncOnWrite``), coalescing bursts."""
+
+from __future__ import annotations
+
+import random
+
+from synctune.policy import _check
+from synctune.policy.backoff import Backoff
+from synctune.policy.strategy import Decision, FailureKind, SyncStrategy
+
+
+class OnWrite(SyncStrategy):
+    """Push promptly after local writes.
+
+    A sync is due ``coalesce`` seconds after the oldest unpushed write, so a burst of writes
+    shares one sync; writes that land while a sync is in flight are pushed by the next one.
+    A failed push is retried after a jittered ``backoff`` delay while writes remain unpushed.
+    With no writes nothing is scheduled, except on an app request.
+
+    Args:
+        coalesce: seconds to wait after the first unpushed write (>= 0).
+        backoff: retry delays after failures.
+        rng: random source for jitter (inject a seeded one for reproducible runs).
+    """
+
+    name = "on-write"
+
+    def __init__(self, coalesce: float = 0.0, backoff: Backoff | None = None,
+                 rng: random.Random | None = None) -> None:
+        super().__init__()
+        self._coalesce = _check.real("coalesce", coalesce, minimum=0.0)
+        self._backoff = backoff if backoff is not None else Backoff(base=1.0, cap=60.0)
+        self._rng = rng if rng is not None else random.Random()
+        self._retry_at: float | None = None
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        self._retry_at = now + self._backoff.delay(self.consecutive_failures, self._rng)
+
+    def _after_success(self, now, started, report) -> None:  # type: ignore[no-untyped-def]
+        self._retry_at = None
+
+    def _decide(self, now: float) -> Decision:
+        oldest = self.oldest_unpushed_write
+        requested = self._pending_request()
+        if oldest is None and requested is None:
+            return Decision(None, "no unpushed writes")
+        candidates = []
+        if oldest is not None:
+            due = oldest + self._coalesce
+            if self._retry_at is not None and self._retry_at > due:
+                reason = f"retry {self.consecutive_failures} after backoff"
+                candidates.append((self._retry_at, reason))
+            else:
+                candidates.append((due, "push unpushed writes"))
+        if requested is not None:
+            candidates.append((requested, "app requested a sync"))
+        due, reason = min(candidates)
+        return Decision(due, reason)
+
+    def __repr__(self) -> str:
+        return f"OnWrite(coalesce={self._coalesce:g})"

@@ -1,0 +1,40 @@
+"""Sync every ``interval`` seconds (the guide's ``syncInterval``)."""
+
+from __future__ import annotations
+
+from synctune.policy import _check
+from synctune.policy.strategy import Decision, SyncStrategy
+
+
+class Periodic(SyncStrategy):
+    """Sync ``interval`` seconds after the previous attempt ended.
+
+    Counting from the end of the last attempt (not its start) matches a client that loops
+    "sync, then sleep": syncs never pile up when one is slow. A failed attempt is simply retried
+    one interval later, as such clients do. App requests (``on_sync_requested``) are honoured.
+    """
+
+    name = "periodic"
+
+    def __init__(self, interval: float) -> None:
+        super().__init__()
+        self._interval = _check.real("interval", interval, minimum=0.0, strict=True)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between the end of one attempt and the start of the next."""
+        return self._interval
+
+    @property
+    def interval_in_force(self) -> float | None:
+        return self._interval
+
+    def _decide(self, now: float) -> Decision:
+        due = self._anchor() + self._interval
+        requested = self._pending_request()
+        if requested is not None and requested < due:
+            return Decision(requested, "app requested a sync", self._interval)
+        return Decision(due, f"every {self._interval:g} s", self._interval)
+
+    def __repr__(self) -> str:
+        return f"Periodic(interval={self._interval:g})"

@@ -1,0 +1,272 @@
+"""The event interface every sync strategy implements, and the bookkeeping they share.
+
+A *driver* (the simulator on simulated time, the live controller on the real clock) owns the
+clock and the replica. It tells a strategy what happened, with the time passed in, and asks it
+when the next sync is due. Strategies never read a clock, sleep, or do I/O; randomness comes from
+an injected ``random.Random``. The contract, for any driver:
+
+1. ``start(now)`` once.
+2. ``on_local_write(now)`` for every local commit; ``on_sync_requested(now)`` when the app asks.
+3. Whenever ``next_sync_due(now)`` returns a time ``<= now`` and no sync is in flight, the driver
+   calls ``on_sync_started(now)``, runs one sync (push local changes, then pull remote ones) with
+   ``sync_timeout()`` as its deadline, and reports ``on_sync_finished`` or ``on_sync_failed``.
+   Syncs never overlap.
+4. After every call, the driver re-reads ``next_sync_due``: any event may move it.
+
+Times are seconds on the driver's clock (any origin, non-decreasing across calls).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+from synctune.policy import _check
+
+
+class FailureKind(StrEnum):
+    """Why a sync failed, as far as the driver can tell."""
+
+    TIMEOUT = "timeout"
+    NETWORK = "network"
+    AUTH = "auth"
+    SERVER = "server"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one successful sync observed.
+
+    Attributes:
+        duration: wall time of the whole sync in seconds (push plus pull).
+        pulled: remote changes applied locally (0 for an empty pull).
+        pushed: local changes sent to the primary.
+        nbytes: bytes over the network, both directions.
+    """
+
+    duration: float
+    pulled: int = 0
+    pushed: int = 0
+    nbytes: int = 0
+
+    def __post_init__(self) -> None:
+        _check.real("duration", self.duration, minimum=0.0)
+        _check.count("pulled", self.pulled)
+        _check.count("pushed", self.pushed)
+        _check.count("nbytes", self.nbytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The strategy's latest answer to "when is the next sync due?", with its reason.
+
+    Attributes:
+        due: absolute time (s) of the next sync, or ``None`` when nothing is planned until an
+            event arrives (e.g. a manual strategy with no request).
+        reason: short human-readable reason, for logs and notebooks.
+        interval: the periodic interval in force (s), or ``None`` when there is none; the
+            ``replica_stale`` alert compares freshness with twice this value.
+    """
+
+    due: float | None
+    reason: str
+    interval: float | None = None
+
+
+class SyncStrategy(ABC):
+    """Base class: event bookkeeping shared by all strategies.
+
+    Subclasses implement :meth:`_decide`, called lazily after any event, and may extend the
+    ``_after_*`` hooks. Per-write work is O(1) and allocation-free.
+    """
+
+    #: short name used in tables and CLI specs
+    name: str = "strategy"
+
+    def __init__(self) -> None:
+        self._now = -math.inf
+        self._started_at: float | None = None
+        self._in_flight_since: float | None = None
+        # unpushed local writes: those before the in-flight sync started, and those since
+        self._unpushed = 0
+        self._first_unpushed: float | None = None
+        self._unpushed_since_start = 0
+        self._first_since_start: float | None = None
+        self._requested_at: float | None = None
+        self._last_attempt_end: float | None = None
+        self._last_success_end: float | None = None
+        self._consecutive_failures = 0
+        self._decision: Decision | None = None
+
+    # ------------------------------------------------------------------ events
+    def start(self, now: float) -> None:
+        """Begin at time ``now`` (s). Call once, before any other event."""
+        self._tick("now", now)
+        self._started_at = now
+        self._decision = None
+
+    def on_local_write(self, now: float, count: int = 1) -> None:
+        """``count`` local writes were committed at ``now`` (s) and await a push."""
+        self._tick("now", now)
+        if count != 1:
+            _check.count("count", count)
+        if self._in_flight_since is None:
+            if self._first_unpushed is None:
+                self._first_unpushed = now
+            self._unpushed += count
+        else:
+            if self._first_since_start is None:
+                self._first_since_start = now
+            self._unpushed_since_start += count
+        self._decision = None
+
+    def on_sync_requested(self, now: float) -> None:
+        """The app asked for a sync at ``now`` (s) (a manual sync point)."""
+        self._tick("now", now)
+        if self._requested_at is None:
+            self._requested_at = now
+        self._decision = None
+
+    def on_sync_started(self, now: float) -> None:
+        """The driver started a sync at ``now`` (s)."""
+        self._tick("now", now)
+        if self._in_flight_since is not None:
+            raise RuntimeError("on_sync_started: a sync is already in flight")
+        self._in_flight_since = now
+        self._decision = None
+
+    def on_sync_finished(self, now: float, report: SyncReport) -> None:
+        """The sync started earlier finished at ``now`` (s) with ``report``."""
+        self._tick("now", now)
+        if not isinstance(report, SyncReport):
+            raise TypeError(f"report must be a SyncReport, got {report!r}")
+        started = self._end_flight("on_sync_finished")
+        # everything committed before the sync started is now pushed
+        self._unpushed, self._first_unpushed = self._unpushed_since_start, self._first_since_start
+        self._unpushed_since_start, self._first_since_start = 0, None
+        if self._requested_at is not None and self._requested_at <= started:
+            self._requested_at = None
+        self._last_attempt_end = self._last_success_end = now
+        self._consecutive_failures = 0
+        self._after_success(now, started, report)
+        self._decision = None
+
+    def on_sync_failed(self, now: float, kind: FailureKind | str, duration: float) -> None:
+        """The sync started earlier failed at ``now`` (s) after ``duration`` s, for ``kind``."""
+        self._tick("now", now)
+        try:
+            kind = FailureKind(kind)
+        except ValueError:
+            raise ValueError(f"kind must be one of {[k.value for k in FailureKind]}, "
+                             f"got {kind!r}") from None
+        _check.real("duration", duration, minimum=0.0)
+        self._end_flight("on_sync_failed")
+        # nothing was pushed: fold writes seen during the attempt back into the backlog
+        if self._first_unpushed is None:
+            self._first_unpushed = self._first_since_start
+        self._unpushed += self._unpushed_since_start
+        self._unpushed_since_start, self._first_since_start = 0, None
+        self._last_attempt_end = now
+        self._consecutive_failures += 1
+        self._after_failure(now, kind, duration)
+        self._decision = None
+
+    # ----------------------------------------------------------------- queries
+    def next_sync_due(self, now: float) -> float | None:
+        """Absolute time (s) the next sync is due, or ``None`` if none is planned.
+
+        A value ``<= now`` means "sync now". While a sync is in flight the answer is about the
+        sync after it.
+        """
+        return self.decide(now).due
+
+    def decide(self, now: float) -> Decision:
+        """The current decision with its reason (cached until the next event)."""
+        self._tick("now", now)
+        if self._started_at is None:
+            raise RuntimeError(f"{type(self).__name__}.start(now) must be called first")
+        if self._decision is None:
+            self._decision = self._decide(now)
+        return self._decision
+
+    def sync_timeout(self) -> float | None:
+        """Deadline (s) for the next sync attempt, or ``None`` to let the driver choose."""
+        return None
+
+    @property
+    def interval_in_force(self) -> float | None:
+        """The periodic interval in force (s), or ``None``; used by the replica_stale alert."""
+        return None
+
+    @property
+    def unpushed_writes(self) -> int:
+        """Local writes committed but not yet confirmed pushed."""
+        return self._unpushed + self._unpushed_since_start
+
+    @property
+    def oldest_unpushed_write(self) -> float | None:
+        """Commit time (s) of the oldest local write not yet pushed, or ``None``."""
+        return self._first_unpushed if self._first_unpushed is not None else self._first_since_start
+
+    @property
+    def consecutive_failures(self) -> int:
+        """Failed attempts since the last success."""
+        return self._consecutive_failures
+
+    @property
+    def in_flight(self) -> bool:
+        """True between ``on_sync_started`` and its outcome."""
+        return self._in_flight_since is not None
+
+    # ------------------------------------------------------------ subclassing
+    @abstractmethod
+    def _decide(self, now: float) -> Decision:
+        """Compute the next decision from the current state."""
+
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:  # noqa: B027
+        """Hook: a sync that started at ``started`` succeeded at ``now``."""
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:  # noqa: B027
+        """Hook: a sync failed at ``now``."""
+
+    def _anchor(self) -> float:
+        """End of the last attempt, or the start time: where periodic schedules count from."""
+        if self._last_attempt_end is not None:
+            return self._last_attempt_end
+        assert self._started_at is not None
+        return self._started_at
+
+    def _pending_request(self) -> float | None:
+        return self._requested_at
+
+    # ----------------------------------------------------------------- helpers
+    def _tick(self, name: str, now: float) -> None:
+        # hot path: a float compare covers the common case; validate properly only when odd
+        if now.__class__ is not float or not (self._now <= now < math.inf):
+            self._tick_slow(name, now)
+            return
+        self._now = now
+
+    def _tick_slow(self, name: str, now: float) -> None:
+        value = _check.real(name, now)
+        if value < self._now:
+            raise ValueError(f"{name} must not go backwards: got {now!r} after {self._now!r}")
+        self._now = value
+
+    def _end_flight(self, event: str) -> float:
+        if self._in_flight_since is None:
+            raise RuntimeError(f"{event}: no sync is in flight")
+        started = self._in_flight_since
+        self._in_flight_since = None
+        return started
+
+    def __or__(self, other: SyncStrategy) -> SyncStrategy:
+        from synctune.policy.any_of import AnyOf
+
+        return AnyOf(self, other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
