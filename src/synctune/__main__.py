@@ -1,0 +1,5 @@
+"""``python -m synctune`` runs the CLI."""
+
+from synctune.cli.main import main
+
+main(prog_name="synctune")
