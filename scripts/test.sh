@@ -7,5 +7,5 @@ cd "$root"
 bash scripts/setup.sh --server
 export SYNCTUNE_TURSODB
 SYNCTUNE_TURSODB=$(ls "$root"/.tools/turso/node_modules/@tursodatabase/cli-*/tursodb | head -n1)
-.venv/bin/ruff check src tests simulations benchmarks
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
