@@ -1,0 +1,49 @@
+"""The development preset: a local SQLite file, no remote, nothing to sync."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from synctune.live.replica import PullResult, PushResult, Replica
+
+
+class LocalReplica(Replica):
+    """A plain local database file (the guide's ``file:dev.db``); pulls and pushes are no-ops.
+
+    The controller never schedules syncs for it (:attr:`syncs` is False); its metrics report
+    zero lag and staleness, as a database that is its own primary has.
+    """
+
+    kind = "local"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        sqlite3.connect(self.path).close()  # create the file, fail early on a bad path
+
+    @property
+    def syncs(self) -> bool:
+        return False
+
+    def pull(self, timeout: float) -> PullResult:
+        return PullResult()
+
+    def push(self, timeout: float) -> PushResult:
+        return PushResult()
+
+    def local_db_size(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            if os.path.exists(self.path + suffix):
+                total += os.path.getsize(self.path + suffix)
+        return total
+
+    def connect(self) -> Any:
+        return sqlite3.connect(self.path, check_same_thread=False)
+
+    def close(self) -> None:
+        """Nothing to release: app connections are the app's."""
+
+    def __repr__(self) -> str:
+        return f"LocalReplica(path={self.path!r})"

@@ -1,0 +1,137 @@
+"""The one seam between the controller and a database: a replica that can pull and push.
+
+Adapters (pyturso, libsql, a local file, a remote client) implement :class:`Replica`; the
+controller only ever calls these few methods, each bounded by a timeout in seconds. Every failure
+surfaces as :class:`SyncError` carrying a :class:`~synctune.policy.FailureKind`, with any auth
+token already removed from its message.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from synctune.policy import FailureKind, _check
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """What one pull applied.
+
+    Attributes:
+        changes: remote changes applied locally, as counted by the adapter (0 when the pull was
+            empty, at least 1 when anything was applied; see each adapter for how it counts).
+        nbytes: bytes over the network, both directions.
+    """
+
+    changes: int = 0
+    nbytes: int = 0
+
+    def __post_init__(self) -> None:
+        _check.count("changes", self.changes)
+        _check.count("nbytes", self.nbytes)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What one push sent.
+
+    Attributes:
+        changes: local changes confirmed by the primary.
+        nbytes: bytes over the network, both directions.
+    """
+
+    changes: int = 0
+    nbytes: int = 0
+
+    def __post_init__(self) -> None:
+        _check.count("changes", self.changes)
+        _check.count("nbytes", self.nbytes)
+
+
+class SyncError(Exception):
+    """A pull or push failed; ``kind`` says why, as far as the adapter can tell."""
+
+    def __init__(self, kind: FailureKind | str, message: str) -> None:
+        self.kind = FailureKind(kind)
+        super().__init__(f"{self.kind.value}: {message}")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every non-empty secret replaced by ``***`` (and bearer headers masked)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return re.sub(r"(?i)(bearer\s+|authToken=|auth_token=|token=)[^\s&'\"]+", r"\1***", text)
+
+
+def classify(exc: BaseException, message: str | None = None) -> FailureKind:
+    """Best-effort :class:`FailureKind` from an exception raised by a client library."""
+    text = (message if message is not None else f"{type(exc).__name__} {exc}").lower()
+    if isinstance(exc, TimeoutError) or "timed out" in text or "timeout" in text:
+        return FailureKind.TIMEOUT
+    if re.search(r"\b(401|403)\b", text) or "unauthori" in text or "forbidden" in text \
+            or ("auth" in text and ("token" in text or "fail" in text)):
+        return FailureKind.AUTH
+    if re.search(r"\b5\d\d\b", text) or "server error" in text or "internal error" in text:
+        return FailureKind.SERVER
+    if isinstance(exc, ConnectionError | OSError) or any(
+            w in text for w in ("network", "connection", "refused", "reset", "unreachable",
+                                "name or service", "broken pipe", "eof", "urlopen")):
+        return FailureKind.NETWORK
+    return FailureKind.OTHER
+
+
+class Replica(ABC):
+    """A local database kept in sync with a primary.
+
+    Methods other than :meth:`connect` are called from the controller's sync thread only, one at
+    a time; the app reads and writes through its own connection from :meth:`connect`.
+    """
+
+    #: short kind name for status lines and the doctor
+    kind: str = "replica"
+
+    @property
+    def syncs(self) -> bool:
+        """False for adapters with nothing to sync (a plain local file, a remote-only client)."""
+        return True
+
+    @abstractmethod
+    def pull(self, timeout: float) -> PullResult:
+        """Fetch and apply remote changes within ``timeout`` seconds or raise :class:`SyncError`."""
+
+    @abstractmethod
+    def push(self, timeout: float) -> PushResult:
+        """Send local changes within ``timeout`` seconds or raise :class:`SyncError`."""
+
+    @abstractmethod
+    def local_db_size(self) -> int:
+        """Bytes of the local database file(s) (0 when there is none)."""
+
+    @abstractmethod
+    def connect(self) -> Any:
+        """A DB-API connection for the app, separate from the one the sync thread uses."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and threads; idempotent."""
+
+    def integrity_check(self) -> str:
+        """Result of ``PRAGMA integrity_check`` on the local database (``"ok"`` when sound)."""
+        conn = self.connect()
+        try:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            close = getattr(conn, "close", None)
+            if close is not None:
+                close()
+        return "; ".join(str(r[0]) for r in rows) or "ok"
+
+    def __enter__(self) -> Replica:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

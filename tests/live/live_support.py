@@ -1,0 +1,122 @@
+"""Real servers for the live tests: tursodb on loopback, and a primary that never answers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from synctune.live.turso_replica import TursoReplica
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tursodb_path() -> str:
+    path = os.environ.get("SYNCTUNE_TURSODB", "")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("SYNCTUNE_TURSODB must point at the tursodb binary (npm turso@0.6.0); run "
+                    "`bash scripts/setup.sh --server` and export it, or use scripts/test.sh "
+                    f"(got {path!r})", pytrace=False)
+    return path
+
+
+class TursoServer:
+    """One ``tursodb DB --sync-server 127.0.0.1:PORT`` process; kill -9 and restart in place."""
+
+    def __init__(self, binary: str, db: Path, port: int) -> None:
+        self.binary, self.db, self.port = binary, db, port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = db.with_suffix(".log")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> TursoServer:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [self.binary, str(self.db), "--sync-server", f"127.0.0.1:{self.port}"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tursodb exited: {self.log.read_text()[-500:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("tursodb did not start listening within 10 s")
+
+    def kill(self) -> None:
+        """SIGKILL (kill -9) and wait: no chance to flush anything."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.proc = None
+
+
+class SilentServer:
+    """A plain socket that accepts connections and never answers (nor closes them)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.port = int(self.sock.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        # shutdown wakes the accept() blocked in the thread; close alone would leave it listening
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self._thread.join(5)
+        for c in self.accepted:
+            c.close()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def primary_rows(url: str, tmp: Path, sql: str, name: str = "probe.db") -> list[tuple]:
+    """Rows of ``sql`` as a fresh replica bootstrapped from the primary sees them."""
+    probe = TursoReplica(tmp / name, url)
+    try:
+        probe.pull(5.0)
+        conn = probe.connect()
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+    finally:
+        probe.close()

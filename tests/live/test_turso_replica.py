@@ -1,0 +1,78 @@
+"""TursoReplica against the real tursodb sync server: counts, bytes, timeouts, errors."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from live_support import SilentServer, free_port, primary_rows
+
+from synctune.live.replica import SyncError
+from synctune.live.turso_replica import TursoReplica
+from synctune.policy import FailureKind
+
+pytestmark = pytest.mark.server
+
+
+def test_push_counts_row_changes_and_pull_sees_them(server, tmp_path):
+    a = TursoReplica(tmp_path / "a.db", server.url)
+    b = TursoReplica(tmp_path / "b.db", server.url)
+    app = a.connect()
+    app.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+    app.commit()
+    a.push(5)
+    assert b.pull(5).changes >= 1
+    for i in range(7):
+        app.execute("INSERT INTO t(v) VALUES (?)", (f"r{i}",))
+    app.commit()
+    assert a.pending_changes() == 7
+    pushed = a.push(5)
+    assert pushed.changes == 7
+    assert pushed.nbytes > 0
+    assert a.pending_changes() == 0
+    pulled = b.pull(5)
+    assert pulled.changes == 1 and pulled.nbytes > 0
+    assert b.pull(5).changes == 0  # nothing new
+    rows = b.connect().execute("SELECT v FROM t ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [f"r{i}" for i in range(7)]
+    assert b.integrity_check() == "ok"
+    assert b.local_db_size() > 0
+
+
+def test_unreachable_primary_is_a_network_failure(server, tmp_path):
+    a = TursoReplica(tmp_path / "a.db", server.url, auth_token="tok-SECRET-123")
+    server.kill()
+    with pytest.raises(SyncError) as err:
+        a.pull(2)
+    assert err.value.kind is FailureKind.NETWORK
+    assert "SECRET" not in str(err.value) and "SECRET" not in repr(a)
+
+
+def test_silent_primary_times_out_then_the_same_replica_recovers(server, tmp_path):
+
+    a = TursoReplica(tmp_path / "a.db", server.url)
+    app = a.connect()
+    app.execute("CREATE TABLE t(x)")
+    app.commit()
+    server.kill()
+    silent = SilentServer(server.port)
+    try:
+        for op in (a.push, a.pull):
+            t0 = time.monotonic()
+            with pytest.raises(SyncError) as err:
+                op(0.4)
+            took = time.monotonic() - t0
+            assert err.value.kind is FailureKind.TIMEOUT
+            assert 0.35 <= took < 1.5
+    finally:
+        silent.close()
+    server.start()
+    assert a.push(5).changes == 1
+    assert primary_rows(server.url, tmp_path, "SELECT count(*) FROM t") == [(0,)]
+
+
+def test_open_against_a_dead_primary_fails_with_a_sync_error(tmp_path):
+
+    with pytest.raises(SyncError) as err:
+        TursoReplica(tmp_path / "x.db", f"http://127.0.0.1:{free_port()}", open_timeout=2)
+    assert err.value.kind is FailureKind.NETWORK
