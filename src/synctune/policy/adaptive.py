@@ -1,0 +1,235 @@
+"""A tuner that picks the sync interval from a freshness target and what it observes."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from synctune.policy import _check
+from synctune.policy.backoff import Backoff
+from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
+from synctune.policy.staleness_model import longest_interval
+from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+
+_FIRST_SYNC = "first sync: measure sync duration and change rate"
+
+
+class Adaptive(SyncStrategy):
+    """Keep the share of reads older than ``freshness`` at most ``stale_share``, syncing rarely.
+
+    After each sync the tuner updates two estimates, then re-plans the interval (from the end of
+    one sync to the start of the next):
+
+    * the remote change rate, from the changes each pull brought over the time it covered (from
+      the start of the previous successful sync to the start of this one), as a decayed
+      count/time estimate with an upper confidence bound that the plan uses
+      (:class:`~synctune.policy.estimators.ChangeRateEstimator`); a pull far above expectation
+      restarts the estimate at once;
+    * the sync duration, RFC 6298 style (:class:`~synctune.policy.estimators.LatencyEstimator`);
+      the plan spends ``SRTT + latency_margin * RTTVAR`` of the freshness budget, and each sync
+      gets ``RTO = SRTT + 4 RTTVAR`` (floored, capped) as its timeout.
+
+    The plan is the largest interval in ``[min_interval, max_interval]`` whose predicted stale
+    share (:mod:`synctune.policy.staleness_model`) is at most ``stale_share``. When the target is
+    out of reach (the sync alone takes ``freshness`` or more, or the rate is too high for
+    ``min_interval``), it syncs every ``min_interval`` and says so in the reason.
+
+    Local writes are pushed at the latest ``max_unpushed_age`` seconds after the oldest unpushed
+    one (bursts share one sync). Failures are retried after capped exponential backoff with full
+    jitter; the first success restores the planned cadence. The first sync is due at once: the
+    replica's age at start is unknown and the estimates need a first sample.
+
+    Args:
+        freshness: target D, seconds (> 0).
+        stale_share: allowed share of reads older than D, in (0, 1); default 1 %.
+        min_interval: shortest interval, seconds (> 0).
+        max_interval: longest interval, seconds (>= min_interval).
+        max_unpushed_age: seconds a local write may wait for a push (> 0); default D.
+        backoff: retry delays after failures; default ``Backoff(base=1, cap=300)``.
+        rng: random source for jitter (inject a seeded one for reproducible runs).
+        half_life: half-life of the change-rate estimate, seconds (> 0).
+        rate_z: normal quantile of the rate's upper bound (>= 0; 1.645 = one-sided 95 %).
+        latency_margin: RTTVARs added to SRTT when spending the freshness budget (>= 0).
+        min_timeout: floor of the sync timeout, seconds (> 0).
+        max_timeout: cap of the sync timeout, seconds (>= min_timeout).
+    """
+
+    name = "adaptive"
+
+    def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
+                 max_interval: float = 3600.0, max_unpushed_age: float | None = None,
+                 backoff: Backoff | None = None, rng: random.Random | None = None, *,
+                 half_life: float = 300.0, rate_z: float = 1.645, latency_margin: float = 2.0,
+                 min_timeout: float = 1.0, max_timeout: float = 120.0) -> None:
+        super().__init__()
+        self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
+        self._stale_share = _check.real("stale_share", stale_share, minimum=0.0, strict=True)
+        if not self._stale_share < 1.0:
+            raise ValueError(f"stale_share must be < 1, got {stale_share!r}")
+        self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
+        self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
+        if self._max_interval < self._min_interval:
+            raise ValueError(f"max_interval must be >= min_interval ({min_interval!r}), "
+                             f"got {max_interval!r}")
+        self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
+            "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
+        if rng is not None and not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, got {rng!r}")
+        self._backoff = backoff if backoff is not None else Backoff(base=1.0, cap=300.0)
+        self._rng = rng if rng is not None else random.Random()
+        self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
+        self._rate = ChangeRateEstimator(half_life=half_life, z=rate_z)
+        self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
+        self._last_snapshot: float | None = None  # start of the last successful sync
+        self._retry_at: float | None = None
+        self._retry_reason = ""
+        self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
+        self._last: Decision | None = None
+        self._plan("")
+
+    # ------------------------------------------------------------------ events
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        self._latency.observe(report.duration)
+        note = ""
+        if self._last_snapshot is None:
+            note = "first pull sets the baseline"
+        elif self._rate.observe(report.pulled, started - self._last_snapshot):
+            note = f"burst: {report.pulled} changes in {started - self._last_snapshot:.3g} s"
+        self._last_snapshot = started
+        self._retry_at = None
+        self._plan(note)
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        if kind is FailureKind.TIMEOUT:
+            self._latency.expired()
+        n = self._consecutive_failures
+        self._retry_at = now + self._backoff.delay(n, self._rng)
+        self._retry_reason = f"retry {n} after backoff ({kind.value})"
+
+    def _plan(self, note: str) -> None:
+        """Re-plan the interval from the current estimates (runs after each sync, not per write)."""
+        rate = self._rate.upper
+        latency = self._latency.conservative(self._latency_margin)
+        lat = 0.0 if latency is None else latency
+        choice = longest_interval(rate, self._freshness, lat, self._stale_share,
+                                  self._min_interval, self._max_interval)
+        self._interval = choice.interval
+        self._predicted = choice.predicted_stale_share
+        self._bound = choice.bound
+        i, s, d = choice.interval, choice.predicted_stale_share, self._freshness
+        rate_text = "rate unknown" if rate == math.inf else f"rate <= {rate:.3g}/s"
+        if choice.bound == "unreachable":
+            reason = (f"target out of reach: a sync takes ~{lat:.3g} s >= freshness {d:g} s; "
+                      f"syncing every min_interval {i:g} s")
+        elif choice.bound == "min":
+            reason = (f"target out of reach at {rate_text}: syncing every min_interval "
+                      f"{i:g} s (predicted stale share {s:.2%})")
+        else:
+            cap = " (max_interval)" if choice.bound == "max" else ""
+            reason = (f"every {i:.4g} s{cap}: {rate_text}, sync ~{lat:.3g} s, "
+                      f"predicted stale share {s:.2%} <= {self._stale_share:.2%} at D={d:g} s")
+        self._cadence_reason = f"{note}; {reason}" if note else reason
+
+    # ---------------------------------------------------------------- decision
+    def _decide(self, now: float) -> Decision:
+        # hot path (re-run after every local write): a few compares, no formatting
+        if self._retry_at is not None and self._consecutive_failures:
+            due, reason = self._retry_at, self._retry_reason
+        elif self._last_success_end is None:
+            due, reason = self._started_at, _FIRST_SYNC
+        else:
+            due, reason = self._last_success_end + self._interval, self._cadence_reason
+            oldest = self.oldest_unpushed_write
+            if oldest is not None and oldest + self._max_unpushed_age < due:
+                due, reason = oldest + self._max_unpushed_age, self._write_reason
+        requested = self._requested_at
+        if requested is not None and requested < due:  # type: ignore[operator]
+            due, reason = requested, "app requested a sync"
+        last = self._last
+        if last is not None and last.due == due and last.reason is reason:
+            return last
+        self._last = last = Decision(due, reason, self._interval)
+        return last
+
+    def sync_timeout(self) -> float | None:
+        """RTO (s) for the next sync: ``SRTT + 4 RTTVAR``, floored and capped; ``None`` at first."""
+        return self._latency.timeout()
+
+    # ------------------------------------------------------------------ estimates
+    @property
+    def interval_in_force(self) -> float | None:
+        return self._interval
+
+    @property
+    def interval(self) -> float:
+        """Planned interval (s) from the end of one sync to the start of the next."""
+        return self._interval
+
+    @property
+    def predicted_stale_share(self) -> float:
+        """Stale share the model predicts at the planned interval with the safe estimates."""
+        return self._predicted
+
+    @property
+    def bound(self) -> str:
+        """What set the interval: ``model``, ``max``, ``min`` or ``unreachable``."""
+        return self._bound
+
+    @property
+    def rate(self) -> float:
+        """Point estimate of the remote change rate (changes/s); ``nan`` until two pulls."""
+        return self._rate.rate
+
+    @property
+    def safe_rate(self) -> float:
+        """Upper confidence bound on the change rate (changes/s) the plan uses; ``inf`` at first."""
+        return self._rate.upper
+
+    @property
+    def srtt(self) -> float | None:
+        """Smoothed sync duration (s), or ``None`` before the first success."""
+        return self._latency.srtt
+
+    @property
+    def rttvar(self) -> float | None:
+        """Smoothed deviation of the sync duration (s), or ``None`` before the first success."""
+        return self._latency.rttvar
+
+    @property
+    def planning_latency(self) -> float:
+        """Sync duration (s) the plan spends from the budget: ``SRTT + margin * RTTVAR``."""
+        latency = self._latency.conservative(self._latency_margin)
+        return 0.0 if latency is None else latency
+
+    @property
+    def freshness(self) -> float:
+        """Freshness target D (s)."""
+        return self._freshness
+
+    @property
+    def stale_share(self) -> float:
+        """Allowed share of reads older than D."""
+        return self._stale_share
+
+    @property
+    def min_interval(self) -> float:
+        """Shortest interval (s)."""
+        return self._min_interval
+
+    @property
+    def max_interval(self) -> float:
+        """Longest interval (s)."""
+        return self._max_interval
+
+    @property
+    def max_unpushed_age(self) -> float:
+        """Longest wait (s) of a local write for its push."""
+        return self._max_unpushed_age
+
+    def __repr__(self) -> str:
+        return (f"Adaptive(freshness={self._freshness:g}, stale_share={self._stale_share:g}, "
+                f"min_interval={self._min_interval:g}, max_interval={self._max_interval:g}, "
+                f"max_unpushed_age={self._max_unpushed_age:g})")
+

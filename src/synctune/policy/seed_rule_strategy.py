@@ -1,0 +1,149 @@
+"""The guide's ``adjustSyncInterval`` rule, fed with inputs it measures itself."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from synctune.policy import _check
+from synctune.policy.backoff import Backoff
+from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
+from synctune.policy.seed_rule import (
+    MIN_INTERVAL_S,
+    NETWORK_LATENCY_THRESHOLD_MS,
+    ON_WRITE_FRESHNESS_THRESHOLD_S,
+    WRITE_FREQUENCY_THRESHOLD,
+    seed_rule,
+)
+from synctune.policy.settings import SyncSettings
+from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+
+
+class SeedRule(SyncStrategy):
+    """Re-apply :func:`~synctune.policy.seed_rule.seed_rule` after every sync, on measured inputs.
+
+    * write frequency (writes/min): local writes plus remote changes pulled, over a decaying
+      window: a count/time estimate whose weights decay as ``exp(-age / window)``;
+    * network latency (ms): the RFC 6298 SRTT of sync durations (0 until the first sync);
+    * data freshness (s): given.
+
+    Between syncs it behaves as ``Periodic(interval)`` (counted from the end of the last attempt,
+    failed attempts retried one interval later) plus, when the rule says so, ``OnWrite`` (a sync
+    right after the first unpushed write, retried with jittered backoff after failures). App
+    requests are honoured. The decision's reason names the branch of the rule that fired.
+
+    Args:
+        data_freshness: required freshness, seconds (> 0).
+        window: time constant of the write-frequency window, seconds (> 0).
+        rng: random source for the on-write retry jitter.
+    """
+
+    name = "seed-rule"
+
+    def __init__(self, data_freshness: float, window: float = 600.0,
+                 rng: random.Random | None = None) -> None:
+        super().__init__()
+        self._freshness = _check.real("data_freshness", data_freshness, minimum=0.0, strict=True)
+        self._window = _check.real("window", window, minimum=0.0, strict=True)
+        if rng is not None and not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, got {rng!r}")
+        self._rng = rng if rng is not None else random.Random()
+        self._backoff = Backoff(base=1.0, cap=60.0)
+        # exp(-age / window) weights: half-life window * ln 2; z = 0: we want the point estimate
+        self._writes = ChangeRateEstimator(half_life=self._window * math.log(2.0), z=0.0,
+                                           surprise_z=None)
+        self._latency = LatencyEstimator()
+        self._writes_since = 0
+        self._folded_at: float | None = None
+        self._retry_at: float | None = None
+        self._apply()
+
+    # ------------------------------------------------------------------ events
+    def start(self, now: float) -> None:
+        super().start(now)
+        self._folded_at = self._now
+
+    def on_local_write(self, now: float, count: int = 1) -> None:
+        super().on_local_write(now, count)
+        self._writes_since += count
+
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        self._latency.observe(report.duration)
+        assert self._folded_at is not None
+        # rule inputs are only read after a sync: fold the writes seen since the last one now
+        self._writes_since += report.pulled
+        if now > self._folded_at:  # a zero span would make the rate infinite: carry the count
+            self._writes.observe(self._writes_since, now - self._folded_at)
+            self._writes_since = 0
+            self._folded_at = now
+        self._retry_at = None
+        self._apply()
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        self._retry_at = now + self._backoff.delay(self._consecutive_failures, self._rng)
+
+    def _apply(self) -> None:
+        wf, lat = self.write_frequency, self.network_latency
+        self._settings: SyncSettings = seed_rule(wf, lat, self._freshness)
+        self._reason = self._branch(wf, lat)
+
+    def _branch(self, wf: float, lat: float) -> str:
+        s = self._settings
+        if wf > WRITE_FREQUENCY_THRESHOLD:
+            return (f"seed rule: {wf:.3g} writes/min > {WRITE_FREQUENCY_THRESHOLD:g}: "
+                    f"every {s.sync_interval:g} s + on write")
+        if lat > NETWORK_LATENCY_THRESHOLD_MS:
+            return (f"seed rule: latency {lat:.3g} ms > {NETWORK_LATENCY_THRESHOLD_MS:g} ms: "
+                    f"every {s.sync_interval:g} s")
+        extra = (f" + on write (freshness < {ON_WRITE_FRESHNESS_THRESHOLD_S:g} s)"
+                 if s.sync_on_write else "")
+        return (f"seed rule: freshness {self._freshness:g} s: every max(D, "
+                f"{MIN_INTERVAL_S:g}) = {s.sync_interval:g} s{extra}")
+
+    # ---------------------------------------------------------------- decision
+    def _decide(self, now: float) -> Decision:
+        interval = self._settings.sync_interval
+        assert interval is not None  # the rule always sets one
+        due, reason = self._anchor() + interval, self._reason
+        if self._settings.sync_on_write:
+            oldest = self.oldest_unpushed_write
+            if oldest is not None:
+                push = oldest
+                if self._retry_at is not None and self._retry_at > push:
+                    push = self._retry_at
+                if push < due:
+                    due, reason = push, self._reason + "; push unpushed writes"
+        requested = self._requested_at
+        if requested is not None and requested < due:
+            due, reason = requested, "app requested a sync"
+        return Decision(due, reason, interval)
+
+    # ----------------------------------------------------------------- inputs
+    @property
+    def settings(self) -> SyncSettings:
+        """Settings the rule picked after the last sync."""
+        return self._settings
+
+    @property
+    def write_frequency(self) -> float:
+        """Measured writes per minute (local plus pulled) over the window; 0 before data."""
+        rate = self._writes.rate
+        return 0.0 if math.isnan(rate) else rate * 60.0
+
+    @property
+    def network_latency(self) -> float:
+        """Measured network latency in ms (SRTT of sync durations); 0 before the first sync."""
+        srtt = self._latency.srtt
+        return 0.0 if srtt is None else srtt * 1000.0
+
+    @property
+    def data_freshness(self) -> float:
+        """Required freshness (s)."""
+        return self._freshness
+
+    @property
+    def interval_in_force(self) -> float | None:
+        return self._settings.sync_interval
+
+    def __repr__(self) -> str:
+        return f"SeedRule(data_freshness={self._freshness:g}, window={self._window:g})"

@@ -1,0 +1,106 @@
+"""Strategy specs: the short strings the simulator, sweeps and CLI use to name a strategy."""
+
+from __future__ import annotations
+
+import random
+
+from synctune.policy import _check
+from synctune.policy.adaptive import Adaptive
+from synctune.policy.any_of import AnyOf
+from synctune.policy.from_settings import from_settings
+from synctune.policy.manual import Manual
+from synctune.policy.on_write import OnWrite
+from synctune.policy.periodic import Periodic
+from synctune.policy.presets import PRESETS
+from synctune.policy.seed_rule_strategy import SeedRule
+from synctune.policy.strategy import SyncStrategy
+
+#: the spec forms with what each builds, for ``--help`` texts
+STRATEGY_SPECS: tuple[tuple[str, str], ...] = (
+    ("periodic:SECONDS", "sync every SECONDS after the previous attempt (e.g. periodic:60)"),
+    ("on-write", "sync right after local writes"),
+    ("manual", "sync only when the app asks"),
+    ("seed-rule", "the guide's adjustSyncInterval rule on measured inputs"),
+    ("adaptive[:STALE_SHARE]", "tuner keeping reads older than the freshness target under "
+                               "STALE_SHARE (default 0.01)"),
+    ("preset:NAME", f"a preset's settings ({', '.join(PRESETS)})"),
+    ("A+B", "several of the above at once; the earliest due time wins (periodic:60+on-write)"),
+)
+
+
+def strategy_forms() -> str:
+    """One line listing the valid spec forms, for error messages and ``--help``."""
+    return ", ".join(form for form, _ in STRATEGY_SPECS)
+
+
+def _bad(spec: str, why: str) -> ValueError:
+    return ValueError(f"strategy {spec!r}: {why}; valid forms: {strategy_forms()}")
+
+
+def _number(spec: str, part: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _bad(spec, f"{part!r} needs a number after ':', got {text!r}") from None
+
+
+def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> SyncStrategy:
+    kind, sep, arg = part.partition(":")
+    if kind == "oracle":
+        raise _bad(spec, "'oracle' needs the workload's future and is run by the simulator "
+                         "itself, not built here")
+    if kind == "periodic":
+        if not sep:
+            raise _bad(spec, "'periodic' needs its interval, e.g. periodic:60")
+        interval = _number(spec, part, arg)
+        try:
+            return Periodic(interval)
+        except (TypeError, ValueError) as exc:
+            raise _bad(spec, str(exc)) from None
+    if kind == "adaptive":
+        share = _number(spec, part, arg) if sep else 0.01
+        try:
+            return Adaptive(freshness, stale_share=share, rng=rng)
+        except (TypeError, ValueError) as exc:
+            raise _bad(spec, str(exc)) from None
+    if kind == "preset":
+        if arg not in PRESETS:
+            raise _bad(spec, f"unknown preset {arg!r} (known: {', '.join(PRESETS)})")
+        settings = PRESETS[arg].settings
+        # the development preset has no remote: nothing ever triggers a sync on its own
+        return Manual() if settings is None else from_settings(settings, rng=rng)
+    simple = {"on-write": lambda: OnWrite(rng=rng), "manual": Manual,
+              "seed-rule": lambda: SeedRule(freshness, rng=rng)}
+    if kind in simple and not sep:
+        return simple[kind]()
+    if kind in simple:
+        raise _bad(spec, f"{kind!r} takes no argument")
+    raise _bad(spec, f"unknown strategy {part!r}")
+
+
+def strategy_from_spec(spec: str, freshness: float, *,
+                       rng: random.Random | None = None) -> SyncStrategy:
+    """Build the strategy a spec names.
+
+    Args:
+        spec: e.g. ``periodic:60``, ``on-write``, ``manual``, ``seed-rule``, ``adaptive``,
+            ``adaptive:0.05``, ``preset:production`` or a ``+`` combination such as
+            ``periodic:60+on-write``.
+        freshness: the freshness target D in seconds (> 0), used by ``seed-rule`` and
+            ``adaptive``.
+        rng: random source for jitter, shared by all parts.
+
+    Raises:
+        ValueError: naming ``strategy``, the spec and the valid forms.
+        TypeError: if ``spec`` is not a string.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"strategy must be a string spec, got {spec!r} ({type(spec).__name__})")
+    _check.real("freshness", freshness, minimum=0.0, strict=True)
+    if rng is not None and not isinstance(rng, random.Random):
+        raise TypeError(f"rng must be a random.Random, got {rng!r}")
+    parts = [p.strip() for p in spec.strip().split("+")]
+    if not spec.strip() or any(not p for p in parts):
+        raise _bad(spec, "empty part")
+    built = [_one(spec, p, freshness, rng) for p in parts]
+    return built[0] if len(built) == 1 else AnyOf(*built)

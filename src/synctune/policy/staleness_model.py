@@ -1,0 +1,146 @@
+"""The staleness model: from change rate, sync duration and freshness target to an interval.
+
+Remote commits arrive as a Poisson process of rate ``rate`` (commits/s). A sync takes ``latency``
+seconds and its pull reflects the primary as of the sync's start. The next sync starts
+``interval`` seconds after one ends, so a snapshot serves reads for a cycle of
+``c = interval + latency`` seconds. A read ``u`` seconds into the cycle misses the commits of the
+last ``u + latency`` seconds; it is *stale* (older than ``freshness`` D) iff one of them landed
+more than D seconds ago, i.e. in a window of ``max(0, u - a)`` seconds with ``a = D - latency``:
+probability ``1 - exp(-rate * max(0, u - a))``. With reads spread uniformly in time, the stale
+share of a cycle is::
+
+    S(c) = 0                                                   if c <= a
+    S(c) = [(c - a) - (1 - exp(-rate * (c - a))) / rate] / c   otherwise
+
+S is the average of a non-decreasing function of ``u`` over ``[0, c]``, so it never decreases
+with ``c``; it grows with ``rate`` and with ``latency`` and falls with D. As ``rate -> inf`` it
+tends to ``(c - a) / c``, a bound that holds for every rate. See docs/adaptive.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from synctune.policy import _check
+
+#: shrinks a solved cycle by a relative 1e-10 so rounding never puts S a hair above the target
+_SAFETY = 1.0 - 1e-10
+
+
+def _excess(x: float) -> float:
+    """``x - (1 - exp(-x))`` without cancellation for small ``x``."""
+    if x < 1e-4:
+        return x * x * (0.5 - x * (1.0 / 6.0 - x / 24.0))
+    return x + math.expm1(-x)
+
+
+def cycle_stale_share(cycle: float, rate: float, budget: float) -> float:
+    """Stale share S of a snapshot serving reads for ``cycle`` s, with ``budget`` a = D - L (s).
+
+    ``rate`` may be ``inf`` (the rate-free bound). ``budget`` may be negative (a sync slower than
+    the freshness target): then even the first read of a cycle may be stale.
+    """
+    if rate <= 0.0:
+        return 0.0
+    if budget >= 0.0:
+        if cycle <= budget:
+            return 0.0
+        if rate == math.inf:
+            return (cycle - budget) / cycle
+        return _excess(rate * (cycle - budget)) / rate / cycle
+    if rate == math.inf:
+        return 1.0
+    # every read is past the budget: average of 1 - exp(-rate (u - a)) over u in [0, c]
+    first = -math.expm1(rate * budget)  # the share at u = 0
+    if cycle <= 0.0:
+        return first
+    return 1.0 + math.exp(rate * budget) * math.expm1(-rate * cycle) / (rate * cycle)
+
+
+def _rate(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"rate must be a number, got {value!r} ({type(value).__name__})")
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"rate must be >= 0 (inf allowed), got {value!r}")
+    return float(value)
+
+
+def stale_share(interval: float, rate: float, freshness: float, latency: float) -> float:
+    """Predicted share of reads older than ``freshness`` (s) when syncing every ``interval`` s.
+
+    Args:
+        interval: seconds from the end of one sync to the start of the next (>= 0).
+        rate: remote commits per second (>= 0, may be ``inf``).
+        freshness: target D (s, > 0).
+        latency: sync duration (s, >= 0).
+    """
+    interval = _check.real("interval", interval, minimum=0.0)
+    freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
+    latency = _check.real("latency", latency, minimum=0.0)
+    return cycle_stale_share(interval + latency, _rate(rate), freshness - latency)
+
+
+def _longest_cycle(rate: float, budget: float, share: float) -> float:
+    """Largest cycle c with S(c) <= share, for budget a > 0 and 0 < share < 1."""
+    if rate <= 0.0:
+        return math.inf
+    if rate == math.inf:
+        return budget / (1.0 - share) * _SAFETY
+    # with x = rate (c - a): S(c) = share  <=>  h(x) = (1 - share) x + expm1(-x) - share rate a = 0
+    # h(0) <= 0, h is convex and has one positive root; Newton from its right converges from above
+    k = share * rate * budget
+    x = (1.0 + k) / (1.0 - share)
+    for _ in range(100):
+        step = ((1.0 - share) * x + math.expm1(-x) - k) / ((1.0 - share) - math.exp(-x))
+        if not step > 1e-14 * x:  # converged (rounding may leave x a hair low: conservative)
+            break
+        x -= step
+    return (budget + x / rate) * _SAFETY
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalChoice:
+    """The interval the model picks and why.
+
+    Attributes:
+        interval: seconds from the end of one sync to the start of the next.
+        predicted_stale_share: S at that interval (model, with the rate and latency given).
+        bound: ``model`` (largest interval meeting the target), ``max`` (capped at
+            max_interval), ``min`` (target out of reach at this rate: floored at min_interval)
+            or ``unreachable`` (the sync alone takes at least the freshness target).
+    """
+
+    interval: float
+    predicted_stale_share: float
+    bound: str
+
+
+def longest_interval(rate: float, freshness: float, latency: float, stale_share_target: float,
+                     min_interval: float, max_interval: float) -> IntervalChoice:
+    """Largest interval in ``[min_interval, max_interval]`` whose stale share is at most the target.
+
+    Args:
+        rate: remote commits per second; pass a safe (upper) estimate, ``inf`` if unknown.
+        freshness: target D (s, > 0).
+        latency: sync duration to plan with (s, >= 0); pass a conservative estimate.
+        stale_share_target: allowed share of reads older than D, in (0, 1).
+        min_interval: smallest interval (s, > 0).
+        max_interval: largest interval (s, >= min_interval).
+
+    If ``latency >= freshness`` no interval can meet the target and the answer is
+    ``min_interval`` (bound ``unreachable``); if even ``min_interval`` misses it at this rate, the
+    answer is ``min_interval`` too (bound ``min``): syncing as often as allowed minimises S.
+    """
+    budget = freshness - latency
+    if budget <= 0.0:
+        bound, interval = "unreachable", min_interval
+    else:
+        best = _longest_cycle(rate, budget, stale_share_target) - latency
+        if best >= max_interval:
+            bound, interval = "max", max_interval
+        elif best >= min_interval:
+            bound, interval = "model", best
+        else:
+            bound, interval = "min", min_interval
+    return IntervalChoice(interval, cycle_stale_share(interval + latency, rate, budget), bound)
