@@ -14,6 +14,8 @@ from synctune.monitoring import (
 )
 from synctune.policy import (
     PRESETS,
+    STRATEGY_SPECS,
+    Adaptive,
     AnyOf,
     Backoff,
     Decision,
@@ -22,19 +24,21 @@ from synctune.policy import (
     OnWrite,
     Periodic,
     Preset,
+    SeedRule,
     SyncReport,
     SyncSettings,
     SyncStrategy,
     from_settings,
     preset,
     seed_rule,
+    strategy_from_spec,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ALERTS", "METRICS", "PRESETS", "AlertEvaluator", "AlertEvent", "AlertRule",
-    "AlertThresholds", "AnyOf", "Backoff", "Decision", "FailureKind", "Manual", "MetricSpec",
-    "OnWrite", "Periodic", "Preset", "SyncReport", "SyncSettings", "SyncStrategy",
-    "__version__", "from_settings", "preset", "seed_rule",
+    "ALERTS", "METRICS", "PRESETS", "STRATEGY_SPECS", "Adaptive", "AlertEvaluator", "AlertEvent",
+    "AlertRule", "AlertThresholds", "AnyOf", "Backoff", "Decision", "FailureKind", "Manual",
+    "MetricSpec", "OnWrite", "Periodic", "Preset", "SeedRule", "SyncReport", "SyncSettings",
+    "SyncStrategy", "__version__", "from_settings", "preset", "seed_rule", "strategy_from_spec",
 ]

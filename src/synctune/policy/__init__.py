@@ -4,19 +4,25 @@ Imports nothing else from synctune; the simulator and the live controller both d
 objects through the event interface in :mod:`synctune.policy.strategy`.
 """
 
+from synctune.policy.adaptive import Adaptive
 from synctune.policy.any_of import AnyOf
 from synctune.policy.backoff import Backoff
+from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.from_settings import from_settings
 from synctune.policy.manual import Manual
 from synctune.policy.on_write import OnWrite
 from synctune.policy.periodic import Periodic
 from synctune.policy.presets import PRESETS, Preset, preset
 from synctune.policy.seed_rule import seed_rule
+from synctune.policy.seed_rule_strategy import SeedRule
 from synctune.policy.settings import SyncSettings
+from synctune.policy.spec import STRATEGY_SPECS, strategy_forms, strategy_from_spec
+from synctune.policy.staleness_model import IntervalChoice, longest_interval, stale_share
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 __all__ = [
-    "PRESETS", "AnyOf", "Backoff", "Decision", "FailureKind", "Manual", "OnWrite", "Periodic",
-    "Preset", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings", "preset",
-    "seed_rule",
+    "PRESETS", "STRATEGY_SPECS", "Adaptive", "AnyOf", "Backoff", "ChangeRateEstimator", "Decision",
+    "FailureKind", "IntervalChoice", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset",
+    "SeedRule", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings", "longest_interval",
+    "preset", "seed_rule", "stale_share", "strategy_forms", "strategy_from_spec",
 ]
