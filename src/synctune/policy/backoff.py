@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -38,13 +39,12 @@ class Backoff:
         """Largest delay (s) for retry ``attempt`` (>= 1)."""
         if _check.count("attempt", attempt) < 1:
             raise ValueError(f"attempt must be >= 1, got {attempt!r}")
-        # cap the exponent first so huge attempt counts cannot overflow
-        ceiling = self.base
-        for _ in range(attempt - 1):
-            ceiling *= self.multiplier
-            if ceiling >= self.cap:
-                return self.cap
-        return min(ceiling, self.cap)
+        # closed form: a loop over attempts would cost O(attempt) in long outages
+        if self.multiplier == 1.0 or self.base >= self.cap:
+            return float(min(self.base, self.cap))
+        if attempt - 1 >= math.log(self.cap / self.base) / math.log(self.multiplier):
+            return float(self.cap)
+        return float(min(self.base * self.multiplier ** (attempt - 1), self.cap))
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Delay (s) before retry ``attempt``, drawn with ``rng`` when jittered."""

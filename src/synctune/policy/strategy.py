@@ -111,7 +111,7 @@ class SyncStrategy(ABC):
     def on_local_write(self, now: float, count: int = 1) -> None:
         """``count`` local writes were committed at ``now`` (s) and await a push."""
         self._tick("now", now)
-        if count != 1:
+        if count.__class__ is not int or count != 1:  # True == 1, so test the type too
             _check.count("count", count)
         if self._in_flight_since is None:
             if self._first_unpushed is None:
