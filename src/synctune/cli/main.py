@@ -6,6 +6,7 @@ import click
 
 from synctune import __version__
 from synctune.cli.recommend import recommend
+from synctune.cli.sweep import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(recommend)
+main.add_command(sweep)
