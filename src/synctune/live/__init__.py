@@ -1,1 +1,13 @@
-"""live"""
+"""Live controller: drive sync strategies against real Turso/libSQL replicas.
+
+The same strategy objects as the simulator, on the real clock: :class:`SyncController` runs one
+against a :class:`Replica` (pyturso, libsql, a local file, a remote client; built by
+:func:`open_replica`), keeps the six shared metrics and evaluates the three alerts.
+"""
+
+from synctune.live.controller import SyncAttempt, SyncController
+from synctune.live.replica import PullResult, PushResult, Replica, SyncError
+from synctune.live.status import ControllerStatus
+
+__all__ = ["ControllerStatus", "PullResult", "PushResult", "Replica", "SyncAttempt",
+           "SyncController", "SyncError"]

@@ -1,0 +1,165 @@
+"""SyncController against the real tursodb server: outages, a silent primary, alerts, freshness."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import time
+
+import pytest
+from live_support import SilentServer, primary_rows, wait_for
+
+from synctune.live import SyncController
+from synctune.live.turso_replica import TursoReplica
+from synctune.monitoring import AlertThresholds
+from synctune.policy import Backoff, FailureKind, OnWrite, Periodic
+from synctune.policy.adaptive import Adaptive
+
+pytestmark = pytest.mark.server
+
+
+def test_kill9_during_writes_every_write_reaches_the_primary_once(server, tmp_path):
+    backoff = Backoff(base=0.1, cap=0.4)
+    strategy = OnWrite(coalesce=0.01, backoff=backoff, rng=random.Random(3))
+    replica = TursoReplica(tmp_path / "a.db", server.url)
+    ctl = SyncController(replica, strategy, default_timeout=1.0, check_every=0.1).start()
+    app = ctl.connection()
+    app.execute("CREATE TABLE w(k INTEGER NOT NULL)")
+    app.commit()
+    assert ctl.sync_now(5)
+    n = 300
+    for k in range(n):
+        app.execute("INSERT INTO w(k) VALUES (?)", (k,))
+        app.commit()
+        if k == 60:
+            server.kill()
+        if k == 220:
+            server.start()
+        time.sleep(0.005)
+    assert ctl.stop(deadline=10), ctl.last_error
+    rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM w GROUP BY k ORDER BY k")
+    assert [r[0] for r in rows] == list(range(n))
+    assert {r[1] for r in rows} == {1}
+    failed = [a for a in ctl.history if not a.ok]
+    assert ctl.status().sync_failures == len(failed) >= 2
+    assert {a.kind for a in failed} <= {FailureKind.NETWORK, FailureKind.TIMEOUT}
+    # backoff with full jitter: after the i-th failure in a row, the next start comes within
+    # the i-th ceiling (plus loop slack), and the waits are not all the same
+    waits, streak = [], 0
+    attempts = list(ctl.history)
+    for prev, nxt in itertools.pairwise(attempts):
+        streak = streak + 1 if not prev.ok else 0
+        if not prev.ok:
+            waits.append(nxt.started - prev.ended)
+            assert nxt.started - prev.ended <= backoff.ceiling(streak) + 0.05
+    assert len(waits) >= 2 and max(waits) - min(waits) > 0.005
+
+
+def test_silent_primary_each_sync_ends_at_its_timeout_and_writes_continue(server, tmp_path):
+    replica = TursoReplica(tmp_path / "a.db", server.url)
+    ctl = SyncController(replica, Periodic(0.05), default_timeout=0.3, check_every=0.1)
+    app = replica.connect()
+    app.execute("CREATE TABLE w(k)")
+    app.commit()
+    replica.push(5)
+    server.kill()
+    silent = SilentServer(server.port)
+    try:
+        ctl.start()
+        slowest, k = 0.0, 0
+        end = time.monotonic() + 1.2
+        while time.monotonic() < end:
+            t0 = time.perf_counter()
+            app.execute("INSERT INTO w(k) VALUES (?)", (k,))
+            app.commit()
+            ctl.notify_write()
+            slowest = max(slowest, time.perf_counter() - t0)
+            k += 1
+            time.sleep(0.01)
+        failed = [a for a in ctl.history if not a.ok]
+        assert len(failed) >= 2
+        assert all(a.kind is FailureKind.TIMEOUT for a in failed)
+        assert all(0.25 <= a.ended - a.started <= 0.6 for a in failed)
+        # writes never waited for a sync: each took a fraction of the sync timeout
+        assert k > 50 and slowest < 0.15
+        t0 = time.monotonic()
+        flushed = ctl.stop(deadline=0.5)
+        assert time.monotonic() - t0 < 0.7
+        assert not flushed  # nothing could be pushed to a primary that never answers
+        assert ctl.status().unpushed_writes >= k
+    finally:
+        silent.close()
+
+
+def test_repeated_failures_fire_sync_failure_and_recovery_resolves_it(server, tmp_path):
+    replica = TursoReplica(tmp_path / "a.db", server.url)
+    events = []
+    ctl = SyncController(replica, Periodic(0.05), default_timeout=0.5, check_every=0.05,
+                         thresholds=AlertThresholds(failures=3, failure_window=1.0),
+                         on_alert=events.append)
+    server.kill()
+    with ctl:
+        assert wait_for(lambda: "sync_failure" in ctl.alerts.firing, 5)
+        fired = ctl.status().sync_failures
+        assert fired > 3
+        server.start()
+        assert wait_for(lambda: "sync_failure" not in ctl.alerts.firing, 5)
+        assert ctl.status().syncs >= 1
+    states = [(e.name, e.state) for e in events if e.name == "sync_failure"]
+    assert states == [("sync_failure", "firing"), ("sync_failure", "resolved")]
+    firing = next(e for e in events if e.name == "sync_failure")
+    assert firing.value > 3 and firing.severity == "critical"
+
+
+def test_a_write_at_one_replica_is_visible_at_another_within_the_freshness_target(
+        server, tmp_path):
+    freshness = 1.0
+    a = TursoReplica(tmp_path / "a.db", server.url)
+    b = TursoReplica(tmp_path / "b.db", server.url)
+    # the writer pushes within 0.1 s; the reader plans its own interval from the target
+    writer = Adaptive(freshness, min_interval=0.1, max_unpushed_age=0.1, rng=random.Random(1))
+    reader = Adaptive(freshness, min_interval=0.1, rng=random.Random(2))
+    ca = SyncController(a, writer).start()
+    cb = SyncController(b, reader).start()
+    try:
+        app_a = ca.connection()
+        app_a.execute("CREATE TABLE note(k INTEGER, body TEXT)")
+        app_a.commit()
+        app_b = cb.connection()
+
+        def visible(k: int) -> bool:
+            try:
+                return app_b.execute("SELECT count(*) FROM note WHERE k = ?",
+                                     (k,)).fetchall() == [(1,)]
+            except Exception:  # the table itself has not arrived yet
+                return False
+
+        delays = []
+        for k in range(4):
+            app_a.execute("INSERT INTO note VALUES (?, 'hello')", (k,))
+            app_a.commit()
+            t0 = time.monotonic()
+            assert wait_for(lambda k=k: visible(k), 3 * freshness, step=0.01)
+            delays.append(time.monotonic() - t0)
+        assert max(delays) <= freshness, delays
+        assert reader.interval_in_force is not None and reader.interval_in_force < freshness
+        assert cb.status().replica_freshness <= freshness
+    finally:
+        ca.stop(2)
+        cb.stop(2)
+
+
+def test_tokens_never_reach_logs_reprs_metrics_or_errors(server, tmp_path, caplog):
+    token = "tok-VERY-SECRET-42"
+    replica = TursoReplica(tmp_path / "a.db", server.url, auth_token=token)
+    ctl = SyncController(replica, Periodic(0.05), default_timeout=0.5)
+    server.kill()
+    with caplog.at_level(logging.DEBUG, logger="synctune"), ctl:
+        assert wait_for(lambda: ctl.status().sync_failures >= 2, 5)
+        status = ctl.status()
+    seen = [caplog.text, repr(replica), repr(ctl), status.line(), repr(status),
+            str(ctl.last_error), repr(list(ctl.history)), str(ctl.snapshot())]
+    assert "sync failed" in caplog.text
+    for text in seen:
+        assert token not in text and "VERY-SECRET" not in text
