@@ -95,7 +95,9 @@ class SyncStrategy(ABC):
         self._first_unpushed: float | None = None
         self._unpushed_since_start = 0
         self._first_since_start: float | None = None
+        # app requests: the oldest one pending, and the first one made while a sync was in flight
         self._requested_at: float | None = None
+        self._requested_in_flight: float | None = None
         self._last_attempt_end: float | None = None
         self._last_success_end: float | None = None
         self._consecutive_failures = 0
@@ -124,9 +126,17 @@ class SyncStrategy(ABC):
         self._decision = None
 
     def on_sync_requested(self, now: float) -> None:
-        """The app asked for a sync at ``now`` (s) (a manual sync point)."""
+        """The app asked for a sync at ``now`` (s) (a manual sync point).
+
+        The next attempt that starts at or after ``now`` answers the request, whether it succeeds
+        or fails (as the app's ``sync()`` call returns or raises); a request made while a sync is
+        in flight leads to one more attempt after it.
+        """
         self._tick("now", now)
-        if self._requested_at is None:
+        if self._in_flight_since is not None:
+            if self._requested_in_flight is None:
+                self._requested_in_flight = now
+        elif self._requested_at is None:
             self._requested_at = now
         self._decision = None
 
@@ -147,8 +157,7 @@ class SyncStrategy(ABC):
         # everything committed before the sync started is now pushed
         self._unpushed, self._first_unpushed = self._unpushed_since_start, self._first_since_start
         self._unpushed_since_start, self._first_since_start = 0, None
-        if self._requested_at is not None and self._requested_at <= started:
-            self._requested_at = None
+        self._requested_at, self._requested_in_flight = self._requested_in_flight, None
         self._last_attempt_end = self._last_success_end = now
         self._consecutive_failures = 0
         self._after_success(now, started, report)
@@ -169,6 +178,8 @@ class SyncStrategy(ABC):
             self._first_unpushed = self._first_since_start
         self._unpushed += self._unpushed_since_start
         self._unpushed_since_start, self._first_since_start = 0, None
+        # the attempt answered the requests made before it (the app saw the error)
+        self._requested_at, self._requested_in_flight = self._requested_in_flight, None
         self._last_attempt_end = now
         self._consecutive_failures += 1
         self._after_failure(now, kind, duration)
