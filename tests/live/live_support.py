@@ -91,6 +91,9 @@ class SilentServer:
             except OSError:
                 return
             self.accepted.append(conn)
+            hook = getattr(self, "accepted_hook", None)
+            if hook is not None:
+                hook(conn)
 
     def close(self) -> None:
         # shutdown wakes the accept() blocked in the thread; close alone would leave it listening
@@ -120,3 +123,48 @@ def primary_rows(url: str, tmp: Path, sql: str, name: str = "probe.db") -> list[
         return [tuple(r) for r in conn.execute(sql).fetchall()]
     finally:
         probe.close()
+
+
+class ScriptedHttpServer:
+    """A loopback HTTP server answering each request line with ``answer(line)``.
+
+    ``answer`` returns the raw response bytes, or ``None`` to hold the connection open
+    without ever answering (a hung primary).
+    """
+
+    def __init__(self, answer: Callable[[str], bytes | None]) -> None:
+        self.answer = answer
+        self.lines: list[str] = []
+        self.silent = SilentServer()
+        self.port = self.silent.port
+        self.silent.accepted_hook = self._serve  # type: ignore[attr-defined]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self, conn: socket.socket) -> None:
+        def run() -> None:
+            data = b""
+            with contextlib.suppress(OSError):
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                line = data.split(b"\r\n", 1)[0].decode(errors="replace")
+                self.lines.append(line)
+                reply = self.answer(line)
+                if reply is not None:
+                    conn.sendall(reply)
+                    conn.close()
+
+        threading.Thread(target=run, daemon=True).start()
+
+    def close(self) -> None:
+        self.silent.close()
+
+
+def http_reply(status: int, body: bytes = b"") -> bytes:
+    return (f"HTTP/1.1 {status} X\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            .encode() + body)
