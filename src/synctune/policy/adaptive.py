@@ -80,7 +80,8 @@ class Adaptive(SyncStrategy):
         self._backoff = backoff if backoff is not None else Backoff(base=1.0, cap=300.0)
         self._rng = rng if rng is not None else random.Random()
         self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
-        self._rate = ChangeRateEstimator(half_life=half_life, z=rate_z)
+        self._rate = ChangeRateEstimator(half_life=_check.real("half_life", half_life),
+                                         z=_check.real("rate_z", rate_z, minimum=0.0))
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
         self._last_snapshot: float | None = None  # start of the last successful sync
         self._retry_at: float | None = None

@@ -65,7 +65,7 @@ class ChangeRateEstimator:
                  "_z")
 
     def __init__(self, half_life: float = 300.0, z: float = 1.645,
-                 surprise_z: float | None = 3.0) -> None:
+                 surprise_z: float | None = 4.0) -> None:
         self._half_life = _check.real("half_life", half_life, minimum=0.0, strict=True)
         self._z = _check.real("z", z, minimum=0.0)
         self._surprise_z = (None if surprise_z is None else
