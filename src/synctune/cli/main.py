@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from synctune import __version__
+from synctune.cli.doctor import doctor
 from synctune.cli.recommend import recommend
+from synctune.cli.run import run
 from synctune.cli.sweep import sweep
 
 
@@ -17,3 +19,5 @@ def main() -> None:
 
 main.add_command(recommend)
 main.add_command(sweep)
+main.add_command(run)
+main.add_command(doctor)

@@ -1,0 +1,45 @@
+"""``synctune doctor``: the guide's checklists against a real replica."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from synctune.cli._errors import friendly_errors
+from synctune.cli.run import OneLineErrors
+from synctune.live.doctor import environments, run_checks
+from synctune.live.factory import TOKEN_ENV, URL_ENV
+from synctune.policy import _check
+
+
+@click.command(cls=OneLineErrors)
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="Local replica file (default: the environment's file from the guide).")
+@click.option("--url", default=None, help=f"The primary's URL (default: ${URL_ENV}).")
+@click.option("--auth-token", envvar=TOKEN_ENV, default=None, show_envvar=True,
+              help="Bearer token; never printed.")
+@click.option("--env", "env", type=click.Choice(environments()), default="production",
+              show_default=True, help="Environment (the guide's presets).")
+@click.option("--timeout", type=float, default=5.0, show_default=True,
+              help="Seconds allowed for each network check.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@friendly_errors
+def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, timeout: float,
+           as_json: bool) -> None:
+    """Check environment, URL, token, reachability, integrity, sync state and a manual sync.
+
+    Exits 1 when any check fails.
+    """
+    _check.real("timeout", timeout, minimum=0.0, strict=True)
+    results = run_checks(db, url, auth_token, env, timeout)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        width = max(len(r.name) for r in results)
+        for r in results:
+            click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<{width}}  {r.detail}")
+            if not r.ok and r.hint:
+                click.echo(f"      {'':<{width}}  fix: {r.hint}")
+    if not all(r.ok for r in results):
+        raise SystemExit(1)

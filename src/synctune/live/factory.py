@@ -1,0 +1,84 @@
+"""Build the right replica from a preset name or from a database path and URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from synctune.live.local_replica import LocalReplica
+from synctune.live.replica import Replica
+from synctune.policy import preset as get_preset
+
+#: URL schemes and the adapter each selects
+_ADAPTERS = {
+    "http": "turso", "https": "turso", "libsql": "turso", "turso": "turso",
+}
+
+TOKEN_ENV = "TURSO_AUTH_TOKEN"
+URL_ENV = "TURSO_DATABASE_URL"
+
+
+def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = None, *,
+                 auth_token: str | None = None, preset: str | None = None,
+                 adapter: str | None = None, open_timeout: float = 10.0) -> Replica:
+    """Open a replica as the guide's client configurations describe it.
+
+    Args:
+        db: local database file; defaults to the preset's file (``dev.db``, ``prod.db``...).
+        url: the primary's URL; defaults to ``$TURSO_DATABASE_URL`` for presets that sync.
+            ``None`` (or the development preset) gives a local file with no sync.
+        auth_token: bearer token; defaults to ``$TURSO_AUTH_TOKEN``.
+        preset: a name from :data:`synctune.policy.PRESETS`.
+        adapter: ``turso`` (pyturso, default for http/https/libsql URLs), ``libsql``
+            (libsql embedded replica), ``remote`` (libsql-client, no local file) or
+            ``local``.
+        open_timeout: seconds allowed to open (a first open bootstraps from the primary).
+    """
+    chosen = get_preset(preset) if preset is not None else None
+    if chosen is not None and not chosen.syncs:
+        url = None
+    elif url is None and chosen is not None:
+        url = os.environ.get(URL_ENV) or None
+    if db is None:
+        if chosen is None and adapter != "remote":
+            raise ValueError("db must name the local database file (or give a preset), got None")
+        db = chosen.local_file if chosen is not None else None
+    token = auth_token if auth_token is not None else os.environ.get(TOKEN_ENV) or None
+    if url is not None and adapter in (None, "turso", "libsql"):
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in _ADAPTERS:
+            shown = url.replace(token, "***") if token else url
+            raise ValueError(f"url must start with one of "
+                             f"{', '.join(s + '://' for s in _ADAPTERS)}; got {shown!r}")
+    if adapter is None:
+        adapter = "local" if url is None else _ADAPTERS[url.split("://", 1)[0].lower()]
+    if adapter == "local":
+        return LocalReplica(_path(db))
+    if adapter == "remote":
+        from synctune.live.remote_client import RemoteReplica
+
+        if url is None:
+            raise ValueError("url is required for the remote adapter, got None")
+        return RemoteReplica(url, auth_token=token)
+    if url is None:
+        raise ValueError(f"url is required for the {adapter} adapter, got None")
+    if adapter == "turso":
+        from synctune.live.turso_replica import TursoReplica
+
+        return TursoReplica(_path(db), url, auth_token=token, open_timeout=open_timeout)
+    if adapter == "libsql":
+        from synctune.live.libsql_replica import LibsqlReplica
+
+        return LibsqlReplica(_path(db), url, auth_token=token)
+    raise ValueError(f"adapter must be one of turso, libsql, remote, local; got {adapter!r}")
+
+
+def _path(db: str | os.PathLike[str] | None) -> str:
+    if db is None:
+        raise ValueError("db must name the local database file, got None")
+    path = Path(db)
+    if path.is_dir():
+        raise ValueError(f"db must be a file path, got a directory: {str(path)!r}")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"db folder does not exist: {str(path.parent)!r}")
+    return str(path)

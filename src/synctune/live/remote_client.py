@@ -1,0 +1,85 @@
+"""The guide's remote mode: every query goes to the primary (``libsql-client``, ``remote`` extra).
+
+There is no local copy, hence nothing to sync: the controller schedules no syncs, reports zero
+lag and staleness, and ``query_latency`` shows the network round trip the guide warns about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synctune.live.replica import PullResult, PushResult, Replica, SyncError, classify, redact
+
+
+class RemoteConnection:
+    """A minimal DB-API-style face on a ``libsql_client`` sync client."""
+
+    def __init__(self, client: Any, token: str | None) -> None:
+        self._client = client
+        self._token = token
+
+    def execute(self, sql: str, params: Any = ()) -> _Result:
+        """Run one statement on the primary (auto-committed)."""
+        try:
+            rs = self._client.execute(sql, list(params))
+        except Exception as exc:
+            message = redact(f"{type(exc).__name__}: {exc}", self._token)
+            raise SyncError(classify(exc, message.lower()), message) from None
+        return _Result([tuple(row) for row in rs.rows])
+
+    def commit(self) -> None:
+        """Statements are committed by the primary as they run."""
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class _Result:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class RemoteReplica(Replica):
+    """Remote-only access to the primary at ``url`` (``libsql://``, ``https://``, ``wss://``,
+    or ``file:`` for a local sqld-less test)."""
+
+    kind = "remote"
+
+    def __init__(self, url: str, *, auth_token: str | None = None) -> None:
+        try:
+            import libsql_client  # noqa: F401
+        except ImportError:
+            raise ImportError("remote mode needs the remote extra: "
+                              "pip install 'synctune[remote]'") from None
+        self.url = url
+        self._token = auth_token or None
+
+    @property
+    def syncs(self) -> bool:
+        return False
+
+    def pull(self, timeout: float) -> PullResult:
+        return PullResult()
+
+    def push(self, timeout: float) -> PushResult:
+        return PushResult()
+
+    def local_db_size(self) -> int:
+        return 0
+
+    def connect(self) -> RemoteConnection:
+        import libsql_client
+
+        url = self.url.replace("libsql://", "https://", 1)
+        return RemoteConnection(libsql_client.create_client_sync(url, auth_token=self._token),
+                                self._token)
+
+    def close(self) -> None:
+        """Connections are the app's; nothing else is held."""
+
+    def __repr__(self) -> str:
+        token = "set" if self._token else "none"
+        return f"RemoteReplica(url={self.url.split('?', 1)[0]!r}, token={token})"
