@@ -31,14 +31,14 @@ def _sizes(rng: np.random.Generator, n: int, median: float) -> np.ndarray:
 
 def diurnal_day(rng: np.random.Generator) -> Workload:
     """24 h, two app nodes; reads, local writes and primary writes all follow the day
-    (busiest at 14:00, 3x quieter at night)."""
+    (busiest at 14:00, 9x quieter at night)."""
     day = 86_400.0
     nodes = {}
     for name in ("app-1", "app-2"):
-        reads = gen.diurnal(0.06, day, rng, amplitude=0.5)
-        writes = gen.diurnal(0.004, day, rng, amplitude=0.5)
+        reads = gen.diurnal(0.06, day, rng, amplitude=0.8)
+        writes = gen.diurnal(0.004, day, rng, amplitude=0.8)
         nodes[name] = NodeLoad(reads, writes, _sizes(rng, writes.size, 300.0))
-    primary = gen.diurnal(0.02, day, rng, amplitude=0.5)
+    primary = gen.diurnal(0.02, day, rng, amplitude=0.8)
     return Workload(nodes, day, primary, _sizes(rng, primary.size, 300.0))
 
 
