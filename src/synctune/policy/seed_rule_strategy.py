@@ -69,7 +69,8 @@ class SeedRule(SyncStrategy):
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
-        assert self._folded_at is not None
+        if self._folded_at is None:  # driven without start(): count from this sync's start
+            self._folded_at = started
         # rule inputs are only read after a sync: fold the writes seen since the last one now
         self._writes_since += report.pulled
         if now > self._folded_at:  # a zero span would make the rate infinite: carry the count
