@@ -1,0 +1,142 @@
+"""What one simulation run is: workload, strategy, network, faults; a frozen, validated value."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from synctune.monitoring import AlertThresholds
+from synctune.policy import _check
+
+#: ``delegated``: writes go to the primary (libSQL embedded replicas); ``local-first``: writes
+#: commit locally and are pushed at the next sync (offline writes)
+WRITE_MODELS = ("delegated", "local-first")
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """The primary is unreachable from ``node`` (every node when ``None``) in ``[start, end)`` s."""
+
+    start: float
+    end: float
+    node: str | None = None
+
+    def __post_init__(self) -> None:
+        _check.real("outage start", self.start, minimum=0.0)
+        _check.real("outage end", self.end, minimum=self.start, strict=True)
+        if self.node is not None and (not isinstance(self.node, str) or not self.node):
+            raise TypeError(f"outage node must be a node name or None, got {self.node!r}")
+
+    def covers(self, node: str, t: float) -> bool:
+        """True when ``node`` cannot reach the primary at time ``t`` (s)."""
+        return self.start <= t < self.end and (self.node is None or self.node == node)
+
+
+def _opt_real(name: str, value: object, *, minimum: float = 0.0, strict: bool = False) -> None:
+    if value is not None:
+        _check.real(name, value, minimum=minimum, strict=strict)
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """One simulation run. Times in seconds unless the name says otherwise.
+
+    Attributes:
+        scenario: built-in workload (``web``, ``serverless``, ``microservice``).
+        trace: path of a trace file (CSV or parquet); overrides ``scenario`` when given.
+        strategy: strategy spec (``periodic:60``, ``on-write``, ``adaptive``, ``a+b``, ``oracle``).
+        freshness: target staleness D (s) given to the strategy and used by the oracle.
+        duration: simulated time (s); ``None`` = scenario default (or the trace's last time).
+        rtt_ms: median network round trip (ms); ``None`` = scenario default; 0 = instant syncs.
+        seed: seed of every random stream (workload, network, faults, strategies).
+        nodes: number of replica nodes for generated scenarios (``None`` = scenario default).
+        write_model: ``delegated`` or ``local-first`` (``None`` = scenario default).
+        read_your_writes: delegated writes pull the replica up to the write before returning.
+        rtt_jitter: spread (sigma of the log) of the round trip around its median.
+        bandwidth: bytes per second between node and primary; ``None`` = unlimited.
+        failure_prob: probability that a sync attempt fails on its own (network error).
+        outages: windows when the primary is unreachable.
+        sync_timeout: deadline (s) of a sync attempt when the strategy gives none.
+        sync_overhead_bytes: bytes of protocol per sync (an empty pull still costs them).
+        apply_s_per_change: seconds to apply one pulled change to the local file.
+        read_hold: reads wait while a sync applies pulled changes.
+        query_ms: median latency of a local read (ms); log-normal with sigma 0.5.
+        base_db_bytes: size of the replica at start (``None`` = scenario default).
+        sample_interval: spacing (s) of the metric time series and the alert evaluation.
+        thresholds: alert thresholds (the guide's by default).
+        detail: keep per-read and per-write tables (turn off to save memory in comparisons).
+    """
+
+    scenario: str = "web"
+    trace: str | None = None
+    strategy: str = "adaptive"
+    freshness: float = 30.0
+    duration: float | None = None
+    rtt_ms: float | None = None
+    seed: int = 0
+    nodes: int | None = None
+    write_model: str | None = None
+    read_your_writes: bool = True
+    rtt_jitter: float = 0.2
+    bandwidth: float | None = 12.5e6
+    failure_prob: float = 0.0
+    outages: tuple[Outage, ...] = ()
+    sync_timeout: float = 30.0
+    sync_overhead_bytes: int = 400
+    apply_s_per_change: float = 2e-5
+    read_hold: bool = False
+    query_ms: float = 0.3
+    base_db_bytes: int | None = None
+    sample_interval: float = 10.0
+    thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    detail: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scenario, str) or not self.scenario:
+            raise TypeError(f"scenario must be a scenario name, got {self.scenario!r}")
+        if self.trace is not None and not isinstance(self.trace, str):
+            object.__setattr__(self, "trace", _path(self.trace))
+        if not isinstance(self.strategy, str) or not self.strategy.strip():
+            raise TypeError(f"strategy must be a strategy spec, got {self.strategy!r}")
+        _check.real("freshness", self.freshness, minimum=0.0, strict=True)
+        _opt_real("duration", self.duration, strict=True)
+        _opt_real("rtt_ms", self.rtt_ms)
+        _check.count("seed", self.seed)
+        if self.nodes is not None and _check.count("nodes", self.nodes) < 1:
+            raise ValueError(f"nodes must be >= 1, got {self.nodes!r}")
+        if self.write_model is not None and self.write_model not in WRITE_MODELS:
+            raise ValueError(f"write_model must be one of {', '.join(WRITE_MODELS)}, "
+                             f"got {self.write_model!r}")
+        _check.flag("read_your_writes", self.read_your_writes)
+        _check.real("rtt_jitter", self.rtt_jitter, minimum=0.0)
+        _opt_real("bandwidth", self.bandwidth, strict=True)
+        _check.real("failure_prob", self.failure_prob, minimum=0.0, maximum=1.0)
+        outages = tuple(self.outages)
+        for o in outages:
+            if not isinstance(o, Outage):
+                raise TypeError(f"outages must be Outage values, got {o!r}")
+        object.__setattr__(self, "outages", outages)
+        _check.real("sync_timeout", self.sync_timeout, minimum=0.0, strict=True)
+        _check.count("sync_overhead_bytes", self.sync_overhead_bytes)
+        _check.real("apply_s_per_change", self.apply_s_per_change, minimum=0.0)
+        _check.flag("read_hold", self.read_hold)
+        _check.real("query_ms", self.query_ms, minimum=0.0)
+        if self.base_db_bytes is not None:
+            _check.count("base_db_bytes", self.base_db_bytes)
+        _check.real("sample_interval", self.sample_interval, minimum=0.0, strict=True)
+        if not isinstance(self.thresholds, AlertThresholds):
+            raise TypeError(f"thresholds must be AlertThresholds, got {self.thresholds!r}")
+        _check.flag("detail", self.detail)
+
+    @property
+    def bytes_per_second(self) -> float:
+        """Bandwidth in bytes/s (infinite when unlimited)."""
+        return math.inf if self.bandwidth is None else float(self.bandwidth)
+
+
+def _path(value: object) -> str:
+    import os
+
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)  # type: ignore[return-value]
+    raise TypeError(f"trace must be a file path or None, got {value!r}")

@@ -1,0 +1,242 @@
+"""One replica node as a SimPy process: feeds its strategy the app's events and runs its syncs.
+
+App events (writes, manual sync points, cold starts) are delivered to the strategy in time order
+without a SimPy event each: they only touch this node's state, so the process hands them over
+inline and yields to the simulated clock only for sync phases, where nodes meet at the primary.
+Reads are not events at all; they are evaluated afterwards against the replica timeline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+
+from synctune.policy.strategy import FailureKind, SyncReport, SyncStrategy
+from synctune.sim.network import Link
+from synctune.sim.primary import PrimaryLog
+
+WRITE, REQUEST, COLD = 0, 1, 2
+_INF = math.inf
+# guard against a strategy that asks for syncs forever without time passing
+_MAX_INSTANT_SYNCS = 10_000
+
+
+class ReplicaNode:
+    """Drives one strategy over one node's events; records syncs and the replica timeline.
+
+    Args:
+        env: the SimPy environment (its clock is the simulated time, s).
+        index: node number (its writes carry it as origin in the commit log).
+        strategy: a fresh strategy object for this node.
+        link: the node's network path.
+        log: the shared primary commit log.
+        events: ``(times, kinds, refs)``: sorted app-event times, kinds (``WRITE``, ``REQUEST``,
+            ``COLD``) and, for writes, the write's index.
+        end: no sync starts at or after this time (s).
+        local_first: writes commit locally and are pushed by syncs; otherwise delegated.
+        write_bytes: sizes of this node's writes (local-first pushes send them).
+        ryw_reach: for delegated writes with read-your-writes, what the write's pull reaches
+            (the write's primary commit time); ``None`` otherwise.
+        timeout: sync deadline (s) when the strategy sets none.
+        overhead: protocol bytes per sync.
+        apply_s: seconds to apply one pulled change.
+        base_bytes: replica size at start (a cold start pulls it again).
+        interval_check: after writes, the interval in force is re-read at most this often
+            (s); after syncs and requests always.
+    """
+
+    def __init__(self, env: simpy.Environment, index: int, strategy: SyncStrategy, link: Link,
+                 log: PrimaryLog, events: tuple[list[float], list[int], list[int]], end: float,
+                 *, local_first: bool, write_bytes: np.ndarray, ryw_reach: np.ndarray | None,
+                 timeout: float, overhead: int, apply_s: float, base_bytes: int,
+                 interval_check: float = 1.0) -> None:
+        self.env, self.index, self.strategy, self.link, self.log = env, index, strategy, link, log
+        self._ev_t, self._ev_k, self._ev_j = events
+        self._n = len(self._ev_t)
+        self._i = 0
+        self.end = end
+        self.local_first = local_first
+        self._wb = write_bytes.tolist()
+        self._ryw = ryw_reach.tolist() if ryw_reach is not None else None
+        self._timeout, self._overhead, self._apply_s = timeout, overhead, apply_s
+        self._base = base_bytes
+        # replica state
+        self.reach = 0.0
+        self._cold = False
+        # local-first: writes [pushed, written) are committed locally and not yet pushed
+        self._written = 0
+        self._pushed = 0
+        self.push_commit = np.full(write_bytes.size, np.nan) if local_first else None
+        self.unsynced_max = 0
+        # records
+        self.vis_t: list[float] = [0.0]
+        self.vis_reach: list[float] = [0.0]
+        self.syncs: list[tuple] = []
+        self.sync_bytes = 0
+        self.ryw_t: list[float] = []
+        self.ryw_reach: list[float] = []
+        self.cold_starts = 0
+        self.intervals: list[tuple[float, float | None]] = []
+        self._interval: object = object()
+        self._iv_step = interval_check
+        self._iv_next = 0.0
+
+    # ------------------------------------------------------------------ process
+    def run(self) -> Generator[simpy.events.Event, object, None]:
+        """The SimPy process."""
+        env, s = self.env, self.strategy
+        next_due, handle = s.next_sync_due, self._handle
+        ev_t, n = self._ev_t, self._n
+        s.start(0.0)
+        self._note_interval(0.0)
+        now, end, i = 0.0, self.end, 0
+        instant, last_start = 0, -1.0
+        while True:
+            due = next_due(now)
+            t_ev = ev_t[i] if i < n else _INF
+            if due is not None and due < t_ev and due < end:
+                start = due if due > now else now
+                if start > env.now:
+                    yield env.timeout(start - env.now)
+                instant = instant + 1 if start == last_start else 0
+                if instant > _MAX_INSTANT_SYNCS:
+                    raise RuntimeError(f"strategy {s!r} keeps asking for a sync at t={start:g} "
+                                       "without time passing")
+                last_start = start
+                self._i = i
+                yield from self._sync(start)
+                i = self._i
+                now = env.now
+                continue
+            if t_ev > end:
+                break
+            now = t_ev
+            handle(i, now)
+            i += 1
+
+    # ------------------------------------------------------------------ events
+    def _handle(self, i: int, t: float) -> None:
+        kind, s = self._ev_k[i], self.strategy
+        if kind == WRITE:
+            s.on_local_write(t)
+            if self.local_first:
+                self._written += 1
+                backlog = self._written - self._pushed
+                if backlog > self.unsynced_max:
+                    self.unsynced_max = backlog
+            elif self._ryw is not None:
+                # libSQL read-your-writes: after the write, pull up to its frame (bytes are
+                # counted afterwards from the timeline)
+                upto = self._ryw[self._ev_j[i]]
+                if upto > self.reach:
+                    self.reach = upto
+                self.ryw_t.append(t)
+                self.ryw_reach.append(upto)
+            if t >= self._iv_next:
+                self._note_interval(t)
+            return
+        if kind == REQUEST:
+            s.on_sync_requested(t)
+        else:
+            self._cold = True
+            self.cold_starts += 1
+            s.on_sync_requested(t)
+        self._note_interval(t)
+
+    def _note_interval(self, t: float) -> None:
+        # writes re-check at most every interval_check seconds; other events always do
+        self._iv_next = t + self._iv_step
+        iv = self.strategy.interval_in_force
+        if iv != self._interval:
+            self._interval = iv
+            self.intervals.append((t, iv))
+
+    def _advance(self, t: float) -> Generator[simpy.events.Event, object, None]:
+        # hand over the app events before t, then let the clock reach t
+        ev_t, end, n, i = self._ev_t, self.end, self._n, self._i
+        while i < n and ev_t[i] < t and ev_t[i] <= end:
+            self._handle(i, ev_t[i])
+            i += 1
+        self._i = i
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+
+    # -------------------------------------------------------------------- sync
+    def _sync(self, start: float) -> Generator[simpy.events.Event, object, None]:
+        s, link = self.strategy, self.link
+        s.on_sync_started(start)
+        timeout = s.sync_timeout()
+        deadline = start + (timeout if timeout is not None else self._timeout)
+        rtt, fault = link.attempt()
+        one = rtt / 2.0
+        if link.down(start):
+            # packets go nowhere: the attempt waits for its deadline
+            yield from self._advance(deadline)
+            return self._failed(start, FailureKind.TIMEOUT, 0)
+        if fault is not None:
+            yield from self._advance(start + fault * rtt)
+            return self._failed(start, FailureKind.NETWORK, 0)
+
+        t, pushed, push_bytes = start, 0, 0
+        if self.local_first:
+            if self._written > self._pushed:
+                a, b = self._pushed, self._written
+                push_bytes = sum(self._wb[a:b]) + self._overhead
+                arrive = t + one + link.transfer(push_bytes)
+                if arrive > deadline:
+                    yield from self._advance(deadline)
+                    return self._failed(start, FailureKind.TIMEOUT, 0)
+                yield from self._advance(arrive)
+                self.log.push(arrive, b - a, push_bytes - self._overhead)
+                self.push_commit[a:b] = arrive  # type: ignore[index]
+                self._pushed, pushed = b, b - a
+                t = arrive + one
+            reach = t + one
+            if reach > deadline:
+                yield from self._advance(deadline)
+                return self._failed(start, FailureKind.TIMEOUT, push_bytes)
+            # other nodes push: meet them at the primary, after pushes landing this instant
+            yield from self._advance(reach)
+            yield self.env.timeout(0)
+        else:
+            # delegated: the log is known in advance, so the pull needs no meeting point
+            reach = t + one
+        count, nbytes = self.log.between(self.reach, reach)
+        if self._cold:
+            nbytes = self._base + self.log.bytes_upto(reach)
+        pull_bytes = nbytes + self._overhead
+        apply = count * self._apply_s
+        done = reach + one + link.transfer(pull_bytes) + apply
+        if done > deadline:
+            yield from self._advance(deadline)
+            return self._failed(start, FailureKind.TIMEOUT, push_bytes)
+        # inline _advance(done): this path runs once per sync
+        ev_t, end, n, i, handle = self._ev_t, self.end, self._n, self._i, self._handle
+        while i < n and ev_t[i] < done and ev_t[i] <= end:
+            handle(i, ev_t[i])
+            i += 1
+        self._i = i
+        env = self.env
+        if done > env.now:
+            yield env.timeout(done - env.now)
+        self._cold = False
+        if reach > self.reach:
+            self.reach = reach
+        self.vis_t.append(done)
+        self.vis_reach.append(reach)
+        total = push_bytes + pull_bytes
+        self.syncs.append((start, done, True, "", count, pushed, total, reach, done - apply))
+        self.sync_bytes += total
+        s.on_sync_finished(done, SyncReport(done - start, count, pushed, total))
+        self._note_interval(done)
+        return None
+
+    def _failed(self, start: float, kind: FailureKind, nbytes: int) -> None:
+        now = self.env.now
+        self.syncs.append((start, now, False, kind.value, 0, 0, nbytes, math.nan, math.nan))
+        self.sync_bytes += nbytes
+        self.strategy.on_sync_failed(now, kind, now - start)
+        self._note_interval(now)

@@ -1,0 +1,47 @@
+"""The primary's commit log: what is committed when, and how many bytes lie between two times."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+
+class PrimaryLog:
+    """Commits known in advance (direct and delegated writes) plus pushes made during the run.
+
+    A pull that reaches the primary at time ``x`` gets every commit with time ``<= x``.
+    """
+
+    def __init__(self, times: np.ndarray, nbytes: np.ndarray) -> None:
+        order = np.argsort(times, kind="stable")
+        # plain lists: bisect on them beats numpy calls for one lookup at a time
+        self._t: list[float] = np.asarray(times, dtype=np.float64)[order].tolist()
+        self._cum: list[int] = np.concatenate(
+            [[0], np.cumsum(np.asarray(nbytes, dtype=np.int64)[order])]).tolist()
+        # pushes arrive in time order (the simulation clock never goes back)
+        self._push_t: list[float] = []
+        self._push_n: list[int] = [0]
+        self._push_b: list[int] = [0]
+
+    def push(self, t: float, count: int, nbytes: int) -> None:
+        """``count`` writes totalling ``nbytes`` bytes were committed at ``t`` (s)."""
+        self._push_t.append(t)
+        self._push_n.append(self._push_n[-1] + count)
+        self._push_b.append(self._push_b[-1] + nbytes)
+
+    def between(self, after: float, upto: float) -> tuple[int, int]:
+        """Commits and bytes with ``after < time <= upto``."""
+        if upto <= after:
+            return 0, 0
+        a = bisect.bisect_right(self._t, after)
+        b = bisect.bisect_right(self._t, upto)
+        i = bisect.bisect_right(self._push_t, after)
+        j = bisect.bisect_right(self._push_t, upto)
+        return (b - a + self._push_n[j] - self._push_n[i],
+                self._cum[b] - self._cum[a] + self._push_b[j] - self._push_b[i])
+
+    def bytes_upto(self, upto: float) -> int:
+        """Bytes of every commit with time ``<= upto``."""
+        pushed = self._push_b[bisect.bisect_right(self._push_t, upto)]
+        return self._cum[bisect.bisect_right(self._t, upto)] + pushed

@@ -1,0 +1,156 @@
+"""Trace files: load (with validation that names file, line and column) and save.
+
+Columns: ``t`` (seconds from the start, non-decreasing), ``node`` (``primary`` for writes made
+directly on the primary by other clients), ``op`` (``read``, ``write`` or ``sync``, the app's
+manual sync point) and optionally ``bytes`` (size of a write). CSV, or parquet by extension.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synctune.sim.workload import PRIMARY, NodeLoad, Workload
+
+COLUMNS = ("t", "node", "op")
+OPS = ("read", "write", "sync")
+DEFAULT_WRITE_BYTES = 256
+
+
+class TraceError(ValueError):
+    """A malformed trace; the message names the file, the line (or row) and the column."""
+
+
+def _where(path: str, parquet: bool, index: int) -> str:
+    # CSV: the header is line 1, so data row i is on line i + 2
+    return f"{path}, row {index + 1}" if parquet else f"{path}, line {index + 2}"
+
+
+def _read(path: str) -> tuple[pd.DataFrame, bool]:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"trace file not found: {path}")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(p).astype(str), True
+        except ImportError as exc:
+            raise TraceError(f"{path}: reading parquet needs pyarrow ({exc})") from None
+        except Exception as exc:
+            raise TraceError(f"{path}: not a readable parquet file ({exc})") from None
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise TraceError(f"{path}, line 1: empty file, expected a header with columns "
+                         f"{', '.join(COLUMNS)}") from None
+    except pd.errors.ParserError as exc:
+        raise TraceError(f"{path}: not valid CSV ({str(exc).splitlines()[0]})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, False
+
+
+def load_trace(path: str | os.PathLike[str]) -> Workload:
+    """Load and validate a trace; raise :class:`TraceError` naming file, line and column."""
+    path = os.fspath(path)
+    df, parquet = _read(path)
+    for col in COLUMNS:
+        if col not in df.columns:
+            where = f"{path}, row 0" if parquet else f"{path}, line 1"
+            raise TraceError(f"{where}, column {col!r}: missing column (have "
+                             f"{', '.join(map(repr, df.columns)) or 'none'})")
+    if df.empty:
+        raise TraceError(f"{path}: no events after the header")
+
+    raw_t = df["t"].str.strip()
+    t = pd.to_numeric(raw_t, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(t) | (t < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise TraceError(f"{_where(path, parquet, i)}, column 't': expected seconds >= 0, "
+                         f"got {raw_t.iloc[i]!r}")
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise TraceError(f"{_where(path, parquet, i)}, column 't': time goes backwards "
+                         f"({raw_t.iloc[i]} after {raw_t.iloc[i - 1]})")
+
+    node = df["node"].str.strip().to_numpy(dtype=object)
+    empty = node == ""
+    if empty.any():
+        i = int(np.argmax(empty))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'node': empty node name")
+    op = df["op"].str.strip().str.lower().to_numpy(dtype=object)
+    unknown = ~np.isin(op, OPS)
+    if unknown.any():
+        i = int(np.argmax(unknown))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'op': expected one of "
+                         f"{', '.join(OPS)}, got {df['op'].iloc[i]!r}")
+    on_primary = (node == PRIMARY) & (op != "write")
+    if on_primary.any():
+        i = int(np.argmax(on_primary))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'op': the primary only takes "
+                         f"writes in a trace, got {df['op'].iloc[i]!r}")
+
+    nbytes = np.full(t.size, DEFAULT_WRITE_BYTES, dtype=np.int64)
+    if "bytes" in df.columns:
+        raw_b = df["bytes"].str.strip()
+        given = (raw_b != "").to_numpy() & (op == "write")
+        b = pd.to_numeric(raw_b.where(given, "0"), errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(b) | (b < 0) | (b != np.floor(b))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise TraceError(f"{_where(path, parquet, i)}, column 'bytes': expected a whole "
+                             f"number >= 0, got {raw_b.iloc[i]!r}")
+        nbytes = np.where(given, b, DEFAULT_WRITE_BYTES).astype(np.int64)
+
+    nodes: dict[str, NodeLoad] = {}
+    for name in pd.unique(node):
+        if name == PRIMARY:
+            continue
+        mine = node == name
+        w = mine & (op == "write")
+        nodes[name] = NodeLoad(t[mine & (op == "read")], t[w], nbytes[w],
+                               t[mine & (op == "sync")])
+    if not nodes:
+        raise TraceError(f"{path}: no replica node in the trace (only {PRIMARY!r})")
+    pw = (node == PRIMARY) & (op == "write")
+    duration = float(t[-1]) if t[-1] > 0 else 1.0
+    return Workload(nodes, duration, t[pw], nbytes[pw])
+
+
+def trace_frame(workload: Workload) -> pd.DataFrame:
+    """The workload as a trace table (``t``, ``node``, ``op``, ``bytes``), sorted by time."""
+    parts = []
+    for name, ld in workload.nodes.items():
+        for op, times, nb in (("read", ld.reads, None), ("write", ld.writes, ld.write_bytes),
+                              ("sync", ld.syncs, None)):
+            parts.append(pd.DataFrame({"t": times, "node": name, "op": op,
+                                       "bytes": nb if nb is not None else 0}))
+    parts.append(pd.DataFrame({"t": workload.primary_writes, "node": PRIMARY, "op": "write",
+                               "bytes": workload.primary_bytes}))
+    df = pd.concat(parts, ignore_index=True).sort_values("t", kind="stable", ignore_index=True)
+    return df
+
+
+def save_trace(workload: Workload, path: str | os.PathLike[str]) -> None:
+    """Write ``workload`` as a CSV (or parquet) trace, atomically (temp file, then rename).
+
+    Cold starts are not part of the trace format and are dropped.
+    """
+    path = Path(path)
+    df = trace_frame(workload)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, float_format="%.9g")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
