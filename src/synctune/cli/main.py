@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from synctune import __version__
+from synctune.cli.compare import compare
 from synctune.cli.doctor import doctor
 from synctune.cli.recommend import recommend
 from synctune.cli.run import run
@@ -21,3 +22,4 @@ main.add_command(recommend)
 main.add_command(sweep)
 main.add_command(run)
 main.add_command(doctor)
+main.add_command(compare)

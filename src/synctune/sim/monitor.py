@@ -23,7 +23,7 @@ class NodeHistory:
     """What happened at one node, as sorted arrays (times in seconds).
 
     Attributes:
-        ok_end: end times of successful syncs.
+        ok_end: end times of successful syncs and read-your-writes pulls.
         fail_end: end times of failed attempts.
         vis_t, reach: the replica timeline (see :mod:`synctune.sim.staleness`).
         commits: sorted primary commit times the node must see.

@@ -1,0 +1,166 @@
+"""``synctune compare``: every strategy over the same workload, network and faults."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from synctune.cli._errors import fail, friendly_errors
+from synctune.monitoring import ALERTS
+from synctune.sim import SCENARIOS, WRITE_MODELS, SimConfig
+from synctune.sim import compare as run_compare
+
+DEFAULT_STRATEGIES = "periodic:60,on-write,periodic:60+on-write,seed-rule,adaptive,oracle"
+
+#: JSON keys per strategy, in order (alerts are grouped into one object)
+JSON_FIELDS = ("strategy", "syncs", "sync_failures", "bytes", "reads", "stale_read_fraction",
+               "over_freshness_fraction", "staleness_mean_s", "staleness_p99_s",
+               "staleness_max_s", "visibility_p99_s", "write_latency_p99_ms",
+               "unsynced_writes_max", "ryw_pulls", "oracle_syncs")
+
+# (header, summary key, format)
+_TABLE = (
+    ("strategy", "strategy", "{}"),
+    ("syncs", "syncs", "{:d}"),
+    ("oracle", "oracle_syncs", "{:d}"),
+    ("fails", "sync_failures", "{:d}"),
+    ("MB", "bytes", "{:.1f}"),
+    ("stale%", "stale_read_fraction", "{:.1f}"),
+    (">D%", "over_freshness_fraction", "{:.2f}"),
+    ("mean s", "staleness_mean_s", "{:.2f}"),
+    ("p99 s", "staleness_p99_s", "{:.1f}"),
+    ("max s", "staleness_max_s", "{:.1f}"),
+    ("vis p99 s", "visibility_p99_s", "{:.1f}"),
+    ("write p99 ms", "write_latency_p99_ms", "{:.0f}"),
+    ("unsynced", "unsynced_writes_max", "{:d}"),
+    ("alerts", "alerts", "{}"),
+)
+
+
+class _OneLineErrors(click.Command):
+    """Usage errors (bad option values, unknown options) as one line, exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            fail(exc.format_message().replace("\n", " "))
+            raise AssertionError("unreachable") from exc
+
+
+def _alerts(row: dict[str, Any]) -> dict[str, int]:
+    return {a.name: int(row.get(f"alerts_{a.name}", 0)) for a in ALERTS}
+
+
+def _json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in table.to_dict(orient="records"):
+        item: dict[str, Any] = {k: row[k] for k in JSON_FIELDS}
+        item["alerts"] = _alerts(row)
+        for k, v in item.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                item[k] = None
+        out.append(item)
+    return out
+
+
+def _cell(fmt: str, key: str, row: dict[str, Any]) -> str:
+    if key == "alerts":
+        counts = _alerts(row)
+        return "/".join(str(counts[a.name]) for a in ALERTS)
+    value = row[key]
+    if key == "bytes":
+        value = value / 1e6
+    elif key in ("stale_read_fraction", "over_freshness_fraction"):
+        value = 100.0 * value
+    return fmt.format(int(value) if fmt == "{:d}" else value)
+
+
+def _print_table(table: pd.DataFrame, title: str) -> None:
+    rows = table.to_dict(orient="records")
+    cells = [[_cell(fmt, key, r) for _, key, fmt in _TABLE] for r in rows]
+    heads = [h for h, _, _ in _TABLE]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+    click.echo(title)
+    click.echo("  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                         for i, (h, w) in enumerate(zip(heads, widths, strict=True))))
+    for c in cells:
+        click.echo("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                             for i, (v, w) in enumerate(zip(c, widths, strict=True))))
+    names = "/".join(a.name for a in ALERTS)
+    click.echo(f"stale% = reads with staleness > 0; >D% = reads older than the freshness target; "
+               f"oracle = fewest pulls keeping every read within D; alerts = {names} firings.")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command(cls=_OneLineErrors)
+@click.option("--trace", type=click.Path(dir_okay=False), help="Trace file (CSV or parquet).")
+@click.option("--scenario", type=click.Choice(sorted(SCENARIOS)),
+              help="Built-in workload (default web when no --trace).")
+@click.option("--strategies", default=DEFAULT_STRATEGIES, show_default=True,
+              help="Comma-separated strategy specs; 'oracle' is the physical limit.")
+@click.option("--freshness", type=float, default=30.0, show_default=True,
+              help="Freshness target D in seconds.")
+@click.option("--duration", type=float, help="Simulated seconds (default: the scenario's).")
+@click.option("--rtt-ms", type=float, help="Median round trip in ms (0 = instant syncs).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--nodes", type=int, help="Replica nodes (generated scenarios).")
+@click.option("--write-model", type=click.Choice(WRITE_MODELS),
+              help="delegated (embedded replicas) or local-first (offline writes).")
+@click.option("--failure-prob", type=float, default=0.0, show_default=True,
+              help="Probability that a sync attempt fails.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per strategy.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Also write the table as DIR/compare.csv (atomically).")
+@friendly_errors
+def compare(trace: str | None, scenario: str | None, strategies: str, freshness: float,
+            duration: float | None, rtt_ms: float | None, seed: int, nodes: int | None,
+            write_model: str | None, failure_prob: float, as_json: bool,
+            out_dir: str | None) -> None:
+    """Compare sync strategies on one workload: syncs, bytes, staleness, alerts.
+
+    Every strategy sees the same workload, network and faults (same seed). The oracle column
+    is the fewest pulls that keep every read within the freshness target: no strategy can do
+    with fewer.
+    """
+    if trace is not None and scenario is not None:
+        fail("give --trace or --scenario, not both")
+    specs = [s.strip() for s in strategies.split(",")]
+    if not any(specs) or not all(specs):
+        fail(f"--strategies must be a comma-separated list of specs, got {strategies!r}")
+    if seed < 0:
+        fail(f"--seed must be >= 0, got {seed}")
+    config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
+                       freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
+                       nodes=nodes, write_model=write_model, failure_prob=failure_prob)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None and out.exists() and not out.is_dir():
+        fail(f"--out must be a directory, got the file {out_dir}")
+    table = run_compare(config, specs)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_atomically(out / "compare.csv", table.to_csv(index=False))
+    if as_json:
+        click.echo(json.dumps(_json_rows(table), indent=2))
+        return
+    first = table.iloc[0]
+    title = (f"{first['workload']}: {first['nodes']} nodes, {first['duration_s']:g} s, "
+             f"{first['write_model']} writes, freshness target {freshness:g} s, seed {seed}")
+    _print_table(table, title)
