@@ -103,3 +103,34 @@ def test_bad_sweep_files(tmp_path: Path, text: str, suffix: str, message: str) -
 def test_missing_sweep_file(tmp_path: Path) -> None:
     code, _, stderr = _run("--file", str(tmp_path / "none.toml"))
     assert code == 2 and "none.toml" in stderr
+
+
+def test_simulator_sweep(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "sweep", "--scenarios", "microservice", "--strategies", "periodic:60,oracle",
+        "--freshness", "30", "--seeds", "2", "--duration", "600", "--workers", "1",
+        "--no-progress", "--metrics", "syncs,over_freshness_fraction", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == ["strategy", "syncs", "over_freshness_fraction"]
+    assert [ln.split()[0] for ln in lines[2:]] == ["periodic:60", "oracle"]
+    runs = ResultStore(tmp_path).load()
+    assert len(runs) == 4 and set(runs["seed"]) == {0, 1}
+    assert (runs["duration"] == 600).all() and (runs["scenario"] == "microservice").all()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--strategies", "periodic:x"], "strategy 'periodic:x'"),
+    (["--scenarios", "nowhere"], "scenario must be one of"),
+    (["--param", "trace=/no/such/trace.csv"], "trace file not found"),
+    (["--param", "rtt_msec=10"], "unknown simulator parameter 'rtt_msec'"),
+    (["--param", "rtt_ms=-5"], "rtt_ms must be >= 0, got -5"),
+    (["--duration", "0"], "duration must be > 0"),
+])
+def test_bad_simulator_parameters_fail_before_running(tmp_path: Path, args: list[str],
+                                                     message: str) -> None:
+    result = CliRunner().invoke(main, ["sweep", "--no-progress", "--out", str(tmp_path),
+                                       *args])
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert len(ResultStore(tmp_path)) == 0

@@ -151,3 +151,18 @@ def test_resume_after_a_real_kill(tmp_path: Path) -> None:
     frame = ResultStore(store).load()
     assert len(frame) == total
     assert sorted(frame["value"]) == sorted(r["x"] * 10 + r["seed"] for r in runs)
+
+
+def test_default_task_is_the_simulators_summary() -> None:
+    from synctune.sim import SimConfig, simulate
+
+    runs = Grid({"strategy": ["periodic:60", "oracle"]}, seeds=2,
+                fixed={"scenario": "microservice", "duration": 600.0}).runs()
+    with ThreadPoolExecutor(2) as pool:
+        frame = run_sweep(runs, executor=pool)
+    for params, (_, row) in zip(runs, frame.iterrows(), strict=True):
+        summary = simulate(SimConfig(**params)).summary
+        assert row["syncs"] == summary["syncs"]
+        assert row["bytes"] == summary["bytes"]
+        assert row["result_strategy"] == summary["strategy"]
+        assert row["result_seed"] == row["seed"] == params["seed"]

@@ -81,9 +81,17 @@ def _check_sim_params(spec: SweepSpec) -> None:
         if name not in known:
             raise ValueError(f"unknown simulator parameter {name!r} "
                              f"(SimConfig fields: {', '.join(sorted(known))})")
+    from synctune.sim import scenario
+    from synctune.sim.strategies import check_spec
+
     for params in spec.grid():
         if params["seed"] == 0:
-            SimConfig(**params)
+            config = SimConfig(**params)
+            check_spec(config.strategy, config.freshness)
+            if config.trace is None:
+                scenario(config.scenario)
+            elif not Path(config.trace).is_file():
+                raise FileNotFoundError(f"trace file not found: {config.trace}")
 
 
 @click.command()

@@ -7,7 +7,11 @@ from typing import Any
 
 
 def simulate_summary(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Run ``simulate(SimConfig(**params))`` and return its ``summary`` dict."""
+    """Run ``simulate(SimConfig(**params))`` and return its ``summary`` dict.
+
+    Per-read and per-write tables are not kept unless ``params`` asks for them (``detail``):
+    the summary is the same either way, and a sweep only keeps the summary.
+    """
     from synctune.sim import SimConfig, simulate  # imported in the worker, on first use
 
-    return dict(simulate(SimConfig(**params)).summary)
+    return dict(simulate(SimConfig(**{"detail": False, **params})).summary)
