@@ -26,7 +26,6 @@ def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "display_name": "synctune (venv)", "language": "python"}))
     mp = pytest.MonkeyPatch()
     mp.setenv("JUPYTER_PATH", str(root))
-    mp.setenv("MPLBACKEND", "Agg")
     yield "synctune-venv"
     mp.undo()
 

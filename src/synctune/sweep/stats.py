@@ -199,4 +199,6 @@ def ci_table(summary: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     cells = list(dict.fromkeys(map(tuple, summary[by].itertuples(index=False))))
     wide = wide.reindex(pd.MultiIndex.from_tuples(cells, names=by) if len(by) > 1
                         else [c[0] for c in cells])
-    return wide[order].reset_index()
+    wide = wide[order].reset_index()
+    wide.columns.name = None
+    return wide
