@@ -308,7 +308,8 @@ class _Run:
             iv = np.asarray([np.nan if v is None else v for _, v in node.intervals],
                             dtype=np.float64)
             hist = NodeHistory(
-                ok_end=np.union1d(ends[ok], node.ryw_t), fail_end=ends[~ok], vis_t=vis_t, reach=reach, commits=must_see,
+                ok_end=np.union1d(ends[ok], node.ryw_t), fail_end=ends[~ok], vis_t=vis_t,
+                reach=reach, commits=must_see,
                 commit_bytes_t=self.ct, commit_bytes_cum=self.cum_bytes,
                 own_t=own_t, own_cum=np.concatenate([[0], np.cumsum(own_b)]),
                 own_commit_t=own_c[pushed][oc_order],

@@ -17,8 +17,13 @@ def is_oracle(spec: str) -> bool:
 
 def check_spec(spec: str, freshness: float) -> None:
     """Raise the policy core's one-line ``ValueError`` if ``spec`` is not a valid strategy."""
-    if not is_oracle(spec):
+    if is_oracle(spec):
+        return
+    try:
         strategy_from_spec(spec, freshness, rng=random.Random(0))
+    except ValueError as exc:
+        # the simulator also knows the oracle
+        raise ValueError(f"{exc}, {ORACLE} (simulator only)") from None
 
 
 def build(spec: str, freshness: float, rng: random.Random) -> SyncStrategy:

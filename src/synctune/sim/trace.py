@@ -108,9 +108,9 @@ def load_trace(path: str | os.PathLike[str]) -> Workload:
         nbytes = np.where(given, b, DEFAULT_WRITE_BYTES).astype(np.int64)
 
     nodes: dict[str, NodeLoad] = {}
-    for name in pd.unique(node):
-        if name == PRIMARY:
-            continue
+    # sorted names: node order (and so each node's random streams) must not depend on
+    # which node happens to act first
+    for name in sorted(set(node.tolist()) - {PRIMARY}):
         mine = node == name
         w = mine & (op == "write")
         nodes[name] = NodeLoad(t[mine & (op == "read")], t[w], nbytes[w],
