@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sweep_tasks
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from synctune.sweep import Grid, ResultStore, SweepRunError, open_executor, run_key, run_sweep
 
@@ -166,3 +168,25 @@ def test_default_task_is_the_simulators_summary() -> None:
         assert row["bytes"] == summary["bytes"]
         assert row["result_strategy"] == summary["strategy"]
         assert row["result_seed"] == row["seed"] == params["seed"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 12), stored=st.sets(st.integers(0, 11)), dup=st.integers(0, 3))
+def test_resume_runs_exactly_the_missing_runs(tmp_path_factory: pytest.TempPathFactory, n: int,
+                                               stored: set[int], dup: int) -> None:
+    tmp = tmp_path_factory.mktemp("resume")
+    log = tmp / "log"
+    runs = Grid({"x": list(range(n))}, fixed={"log": str(log), "sleep": 0.0}).runs()
+    store = ResultStore(tmp / "store")
+    before = {i for i in stored if i < n}
+    for i in before:
+        row = {**runs[i], "value": -1, "run_key": run_key(runs[i])}
+        store.write(run_key(runs[i]), row)
+    with ThreadPoolExecutor(2) as pool:
+        frame = run_sweep(runs + runs[:dup], task=sweep_tasks.logged, executor=pool,
+                          store=store, max_in_flight=3)
+    done = sorted(int(line.split()[1]) for line in log.read_text().splitlines()) \
+        if log.exists() else []
+    assert done == sorted(set(range(n)) - before)
+    assert list(frame["x"]) == list(range(n))
+    assert [v == -1 for v in frame["value"]] == [i in before for i in range(n)]
