@@ -121,6 +121,10 @@ class TursoReplica(Replica):
         return PullResult(changes=1 if applied else 0, nbytes=self._bytes(before, after))
 
     def push(self, timeout: float) -> PushResult:
+        with self._lock:
+            idle = self._conn is not None and not (self._conn.stats().cdc_operations or 0)
+        if idle:  # nothing committed locally: skip the round trip
+            return PushResult()
         _, before, after = self._run(timeout, "push")
         sent = max(0, (before.cdc_operations or 0) - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
