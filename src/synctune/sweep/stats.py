@@ -131,9 +131,12 @@ def mean_ci(values: Iterable[float], confidence: float = 0.95) -> MeanCI:
     n = int(x.size)
     if n == 0:
         return MeanCI(0, math.nan, math.nan, math.nan, confidence)
-    mean = float(x.mean())
+    with np.errstate(invalid="ignore"):  # inf + -inf -> nan, without a warning
+        mean = float(x.mean())
     if n == 1:
         return MeanCI(1, mean, math.nan, math.nan, confidence)
+    if not np.isfinite(x).all():  # e.g. a ratio over a zero: the mean says it, no interval
+        return MeanCI(n, mean, math.nan, math.nan, confidence)
     std = float(x.std(ddof=1))
     half = t_quantile((1.0 + confidence) / 2.0, n - 1) * std / math.sqrt(n)
     return MeanCI(n, mean, std, half, confidence)
