@@ -70,6 +70,8 @@ def test_degenerate_replications() -> None:
     assert same.half_width == 0.0 and same.low == same.high == 2.0
     with_nan = mean_ci([1.0, math.nan, 3.0])
     assert with_nan.n == 2 and with_nan.mean == 2.0
+    with_inf = mean_ci([1.0, math.inf, 3.0])  # e.g. syncs / 0 oracle syncs
+    assert with_inf.n == 3 and with_inf.mean == math.inf and math.isnan(with_inf.half_width)
 
 
 @pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1])
