@@ -270,7 +270,8 @@ class _Run:
             rt = ld.reads
             stale = staleness(rt, vis_t, reach, must_see)
             lrng = streams.generator(cfg.seed, "latency", i)
-            lat = cfg.query_ms / 1000.0 * np.exp(_READ_SIGMA * lrng.standard_normal(rt.size))
+            lat = (cfg.query_ms / 1000.0 * np.exp(
+                _READ_SIGMA * lrng.standard_normal(rt.size, dtype=np.float32))).astype(np.float64)
             if cfg.read_hold and ok.any():
                 a0 = syncs["apply_start"].to_numpy(dtype=np.float64)[ok]
                 a1 = ends[ok]

@@ -116,14 +116,17 @@ def metric_series(node: str, h: NodeHistory, grid: np.ndarray, step: float) -> p
 
 def alert_events(node: str, h: NodeHistory, grid: np.ndarray,
                  thresholds: AlertThresholds) -> list[dict[str, object]]:
-    """Firing and resolving events, evaluated on the grid, at every sync outcome and right
-    after the sync lag crosses its threshold."""
+    """Firing and resolving events, evaluated on the grid, at every failure, right after the
+    sync lag crosses its threshold and at the success that ends such a gap."""
     gaps = np.concatenate([[0.0], h.ok_end])
     nxt = np.concatenate([h.ok_end, [np.inf]])
     crossing = gaps + thresholds.sync_lag
-    crossing = crossing[(crossing < nxt) & (crossing < grid[-1])]
-    times = np.unique(np.concatenate([grid, h.ok_end, h.fail_end,
-                                      np.nextafter(crossing, np.inf)]))
+    long_gap = (crossing < nxt) & (crossing < grid[-1])
+    # the lag alert fires just past each crossing and resolves at the success ending the gap;
+    # other successes change nothing it watches between grid points
+    ends_gap = nxt[long_gap]
+    times = np.unique(np.concatenate([grid, h.fail_end, ends_gap[np.isfinite(ends_gap)],
+                                      np.nextafter(crossing[long_gap], np.inf)]))
     times = times[times <= grid[-1]]
     lag, fresh, iv = h.sync_lag(times), h.freshness(times), h.interval(times)
     ev = AlertEvaluator(thresholds)

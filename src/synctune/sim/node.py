@@ -44,8 +44,8 @@ class ReplicaNode:
         overhead: protocol bytes per sync.
         apply_s: seconds to apply one pulled change.
         base_bytes: replica size at start (a cold start pulls it again).
-        interval_check: after writes, the interval in force is re-read at most this often
-            (s); after syncs and requests always.
+        interval_check: after writes and successful syncs, the interval in force is re-read
+            at most this often (s); after failures and requests always.
     """
 
     def __init__(self, env: simpy.Environment, index: int, strategy: SyncStrategy, link: Link,
@@ -65,6 +65,7 @@ class ReplicaNode:
         self._base = base_bytes
         # replica state
         self.reach = 0.0
+        self._told = 0.0
         self._cold = False
         # local-first: writes [pushed, written) are committed locally and not yet pushed
         self._written = 0
@@ -93,13 +94,16 @@ class ReplicaNode:
         s.start(0.0)
         self._note_interval(0.0)
         now, end, i = 0.0, self.end, 0
+        local_first = self.local_first
         instant, last_start = 0, -1.0
         while True:
             due = next_due(now)
             t_ev = ev_t[i] if i < n else _INF
             if due is not None and due < t_ev and due < end:
                 start = due if due > now else now
-                if start > env.now:
+                # delegated syncs meet no one at the primary (its log is known in advance):
+                # the clock jumps straight to their end, one SimPy event per sync
+                if local_first and start > env.now:
                     yield env.timeout(start - env.now)
                 instant = instant + 1 if start == last_start else 0
                 if instant > _MAX_INSTANT_SYNCS:
@@ -109,7 +113,9 @@ class ReplicaNode:
                 self._i = i
                 yield from self._sync(start)
                 i = self._i
-                now = env.now
+                # the sync's outcome time as told to the strategy (env.now may differ in the
+                # last bit after float arithmetic)
+                now = self._told
                 continue
             if t_ev > end:
                 break
@@ -147,7 +153,7 @@ class ReplicaNode:
         self._note_interval(t)
 
     def _note_interval(self, t: float) -> None:
-        # writes re-check at most every interval_check seconds; other events always do
+        # writes and successful syncs re-check at most every interval_check seconds
         self._iv_next = t + self._iv_step
         iv = self.strategy.interval_in_force
         if iv != self._interval:
@@ -175,10 +181,11 @@ class ReplicaNode:
         if link.down(start):
             # packets go nowhere: the attempt waits for its deadline
             yield from self._advance(deadline)
-            return self._failed(start, FailureKind.TIMEOUT, 0)
+            return self._failed(start, deadline, FailureKind.TIMEOUT, 0)
         if fault is not None:
-            yield from self._advance(start + fault * rtt)
-            return self._failed(start, FailureKind.NETWORK, 0)
+            broke = start + fault * rtt
+            yield from self._advance(broke)
+            return self._failed(start, broke, FailureKind.NETWORK, 0)
 
         t, pushed, push_bytes = start, 0, 0
         if self.local_first:
@@ -188,7 +195,7 @@ class ReplicaNode:
                 arrive = t + one + link.transfer(push_bytes)
                 if arrive > deadline:
                     yield from self._advance(deadline)
-                    return self._failed(start, FailureKind.TIMEOUT, 0)
+                    return self._failed(start, deadline, FailureKind.TIMEOUT, 0)
                 yield from self._advance(arrive)
                 self.log.push(arrive, b - a, push_bytes - self._overhead)
                 self.push_commit[a:b] = arrive  # type: ignore[index]
@@ -197,7 +204,7 @@ class ReplicaNode:
             reach = t + one
             if reach > deadline:
                 yield from self._advance(deadline)
-                return self._failed(start, FailureKind.TIMEOUT, push_bytes)
+                return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes)
             # other nodes push: meet them at the primary, after pushes landing this instant
             yield from self._advance(reach)
             yield self.env.timeout(0)
@@ -212,7 +219,7 @@ class ReplicaNode:
         done = reach + one + link.transfer(pull_bytes) + apply
         if done > deadline:
             yield from self._advance(deadline)
-            return self._failed(start, FailureKind.TIMEOUT, push_bytes)
+            return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes)
         # inline _advance(done): this path runs once per sync
         ev_t, end, n, i, handle = self._ev_t, self.end, self._n, self._i, self._handle
         while i < n and ev_t[i] < done and ev_t[i] <= end:
@@ -230,12 +237,14 @@ class ReplicaNode:
         total = push_bytes + pull_bytes
         self.syncs.append((start, done, True, "", count, pushed, total, reach, done - apply))
         self.sync_bytes += total
+        self._told = done
         s.on_sync_finished(done, SyncReport(done - start, count, pushed, total))
-        self._note_interval(done)
+        if done >= self._iv_next:
+            self._note_interval(done)
         return None
 
-    def _failed(self, start: float, kind: FailureKind, nbytes: int) -> None:
-        now = self.env.now
+    def _failed(self, start: float, now: float, kind: FailureKind, nbytes: int) -> None:
+        self._told = now
         self.syncs.append((start, now, False, kind.value, 0, 0, nbytes, math.nan, math.nan))
         self.sync_bytes += nbytes
         self.strategy.on_sync_failed(now, kind, now - start)
