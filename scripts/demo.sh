@@ -5,4 +5,4 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
-exec .venv/bin/synctune recommend "$@"
+exec .venv/bin/synctune compare --scenario web --duration 10800 --freshness 30 --strategies periodic:60,on-write,periodic:60+on-write,seed-rule,adaptive,oracle "$@"
