@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from synctune.sim.trace import load_trace
 from synctune.sim.workload import PRIMARY, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
+_ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +155,20 @@ class _Run:
 
     def _oracle(self, i: int) -> Oracle:
         """The runnable oracle for node ``i``: plans from commits known in advance (local-first
-        writes of other nodes counted as if pushed at once), starting one sync ahead."""
+        writes of other nodes counted as if pushed at once), each pull started early enough
+        to be visible before the read that needs it."""
         ext_t = self.ext[0]
         known = [ext_t]
         if self.local_first:
             known += [ld.writes for j, ld in enumerate(self.wl.nodes.values()) if j != i]
         commits = np.sort(np.concatenate(known))
         free_t, free_reach = self._free_pulls(i)
+        # start early enough for a slow round trip (3 sigma) plus transfer and apply
+        rounds = 2 if self.local_first else 1
+        lead = (rounds * self.links[i].median_rtt * math.exp(3 * self.cfg.rtt_jitter)
+                + _ORACLE_MARGIN_S)
         pulls = oracle_pulls(commits, self.wl.nodes[self.names[i]].reads, self.cfg.freshness,
-                             free_t=free_t, free_reach=free_reach)
-        lead = self.links[i].median_rtt * (2 if self.local_first else 1)
+                             free_t=free_t, free_reach=free_reach, lag=lead)
         return Oracle(pulls, lead=lead)
 
     def _free_pulls(self, i: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,8 +21,12 @@ from synctune.sim.staleness import staleness
 
 def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
                  start_reach: float = 0.0, free_t: np.ndarray | None = None,
-                 free_reach: np.ndarray | None = None) -> np.ndarray:
-    """Times (s) of the fewest instant pulls such that no read sees staleness above ``freshness``.
+                 free_reach: np.ndarray | None = None, lag: float = 0.0) -> np.ndarray:
+    """Times (s) of the fewest pulls such that no read sees staleness above ``freshness``.
+
+    With ``lag = 0`` pulls are instant (the physical limit); a pull visible at ``p`` then shows
+    every commit up to ``p``. With ``lag > 0`` it shows commits up to ``p - lag`` only, the
+    plan for a real pull that starts ``lag`` seconds before it must be visible.
 
     Args:
         commits: sorted primary commit times the node must see.
@@ -31,8 +35,10 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
         start_reach: commits up to this time are visible at the start.
         free_t: times of pulls that happen anyway (read-your-writes pulls), sorted.
         free_reach: what each of them reaches (commits with time ``<=`` it become visible).
+        lag: seconds between what a pull shows and when it becomes visible (>= 0).
     """
     d = _check.real("freshness", freshness, minimum=0.0)
+    lag = _check.real("lag", lag, minimum=0.0)
     commits = np.asarray(commits, dtype=np.float64)
     reads = np.asarray(reads, dtype=np.float64)
     if commits.size == 0 or reads.size == 0:
@@ -49,7 +55,7 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
     pulls: list[float] = []
     p, k = -np.inf, 0
     while k < len(late):
-        j = bisect.bisect_right(ct, p)
+        j = bisect.bisect_right(ct, p - lag)
         if j >= len(ct):
             break
         k = bisect.bisect_right(late, max(p, ct[j] + d), k)
