@@ -99,6 +99,20 @@ def test_sync_points_in_the_trace_reach_the_strategy() -> None:
     assert res.syncs["start"].tolist() == [5.0, 30.0]
 
 
+def test_reads_after_an_app_sync_point_wait_for_that_sync() -> None:
+    # the app calls sync() at 10 and reads right after; the pull reaches the primary at 10.05
+    wl = single_node([5.0, 10.02, 10.2], [10.001, 10.3], 20.0, syncs=[10.0])
+    cfg = instant(strategy="manual", duration=20.0, rtt_ms=100.0, rtt_jitter=0.0)
+    res = simulate(cfg, workload=wl)
+    first, second = res.reads.itertuples()
+    assert first.latency_ms == pytest.approx(99.0, abs=1.0)  # waited for the sync's end
+    assert first.staleness_s == 0.0  # ran at 10.1: sees 5 and 10.02
+    assert second.staleness_s == pytest.approx(0.1)  # 10.2 arrived after the pull
+    loose = simulate(dataclasses.replace(cfg, sync_blocks_reads=False), workload=wl)
+    assert loose.reads["staleness_s"].iloc[0] == pytest.approx(10.001 - 5.0)
+    assert loose.reads["latency_ms"].iloc[0] < 5
+
+
 def test_serverless_cold_starts_download_the_replica() -> None:
     cfg = SimConfig(scenario="serverless", strategy="manual", duration=7200.0, seed=1)
     res = simulate(cfg)

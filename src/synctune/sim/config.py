@@ -60,6 +60,9 @@ class SimConfig:
         sync_overhead_bytes: bytes of protocol per sync (an empty pull still costs them).
         apply_s_per_change: seconds to apply one pulled change to the local file.
         read_hold: reads wait while a sync applies pulled changes.
+        sync_blocks_reads: reads after an app sync point (or a cold start) wait for the sync
+            serving it, the first attempt that starts within ``sync_timeout`` of it (the app
+            awaits ``sync()``).
         query_ms: median latency of a local read (ms); log-normal with sigma 0.5.
         base_db_bytes: size of the replica at start (``None`` = scenario default).
         sample_interval: spacing (s) of the metric time series and the alert evaluation.
@@ -85,6 +88,7 @@ class SimConfig:
     sync_overhead_bytes: int = 400
     apply_s_per_change: float = 2e-5
     read_hold: bool = False
+    sync_blocks_reads: bool = True
     query_ms: float = 0.3
     base_db_bytes: int | None = None
     sample_interval: float = 10.0
@@ -120,6 +124,7 @@ class SimConfig:
         _check.count("sync_overhead_bytes", self.sync_overhead_bytes)
         _check.real("apply_s_per_change", self.apply_s_per_change, minimum=0.0)
         _check.flag("read_hold", self.read_hold)
+        _check.flag("sync_blocks_reads", self.sync_blocks_reads)
         _check.real("query_ms", self.query_ms, minimum=0.0)
         if self.base_db_bytes is not None:
             _check.count("base_db_bytes", self.base_db_bytes)

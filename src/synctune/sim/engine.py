@@ -22,7 +22,7 @@ from synctune.sim.result import SimResult
 from synctune.sim.scenarios import scenario
 from synctune.sim.staleness import staleness, visible_at
 from synctune.sim.trace import load_trace
-from synctune.sim.workload import PRIMARY, Workload
+from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
 _ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
@@ -233,6 +233,21 @@ class _Run:
         self.origin_t = origin_t
         self.cum_bytes = np.concatenate([[0], np.cumsum(self.cb)])
 
+    def _after_app_syncs(self, rt: np.ndarray, ld: NodeLoad, syncs: pd.DataFrame) -> np.ndarray:
+        """When each read runs: a read after an app sync point waits for the attempt serving
+        it (the first one starting within the sync timeout of the request) to end."""
+        q = np.sort(np.concatenate([ld.syncs, ld.cold_starts]))
+        if q.size == 0 or syncs.empty:
+            return rt
+        starts = syncs["start"].to_numpy(dtype=np.float64)
+        ends = syncs["end"].to_numpy(dtype=np.float64)
+        k = np.searchsorted(starts, q, side="left")
+        kk = np.minimum(k, starts.size - 1)
+        served = (k < starts.size) & (starts[kk] < q + self.cfg.sync_timeout)
+        until = np.maximum.accumulate(np.where(served, ends[kk], q))
+        m = np.searchsorted(q, rt, side="right") - 1
+        return np.maximum(rt, np.where(m >= 0, until[np.maximum(m, 0)], -np.inf))
+
     def _timeline(self, node: ReplicaNode) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The node's replica timeline (syncs and read-your-writes pulls), and the bytes each
         read-your-writes pull moved (what it brought beyond what the replica had)."""
@@ -274,10 +289,14 @@ class _Run:
 
             # reads: staleness and latency, vectorised
             rt = ld.reads
-            stale = staleness(rt, vis_t, reach, must_see)
             lrng = streams.generator(cfg.seed, "latency", i)
             lat = (cfg.query_ms / 1000.0 * np.exp(
                 _READ_SIGMA * lrng.standard_normal(rt.size, dtype=np.float32))).astype(np.float64)
+            # the oracle ignores app sync points, so nothing waits on them
+            blocks = cfg.sync_blocks_reads and not strategies.is_oracle(self.spec)
+            run_at = self._after_app_syncs(rt, ld, syncs) if blocks else rt
+            stale = staleness(run_at, vis_t, reach, must_see)
+            lat = lat + (run_at - rt)
             if cfg.read_hold and ok.any():
                 a0 = syncs["apply_start"].to_numpy(dtype=np.float64)[ok]
                 a1 = ends[ok]
