@@ -34,8 +34,9 @@ def staleness(times: np.ndarray, vis_t: np.ndarray, reach: np.ndarray,
     times = np.asarray(times, dtype=np.float64)
     if commits.size == 0 or times.size == 0:
         return np.zeros(times.shape)
-    seen = reach_at(times, vis_t, reach)
-    j = np.searchsorted(commits, seen, side="right")
+    # look commits up once per pull, not once per read: reads far outnumber pulls
+    first_unseen = np.concatenate([[0], np.searchsorted(commits, reach, side="right")])
+    j = first_unseen[np.searchsorted(vis_t, times, side="right")]
     oldest = commits[np.minimum(j, commits.size - 1)]
     unseen = (j < commits.size) & (oldest <= times)
     return np.where(unseen, times - oldest, 0.0)
