@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from synctune.sim import NodeLoad, SimConfig, Workload, simulate
+from synctune.sim import NodeLoad, Outage, SimConfig, Workload, simulate
 
 from ._helpers import instant, single_node
 
@@ -147,4 +147,7 @@ def test_config_errors_name_the_field() -> None:
         simulate(SimConfig(scenario="nope"))
     with pytest.raises(ValueError, match="strategy 'bogus'"):
         simulate(SimConfig(strategy="bogus"))
+    with pytest.raises(ValueError, match="outage node"):
+        simulate(SimConfig(scenario="microservice", duration=60.0,
+                           outages=(Outage(1.0, 2.0, node="nope"),)))
     SimConfig(rtt_ms=0)  # instant syncs are allowed

@@ -115,3 +115,21 @@ def test_no_strategy_beats_the_oracle(primary, node_writes, reads, syncs, spec, 
 def test_oracle_pulls_rejects_a_bad_freshness() -> None:
     with pytest.raises(ValueError, match="freshness"):
         oracle_pulls(np.array([1.0]), np.array([2.0]), -1.0)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    primary=st.lists(st.floats(0, 600), max_size=30),
+    node_writes=st.lists(st.floats(0, 600), max_size=30),
+    reads=st.lists(st.floats(0, 600), min_size=1, max_size=60),
+    spec=st.sampled_from(_SPECS[:-1]),
+    freshness=st.sampled_from([2.0, 10.0, 60.0]),
+)
+def test_meeting_the_target_takes_at_least_the_oracles_pulls(primary, node_writes, reads, spec,
+                                                             freshness) -> None:
+    # delegated writes with read-your-writes: those pulls are free to the oracle too
+    wl = single_node(sorted(primary), sorted(reads), 600.0, writes=sorted(node_writes))
+    cfg = instant(strategy=spec, freshness=freshness, duration=600.0, read_your_writes=True)
+    s = simulate(cfg, workload=wl).summary
+    if s["staleness_max_s"] <= freshness:
+        assert s["syncs"] >= s["oracle_syncs"]

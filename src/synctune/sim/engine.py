@@ -86,6 +86,10 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
     wl = workload if workload is not None else build_workload(config)
     if not isinstance(wl, Workload):
         raise TypeError(f"workload must be a Workload, got {wl!r}")
+    for outage in config.outages:
+        if outage.node is not None and outage.node not in wl.nodes:
+            raise ValueError(f"outage node must be one of {', '.join(wl.names)} or None, "
+                             f"got {outage.node!r}")
     duration = float(config.duration) if config.duration is not None else wl.duration
     return _Run(config, st, wl, duration, spec).result()
 
