@@ -134,3 +134,13 @@ def test_bad_simulator_parameters_fail_before_running(tmp_path: Path, args: list
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert len(ResultStore(tmp_path)) == 0
+
+
+def test_dask_local_cluster_from_the_command_line(tmp_path: Path) -> None:
+    code, stdout, stderr = _run("--param", "x=1,2", "--seeds", "2", "--metrics", "value",
+                                "--dask", "local", "--out", str(tmp_path))
+    assert code == 0, stderr
+    assert len(stdout.splitlines()) == 4  # title, header, one row per x
+    assert "4 runs (4 new, 0 from the store)" in stderr
+    runs = ResultStore(tmp_path).load()
+    assert runs["run_worker"].nunique() == 1  # one LocalCluster worker process
