@@ -405,3 +405,37 @@ def test_bad_observations_are_rejected() -> None:
         tuner.on_sync_finished(math.nan, SyncReport(1.0))
     tuner.on_sync_finished(2.0, SyncReport(1.0))
     assert tuner.srtt == 1.0
+
+
+def test_pulls_observed_outside_syncs_reset_the_age_and_keep_the_rate_unbiased() -> None:
+    def tuner_after_two_syncs(observe: bool) -> Adaptive:
+        tuner = Adaptive(60.0, rng=random.Random(0), half_life=100.0, rate_z=2.0,
+                         latency_margin=1.0, min_timeout=0.1)
+        tuner.start(0.0)
+        tuner.on_sync_started(0.0)
+        tuner.on_sync_finished(1.0, SyncReport(1.0, pulled=5))
+        if observe:  # a read-your-writes pull brought 6 of the 10 changes at t=50
+            tuner.on_pull_observed(50.0, 6)
+        tuner.on_sync_started(100.0)
+        tuner.on_sync_finished(102.0, SyncReport(2.0, pulled=4 if observe else 10))
+        return tuner
+
+    plain, observed = tuner_after_two_syncs(False), tuner_after_two_syncs(True)
+    # same 10 changes over the same 100 s either way
+    assert observed.rate == pytest.approx(plain.rate) == pytest.approx(0.1)
+    assert observed.interval == pytest.approx(plain.interval)
+    # a pull after our sync restarts the replica's age: the next sync moves out with it
+    observed.on_pull_observed(110.0, 1)
+    assert observed.next_sync_due(110.0) == pytest.approx(110.0 + observed.interval)
+    assert plain.next_sync_due(110.0) == pytest.approx(102.0 + plain.interval)
+    with pytest.raises(ValueError, match="pulled"):
+        observed.on_pull_observed(111.0, -1)
+
+
+def test_pulls_observed_do_not_move_a_fixed_schedule() -> None:
+    from synctune.policy import Periodic
+
+    p = Periodic(30.0)
+    p.start(0.0)
+    p.on_pull_observed(10.0, 3)
+    assert p.next_sync_due(10.0) == 30.0

@@ -133,7 +133,7 @@ def test_any_of_takes_the_earliest_and_the_shortest_interval() -> None:
     assert combo.interval_in_force == 30.0
     combo.on_local_write(3.0)
     d = combo.decide(3.0)
-    assert d.due == 3.0 and d.interval == 30.0 and "push" in d.reason
+    assert d.due == 3.0 and d.interval == 30.0 and "local writes" in d.reason
     run_sync(combo, 3.0, 4.0)
     assert all(p.unpushed_writes == 0 for p in combo.parts)
     assert combo.next_sync_due(4.0) == 34.0
@@ -334,3 +334,30 @@ def test_a_failed_attempt_answers_the_request_it_served() -> None:
     m.on_sync_requested(103.5)
     m.on_sync_failed(104.0, FailureKind.NETWORK, 1.0)
     assert m.next_sync_due(104.0) == 103.5  # asked during the failed attempt: still pending
+
+
+# ------------------------------------------------------- pushed (delegated) writes
+def test_pushed_writes_trigger_on_write_but_are_not_data_at_risk() -> None:
+    ow = OnWrite(rng=random.Random(0))
+    ow.start(0.0)
+    ow.on_local_write(2.0, pushed=True)
+    assert ow.unpushed_writes == 0 and ow.oldest_unpushed_write is None
+    assert ow.oldest_unsynced_write == 2.0
+    assert ow.next_sync_due(2.0) == 2.0
+    run_sync(ow, 2.0, 2.5)
+    assert ow.oldest_unsynced_write is None and ow.next_sync_due(2.5) is None
+
+
+def test_writes_during_a_sync_wait_for_the_next_one_whatever_their_kind() -> None:
+    ow = OnWrite(rng=random.Random(0))
+    ow.start(0.0)
+    ow.on_local_write(1.0)
+    ow.on_sync_started(1.0)
+    ow.on_local_write(1.2, pushed=True)
+    ow.on_local_write(1.3)
+    assert ow.unpushed_writes == 2 and ow.oldest_unsynced_write == 1.0
+    ow.on_sync_failed(1.5, "network", 0.5)
+    assert ow.unpushed_writes == 2 and ow.oldest_unsynced_write == 1.0
+    ow.on_sync_started(3.0)
+    ow.on_sync_finished(3.5, OK)
+    assert ow.unpushed_writes == 0 and ow.oldest_unsynced_write is None

@@ -84,6 +84,10 @@ class Adaptive(SyncStrategy):
                                          z=_check.real("rate_z", rate_z, minimum=0.0))
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
         self._last_snapshot: float | None = None  # start of the last successful sync
+        # pulls made outside our syncs (read-your-writes): the replica's age counts from the
+        # latest, and their changes join the next rate sample so the rate stays unbiased
+        self._fresh_at: float | None = None
+        self._observed_pulled = 0
         self._retry_at: float | None = None
         self._retry_reason = ""
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
@@ -94,13 +98,20 @@ class Adaptive(SyncStrategy):
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
         note = ""
+        pulled, self._observed_pulled = report.pulled + self._observed_pulled, 0
         if self._last_snapshot is None:
             note = "first pull sets the baseline"
-        elif self._rate.observe(report.pulled, started - self._last_snapshot):
-            note = f"burst: {report.pulled} changes in {started - self._last_snapshot:.3g} s"
+        elif self._rate.observe(pulled, started - self._last_snapshot):
+            note = f"burst: {pulled} changes in {started - self._last_snapshot:.3g} s"
         self._last_snapshot = started
+        self._fresh_at = now
         self._retry_at = None
         self._plan(note)
+
+    def _after_pull_observed(self, now: float, pulled: int) -> None:
+        self._observed_pulled += pulled
+        if self._fresh_at is not None and now > self._fresh_at:
+            self._fresh_at = now
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         if kind is FailureKind.TIMEOUT:
@@ -138,10 +149,10 @@ class Adaptive(SyncStrategy):
         # hot path (re-run after every local write): a few compares, no formatting
         if self._retry_at is not None and self._consecutive_failures:
             due, reason = self._retry_at, self._retry_reason
-        elif self._last_success_end is None:
+        elif self._fresh_at is None:
             due, reason = self._started_at, _FIRST_SYNC
         else:
-            due, reason = self._last_success_end + self._interval, self._cadence_reason
+            due, reason = self._fresh_at + self._interval, self._cadence_reason
             oldest = self.oldest_unpushed_write
             if oldest is not None and oldest + self._max_unpushed_age < due:
                 due, reason = oldest + self._max_unpushed_age, self._write_reason

@@ -29,10 +29,15 @@ class AnyOf(SyncStrategy):
         for p in self.parts:
             p.start(now)
 
-    def on_local_write(self, now: float, count: int = 1) -> None:
-        super().on_local_write(now, count)
+    def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
+        super().on_local_write(now, count, pushed)
         for p in self.parts:
-            p.on_local_write(now, count)
+            p.on_local_write(now, count, pushed)
+
+    def on_pull_observed(self, now: float, pulled: int = 0) -> None:
+        super().on_pull_observed(now, pulled)
+        for p in self.parts:
+            p.on_pull_observed(now, pulled)
 
     def on_sync_requested(self, now: float) -> None:
         super().on_sync_requested(now)
@@ -55,12 +60,19 @@ class AnyOf(SyncStrategy):
             p.on_sync_failed(now, kind, duration)
 
     def _decide(self, now: float) -> Decision:
-        decisions = [p.decide(now) for p in self.parts]
-        planned = [d for d in decisions if d.due is not None]
-        interval = self.interval_in_force
-        if not planned:
-            return Decision(None, "; ".join(d.reason for d in decisions), interval)
-        first = min(planned, key=lambda d: d.due)  # type: ignore[arg-type, return-value]
+        # runs after every write: one pass, no intermediate lists
+        first: Decision | None = None
+        interval: float | None = None
+        for part in self.parts:
+            d = part.decide(now)
+            if d.due is not None and (first is None or d.due < first.due):  # type: ignore[operator]
+                first = d
+            if d.interval is not None and (interval is None or d.interval < interval):
+                interval = d.interval
+        if first is None:
+            return Decision(None, "; ".join(p.decide(now).reason for p in self.parts), interval)
+        if first.interval == interval:
+            return first
         return Decision(first.due, first.reason, interval)
 
     def sync_timeout(self) -> float | None:

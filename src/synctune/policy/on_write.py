@@ -8,6 +8,9 @@ from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.strategy import Decision, FailureKind, SyncStrategy
 
+_INF = float("inf")
+_IDLE = Decision(None, "no writes since the last sync")
+
 
 class OnWrite(SyncStrategy):
     """Push promptly after local writes.
@@ -40,21 +43,17 @@ class OnWrite(SyncStrategy):
         self._retry_at = None
 
     def _decide(self, now: float) -> Decision:
-        oldest = self.oldest_unpushed_write
+        oldest = self.oldest_unsynced_write
         requested = self._pending_request()
         if oldest is None and requested is None:
-            return Decision(None, "no unpushed writes")
-        candidates = []
+            return _IDLE
+        due, reason = _INF, ""
         if oldest is not None:
-            due = oldest + self._coalesce
+            due, reason = oldest + self._coalesce, "sync after local writes"
             if self._retry_at is not None and self._retry_at > due:
-                reason = f"retry {self.consecutive_failures} after backoff"
-                candidates.append((self._retry_at, reason))
-            else:
-                candidates.append((due, "push unpushed writes"))
-        if requested is not None:
-            candidates.append((requested, "app requested a sync"))
-        due, reason = min(candidates)
+                due, reason = self._retry_at, f"retry {self.consecutive_failures} after backoff"
+        if requested is not None and requested < due:
+            due, reason = requested, "app requested a sync"
         return Decision(due, reason)
 
     def __repr__(self) -> str:

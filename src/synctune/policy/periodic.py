@@ -19,6 +19,8 @@ class Periodic(SyncStrategy):
     def __init__(self, interval: float) -> None:
         super().__init__()
         self._interval = _check.real("interval", interval, minimum=0.0, strict=True)
+        self._reason = f"every {self._interval:g} s"
+        self._last: Decision | None = None
 
     @property
     def interval(self) -> float:
@@ -34,7 +36,11 @@ class Periodic(SyncStrategy):
         requested = self._pending_request()
         if requested is not None and requested < due:
             return Decision(requested, "app requested a sync", self._interval)
-        return Decision(due, f"every {self._interval:g} s", self._interval)
+        # writes re-ask after every commit: reuse the decision while the schedule stands
+        last = self._last
+        if last is None or last.due != due:
+            self._last = last = Decision(due, self._reason, self._interval)
+        return last
 
     def __repr__(self) -> str:
         return f"Periodic(interval={self._interval:g})"

@@ -18,6 +18,9 @@ from synctune.policy.seed_rule import (
 from synctune.policy.settings import SyncSettings
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
+#: shortest span (s) a write-frequency sample may cover
+_MIN_SPAN = 1e-3
+
 
 class SeedRule(SyncStrategy):
     """Re-apply :func:`~synctune.policy.seed_rule.seed_rule` after every sync, on measured inputs.
@@ -63,8 +66,8 @@ class SeedRule(SyncStrategy):
         super().start(now)
         self._folded_at = self._now
 
-    def on_local_write(self, now: float, count: int = 1) -> None:
-        super().on_local_write(now, count)
+    def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
+        super().on_local_write(now, count, pushed)
         self._writes_since += count
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
@@ -73,7 +76,8 @@ class SeedRule(SyncStrategy):
             self._folded_at = started
         # rule inputs are only read after a sync: fold the writes seen since the last one now
         self._writes_since += report.pulled
-        if now > self._folded_at:  # a zero span would make the rate infinite: carry the count
+        # a (near-)zero span would make the rate overflow: carry the count to the next sync
+        if now - self._folded_at >= _MIN_SPAN:
             self._writes.observe(self._writes_since, now - self._folded_at)
             self._writes_since = 0
             self._folded_at = now
@@ -107,7 +111,7 @@ class SeedRule(SyncStrategy):
         assert interval is not None  # the rule always sets one
         due, reason = self._anchor() + interval, self._reason
         if self._settings.sync_on_write:
-            oldest = self.oldest_unpushed_write
+            oldest = self.oldest_unsynced_write
             if oldest is not None:
                 push = oldest
                 if self._retry_at is not None and self._retry_at > push:

@@ -6,7 +6,8 @@ when the next sync is due. Strategies never read a clock, sleep, or do I/O; rand
 an injected ``random.Random``. The contract, for any driver:
 
 1. ``start(now)`` once.
-2. ``on_local_write(now)`` for every local commit; ``on_sync_requested(now)`` when the app asks.
+2. ``on_local_write(now)`` for every local commit; ``on_sync_requested(now)`` when the app asks;
+   ``on_pull_observed(now, pulled)`` when the replica caught up by other means (read-your-writes).
 3. Whenever ``next_sync_due(now)`` returns a time ``<= now`` and no sync is in flight, the driver
    calls ``on_sync_started(now)``, runs one sync (push local changes, then pull remote ones) with
    ``sync_timeout()`` as its deadline, and reports ``on_sync_finished`` or ``on_sync_failed``.
@@ -95,6 +96,9 @@ class SyncStrategy(ABC):
         self._first_unpushed: float | None = None
         self._unpushed_since_start = 0
         self._first_since_start: float | None = None
+        # oldest write of either kind (pushed or not) not yet followed by a sync: same split
+        self._first_unsynced: float | None = None
+        self._first_unsynced_since_start: float | None = None
         # app requests: the oldest one pending, and the first one made while a sync was in flight
         self._requested_at: float | None = None
         self._requested_in_flight: float | None = None
@@ -110,19 +114,44 @@ class SyncStrategy(ABC):
         self._started_at = now
         self._decision = None
 
-    def on_local_write(self, now: float, count: int = 1) -> None:
-        """``count`` local writes were committed at ``now`` (s) and await a push."""
+    def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
+        """``count`` writes by this node's app were committed at ``now`` (s).
+
+        With ``pushed=False`` (local-first: Turso sync, libSQL offline writes) they await a push
+        and are data at risk until a sync confirms it. With ``pushed=True`` (libSQL embedded
+        replicas, whose writes go to the primary) they are already durable; strategies that sync
+        on write still react to them, to bring the node's view up to date.
+        """
         self._tick("now", now)
         if count.__class__ is not int or count != 1:  # True == 1, so test the type too
             _check.count("count", count)
         if self._in_flight_since is None:
-            if self._first_unpushed is None:
-                self._first_unpushed = now
-            self._unpushed += count
+            if self._first_unsynced is None:
+                self._first_unsynced = now
+            if not pushed:
+                if self._first_unpushed is None:
+                    self._first_unpushed = now
+                self._unpushed += count
         else:
-            if self._first_since_start is None:
-                self._first_since_start = now
-            self._unpushed_since_start += count
+            if self._first_unsynced_since_start is None:
+                self._first_unsynced_since_start = now
+            if not pushed:
+                if self._first_since_start is None:
+                    self._first_since_start = now
+                self._unpushed_since_start += count
+        self._decision = None
+
+    def on_pull_observed(self, now: float, pulled: int = 0) -> None:
+        """The replica caught up with the primary at ``now`` (s) outside a scheduled sync.
+
+        For example libSQL's read-your-writes pull after a delegated write, which brings the
+        replica up to that write's frame (``pulled`` changes). Strategies that plan from the
+        replica's age (``Adaptive``) count from it; fixed schedules ignore it.
+        """
+        self._tick("now", now)
+        if pulled.__class__ is not int or pulled < 0:
+            _check.count("pulled", pulled)
+        self._after_pull_observed(now, pulled)
         self._decision = None
 
     def on_sync_requested(self, now: float) -> None:
@@ -157,6 +186,8 @@ class SyncStrategy(ABC):
         # everything committed before the sync started is now pushed
         self._unpushed, self._first_unpushed = self._unpushed_since_start, self._first_since_start
         self._unpushed_since_start, self._first_since_start = 0, None
+        self._first_unsynced, self._first_unsynced_since_start = (
+            self._first_unsynced_since_start, None)
         self._requested_at, self._requested_in_flight = self._requested_in_flight, None
         self._last_attempt_end = self._last_success_end = now
         self._consecutive_failures = 0
@@ -178,6 +209,9 @@ class SyncStrategy(ABC):
             self._first_unpushed = self._first_since_start
         self._unpushed += self._unpushed_since_start
         self._unpushed_since_start, self._first_since_start = 0, None
+        if self._first_unsynced is None:
+            self._first_unsynced = self._first_unsynced_since_start
+        self._first_unsynced_since_start = None
         # the attempt answered the requests made before it (the app saw the error)
         self._requested_at, self._requested_in_flight = self._requested_in_flight, None
         self._last_attempt_end = now
@@ -223,6 +257,13 @@ class SyncStrategy(ABC):
         return self._first_unpushed if self._first_unpushed is not None else self._first_since_start
 
     @property
+    def oldest_unsynced_write(self) -> float | None:
+        """Commit time (s) of the oldest write, pushed or not, that no sync has followed yet."""
+        if self._first_unsynced is not None:
+            return self._first_unsynced
+        return self._first_unsynced_since_start
+
+    @property
     def consecutive_failures(self) -> int:
         """Failed attempts since the last success."""
         return self._consecutive_failures
@@ -242,6 +283,9 @@ class SyncStrategy(ABC):
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:  # noqa: B027
         """Hook: a sync failed at ``now``."""
+
+    def _after_pull_observed(self, now: float, pulled: int) -> None:  # noqa: B027
+        """Hook: the replica caught up outside a scheduled sync."""
 
     def _anchor(self) -> float:
         """End of the last attempt, or the start time: where periodic schedules count from."""

@@ -127,7 +127,8 @@ class ReplicaNode:
     def _handle(self, i: int, t: float) -> None:
         kind, s = self._ev_k[i], self.strategy
         if kind == WRITE:
-            s.on_local_write(t)
+            # delegated writes are already on the primary: seen, but not data at risk
+            s.on_local_write(t, 1, not self.local_first)
             if self.local_first:
                 self._written += 1
                 backlog = self._written - self._pushed
@@ -138,6 +139,7 @@ class ReplicaNode:
                 # counted afterwards from the timeline)
                 upto = self._ryw[self._ev_j[i]]
                 if upto > self.reach:
+                    s.on_pull_observed(t, self.log.between(self.reach, upto)[0])
                     self.reach = upto
                 self.ryw_t.append(t)
                 self.ryw_reach.append(upto)
