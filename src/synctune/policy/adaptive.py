@@ -50,7 +50,8 @@ class Adaptive(SyncStrategy):
         half_life: half-life of the change-rate estimate, seconds (> 0).
         rate_z: normal quantile of the rate's upper bound (>= 0; 1.645 = one-sided 95 %).
         latency_margin: RTTVARs added to SRTT when spending the freshness budget (>= 0).
-        min_timeout: floor of the sync timeout, seconds (> 0).
+        min_timeout: floor of the sync timeout, seconds (> 0); generous because a pull that
+            brings a large backlog (a cold start) takes far longer than a typical one.
         max_timeout: cap of the sync timeout, seconds (>= min_timeout).
     """
 
@@ -60,7 +61,7 @@ class Adaptive(SyncStrategy):
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
                  backoff: Backoff | None = None, rng: random.Random | None = None, *,
                  half_life: float = 300.0, rate_z: float = 1.645, latency_margin: float = 2.0,
-                 min_timeout: float = 1.0, max_timeout: float = 120.0) -> None:
+                 min_timeout: float = 5.0, max_timeout: float = 120.0) -> None:
         super().__init__()
         self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
         self._stale_share = _check.real("stale_share", stale_share, minimum=0.0, strict=True)
