@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from synctune.cli._errors import fail, friendly_errors
+from synctune.cli._errors import OneLineErrors, fail, friendly_errors
 from synctune.monitoring import ALERTS
 from synctune.sim import SCENARIOS, WRITE_MODELS, SimConfig
 from synctune.sim import compare as run_compare
@@ -42,17 +42,6 @@ _TABLE = (
     ("unsynced", "unsynced_writes_max", "{:d}"),
     ("alerts", "alerts", "{}"),
 )
-
-
-class _OneLineErrors(click.Command):
-    """Usage errors (bad option values, unknown options) as one line, exit code 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            fail(exc.format_message().replace("\n", " "))
-            raise AssertionError("unreachable") from exc
 
 
 def _alerts(row: dict[str, Any]) -> dict[str, int]:
@@ -110,7 +99,7 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-@click.command(cls=_OneLineErrors)
+@click.command(cls=OneLineErrors)
 @click.option("--trace", type=click.Path(dir_okay=False), help="Trace file (CSV or parquet).")
 @click.option("--scenario", type=click.Choice(sorted(SCENARIOS)),
               help="Built-in workload (default web when no --trace).")

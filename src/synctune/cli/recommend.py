@@ -6,7 +6,7 @@ import json
 
 import click
 
-from synctune.cli._errors import friendly_errors
+from synctune.cli._errors import OneLineErrors, friendly_errors
 from synctune.policy import PRESETS, SyncSettings, seed_rule
 
 # (name, writes/min, latency ms, freshness s): one row per regime of the guide's rule
@@ -28,7 +28,7 @@ def _describe(settings: SyncSettings | None) -> str:
     return ", ".join([interval, *extras])
 
 
-@click.command()
+@click.command(cls=OneLineErrors)
 @click.option("--write-frequency", type=float, help="Writes per minute (with the two below).")
 @click.option("--network-latency", type=float, help="Network latency in ms.")
 @click.option("--freshness", "data_freshness", type=float, help="Required freshness in s.")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from synctune.cli._errors import fail, friendly_errors
+from synctune.cli._errors import OneLineErrors, fail, friendly_errors
 
 if TYPE_CHECKING:
     from synctune.sweep.spec import SweepSpec
@@ -94,7 +94,7 @@ def _check_sim_params(spec: SweepSpec) -> None:
                 raise FileNotFoundError(f"trace file not found: {config.trace}")
 
 
-@click.command()
+@click.command(cls=OneLineErrors)
 @click.option("--file", "sweep_file", type=click.Path(dir_okay=False),
               help="TOML or JSON sweep file; the options below override its settings.")
 @click.option("--scenarios", help="Comma-separated scenarios, e.g. web,serverless [web].")
