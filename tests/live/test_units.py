@@ -140,20 +140,21 @@ def test_remote_mode_runs_queries_on_the_primary(tmp_path):
     replica = open_replica(None, f"file:{tmp_path / 'primary.db'}", adapter="remote",
                            auth_token="rem-SECRET")
     assert not replica.syncs and "SECRET" not in repr(replica)
-    conn = replica.connect()
-    conn.execute("CREATE TABLE t(x)")
-    conn.execute("INSERT INTO t VALUES (?)", (5,))
-    assert conn.execute("SELECT x FROM t").fetchall() == [(5,)]
-    with pytest.raises(SyncError):
-        conn.execute("SELECT * FROM no_such_table")
-    conn.close()
+    with replica:
+        conn = replica.connect()
+        conn.execute("CREATE TABLE t(x)")
+        conn.execute("INSERT INTO t VALUES (?)", (5,))
+        assert conn.execute("SELECT x FROM t").fetchall() == [(5,)]
+        with pytest.raises(SyncError):
+            conn.execute("SELECT * FROM no_such_table")
+    assert not [t for t in threading.enumerate() if t.name == "libsql_client" and t.is_alive()]
 
 
 def test_remote_mode_unreachable_primary_is_a_network_failure():
-    replica = open_replica(None, f"http://127.0.0.1:{free_port()}", adapter="remote")
-    conn = replica.connect()
-    with pytest.raises(SyncError) as err:
-        conn.execute("SELECT 1")
+    with open_replica(None, f"http://127.0.0.1:{free_port()}", adapter="remote") as replica:
+        conn = replica.connect()
+        with pytest.raises(SyncError) as err:
+            conn.execute("SELECT 1")
     assert err.value.kind is FailureKind.NETWORK
 
 

@@ -31,7 +31,14 @@ class RemoteConnection:
         """Statements are committed by the primary as they run."""
 
     def close(self) -> None:
+        """Close the client; its worker thread is not a daemon and would hold up exit."""
         self._client.close()
+
+    def __enter__(self) -> RemoteConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class _Result:
@@ -56,6 +63,7 @@ class RemoteReplica(Replica):
                               "pip install 'synctune[remote]'") from None
         self.url = url
         self._token = auth_token or None
+        self._open: list[RemoteConnection] = []
 
     @property
     def syncs(self) -> bool:
@@ -74,11 +82,16 @@ class RemoteReplica(Replica):
         import libsql_client
 
         url = self.url.replace("libsql://", "https://", 1)
-        return RemoteConnection(libsql_client.create_client_sync(url, auth_token=self._token),
+        conn = RemoteConnection(libsql_client.create_client_sync(url, auth_token=self._token),
                                 self._token)
+        self._open.append(conn)
+        return conn
 
     def close(self) -> None:
-        """Connections are the app's; nothing else is held."""
+        """Close every connection handed out (libsql-client runs a non-daemon thread each)."""
+        conns, self._open = self._open, []
+        for conn in conns:
+            conn.close()
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"
