@@ -171,3 +171,36 @@ def test_tokens_never_reach_logs_reprs_metrics_or_errors(server, tmp_path, caplo
     assert "sync failed" in caplog.text
     for text in seen:
         assert token not in text and "VERY-SECRET" not in text
+
+
+def test_asyncio_form_syncs_without_blocking_the_loop(server, tmp_path):
+    import asyncio
+
+    from synctune.live import AsyncSyncController
+    from synctune.policy import Manual
+
+    replica = TursoReplica(tmp_path / "a.db", server.url)
+    app = replica.connect()
+
+    async def main() -> tuple[bool, int, bool]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        async with AsyncSyncController(replica, Manual()) as ctl:
+            task = asyncio.create_task(ticker())
+            app.execute("CREATE TABLE t(x)")
+            app.commit()
+            ctl.notify_write()
+            ok = await ctl.sync_now(5)
+            task.cancel()
+            unpushed = ctl.status().unpushed_writes
+        return ok, unpushed, ticks > 0
+
+    ok, unpushed, loop_ran = asyncio.run(main())
+    assert ok and unpushed == 0 and loop_ran
+    assert primary_rows(server.url, tmp_path, "SELECT count(*) FROM t") == [(0,)]

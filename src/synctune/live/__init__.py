@@ -5,9 +5,10 @@ against a :class:`Replica` (pyturso, libsql, a local file, a remote client; buil
 :func:`open_replica`), keeps the six shared metrics and evaluates the three alerts.
 """
 
+from synctune.live.async_controller import AsyncSyncController
 from synctune.live.controller import SyncAttempt, SyncController
 from synctune.live.replica import PullResult, PushResult, Replica, SyncError
 from synctune.live.status import ControllerStatus
 
-__all__ = ["ControllerStatus", "PullResult", "PushResult", "Replica", "SyncAttempt",
-           "SyncController", "SyncError"]
+__all__ = ["AsyncSyncController", "ControllerStatus", "PullResult", "PushResult", "Replica",
+           "SyncAttempt", "SyncController", "SyncError"]

@@ -1,0 +1,59 @@
+"""The controller for asyncio apps: the same sync thread, with awaitable waits."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from synctune.live.controller import SyncController
+from synctune.live.replica import Replica
+from synctune.live.status import ControllerStatus
+from synctune.policy import SyncStrategy
+
+
+class AsyncSyncController:
+    """Wraps a :class:`SyncController`; the event loop never blocks on a sync.
+
+    ``notify_write`` and ``request_sync`` are plain (microsecond) calls safe inside coroutines;
+    ``sync_now`` and ``stop`` wait in a worker thread. Keyword arguments go to
+    :class:`SyncController`.
+    """
+
+    def __init__(self, replica: Replica, strategy: SyncStrategy, **kwargs: Any) -> None:
+        self.controller = SyncController(replica, strategy, **kwargs)
+
+    async def __aenter__(self) -> AsyncSyncController:
+        self.controller.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def start(self) -> AsyncSyncController:
+        """Start the sync thread; returns ``self``."""
+        self.controller.start()
+        return self
+
+    def notify_write(self, count: int = 1) -> None:
+        """The app committed ``count`` local writes."""
+        self.controller.notify_write(count)
+
+    def request_sync(self) -> None:
+        """Ask for a sync as soon as possible, without waiting."""
+        self.controller.request_sync()
+
+    async def sync_now(self, timeout: float | None = None) -> bool:
+        """Request a sync and await one started after the request (at most ``timeout`` s)."""
+        return await asyncio.to_thread(self.controller.sync_now, timeout)
+
+    async def stop(self, deadline: float = 5.0) -> bool:
+        """Flush and stop within ``deadline`` seconds; True when nothing is left unpushed."""
+        return await asyncio.to_thread(self.controller.stop, deadline)
+
+    def status(self) -> ControllerStatus:
+        """Current metrics and state."""
+        return self.controller.status()
+
+    def snapshot(self) -> dict[str, float]:
+        """The six metrics by name."""
+        return self.controller.snapshot()
