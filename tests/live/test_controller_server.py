@@ -20,6 +20,8 @@ pytestmark = pytest.mark.server
 
 #: measurement slack (s): the 5 ms visibility poll and thread wake-ups on a shared machine
 SLACK = 0.03
+#: a loaded machine may wake the sync thread late by this much (s)
+SLACK_WAKE = 0.1
 
 
 def test_kill9_during_writes_every_write_reaches_the_primary_once(server, tmp_path):
@@ -55,7 +57,7 @@ def test_kill9_during_writes_every_write_reaches_the_primary_once(server, tmp_pa
         streak = streak + 1 if not prev.ok else 0
         if not prev.ok:
             waits.append(nxt.started - prev.ended)
-            assert nxt.started - prev.ended <= backoff.ceiling(streak) + 0.05
+            assert nxt.started - prev.ended <= backoff.ceiling(streak) + SLACK_WAKE
     assert len(waits) >= 2 and max(waits) - min(waits) > 0.005
 
 
@@ -84,8 +86,8 @@ def test_silent_primary_each_sync_ends_at_its_timeout_and_writes_continue(server
         assert len(failed) >= 2
         assert all(a.kind is FailureKind.TIMEOUT for a in failed)
         assert all(0.25 <= a.ended - a.started <= 0.6 for a in failed)
-        # writes never waited for a sync: each took a fraction of the sync timeout
-        assert k > 50 and slowest < 0.15
+        # writes never waited for a sync: each took well under the 0.3 s sync timeout
+        assert k > 50 and slowest < 0.2
         t0 = time.monotonic()
         flushed = ctl.stop(deadline=0.5)
         assert time.monotonic() - t0 < 0.7
