@@ -97,3 +97,20 @@ def test_tursodb_does_not_speak_libsqls_protocol(server, tmp_path):
         assert "404" in str(err.value)
     finally:
         replica.close()
+
+
+@pytest.mark.parametrize(("offline", "at_risk"), [(False, 0), (True, 3)])
+def test_delegated_writes_are_seen_but_not_counted_as_unpushed(tmp_path, offline, at_risk):
+    from synctune.live import SyncController
+    from synctune.policy import Manual
+
+    replica = LibsqlReplica(tmp_path / "r.db", f"http://127.0.0.1:{free_port()}",
+                            offline=offline)
+    assert replica.writes_delegated is not offline
+    ctl = SyncController(replica, Manual()).start()
+    for _ in range(3):
+        ctl.notify_write()
+    assert ctl.status().unpushed_writes == at_risk
+    assert ctl.strategy.oldest_unsynced_write is not None
+    ctl.stop(0.2)
+    replica.close()

@@ -82,6 +82,7 @@ class SyncController:
         self.default_timeout = _check.real("default_timeout", default_timeout, minimum=0.0,
                                            strict=True)
         self._check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
+        self._delegated = replica.writes_delegated
         self.alerts = AlertEvaluator(thresholds)
         self._on_alert = on_alert
         self._lock = threading.Lock()
@@ -152,7 +153,7 @@ class SyncController:
     def notify_write(self, count: int = 1) -> None:
         """The app committed ``count`` local writes (call after each commit; cheap)."""
         with self._lock:
-            self.strategy.on_local_write(self._clock(), count)
+            self.strategy.on_local_write(self._clock(), count, self._delegated)
         if not self._wake.is_set():
             self._wake.set()
 

@@ -16,9 +16,10 @@ Two facts about libsql 0.1.11 shape this adapter:
 
 Counting: libsql reports nothing about what a sync moved, so ``pull`` counts 1 when the replica
 file's size or modification time changed during the sync, else 0, and ``nbytes`` is 0
-(unknown). Writes are delegated to the primary by libsql itself, so ``push`` has nothing to do
-unless the replica was opened ``offline`` (local writes, sent by ``sync()``), where ``sync``
-does both directions in the pull step.
+(unknown). Writes made through :meth:`LibsqlReplica.connect` are delegated to the primary by
+libsql itself (the controller tells strategies so: ``pushed=True``), so ``push`` has nothing to
+do, unless the replica is ``offline`` (local writes, sent by ``sync()``, which then does both
+directions in the pull step).
 
 The tursodb sync server used in the tests speaks pyturso's protocol, not libsql's replication
 protocol, so this adapter is tested in local mode and on its error mapping only.
@@ -93,6 +94,10 @@ class LibsqlReplica(Replica):
     @property
     def syncs(self) -> bool:
         return self.url is not None
+
+    @property
+    def writes_delegated(self) -> bool:
+        return self.url is not None and not self.offline
 
     # ---------------------------------------------------------------- plumbing
     def _fail(self, kind: FailureKind, message: str) -> SyncError:
@@ -192,10 +197,15 @@ class LibsqlReplica(Replica):
         return total
 
     def connect(self) -> Any:
-        """A libsql connection on the local file for the app's reads (and, offline, writes)."""
+        """libsql's own connection for the app: reads are local; writes go to the primary
+        (delegated by libsql) or, offline, stay local until a sync. With a URL, opening it
+        contacts the primary, as libsql clients always do; in local mode it is a plain file."""
         import libsql
 
-        return libsql.connect(self.path)
+        if self.url is None:
+            return libsql.connect(self.path)
+        return libsql.connect(self.path, sync_url=self.url, auth_token=self._token or "",
+                              offline=self.offline)
 
     def close(self) -> None:
         with self._lock:

@@ -99,6 +99,12 @@ class Replica(ABC):
         """False for adapters with nothing to sync (a plain local file, a remote-only client)."""
         return True
 
+    @property
+    def writes_delegated(self) -> bool:
+        """True when the app's writes go straight to the primary (libsql embedded replicas):
+        they are seen by strategies but are not data at risk awaiting a push."""
+        return False
+
     @abstractmethod
     def pull(self, timeout: float) -> PullResult:
         """Fetch and apply remote changes within ``timeout`` seconds or raise :class:`SyncError`."""
