@@ -361,3 +361,14 @@ def test_writes_during_a_sync_wait_for_the_next_one_whatever_their_kind() -> Non
     ow.on_sync_started(3.0)
     ow.on_sync_finished(3.5, OK)
     assert ow.unpushed_writes == 0 and ow.oldest_unsynced_write is None
+
+
+def test_bad_collaborators_and_flags_are_named() -> None:
+    with pytest.raises(TypeError, match="rng"):
+        OnWrite(rng=42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="backoff"):
+        OnWrite(backoff=5)  # type: ignore[arg-type]
+    ow = OnWrite(rng=random.Random(0))
+    ow.start(0.0)
+    with pytest.raises(TypeError, match="pushed"):
+        ow.on_local_write(1.0, pushed="yes")  # type: ignore[arg-type]

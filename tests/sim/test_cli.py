@@ -95,3 +95,12 @@ def test_malformed_trace_exits_2_and_writes_nothing(tmp_path) -> None:
 def test_missing_trace_file_exits_2(tmp_path) -> None:
     r = _run("--trace", str(tmp_path / "none.csv"))
     assert r.exit_code == 2 and "none.csv" in r.output
+
+
+def test_simconfig_rejects_an_unknown_strategy_at_construction() -> None:
+    import pytest as _pytest
+
+    from synctune.sim import SimConfig
+
+    with _pytest.raises(ValueError, match="strategy"):
+        SimConfig(strategy="sometimes")

@@ -91,3 +91,11 @@ def test_parquet_round_trip(tmp_path) -> None:
     back = load_trace(path)
     assert back.nodes["a"].reads.tolist() == [0.5, 4.0]
     assert back.primary_bytes.tolist() == [100]
+
+
+def test_binary_file_names_the_file(tmp_path) -> None:
+    p = tmp_path / "bin.csv"
+    p.write_bytes(b"t,node,op\n0,a,read\n\xff\xfe\x00garbage\n")
+    with pytest.raises(TraceError) as exc:
+        load_trace(p)
+    assert str(p) in str(exc.value) and "UTF-8" in str(exc.value)

@@ -74,6 +74,8 @@ class AlertEvaluator:
     """
 
     def __init__(self, thresholds: AlertThresholds | None = None) -> None:
+        if thresholds is not None and not isinstance(thresholds, AlertThresholds):
+            raise TypeError(f"thresholds must be AlertThresholds, got {thresholds!r}")
         self.thresholds = thresholds if thresholds is not None else AlertThresholds()
         self._failures: deque[float] = deque()
         self._firing: dict[str, bool] = {a.name: False for a in ALERTS}
@@ -103,6 +105,11 @@ class AlertEvaluator:
             replica_freshness: current staleness in seconds.
             sync_interval: periodic interval in force (s), or ``None``.
         """
+        _check.real("now", now)
+        _check.real("sync_lag", sync_lag, minimum=0.0)
+        _check.real("replica_freshness", replica_freshness, minimum=0.0)
+        if sync_interval is not None:
+            _check.real("sync_interval", sync_interval, minimum=0.0, strict=True)
         th = self.thresholds
         failures = self.failures_in_window(now)
         stale_limit = math.inf if sync_interval is None else th.stale_factor * sync_interval

@@ -125,6 +125,8 @@ class SyncStrategy(ABC):
         self._tick("now", now)
         if count.__class__ is not int or count != 1:  # True == 1, so test the type too
             _check.count("count", count)
+        if pushed.__class__ is not bool:
+            _check.flag("pushed", pushed)
         if self._in_flight_since is None:
             if self._first_unsynced is None:
                 self._first_unsynced = now

@@ -102,6 +102,11 @@ class SimConfig:
             object.__setattr__(self, "trace", _path(self.trace))
         if not isinstance(self.strategy, str) or not self.strategy.strip():
             raise TypeError(f"strategy must be a strategy spec, got {self.strategy!r}")
+        # fail at construction, not deep inside a run (import here: strategies imports policy)
+        from synctune.sim.strategies import check_spec
+
+        check_spec(self.strategy, _check.real("freshness", self.freshness, minimum=0.0,
+                                              strict=True))
         _check.real("freshness", self.freshness, minimum=0.0, strict=True)
         _opt_real("duration", self.duration, strict=True)
         _opt_real("rtt_ms", self.rtt_ms)

@@ -49,6 +49,8 @@ def _read(path: str) -> tuple[pd.DataFrame, bool]:
                          f"{', '.join(COLUMNS)}") from None
     except pd.errors.ParserError as exc:
         raise TraceError(f"{path}: not valid CSV ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, False
 
