@@ -98,9 +98,7 @@ def test_missing_trace_file_exits_2(tmp_path) -> None:
 
 
 def test_simconfig_rejects_an_unknown_strategy_at_construction() -> None:
-    import pytest as _pytest
-
     from synctune.sim import SimConfig
 
-    with _pytest.raises(ValueError, match="strategy"):
+    with pytest.raises(ValueError, match="strategy"):
         SimConfig(strategy="sometimes")
