@@ -163,3 +163,29 @@ def test_decisions_are_logged_with_their_reason(tmp_path, caplog):
             SyncController(LocalReplica(tmp_path / "a.db"), Periodic(30)):
         pass
     assert "every 30 s" in caplog.text
+
+
+def test_read_only_commits_tell_the_controller_nothing(tmp_path):
+    with SyncController(LocalReplica(tmp_path / "ro.db"), Manual()) as ctl:
+        app = ctl.connection()
+        app.execute("CREATE TABLE t(x)")
+        app.commit()
+        assert ctl.strategy.unpushed_writes == 1
+        for _ in range(5):
+            app.execute("SELECT count(*) FROM t")
+            app.commit()
+        assert ctl.strategy.unpushed_writes == 1
+        app.execute("INSERT INTO t VALUES (1)")
+        app.commit()
+        assert ctl.strategy.unpushed_writes == 2
+
+
+def test_urls_are_shown_without_userinfo_or_query(tmp_path):
+    from synctune.live.replica import safe_url
+
+    assert safe_url("https://u:PW@h.example:8080/db?authToken=X#f") == "https://h.example:8080/db"
+    assert safe_url("libsql://db.example.org") == "libsql://db.example.org"
+    assert safe_url(None) is None
+    with pytest.raises(ValueError) as err:
+        open_replica(tmp_path / "a.db", "ftp://user:PW-secret@h/?authToken=tok-secret")
+    assert "secret" not in str(err.value) and "ftp://h/" in str(err.value)

@@ -6,8 +6,7 @@ import json
 
 import click
 
-from synctune.cli._errors import friendly_errors
-from synctune.cli.run import OneLineErrors
+from synctune.cli._errors import OneLineErrors, friendly_errors
 from synctune.live.doctor import environments, run_checks
 from synctune.live.factory import TOKEN_ENV, URL_ENV
 from synctune.policy import _check

@@ -10,24 +10,13 @@ from types import FrameType
 
 import click
 
-from synctune.cli._errors import fail, friendly_errors
+from synctune.cli._errors import OneLineErrors, fail, friendly_errors
 from synctune.live.factory import TOKEN_ENV, open_replica
 from synctune.live.replica import SyncError
 from synctune.policy import _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
 
 EXIT_UNFLUSHED = 1
-
-
-class OneLineErrors(click.Command):
-    """A command whose option parsing errors are one ``synctune: error:`` line, exit code 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            fail(exc.format_message())
-            raise AssertionError("unreachable") from exc
 
 
 @click.command(cls=OneLineErrors)

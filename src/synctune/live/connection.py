@@ -27,6 +27,7 @@ class SyncedConnection:
         self._conn = conn
         self._controller = controller
         self._busy_timeout = busy_timeout
+        self._wrote = False  # a non-read statement ran through execute() since the last commit
 
     def _retry(self, fn: Any, *args: Any) -> Any:
         end = time.monotonic() + self._busy_timeout
@@ -44,6 +45,8 @@ class SyncedConnection:
     def execute(self, sql: str, *params: Any) -> Any:
         """Run ``sql``; reads are timed (seconds) for ``query_latency``."""
         is_read = sql.lstrip()[:7].lower().startswith(_READS)
+        if not is_read:
+            self._wrote = True
         t0 = time.perf_counter()
         cursor = self._retry(self._conn.execute, sql, *params)
         if is_read:
@@ -53,9 +56,16 @@ class SyncedConnection:
         return cursor
 
     def commit(self) -> None:
-        """Commit, then tell the controller (one local write batch awaiting a push)."""
+        """Commit, then tell the controller (one local write batch awaiting a push).
+
+        A commit with nothing written (only reads since the last one) tells it nothing, so
+        read-only transactions cause no on-write syncs.
+        """
+        wrote = self._wrote or bool(getattr(self._conn, "in_transaction", True))
         self._retry(self._conn.commit)
-        self._controller.notify_write()
+        self._wrote = False
+        if wrote:
+            self._controller.notify_write()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)

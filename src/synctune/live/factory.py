@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from synctune.live.local_replica import LocalReplica
-from synctune.live.replica import Replica
+from synctune.live.replica import Replica, safe_url
 from synctune.policy import preset as get_preset
 
 #: URL schemes and the adapter each selects
@@ -47,9 +47,8 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
     if url is not None and adapter in (None, "turso", "libsql"):
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme not in _ADAPTERS:
-            shown = url.replace(token, "***") if token else url
             raise ValueError(f"url must start with one of "
-                             f"{', '.join(s + '://' for s in _ADAPTERS)}; got {shown!r}")
+                             f"{', '.join(s + '://' for s in _ADAPTERS)}; got {safe_url(url)!r}")
     if adapter is None:
         adapter = "local" if url is None else _ADAPTERS[url.split("://", 1)[0].lower()]
     if adapter == "local":

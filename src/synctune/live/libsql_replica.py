@@ -34,7 +34,15 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from synctune.live.replica import PullResult, PushResult, Replica, SyncError, classify, redact
+from synctune.live.replica import (
+    PullResult,
+    PushResult,
+    Replica,
+    SyncError,
+    classify,
+    redact,
+    safe_url,
+)
 from synctune.policy import FailureKind
 
 _CTX = mp.get_context("spawn")
@@ -212,6 +220,5 @@ class LibsqlReplica(Replica):
             self._kill()
 
     def __repr__(self) -> str:
-        url = None if self.url is None else self.url.split("?", 1)[0]
         token = "set" if self._token else "none"
-        return f"LibsqlReplica(path={self.path!r}, url={url!r}, token={token})"
+        return f"LibsqlReplica(path={self.path!r}, url={safe_url(self.url)!r}, token={token})"

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from synctune.live.replica import PullResult, PushResult, Replica, SyncError, classify, redact
+from synctune.live.replica import (
+    PullResult,
+    PushResult,
+    Replica,
+    SyncError,
+    classify,
+    redact,
+    safe_url,
+)
 
 
 class RemoteConnection:
@@ -95,4 +103,4 @@ class RemoteReplica(Replica):
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"
-        return f"RemoteReplica(url={self.url.split('?', 1)[0]!r}, token={token})"
+        return f"RemoteReplica(url={safe_url(self.url)!r}, token={token})"

@@ -59,6 +59,19 @@ class SyncError(Exception):
         super().__init__(f"{self.kind.value}: {message}")
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` fit to show: no ``user:password@`` and no query string (tokens travel there)."""
+    if url is None:
+        return None
+    head, sep, rest = url.partition("://")
+    if not sep:
+        head, rest = "", url
+    host = rest.split("?", 1)[0].split("#", 1)[0]
+    authority, slash, path = host.partition("/")
+    authority = authority.rpartition("@")[2]
+    return f"{head}{sep}{authority}{slash}{path}"
+
+
 def redact(text: str, *secrets: str | None) -> str:
     """``text`` with every non-empty secret replaced by ``***`` (and bearer headers masked)."""
     for secret in secrets:

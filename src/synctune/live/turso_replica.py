@@ -27,15 +27,19 @@ import time
 from typing import Any
 
 from synctune.live import http_deadline
-from synctune.live.replica import PullResult, PushResult, Replica, SyncError, classify, redact
+from synctune.live.replica import (
+    PullResult,
+    PushResult,
+    Replica,
+    SyncError,
+    classify,
+    redact,
+    safe_url,
+)
 from synctune.policy import FailureKind
 
 DEFAULT_OPEN_TIMEOUT = 10.0
 _BUSY_WORDS = ("busy", "locked")
-
-
-def _safe_url(url: str) -> str:
-    return url.split("?", 1)[0]
 
 
 class TursoReplica(Replica):
@@ -168,4 +172,4 @@ class TursoReplica(Replica):
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"
-        return f"TursoReplica(path={self.path!r}, url={_safe_url(self.url)!r}, token={token})"
+        return f"TursoReplica(path={self.path!r}, url={safe_url(self.url)!r}, token={token})"
