@@ -10,6 +10,15 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "synctune"
 
 
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module an ``ImportFrom`` names, resolving relative imports from ``path``."""
+    if node.level == 0:
+        return node.module or ""
+    package = ["synctune", *path.relative_to(SRC).parent.parts]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
 def _synctune_imports(path: Path) -> set[str]:
     """Second-level synctune packages imported by one module (``synctune.sim`` -> ``sim``)."""
     found: set[str] = set()
@@ -17,8 +26,11 @@ def _synctune_imports(path: Path) -> set[str]:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
+        elif isinstance(node, ast.ImportFrom):
+            names = [_absolute(path, node)]
+            # ``from .. import sim`` names the package in the imported names
+            if not node.module:
+                names = [f"{names[0]}.{a.name}" for a in node.names]
         for name in names:
             parts = name.split(".")
             if parts[0] == "synctune":
@@ -55,3 +67,11 @@ def test_the_scan_sees_imports() -> None:
     # guard against a scan that finds nothing and so passes vacuously
     deps = _synctune_imports(SRC / "policy" / "periodic.py")
     assert "policy" in deps
+
+
+def test_the_scan_resolves_relative_imports() -> None:
+    probe = SRC / "live" / "probe.py"
+    code = "from ..sim import engine\nfrom . import replica\nfrom ..policy.strategy import X\n"
+    mods = [_absolute(probe, stmt) for stmt in ast.parse(code).body
+            if isinstance(stmt, ast.ImportFrom)]
+    assert mods == ["synctune.sim", "synctune.live", "synctune.policy.strategy"]

@@ -201,7 +201,7 @@ def test_more_changes_never_lengthen_the_interval(steps: list[tuple[float, float
     lo, hi = sorted((k1, k2))
     # same history, then one last pull that brought lo or hi changes
     a, b = Adaptive(freshness, rng=random.Random(0)), Adaptive(freshness, rng=random.Random(0))
-    steps = [(0.0, 0.5, 0), *steps[:1]]
+    steps = [(0.0, 0.5, 0), *steps]
     now_a, now_b = feed(a, steps), feed(b, steps)
     assert now_a == now_b
     for tuner, k in ((a, lo), (b, hi)):

@@ -10,9 +10,17 @@ from hypothesis import strategies as st
 
 from synctune.policy import PRESETS, SyncSettings, preset, seed_rule
 
-rates = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
-latencies = st.floats(min_value=0.0, max_value=1e5, allow_nan=False)
-freshness = st.floats(min_value=1e-6, max_value=1e7, allow_nan=False)
+
+# the rule's thresholds and their float neighbours are drawn often, beside arbitrary values
+def _near(*points: float) -> st.SearchStrategy[float]:
+    down, up = -math.inf, math.inf
+    return st.sampled_from([q for p in points
+                            for q in (p, math.nextafter(p, down), math.nextafter(p, up))])
+
+
+rates = st.floats(min_value=0.0, max_value=1e6, allow_nan=False) | _near(10.0)
+latencies = st.floats(min_value=0.0, max_value=1e5, allow_nan=False) | _near(200.0)
+freshness = st.floats(min_value=1e-6, max_value=1e7, allow_nan=False) | _near(30.0, 60.0)
 
 
 @given(rates, latencies, freshness)
