@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,15 @@ def test_dask_local_cluster_from_the_command_line(tmp_path: Path) -> None:
     assert "4 runs (4 new, 0 from the store)" in stderr
     runs = ResultStore(tmp_path).load()
     assert runs["run_worker"].nunique() == 1  # one LocalCluster worker process
+
+
+def test_unknown_metric_is_refused_before_any_run(tmp_path) -> None:
+    out = tmp_path / "store"
+    result = subprocess.run(
+        [sys.executable, "-m", "synctune", "sweep", "--scenarios", "microservice",
+         "--strategies", "periodic:30", "--seeds", "1", "--duration", "60",
+         "--metrics", "nope", "--out", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "'nope'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())

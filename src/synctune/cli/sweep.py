@@ -148,6 +148,13 @@ def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
     if task_spec is None:
         task = simulate_summary
         _check_sim_params(spec)
+        # a misspelt figure is caught before any run, not after the whole sweep
+        from synctune.sim import SUMMARY_FIELDS
+
+        unknown = [m for m in spec.metrics if m not in SUMMARY_FIELDS]
+        if unknown:
+            raise ValueError(f"--metrics: no summary figure {unknown[0]!r} "
+                             f"(have: {', '.join(SUMMARY_FIELDS)})")
     else:
         task = _load_task(task_spec)
     runs = spec.grid().runs()
