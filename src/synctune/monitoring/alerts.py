@@ -69,7 +69,10 @@ class AlertEvaluator:
     """Evaluates the three alerts on a stream of observations; emits state changes.
 
     Feed it every failure (``record_failure``) and sample it with ``observe``; it returns the
-    transitions since the last call. The ``replica_stale`` alert is not evaluated while no
+    transitions since the last call. The simulator passes the exact replica freshness (age of
+    the oldest commit not yet visible); a live replica cannot see commits it has not pulled, so
+    the controller passes the time since its last successful pull began, an upper bound on the
+    same quantity, which makes ``replica_stale`` err towards firing. The ``replica_stale`` alert is not evaluated while no
     periodic interval is in force (manual and on-write-only set-ups have none to compare with).
     """
 
