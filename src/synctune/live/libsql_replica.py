@@ -40,6 +40,7 @@ from synctune.live.replica import (
     Replica,
     SyncError,
     classify,
+    file_size,
     redact,
     safe_url,
 )
@@ -198,11 +199,7 @@ class LibsqlReplica(Replica):
         return PushResult()
 
     def local_db_size(self) -> int:
-        total = 0
-        for suffix in ("", "-wal"):
-            if os.path.exists(self.path + suffix):
-                total += os.path.getsize(self.path + suffix)
-        return total
+        return file_size(self.path)
 
     def connect(self) -> Any:
         """libsql's own connection for the app: reads are local; writes go to the primary

@@ -6,10 +6,10 @@ import os
 import sqlite3
 from typing import Any
 
-from synctune.live.replica import PullResult, PushResult, Replica
+from synctune.live.replica import NoSyncReplica, file_size
 
 
-class LocalReplica(Replica):
+class LocalReplica(NoSyncReplica):
     """A plain local database file (the guide's ``file:dev.db``); pulls and pushes are no-ops.
 
     The controller never schedules syncs for it (:attr:`syncs` is False); its metrics report
@@ -22,22 +22,8 @@ class LocalReplica(Replica):
         self.path = os.fspath(path)
         sqlite3.connect(self.path).close()  # create the file, fail early on a bad path
 
-    @property
-    def syncs(self) -> bool:
-        return False
-
-    def pull(self, timeout: float) -> PullResult:
-        return PullResult()
-
-    def push(self, timeout: float) -> PushResult:
-        return PushResult()
-
     def local_db_size(self) -> int:
-        total = 0
-        for suffix in ("", "-wal"):
-            if os.path.exists(self.path + suffix):
-                total += os.path.getsize(self.path + suffix)
-        return total
+        return file_size(self.path)
 
     def connect(self) -> Any:
         return sqlite3.connect(self.path, check_same_thread=False)

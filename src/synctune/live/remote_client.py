@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from synctune.live.replica import (
-    PullResult,
-    PushResult,
-    Replica,
+    NoSyncReplica,
     SyncError,
     classify,
     redact,
@@ -57,7 +55,7 @@ class _Result:
         return self._rows
 
 
-class RemoteReplica(Replica):
+class RemoteReplica(NoSyncReplica):
     """Remote-only access to the primary at ``url`` (``libsql://``, ``https://``, ``wss://``,
     or ``file:`` for a local sqld-less test)."""
 
@@ -72,16 +70,6 @@ class RemoteReplica(Replica):
         self.url = url
         self._token = auth_token or None
         self._open: list[RemoteConnection] = []
-
-    @property
-    def syncs(self) -> bool:
-        return False
-
-    def pull(self, timeout: float) -> PullResult:
-        return PullResult()
-
-    def push(self, timeout: float) -> PushResult:
-        return PushResult()
 
     def local_db_size(self) -> int:
         return 0

@@ -8,6 +8,8 @@ token already removed from its message.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -154,3 +156,26 @@ class Replica(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class NoSyncReplica(Replica):
+    """Base for adapters with nothing to sync: pulls and pushes are empty and always succeed."""
+
+    @property
+    def syncs(self) -> bool:
+        return False
+
+    def pull(self, timeout: float) -> PullResult:
+        return PullResult()
+
+    def push(self, timeout: float) -> PushResult:
+        return PushResult()
+
+
+def file_size(path: str) -> int:
+    """Bytes of a database file and its write-ahead log (missing files count 0)."""
+    total = 0
+    for suffix in ("", "-wal"):
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(path + suffix)
+    return total

@@ -33,6 +33,7 @@ from synctune.live.replica import (
     Replica,
     SyncError,
     classify,
+    file_size,
     redact,
     safe_url,
 )
@@ -149,11 +150,7 @@ class TursoReplica(Replica):
             return float(t) if t is not None else None
 
     def local_db_size(self) -> int:
-        total = 0
-        for suffix in ("", "-wal"):
-            with contextlib.suppress(OSError):
-                total += os.path.getsize(self.path + suffix)
-        return total
+        return file_size(self.path)
 
     def connect(self) -> Any:
         """A second pyturso connection on the same sync database, for the app."""

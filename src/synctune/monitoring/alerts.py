@@ -72,8 +72,9 @@ class AlertEvaluator:
     transitions since the last call. The simulator passes the exact replica freshness (age of
     the oldest commit not yet visible); a live replica cannot see commits it has not pulled, so
     the controller passes the time since its last successful pull began, an upper bound on the
-    same quantity, which makes ``replica_stale`` err towards firing. The ``replica_stale`` alert is not evaluated while no
-    periodic interval is in force (manual and on-write-only set-ups have none to compare with).
+    same quantity, which makes ``replica_stale`` err towards firing. ``replica_stale`` is not
+    evaluated while no periodic interval is in force (manual and on-write-only set-ups have none
+    to compare with).
     """
 
     def __init__(self, thresholds: AlertThresholds | None = None) -> None:

@@ -13,9 +13,12 @@ def real(name: str, value: object, *, minimum: float | None = None, strict: bool
     ``minimum`` is inclusive unless ``strict``; ``maximum`` is inclusive. Booleans are rejected:
     ``True`` is never a meaningful number of seconds.
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
+    # plain floats and ints skip the slow ABC check (this runs for every observation)
+    cls = value.__class__
+    if cls is not float and cls is not int and (isinstance(value, bool)
+                                                or not isinstance(value, Real)):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-    out = float(value)
+    out = float(value)  # type: ignore[arg-type]
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if minimum is not None:

@@ -54,10 +54,15 @@ class SyncReport:
     nbytes: int = 0
 
     def __post_init__(self) -> None:
-        _check.real("duration", self.duration, minimum=0.0)
-        _check.count("pulled", self.pulled)
-        _check.count("pushed", self.pushed)
-        _check.count("nbytes", self.nbytes)
+        # one report per sync: the common well-formed case costs a few compares
+        d, p, q, n = self.duration, self.pulled, self.pushed, self.nbytes
+        if not (d.__class__ is float and 0.0 <= d < math.inf):
+            _check.real("duration", d, minimum=0.0)
+        if not (p.__class__ is int and q.__class__ is int and n.__class__ is int
+                and p >= 0 and q >= 0 and n >= 0):
+            _check.count("pulled", p)
+            _check.count("pushed", q)
+            _check.count("nbytes", n)
 
 
 @dataclass(frozen=True, slots=True)
