@@ -68,6 +68,10 @@ def test_controller_rejects_bad_arguments_with_one_line(tmp_path):
         SyncController(replica, Manual(), default_timeout=0)
     with pytest.raises(ValueError, match="deadline"):
         SyncController(replica, Manual()).stop(-1)
+    with pytest.raises(TypeError, match="seconds"):
+        SyncController(replica, Manual()).record_query("fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="seconds"):
+        SyncController(replica, Manual()).record_query(-0.5)
 
 
 def test_a_local_file_never_syncs_and_reports_zero_lag(tmp_path):

@@ -184,6 +184,8 @@ class SyncController:
 
     def record_query(self, seconds: float) -> None:
         """Report one local read's latency in seconds (feeds ``query_latency``)."""
+        if seconds.__class__ is not float or not 0.0 <= seconds < math.inf:
+            seconds = _check.real("seconds", seconds, minimum=0.0)
         self._reads.append(seconds)
 
     def connection(self, **kwargs: Any) -> Any:
