@@ -33,3 +33,7 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
     for script in commands:
         assert (ROOT / script).stat().st_mode & 0o111
+
+
+def test_readme_has_no_unfilled_placeholders() -> None:
+    assert re.findall(r"\b[A-Z]+_TABLE\b", README) == []
