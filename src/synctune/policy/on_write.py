@@ -39,6 +39,7 @@ class OnWrite(SyncStrategy):
         self._backoff = backoff if backoff is not None else Backoff(base=1.0, cap=60.0)
         self._rng = rng if rng is not None else random.Random()
         self._retry_at: float | None = None
+        self._last: Decision | None = None
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         self._retry_at = now + self._backoff.delay(self.consecutive_failures, self._rng)
@@ -58,7 +59,11 @@ class OnWrite(SyncStrategy):
                 due, reason = self._retry_at, f"retry {self.consecutive_failures} after backoff"
         if requested is not None and requested < due:
             due, reason = requested, "app requested a sync"
-        return Decision(due, reason)
+        # a burst re-asks with the same oldest write: reuse the decision
+        last = self._last
+        if last is None or last.due != due or last.reason != reason:
+            self._last = last = Decision(due, reason)
+        return last
 
     def __repr__(self) -> str:
         return f"OnWrite(coalesce={self._coalesce:g})"

@@ -237,12 +237,17 @@ class SyncStrategy(ABC):
 
     def decide(self, now: float) -> Decision:
         """The current decision with its reason (cached until the next event)."""
-        self._tick("now", now)
-        if self._started_at is None:
-            raise RuntimeError(f"{type(self).__name__}.start(now) must be called first")
-        if self._decision is None:
-            self._decision = self._decide(now)
-        return self._decision
+        # asked after every event by every driver: the tick's fast path is inlined
+        if now.__class__ is not float or not (self._now <= now < math.inf):
+            self._tick_slow("now", now)
+        else:
+            self._now = now
+        decision = self._decision
+        if decision is None:
+            if self._started_at is None:
+                raise RuntimeError(f"{type(self).__name__}.start(now) must be called first")
+            decision = self._decision = self._decide(now)
+        return decision
 
     def sync_timeout(self) -> float | None:
         """Deadline (s) for the next sync attempt, or ``None`` to let the driver choose."""
