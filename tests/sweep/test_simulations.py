@@ -32,7 +32,7 @@ def test_smoke_run_writes_table_and_figures(headline: ModuleType, tmp_path: Path
     plan = headline.smoke_plan()
     table = headline.run(tmp_path, plan, workers=2, progress=False,
                          store=tmp_path / "store")
-    for name in ("results.csv", "results.md", "staleness_cdf.png", "pareto.png",
+    for name in ("results.csv", "results.md", "headline.md", "staleness_cdf.png", "pareto.png",
                  "adaptive_interval.png", "data_at_risk.png"):
         assert (tmp_path / name).stat().st_size > 0, name
         if name.endswith(".png"):
@@ -77,3 +77,21 @@ def test_front_keeps_only_non_dominated_points(headline: ModuleType) -> None:
     x = np.array([10.0, 20.0, 5.0, 40.0, 20.0])
     y = np.array([0.5, 0.1, 0.9, 0.0, 0.3])
     assert list(headline._front(x, y)) == [2, 0, 1, 3]
+
+
+def test_hindsight_interval_meets_the_target_and_a_longer_one_does_not(
+        headline: ModuleType) -> None:  # the fixture makes `headline` importable for it
+    spec = importlib.util.spec_from_file_location("hindsight",
+                                                  ROOT / "simulations" / "hindsight.py")
+    assert spec and spec.loader
+    hindsight = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hindsight)
+    fixed = {"scenario": "microservice", "duration": 900.0}
+    interval, summary = hindsight.best_interval(fixed, 30.0, steps=8)
+    assert summary["over_freshness_fraction"] <= hindsight.TARGET_SHARE
+    assert summary["strategy"] == f"periodic:{interval:.6g}"
+    longer = simulate(SimConfig(strategy=f"periodic:{interval * 1.5:.6g}", freshness=30.0,
+                                detail=False, **fixed)).summary  # type: ignore[arg-type]
+    assert longer["over_freshness_fraction"] > hindsight.TARGET_SHARE
+    md = hindsight.markdown(hindsight.table({"m": fixed}, (30.0,)))
+    assert "| m | 30 |" in md
