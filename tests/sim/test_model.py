@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from synctune.sim import NodeLoad, Outage, SimConfig, Workload, simulate
 
@@ -151,3 +153,14 @@ def test_config_errors_name_the_field() -> None:
         simulate(SimConfig(scenario="microservice", duration=60.0,
                            outages=(Outage(1.0, 2.0, node="nope"),)))
     SimConfig(rtt_ms=0)  # instant syncs are allowed
+
+
+@given(st.lists(st.floats(0, 100), max_size=60), st.lists(st.integers(1, 5), max_size=5),
+       st.floats(-5, 110), st.floats(-5, 110))
+def test_commit_count_agrees_with_the_full_between(times, pushes, a, b) -> None:
+    from synctune.sim.primary import PrimaryLog
+
+    log = PrimaryLog(np.array(times, dtype=float), np.ones(len(times), dtype=np.int64))
+    for k, n in enumerate(pushes):
+        log.push(20.0 * k + 1.0, n, 10 * n)
+    assert log.count_between(a, b) == log.between(a, b)[0]

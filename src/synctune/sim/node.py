@@ -139,7 +139,7 @@ class ReplicaNode:
                 # counted afterwards from the timeline)
                 upto = self._ryw[self._ev_j[i]]
                 if upto > self.reach:
-                    s.on_pull_observed(t, self.log.between(self.reach, upto)[0])
+                    s.on_pull_observed(t, self.log.count_between(self.reach, upto))
                     self.reach = upto
                 self.ryw_t.append(t)
                 self.ryw_reach.append(upto)

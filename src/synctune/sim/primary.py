@@ -41,6 +41,17 @@ class PrimaryLog:
         return (b - a + self._push_n[j] - self._push_n[i],
                 self._cum[b] - self._cum[a] + self._push_b[j] - self._push_b[i])
 
+    def count_between(self, after: float, upto: float) -> int:
+        """Commits with ``after < time <= upto``: :meth:`between` without the bytes (per write)."""
+        if upto <= after:
+            return 0
+        t = self._t
+        n = bisect.bisect_right(t, upto) - bisect.bisect_right(t, after)
+        if self._push_t:
+            pt, pn = self._push_t, self._push_n
+            n += pn[bisect.bisect_right(pt, upto)] - pn[bisect.bisect_right(pt, after)]
+        return n
+
     def bytes_upto(self, upto: float) -> int:
         """Bytes of every commit with time ``<= upto``."""
         pushed = self._push_b[bisect.bisect_right(self._push_t, upto)]
