@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Real
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def real(name: str, value: object, *, minimum: float | None = None, strict: bool = False,
@@ -44,4 +48,14 @@ def flag(name: str, value: object) -> bool:
     """Return ``value`` if it is a bool, else raise naming ``name`` and ``value``."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def instance_or(name: str, value: T | None, cls: type[T], default: Callable[[], T]) -> T:
+    """``value`` if it is a ``cls``, ``default()`` if it is None; else a TypeError naming it."""
+    if value is None:
+        return default()
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__module__.split('.')[0]}.{cls.__name__} "
+                        f"or None, got {value!r}")
     return value

@@ -74,12 +74,9 @@ class Adaptive(SyncStrategy):
                              f"got {max_interval!r}")
         self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
             "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
-        if backoff is not None and not isinstance(backoff, Backoff):
-            raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
-        if rng is not None and not isinstance(rng, random.Random):
-            raise TypeError(f"rng must be a random.Random, got {rng!r}")
-        self._backoff = backoff if backoff is not None else Backoff(base=1.0, cap=300.0)
-        self._rng = rng if rng is not None else random.Random()
+        self._backoff = _check.instance_or("backoff", backoff, Backoff,
+                                           lambda: Backoff(base=1.0, cap=300.0))
+        self._rng = _check.instance_or("rng", rng, random.Random, random.Random)
         self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
         self._rate = ChangeRateEstimator(half_life=_check.real("half_life", half_life),
                                          z=_check.real("rate_z", rate_z, minimum=0.0))

@@ -32,12 +32,9 @@ class OnWrite(SyncStrategy):
                  rng: random.Random | None = None) -> None:
         super().__init__()
         self._coalesce = _check.real("coalesce", coalesce, minimum=0.0)
-        if backoff is not None and not isinstance(backoff, Backoff):
-            raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
-        if rng is not None and not isinstance(rng, random.Random):
-            raise TypeError(f"rng must be a random.Random, got {rng!r}")
-        self._backoff = backoff if backoff is not None else Backoff(base=1.0, cap=60.0)
-        self._rng = rng if rng is not None else random.Random()
+        self._backoff = _check.instance_or("backoff", backoff, Backoff,
+                                           lambda: Backoff(base=1.0, cap=60.0))
+        self._rng = _check.instance_or("rng", rng, random.Random, random.Random)
         self._retry_at: float | None = None
         self._last: Decision | None = None
 

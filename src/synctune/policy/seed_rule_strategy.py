@@ -48,9 +48,7 @@ class SeedRule(SyncStrategy):
         super().__init__()
         self._freshness = _check.real("data_freshness", data_freshness, minimum=0.0, strict=True)
         self._window = _check.real("window", window, minimum=0.0, strict=True)
-        if rng is not None and not isinstance(rng, random.Random):
-            raise TypeError(f"rng must be a random.Random, got {rng!r}")
-        self._rng = rng if rng is not None else random.Random()
+        self._rng = _check.instance_or("rng", rng, random.Random, random.Random)
         self._backoff = Backoff(base=1.0, cap=60.0)
         # exp(-age / window) weights: half-life window * ln 2; z = 0: we want the point estimate
         self._writes = ChangeRateEstimator(half_life=self._window * math.log(2.0), z=0.0,
