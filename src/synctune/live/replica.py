@@ -19,14 +19,8 @@ from synctune.policy import FailureKind, _check
 
 
 @dataclass(frozen=True, slots=True)
-class PullResult:
-    """What one pull applied.
-
-    Attributes:
-        changes: remote changes applied locally, as counted by the adapter (0 when the pull was
-            empty, at least 1 when anything was applied; see each adapter for how it counts).
-        nbytes: bytes over the network, both directions.
-    """
+class _Transfer:
+    """One direction of a sync: how many changes moved and the bytes it cost."""
 
     changes: int = 0
     nbytes: int = 0
@@ -37,20 +31,24 @@ class PullResult:
 
 
 @dataclass(frozen=True, slots=True)
-class PushResult:
+class PullResult(_Transfer):
+    """What one pull applied.
+
+    Attributes:
+        changes: remote changes applied locally, as counted by the adapter (0 when the pull was
+            empty, at least 1 when anything was applied; see each adapter for how it counts).
+        nbytes: bytes over the network, both directions.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult(_Transfer):
     """What one push sent.
 
     Attributes:
         changes: local changes confirmed by the primary.
         nbytes: bytes over the network, both directions.
     """
-
-    changes: int = 0
-    nbytes: int = 0
-
-    def __post_init__(self) -> None:
-        _check.count("changes", self.changes)
-        _check.count("nbytes", self.nbytes)
 
 
 class SyncError(Exception):
