@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -15,7 +15,7 @@ R = TypeVar("R")
 USAGE_ERROR = 2
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print ``error: message`` on stderr and exit with code 2."""
     click.echo(f"synctune: error: {message}", err=True)
     sys.exit(USAGE_ERROR)

@@ -69,7 +69,7 @@ def _load_task(spec: str) -> Callable[[dict[str, Any]], Mapping[str, Any]]:
         raise ValueError(f"--task {spec!r} cannot be loaded: {exc}") from exc
     if not callable(fn):
         raise ValueError(f"--task {spec!r} is not a function")
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def _check_sim_params(spec: SweepSpec) -> None:
@@ -86,7 +86,8 @@ def _check_sim_params(spec: SweepSpec) -> None:
 
     for params in spec.grid():
         if params["seed"] == 0:
-            config = SimConfig(**params)
+            fields: dict[str, Any] = params
+            config = SimConfig(**fields)
             check_spec(config.strategy, config.freshness)
             if config.trace is None:
                 scenario(config.scenario)
@@ -129,7 +130,7 @@ def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
     # pandas, pyarrow and friends load only when a sweep actually runs
     from synctune.sweep.executors import open_executor
     from synctune.sweep.grid import run_key
-    from synctune.sweep.runner import SweepRunError, run_sweep
+    from synctune.sweep.runner import SweepRunError, Task, run_sweep
     from synctune.sweep.spec import SweepSpec
     from synctune.sweep.stats import ci_table, summarize
     from synctune.sweep.store import ResultStore
@@ -145,6 +146,7 @@ def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
         freshness=_numbers("--freshness", freshness), seeds=seeds,
         metrics=_names("--metrics", metrics), confidence=confidence,
         params={**spec.params, **extra} if extra else None, fixed=fixed)
+    task: Task
     if task_spec is None:
         task = simulate_summary
         _check_sim_params(spec)

@@ -68,7 +68,7 @@ def _urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
     return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs))
 
 
-_SHIM = SimpleNamespace(
+_SHIM: object = SimpleNamespace(
     request=SimpleNamespace(Request=urllib.request.Request, urlopen=_urlopen),
     error=urllib.error,
 )

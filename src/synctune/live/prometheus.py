@@ -81,7 +81,7 @@ class MetricsServer:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer in 0..65535, got {port!r}")
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(ControllerCollector(controller))  # type: ignore[arg-type]
+        self.registry.register(ControllerCollector(controller))
         self._server, self._thread = start_http_server(port, addr=addr, registry=self.registry)
         self.addr = addr
         self.port = int(self._server.server_port)

@@ -145,17 +145,20 @@ class Adaptive(SyncStrategy):
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:
         # hot path (re-run after every local write): a few compares, no formatting
-        if self._retry_at is not None and self._consecutive_failures:
-            due, reason = self._retry_at, self._retry_reason
+        retry_at = self._retry_at
+        if retry_at is not None and self._consecutive_failures:
+            due, reason = retry_at, self._retry_reason
         elif self._fresh_at is None:
-            due, reason = self._started_at, _FIRST_SYNC
+            started = self._started_at
+            assert started is not None  # decision() checks that start() came first
+            due, reason = started, _FIRST_SYNC
         else:
             due, reason = self._fresh_at + self._interval, self._cadence_reason
             oldest = self.oldest_unpushed_write
             if oldest is not None and oldest + self._max_unpushed_age < due:
                 due, reason = oldest + self._max_unpushed_age, self._write_reason
         requested = self._requested_at
-        if requested is not None and requested < due:  # type: ignore[operator]
+        if requested is not None and requested < due:
             due, reason = requested, "app requested a sync"
         last = self._last
         if last is not None and last.due == due and last.reason is reason:

@@ -148,5 +148,5 @@ def _path(value: object) -> str:
     import os
 
     if isinstance(value, os.PathLike):
-        return os.fspath(value)  # type: ignore[return-value]
+        return os.fsdecode(value)
     raise TypeError(f"trace must be a file path or None, got {value!r}")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from synctune.policy import SyncStrategy
 from synctune.sim import rng as streams
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
@@ -139,7 +140,7 @@ class _Run:
                 latency = np.where(ok, (ack - ld.writes) * 1000.0, np.nan)
                 ev_w = ack
                 ext_t.append(commit[ok])
-                ext_b.append(ld.write_bytes[ok])  # type: ignore[index]
+                ext_b.append(ld.write_bytes[ok])
                 ext_origin.append(np.full(int(ok.sum()), i))
                 ext_ref.append(np.flatnonzero(ok))
                 self.ryw_reach.append(commit if self.ryw else None)
@@ -191,6 +192,7 @@ class _Run:
         log = PrimaryLog(self.ext[0], self.ext[1])
         self.nodes: list[ReplicaNode] = []
         for i, name in enumerate(self.names):
+            strategy: SyncStrategy
             if strategies.is_oracle(self.spec):
                 strategy = self._oracle(i)
             else:
@@ -199,7 +201,7 @@ class _Run:
             ld = self.wl.nodes[name]
             node = ReplicaNode(env, i, strategy, self.links[i], log, self.events[i],
                                self.duration, local_first=self.local_first,
-                               write_bytes=ld.write_bytes,  # type: ignore[arg-type]
+                               write_bytes=ld.write_bytes,
                                ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
                                overhead=cfg.sync_overhead_bytes,
                                apply_s=cfg.apply_s_per_change, base_bytes=st.base_db_bytes,
@@ -220,7 +222,7 @@ class _Run:
                 ok = ~np.isnan(pc)  # type: ignore[arg-type]
                 self.w_commit[i] = pc  # type: ignore[assignment]
                 t.append(pc[ok])  # type: ignore[index]
-                b.append(self.wl.nodes[self.names[i]].write_bytes[ok])  # type: ignore[index]
+                b.append(self.wl.nodes[self.names[i]].write_bytes[ok])
                 origin.append(np.full(int(ok.sum()), i))
                 ref.append(np.flatnonzero(ok))
         ct, cb = np.concatenate(t), np.concatenate(b)

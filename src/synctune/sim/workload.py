@@ -22,8 +22,16 @@ def _times(name: str, values: object) -> np.ndarray:
     return arr
 
 
+#: stands for "not given" in the byte-size fields, so they are typed as arrays after construction
+_DEFAULT_BYTES = np.empty(0, dtype=np.int64)
+
+
+def _default_bytes() -> np.ndarray:
+    return _DEFAULT_BYTES
+
+
 def _bytes(name: str, values: object, n: int, default: int) -> np.ndarray:
-    if values is None:
+    if values is None or values is _DEFAULT_BYTES:
         arr = np.full(n, default, dtype=np.int64)
     else:
         arr = np.asarray(values, dtype=np.int64)
@@ -50,7 +58,7 @@ class NodeLoad:
 
     reads: np.ndarray = field(default_factory=lambda: np.empty(0))
     writes: np.ndarray = field(default_factory=lambda: np.empty(0))
-    write_bytes: np.ndarray | None = None
+    write_bytes: np.ndarray = field(default_factory=_default_bytes)
     syncs: np.ndarray = field(default_factory=lambda: np.empty(0))
     cold_starts: np.ndarray = field(default_factory=lambda: np.empty(0))
 
@@ -77,7 +85,7 @@ class Workload:
     nodes: Mapping[str, NodeLoad]
     duration: float
     primary_writes: np.ndarray = field(default_factory=lambda: np.empty(0))
-    primary_bytes: np.ndarray | None = None
+    primary_bytes: np.ndarray = field(default_factory=_default_bytes)
 
     def __post_init__(self) -> None:
         if not self.nodes:
@@ -109,11 +117,11 @@ class Workload:
         nodes = {}
         for name, ld in self.nodes.items():
             n = np.searchsorted(ld.writes, duration, side="right")
-            nodes[name] = NodeLoad(cut(ld.reads), ld.writes[:n], ld.write_bytes[:n],  # type: ignore[index]
+            nodes[name] = NodeLoad(cut(ld.reads), ld.writes[:n], ld.write_bytes[:n],
                                    cut(ld.syncs), cut(ld.cold_starts))
         n = np.searchsorted(self.primary_writes, duration, side="right")
         return Workload(nodes, float(duration), self.primary_writes[:n],
-                        self.primary_bytes[:n])  # type: ignore[index]
+                        self.primary_bytes[:n])
 
     @property
     def operations(self) -> int:

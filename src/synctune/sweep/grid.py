@@ -30,7 +30,7 @@ def _check_value(name: str, value: object) -> Scalar:
             f"({type(value).__name__})")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{name} values must be finite, got {value!r}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _canonical(value: Scalar) -> Scalar:
