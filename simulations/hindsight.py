@@ -3,15 +3,12 @@
     .venv/bin/python simulations/hindsight.py                 # about a minute
     .venv/bin/python simulations/hindsight.py --smoke --out /tmp/h   # seconds
 
-For each workload and freshness target D, bisects the longest ``periodic:I`` that keeps the
-share of reads older than D within the target share (1 %) *on that very run* (seed 0): the
-best any fixed interval could do if the workload were known in advance. Next to it, the
-adaptive tuner (which learns online) and the oracle (which knows every commit). Writes
+For each workload and freshness target D, :func:`synctune.sim.best_fixed_interval` finds the
+longest ``periodic:I`` that keeps the share of reads older than D within the target share (1 %)
+*on that very run* (seed 0): the best any fixed interval could do if the workload were known in
+advance (``synctune recommend --trace`` runs the same search on the user's traffic). Next to
+it, the adaptive tuner (which learns online) and the oracle (which knows every commit). Writes
 ``hindsight.md`` and ``hindsight.csv`` into ``--out`` (default ``simulations/results/``).
-
-The stale share is not exactly monotone in I on a finite run (a longer interval can happen to
-line up better with commits), so the bisection keeps the longest interval it saw that met the
-target; the result is a good fixed interval, not a proven optimum.
 """
 
 from __future__ import annotations
@@ -22,7 +19,9 @@ from pathlib import Path
 import pandas as pd
 from headline import DATA, ROOT
 
-from synctune.sim import SimConfig, simulate
+from synctune.sim import SimConfig, best_fixed_interval
+from synctune.sim.engine import build_workload
+from synctune.sim.hindsight import run_spec
 
 TARGET_SHARE = 0.01
 
@@ -37,43 +36,19 @@ SMOKE: dict[str, dict[str, object]] = {
 }
 
 
-def _summary(fixed: dict[str, object], strategy: str, freshness: float) -> dict[str, object]:
-    return dict(simulate(SimConfig(strategy=strategy, freshness=freshness, seed=0,
-                                   detail=False, **fixed)).summary)  # type: ignore[arg-type]
-
-
-def best_interval(fixed: dict[str, object], freshness: float, *, steps: int = 12,
-                  longest: float = 3600.0) -> tuple[float, dict[str, object]]:
-    """Longest ``periodic:I`` seen meeting the target share, and its summary."""
-    lo, hi = 0.05 * freshness, longest
-    best = _summary(fixed, f"periodic:{lo:g}", freshness)
-    if best["over_freshness_fraction"] > TARGET_SHARE:  # type: ignore[operator]
-        return lo, best  # nothing fixed meets it; report the shortest tried
-    best_i = lo
-    top = _summary(fixed, f"periodic:{hi:g}", freshness)
-    if top["over_freshness_fraction"] <= TARGET_SHARE:  # type: ignore[operator]
-        return hi, top
-    for _ in range(steps):
-        mid = (lo * hi) ** 0.5  # geometric: intervals span orders of magnitude
-        s = _summary(fixed, f"periodic:{mid:.6g}", freshness)
-        if s["over_freshness_fraction"] <= TARGET_SHARE:  # type: ignore[operator]
-            lo, best_i, best = mid, mid, s
-        else:
-            hi = mid
-    return best_i, best
-
-
 def table(workloads: dict[str, dict[str, object]], targets: tuple[float, ...]) -> pd.DataFrame:
     rows = []
     for name, fixed in workloads.items():
         for d in targets:
-            interval, fixed_best = best_interval(fixed, d)
-            adaptive = _summary(fixed, "adaptive", d)
+            config = SimConfig(freshness=d, seed=0, detail=False, **fixed)  # type: ignore[arg-type]
+            workload = build_workload(config)
+            best = best_fixed_interval(config, TARGET_SHARE, workload=workload)
+            adaptive = run_spec(config, "adaptive", workload)
             oracle_syncs = adaptive["oracle_syncs"]
             rows.append({
-                "workload": name, "freshness": d, "best_interval_s": interval,
-                "best_fixed_syncs": fixed_best["syncs"],
-                "best_fixed_over": fixed_best["over_freshness_fraction"],
+                "workload": name, "freshness": d, "best_interval_s": best.interval,
+                "best_fixed_syncs": best.syncs,
+                "best_fixed_over": best.over_freshness_fraction,
                 "adaptive_syncs": adaptive["syncs"],
                 "adaptive_over": adaptive["over_freshness_fraction"],
                 "oracle_syncs": oracle_syncs,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from synctune.policy import PRESETS
+from synctune.sim import SimConfig, simulate
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -40,6 +42,47 @@ def test_rule_for_a_given_workload_as_json() -> None:
     (("--bogus",), "--bogus"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], needle: str) -> None:
+    out = _run("recommend", *args)
+    assert out.returncode == 2
+    assert needle in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+TRACE = str(Path(__file__).resolve().parents[1] / "data" / "flash-crowd.csv")
+
+
+def test_trace_advice_as_json_names_interval_and_predicted_share() -> None:
+    out = _run("recommend", "--trace", TRACE, "--freshness", "60", "--stale-share", "0.02",
+               "--json")
+    assert out.returncode == 0, out.stderr
+    advice = json.loads(out.stdout)
+    cfg = SimConfig(trace=TRACE, freshness=60.0, strategy=f"periodic:{advice['sync_interval']:g}",
+                    detail=False)
+    again = simulate(cfg).summary
+    assert advice["over_freshness_fraction"] == again["over_freshness_fraction"]
+    assert advice["syncs"] == again["syncs"]
+    assert advice["meets_target"] == (advice["over_freshness_fraction"] <= 0.02)
+    assert {"seed-rule", "adaptive", "preset:production"} <= set(advice["alternatives"])
+    assert f"syncInterval: {advice['sync_interval']:g}," in advice["settings"]["typescript"]
+
+
+def test_trace_advice_table_has_paste_ready_settings() -> None:
+    out = _run("recommend", "--trace", TRACE, "--freshness", "60")
+    assert out.returncode == 0, out.stderr
+    assert "Fixed sync_interval:" in out.stdout
+    assert "sync_interval=" in out.stdout and "syncInterval:" in out.stdout
+    assert "readYourWrites:" in out.stdout
+    assert "e+0" not in out.stdout  # bytes and counts in plain figures
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("--trace", TRACE), "--freshness"),
+    (("--trace", TRACE, "--freshness", "30", "--write-frequency", "2"), "--trace replaces"),
+    (("--trace", TRACE, "--freshness", "30", "--stale-share", "1.5"), "stale_share"),
+    (("--trace", "no-such-trace.csv", "--freshness", "30"), "no-such-trace.csv"),
+])
+def test_trace_advice_bad_input_is_one_line_and_exit_2(args: tuple[str, ...],
+                                                        needle: str) -> None:
     out = _run("recommend", *args)
     assert out.returncode == 2
     assert needle in out.stderr

@@ -44,7 +44,8 @@ __version__ = "0.1.0"
 # name -> module that defines it, imported on first access
 _LAZY = {
     "SimConfig": "synctune.sim", "SimResult": "synctune.sim", "simulate": "synctune.sim",
-    "compare": "synctune.sim", "load_trace": "synctune.sim",
+    "compare": "synctune.sim", "load_trace": "synctune.sim", "advise": "synctune.sim",
+    "Advice": "synctune.sim",
     "SyncController": "synctune.live", "open_replica": "synctune.live.factory",
     "run_sweep": "synctune.sweep", "Grid": "synctune.sweep", "summarize": "synctune.sweep",
 }

@@ -1,13 +1,18 @@
-"""``synctune recommend``: what the guide's presets and rule pick for given workloads."""
+"""``synctune recommend``: what the guide's presets and rule pick for given workloads, or, with
+``--trace``, the fixed ``sync_interval`` that meets a freshness target on recorded traffic."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from synctune.cli._errors import OneLineErrors, friendly_errors
 from synctune.policy import PRESETS, SyncSettings, seed_rule
+
+if TYPE_CHECKING:
+    from synctune.sim import Advice
 
 # (name, writes/min, latency ms, freshness s): one row per regime of the guide's rule
 DEFAULT_WORKLOADS = (
@@ -28,19 +33,76 @@ def _describe(settings: SyncSettings | None) -> str:
     return ", ".join([interval, *extras])
 
 
+def _advice_table(advice: Advice, trace: str) -> None:
+    share = f"{100 * advice.stale_share:g} %"
+    hours = advice.duration / 3600.0
+    click.echo(f"{trace}: {advice.duration:,.0f} s of traffic; target: at most {share} of reads "
+               f"older than D = {advice.freshness:g} s.")
+    verdict = "meets the target" if advice.met else \
+        "NO fixed interval meets the target; this is the shortest tried"
+    click.echo(f"Fixed sync_interval: {advice.sync_interval:g} s -> "
+               f"{advice.fixed['syncs']:,} syncs ({advice.fixed['syncs'] / hours:.1f}/h), "
+               f"{100 * advice.over_freshness_fraction:.2f} % of reads older than D "
+               f"({verdict}).")
+    click.echo("")
+    rows = [("fixed (recommended)", f"periodic:{advice.sync_interval:g}", advice.fixed,
+             advice.met)]
+    rows += [(name, alt["spec"], alt, alt["meets_target"])
+             for name, alt in advice.alternatives.items()]
+    click.echo(f"  {'strategy':<20} {'spec':<22} {'syncs':>8} {'syncs/h':>8} {'MB':>8} "
+               f"{'>D %':>7} {'p99 s':>7}  meets")
+    for name, spec, fig, meets in rows:
+        click.echo(f"  {name:<20} {spec:<22} {int(fig['syncs']):>8,} "
+                   f"{int(fig['syncs']) / hours:>8.1f} {int(fig['bytes']) / 1e6:>8.2f} "
+                   f"{100 * float(fig['over_freshness_fraction']):>7.2f} "
+                   f"{float(fig['staleness_p99_s']):>7.1f}  {'yes' if meets else 'no'}")
+    click.echo(f"  {'oracle (the limit)':<20} {'':<22} {advice.oracle_syncs:>8,} "
+               f"{advice.oracle_syncs / hours:>8.1f}")
+    click.echo("adaptive = synctune's tuner (its expected cost if it drives the syncs); oracle = "
+               "fewest pulls keeping every read within D.")
+    click.echo("")
+    click.echo("Python (libsql):")
+    click.echo(advice.python())
+    click.echo("")
+    click.echo("TypeScript (@libsql/client):")
+    click.echo(advice.typescript())
+
+
 @click.command(cls=OneLineErrors)
+@click.option("--trace", type=click.Path(dir_okay=False),
+              help="Recorded traffic (CSV or parquet): find the fixed interval for it.")
+@click.option("--stale-share", type=float, default=0.01, show_default=True,
+              help="With --trace: target share of reads older than --freshness.")
 @click.option("--write-frequency", type=float, help="Writes per minute (with the two below).")
 @click.option("--network-latency", type=float, help="Network latency in ms.")
 @click.option("--freshness", "data_freshness", type=float, help="Required freshness in s.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @friendly_errors
-def recommend(write_frequency: float | None, network_latency: float | None,
-              data_freshness: float | None, as_json: bool) -> None:
-    """Settings from the guide's presets and its adjustSyncInterval rule.
+def recommend(trace: str | None, stale_share: float, write_frequency: float | None,
+              network_latency: float | None, data_freshness: float | None,
+              as_json: bool) -> None:
+    """Settings from the guide's presets and its adjustSyncInterval rule, or from your traffic.
 
-    With all three workload options, evaluates the rule for that workload; otherwise prints the
-    presets and the rule on a few built-in workloads.
+    With --trace and --freshness, replays the trace and prints the fixed sync_interval that
+    keeps reads older than the freshness target within --stale-share with the fewest syncs,
+    beside the seed rule, the presets and the adaptive tuner, and settings to paste into
+    libsql (Python) or @libsql/client (TypeScript). With the three workload options,
+    evaluates the rule for that workload; otherwise prints the presets and the rule on a few
+    built-in workloads.
     """
+    if trace is not None:
+        if write_frequency is not None or network_latency is not None:
+            raise click.UsageError("--trace replaces --write-frequency and --network-latency")
+        if data_freshness is None:
+            raise click.UsageError("--trace needs --freshness (the target D in seconds)")
+        from synctune.sim import advise  # the simulator loads only when asked for
+
+        advice = advise(trace, data_freshness, stale_share)
+        if as_json:
+            click.echo(json.dumps(advice.to_dict(), indent=2))
+        else:
+            _advice_table(advice, trace)
+        return
     given = (write_frequency, network_latency, data_freshness)
     if any(v is not None for v in given) and not all(v is not None for v in given):
         raise click.UsageError(

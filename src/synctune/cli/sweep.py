@@ -82,13 +82,13 @@ def _check_sim_params(spec: SweepSpec) -> None:
             raise ValueError(f"unknown simulator parameter {name!r} "
                              f"(SimConfig fields: {', '.join(sorted(known))})")
     from synctune.sim import scenario
-    from synctune.sim.strategies import check_spec
+    from synctune.sim.strategies import check_choice
 
     for params in spec.grid():
         if params["seed"] == 0:
             fields: dict[str, Any] = params
             config = SimConfig(**fields)
-            check_spec(config.strategy, config.freshness)
+            check_choice(config.strategy, config.freshness)
             if config.trace is None:
                 scenario(config.scenario)
             elif not Path(config.trace).is_file():

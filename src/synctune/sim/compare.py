@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import pandas as pd
 
 from synctune.sim import strategies as _strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.engine import build_workload, simulate
+from synctune.sim.strategies import StrategyChoice
 
 
-def compare(config: SimConfig, strategies: list[str]) -> pd.DataFrame:
-    """One summary row per strategy spec, all run on ``config``'s workload, network and faults
-    (built once; same seed, so common random numbers).
+def compare(config: SimConfig, strategies: Sequence[StrategyChoice]) -> pd.DataFrame:
+    """One summary row per strategy (spec, subclass or factory, as :class:`SimConfig` takes),
+    all run on ``config``'s workload, network and faults (built once; same seed, so common
+    random numbers).
 
     Per-read and per-write tables are not kept (``detail`` is turned off) to save memory.
     """
@@ -22,9 +25,7 @@ def compare(config: SimConfig, strategies: list[str]) -> pd.DataFrame:
     if isinstance(strategies, str) or not strategies:
         raise ValueError(f"strategies must be a non-empty list of specs, got {strategies!r}")
     for spec in strategies:
-        if not isinstance(spec, str):
-            raise TypeError(f"strategies must be spec strings, got {spec!r}")
-        _strategies.check_spec(spec, config.freshness)
+        _strategies.check_choice(spec, config.freshness)
     workload = build_workload(config)
     rows = []
     for spec in strategies:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from synctune.monitoring import AlertThresholds
 from synctune.policy import _check
+
+if TYPE_CHECKING:
+    from synctune.sim.strategies import StrategyChoice
 
 #: ``delegated``: writes go to the primary (libSQL embedded replicas); ``local-first``: writes
 #: commit locally and are pushed at the next sync (offline writes)
@@ -44,7 +48,9 @@ class SimConfig:
     Attributes:
         scenario: built-in workload (``web``, ``serverless``, ``microservice``).
         trace: path of a trace file (CSV or parquet); overrides ``scenario`` when given.
-        strategy: strategy spec (``periodic:60``, ``on-write``, ``adaptive``, ``a+b``, ``oracle``).
+        strategy: strategy spec (``periodic:60``, ``on-write``, ``adaptive``, ``a+b``, ``oracle``),
+            a :class:`~synctune.policy.SyncStrategy` subclass (built with no arguments) or a
+            factory ``f(freshness, rng)`` returning a new strategy object for each node.
         freshness: target staleness D (s) given to the strategy and used by the oracle.
         duration: simulated time (s); ``None`` = scenario default (or the trace's last time).
         rtt_ms: median network round trip (ms); ``None`` = scenario default; 0 = instant syncs.
@@ -72,7 +78,7 @@ class SimConfig:
 
     scenario: str = "web"
     trace: str | None = None
-    strategy: str = "adaptive"
+    strategy: StrategyChoice = "adaptive"
     freshness: float = 30.0
     duration: float | None = None
     rtt_ms: float | None = None
@@ -100,13 +106,11 @@ class SimConfig:
             raise TypeError(f"scenario must be a scenario name, got {self.scenario!r}")
         if self.trace is not None and not isinstance(self.trace, str):
             object.__setattr__(self, "trace", _path(self.trace))
-        if not isinstance(self.strategy, str) or not self.strategy.strip():
-            raise TypeError(f"strategy must be a strategy spec, got {self.strategy!r}")
         # fail at construction, not deep inside a run (import here: strategies imports policy)
-        from synctune.sim.strategies import check_spec
+        from synctune.sim.strategies import check_choice
 
-        check_spec(self.strategy, _check.real("freshness", self.freshness, minimum=0.0,
-                                              strict=True))
+        check_choice(self.strategy, _check.real("freshness", self.freshness, minimum=0.0,
+                                                strict=True))
         _check.real("freshness", self.freshness, minimum=0.0, strict=True)
         _opt_real("duration", self.duration, strict=True)
         _opt_real("rtt_ms", self.rtt_ms)

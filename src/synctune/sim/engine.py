@@ -81,8 +81,8 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
     """
     if not isinstance(config, SimConfig):
         raise TypeError(f"config must be a SimConfig, got {config!r}")
-    spec = config.strategy.strip()
-    strategies.check_spec(spec, config.freshness)
+    strategies.check_choice(config.strategy, config.freshness)
+    spec = strategies.name_of(config.strategy)
     st = resolve(config)
     wl = workload if workload is not None else build_workload(config)
     if not isinstance(wl, Workload):
@@ -193,10 +193,10 @@ class _Run:
         self.nodes: list[ReplicaNode] = []
         for i, name in enumerate(self.names):
             strategy: SyncStrategy
-            if strategies.is_oracle(self.spec):
+            if strategies.is_oracle(cfg.strategy):
                 strategy = self._oracle(i)
             else:
-                strategy = strategies.build(self.spec, cfg.freshness,
+                strategy = strategies.build(cfg.strategy, cfg.freshness,
                                             streams.python_random(cfg.seed, "strategy", i))
             ld = self.wl.nodes[name]
             node = ReplicaNode(env, i, strategy, self.links[i], log, self.events[i],
@@ -299,7 +299,7 @@ class _Run:
             lat = (cfg.query_ms / 1000.0 * np.exp(
                 _READ_SIGMA * lrng.standard_normal(rt.size, dtype=np.float32))).astype(np.float64)
             # the oracle ignores app sync points, so nothing waits on them
-            blocks = cfg.sync_blocks_reads and not strategies.is_oracle(self.spec)
+            blocks = cfg.sync_blocks_reads and not strategies.is_oracle(cfg.strategy)
             run_at = self._after_app_syncs(rt, ld, syncs) if blocks else rt
             stale = staleness(run_at, vis_t, reach, must_see)
             lat = lat + (run_at - rt)
