@@ -59,6 +59,8 @@ def test_freshness_boundaries_30_and_60() -> None:
     assert seed_rule(0, 0, 59.0).sync_interval == 60.0
     assert seed_rule(0, 0, 61.0).sync_interval == 61.0
     assert seed_rule(0, 0, 20.0) == SyncSettings(sync_interval=60.0, sync_on_write=True)
+    # the guide's function answers data_freshness = 0 too: every 60 s, on write
+    assert seed_rule(0, 0, 0.0) == SyncSettings(sync_interval=60.0, sync_on_write=True)
 
 
 def test_write_frequency_wins_over_latency() -> None:
@@ -73,7 +75,6 @@ def test_write_frequency_wins_over_latency() -> None:
     ("network_latency", (0.0, math.nan, 60.0)),
     ("network_latency", (0.0, -math.inf, 60.0)),
     ("network_latency", (0.0, -0.5, 60.0)),
-    ("data_freshness", (0.0, 0.0, 0.0)),
     ("data_freshness", (0.0, 0.0, -3.0)),
     ("data_freshness", (0.0, 0.0, math.inf)),
 ])

@@ -62,7 +62,9 @@ class Adaptive(SyncStrategy):
                  backoff: Backoff | None = None, rng: random.Random | None = None, *,
                  half_life: float = 300.0, rate_z: float = 1.645, latency_margin: float = 2.0,
                  min_timeout: float = 5.0, max_timeout: float = 120.0) -> None:
-        super().__init__()
+        super().__init__(
+            _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
+            _check.instance_or("rng", rng, random.Random, random.Random))
         self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
         self._stale_share = _check.real("stale_share", stale_share, minimum=0.0, strict=True)
         if not self._stale_share < 1.0:
@@ -74,9 +76,6 @@ class Adaptive(SyncStrategy):
                              f"got {max_interval!r}")
         self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
             "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
-        self._backoff = _check.instance_or("backoff", backoff, Backoff,
-                                           lambda: Backoff(base=1.0, cap=300.0))
-        self._rng = _check.instance_or("rng", rng, random.Random, random.Random)
         self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
         self._rate = ChangeRateEstimator(half_life=_check.real("half_life", half_life),
                                          z=_check.real("rate_z", rate_z, minimum=0.0))
@@ -86,8 +85,6 @@ class Adaptive(SyncStrategy):
         # latest, and their changes join the next rate sample so the rate stays unbiased
         self._fresh_at: float | None = None
         self._observed_pulled = 0
-        self._retry_at: float | None = None
-        self._retry_reason = ""
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
         self._last: Decision | None = None
         self._plan("")
@@ -103,7 +100,6 @@ class Adaptive(SyncStrategy):
             note = f"burst: {pulled} changes in {started - self._last_snapshot:.3g} s"
         self._last_snapshot = started
         self._fresh_at = now
-        self._retry_at = None
         self._plan(note)
 
     def _after_pull_observed(self, now: float, pulled: int) -> None:
@@ -114,9 +110,6 @@ class Adaptive(SyncStrategy):
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         if kind is FailureKind.TIMEOUT:
             self._latency.expired()
-        n = self._consecutive_failures
-        self._retry_at = now + self._backoff.delay(n, self._rng)
-        self._retry_reason = f"retry {n} after backoff ({kind.value})"
 
     def _plan(self, note: str) -> None:
         """Re-plan the interval from the current estimates (runs after each sync, not per write)."""
@@ -157,9 +150,6 @@ class Adaptive(SyncStrategy):
             oldest = self.oldest_unpushed_write
             if oldest is not None and oldest + self._max_unpushed_age < due:
                 due, reason = oldest + self._max_unpushed_age, self._write_reason
-        requested = self._requested_at
-        if requested is not None and requested < due:
-            due, reason = requested, "app requested a sync"
         last = self._last
         if last is not None and last.due == due and last.reason is reason:
             return last

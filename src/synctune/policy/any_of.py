@@ -34,6 +34,16 @@ class AnyOf(SyncStrategy):
         for p in self.parts:
             p.on_local_write(now, count, pushed)
 
+    def on_read(self, now: float, count: int = 1) -> None:
+        for p in self.parts:
+            p.on_read(now, count)
+        super().on_read(now, count)  # after the parts: its hook looks at their decisions
+
+    def _after_read(self, now: float, count: int) -> None:
+        # a part that re-decides on reads makes the whole re-decide
+        if any(p._decision is None for p in self.parts):
+            self._decision = None
+
     def on_pull_observed(self, now: float, pulled: int = 0) -> None:
         super().on_pull_observed(now, pulled)
         for p in self.parts:

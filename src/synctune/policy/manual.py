@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from synctune.policy.strategy import Decision, SyncStrategy
 
+_WAITING = Decision(None, "waiting for the app to ask")
+
 
 class Manual(SyncStrategy):
     """Sync exactly when the app calls ``on_sync_requested``; never on its own.
@@ -15,7 +17,5 @@ class Manual(SyncStrategy):
     name = "manual"
 
     def _decide(self, now: float) -> Decision:
-        requested = self._pending_request()
-        if requested is None:
-            return Decision(None, "waiting for the app to ask")
-        return Decision(requested, "app requested a sync")
+        # the base moves the due time to a pending request
+        return _WAITING

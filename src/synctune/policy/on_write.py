@@ -6,9 +6,8 @@ import random
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
-from synctune.policy.strategy import Decision, FailureKind, SyncStrategy
+from synctune.policy.strategy import Decision, SyncStrategy
 
-_INF = float("inf")
 _IDLE = Decision(None, "no writes since the last sync")
 
 
@@ -30,32 +29,19 @@ class OnWrite(SyncStrategy):
 
     def __init__(self, coalesce: float = 0.0, backoff: Backoff | None = None,
                  rng: random.Random | None = None) -> None:
-        super().__init__()
+        super().__init__(
+            _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
+            _check.instance_or("rng", rng, random.Random, random.Random))
         self._coalesce = _check.real("coalesce", coalesce, minimum=0.0)
-        self._backoff = _check.instance_or("backoff", backoff, Backoff,
-                                           lambda: Backoff(base=1.0, cap=60.0))
-        self._rng = _check.instance_or("rng", rng, random.Random, random.Random)
-        self._retry_at: float | None = None
         self._last: Decision | None = None
-
-    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
-        self._retry_at = now + self._backoff.delay(self.consecutive_failures, self._rng)
-
-    def _after_success(self, now, started, report) -> None:  # type: ignore[no-untyped-def]
-        self._retry_at = None
 
     def _decide(self, now: float) -> Decision:
         oldest = self.oldest_unsynced_write
-        requested = self._pending_request()
-        if oldest is None and requested is None:
-            return _IDLE
-        due, reason = _INF, ""
-        if oldest is not None:
-            due, reason = oldest + self._coalesce, "sync after local writes"
-            if self._retry_at is not None and self._retry_at > due:
-                due, reason = self._retry_at, f"retry {self.consecutive_failures} after backoff"
-        if requested is not None and requested < due:
-            due, reason = requested, "app requested a sync"
+        if oldest is None:
+            return _IDLE  # the base answers a pending app request
+        due, reason = oldest + self._coalesce, "sync after local writes"
+        if self._retry_at is not None and self._retry_at > due:
+            due, reason = self._retry_at, f"retry {self.consecutive_failures} after backoff"
         # a burst re-asks with the same oldest write: reuse the decision
         last = self._last
         if last is None or last.due != due or last.reason != reason:

@@ -33,14 +33,17 @@ class Periodic(SyncStrategy):
 
     def _decide(self, now: float) -> Decision:
         due = self._anchor() + self._interval
-        requested = self._pending_request()
-        if requested is not None and requested < due:
-            return Decision(requested, "app requested a sync", self._interval)
         # writes re-ask after every commit: reuse the decision while the schedule stands
         last = self._last
         if last is None or last.due != due:
             self._last = last = Decision(due, self._reason, self._interval)
         return last
+
+    def retune(self, interval: float) -> None:
+        """Change the interval (s) from now on; the next sync counts from the last attempt."""
+        self._interval = _check.real("interval", interval, minimum=0.0, strict=True)
+        self._reason = f"every {self._interval:g} s"
+        self._decision = None
 
     def __repr__(self) -> str:
         return f"Periodic(interval={self._interval:g})"

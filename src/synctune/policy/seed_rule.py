@@ -22,7 +22,8 @@ def seed_rule(write_frequency: float, network_latency: float,
     Args:
         write_frequency: writes per minute (>= 0).
         network_latency: network latency in milliseconds (>= 0).
-        data_freshness: required data freshness in seconds (> 0).
+        data_freshness: required data freshness in seconds (>= 0; 0 gives the guide's answer
+            for it: every 60 s and on write).
 
     Returns:
         ``SyncSettings`` with ``read_your_writes`` left at its default (True).
@@ -33,7 +34,7 @@ def seed_rule(write_frequency: float, network_latency: float,
     """
     wf = _check.real("write_frequency", write_frequency, minimum=0.0)
     lat = _check.real("network_latency", network_latency, minimum=0.0)
-    fresh = _check.real("data_freshness", data_freshness, minimum=0.0, strict=True)
+    fresh = _check.real("data_freshness", data_freshness, minimum=0.0)
     if wf > WRITE_FREQUENCY_THRESHOLD:
         return SyncSettings(sync_interval=30.0, sync_on_write=True)
     if lat > NETWORK_LATENCY_THRESHOLD_MS:

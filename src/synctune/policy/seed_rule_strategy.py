@@ -6,8 +6,11 @@ import math
 import random
 
 from synctune.policy import _check
+from synctune.policy.any_of import AnyOf
 from synctune.policy.backoff import Backoff
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
+from synctune.policy.on_write import OnWrite
+from synctune.policy.periodic import Periodic
 from synctune.policy.seed_rule import (
     MIN_INTERVAL_S,
     NETWORK_LATENCY_THRESHOLD_MS,
@@ -16,13 +19,13 @@ from synctune.policy.seed_rule import (
     seed_rule,
 )
 from synctune.policy.settings import SyncSettings
-from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+from synctune.policy.strategy import Decision, SyncReport
 
 #: shortest span (s) a write-frequency sample may cover
 _MIN_SPAN = 1e-3
 
 
-class SeedRule(SyncStrategy):
+class SeedRule(AnyOf):
     """Re-apply :func:`~synctune.policy.seed_rule.seed_rule` after every sync, on measured inputs.
 
     * write frequency (writes/min): local writes plus remote changes pulled, over a decaying
@@ -30,13 +33,14 @@ class SeedRule(SyncStrategy):
     * network latency (ms): the RFC 6298 SRTT of sync durations (0 until the first sync);
     * data freshness (s): given.
 
-    Between syncs it behaves as ``Periodic(interval)`` (counted from the end of the last attempt,
-    failed attempts retried one interval later) plus, when the rule says so, ``OnWrite`` (a sync
-    right after the first unpushed write, retried with jittered backoff after failures). App
-    requests are honoured. The decision's reason names the branch of the rule that fired.
+    It is ``Periodic(interval) | OnWrite()`` whose interval, and whether the on-write part
+    counts, the rule re-picks after every sync: periodic syncs count from the end of the last
+    attempt (failed attempts retried one interval later); on-write syncs follow the first
+    unsynced write, retried with jittered backoff after failures. App requests are honoured.
+    The decision's reason names the branch of the rule that fired.
 
     Args:
-        data_freshness: required freshness, seconds (> 0).
+        data_freshness: required freshness, seconds (>= 0; 0 means "as fresh as possible").
         window: time constant of the write-frequency window, seconds (> 0).
         rng: random source for the on-write retry jitter.
     """
@@ -45,18 +49,20 @@ class SeedRule(SyncStrategy):
 
     def __init__(self, data_freshness: float, window: float = 600.0,
                  rng: random.Random | None = None) -> None:
-        super().__init__()
-        self._freshness = _check.real("data_freshness", data_freshness, minimum=0.0, strict=True)
+        freshness = _check.real("data_freshness", data_freshness, minimum=0.0)
+        self._periodic = Periodic(max(freshness, MIN_INTERVAL_S))
+        self._on_write = OnWrite(backoff=Backoff(base=1.0, cap=60.0), rng=_check.instance_or(
+            "rng", rng, random.Random, random.Random))
+        super().__init__(self._periodic, self._on_write)
+        self.name = "seed-rule"
+        self._freshness = freshness
         self._window = _check.real("window", window, minimum=0.0, strict=True)
-        self._rng = _check.instance_or("rng", rng, random.Random, random.Random)
-        self._backoff = Backoff(base=1.0, cap=60.0)
         # exp(-age / window) weights: half-life window * ln 2; z = 0: we want the point estimate
         self._writes = ChangeRateEstimator(half_life=self._window * math.log(2.0), z=0.0,
                                            surprise_z=None)
         self._latency = LatencyEstimator()
         self._writes_since = 0
         self._folded_at: float | None = None
-        self._retry_at: float | None = None
         self._apply()
 
     # ------------------------------------------------------------------ events
@@ -68,10 +74,11 @@ class SeedRule(SyncStrategy):
         super().on_local_write(now, count, pushed)
         self._writes_since += count
 
-    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+    def on_sync_finished(self, now: float, report: SyncReport) -> None:
+        super().on_sync_finished(now, report)
         self._latency.observe(report.duration)
         if self._folded_at is None:  # driven without start(): count from this sync's start
-            self._folded_at = started
+            self._folded_at = now - report.duration
         # rule inputs are only read after a sync: fold the writes seen since the last one now
         self._writes_since += report.pulled
         # a (near-)zero span would make the rate overflow: carry the count to the next sync
@@ -79,16 +86,16 @@ class SeedRule(SyncStrategy):
             self._writes.observe(self._writes_since, now - self._folded_at)
             self._writes_since = 0
             self._folded_at = now
-        self._retry_at = None
         self._apply()
-
-    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
-        self._retry_at = now + self._backoff.delay(self._consecutive_failures, self._rng)
 
     def _apply(self) -> None:
         wf, lat = self.write_frequency, self.network_latency
         self._settings: SyncSettings = seed_rule(wf, lat, self._freshness)
         self._reason = self._branch(wf, lat)
+        interval = self._settings.sync_interval
+        assert interval is not None  # the rule always sets one
+        self._periodic.retune(interval)
+        self._decision = None
 
     def _branch(self, wf: float, lat: float) -> str:
         s = self._settings
@@ -106,19 +113,11 @@ class SeedRule(SyncStrategy):
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:
         interval = self._settings.sync_interval
-        assert interval is not None  # the rule always sets one
-        due, reason = self._anchor() + interval, self._reason
+        due, reason = self._periodic.decide(now).due, self._reason
         if self._settings.sync_on_write:
-            oldest = self.oldest_unsynced_write
-            if oldest is not None:
-                push = oldest
-                if self._retry_at is not None and self._retry_at > push:
-                    push = self._retry_at
-                if push < due:
-                    due, reason = push, self._reason + "; push unpushed writes"
-        requested = self._requested_at
-        if requested is not None and requested < due:
-            due, reason = requested, "app requested a sync"
+            push = self._on_write.decide(now).due
+            if push is not None and (due is None or push < due):
+                due, reason = push, self._reason + "; push unpushed writes"
         return Decision(due, reason, interval)
 
     # ----------------------------------------------------------------- inputs

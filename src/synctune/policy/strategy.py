@@ -6,8 +6,10 @@ when the next sync is due. Strategies never read a clock, sleep, or do I/O; rand
 an injected ``random.Random``. The contract, for any driver:
 
 1. ``start(now)`` once.
-2. ``on_local_write(now)`` for every local commit; ``on_sync_requested(now)`` when the app asks;
-   ``on_pull_observed(now, pulled)`` when the replica caught up by other means (read-your-writes).
+2. ``on_local_write(now)`` for every local commit; ``on_read(now, count)`` for the app's reads
+   (single reads or a batch counted at the time of its last read); ``on_sync_requested(now)``
+   when the app asks; ``on_pull_observed(now, pulled)`` when the replica caught up by other
+   means (read-your-writes).
 3. Whenever ``next_sync_due(now)`` returns a time ``<= now`` and no sync is in flight, the driver
    calls ``on_sync_started(now)``, runs one sync (push local changes, then pull remote ones) with
    ``sync_timeout()`` as its deadline, and reports ``on_sync_finished`` or ``on_sync_failed``.
@@ -20,11 +22,13 @@ Times are seconds on the driver's clock (any origin, non-decreasing across calls
 from __future__ import annotations
 
 import math
+import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
 from synctune.policy import _check
+from synctune.policy.backoff import Backoff
 
 
 class FailureKind(StrEnum):
@@ -86,13 +90,18 @@ class SyncStrategy(ABC):
     """Base class: event bookkeeping shared by all strategies.
 
     Subclasses implement :meth:`_decide`, called lazily after any event, and may extend the
-    ``_after_*`` hooks. Per-write work is O(1) and allocation-free.
+    ``_after_*`` hooks. Per-write and per-read work is O(1) and allocation-free.
+
+    Shared here so every strategy behaves the same: a pending app request moves the due time
+    forward to the request (the reason then says so), and a strategy built with a ``backoff``
+    gets a jittered retry time after each failure (:attr:`_retry_at`, cleared by a success),
+    which its :meth:`_decide` places as it sees fit.
     """
 
     #: short name used in tables and CLI specs
     name: str = "strategy"
 
-    def __init__(self) -> None:
+    def __init__(self, backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
         self._now = -math.inf
         self._started_at: float | None = None
         self._in_flight_since: float | None = None
@@ -111,6 +120,12 @@ class SyncStrategy(ABC):
         self._last_success_end: float | None = None
         self._consecutive_failures = 0
         self._decision: Decision | None = None
+        self._reads = 0
+        # retry after failures: only strategies given a backoff retry on their own
+        self._backoff = backoff
+        self._rng = rng if rng is not None or backoff is None else random.Random()
+        self._retry_at: float | None = None
+        self._retry_reason = ""
 
     # ------------------------------------------------------------------ events
     def start(self, now: float) -> None:
@@ -147,6 +162,22 @@ class SyncStrategy(ABC):
                     self._first_since_start = now
                 self._unpushed_since_start += count
         self._decision = None
+
+    def on_read(self, now: float, count: int = 1) -> None:
+        """The app served ``count`` reads from the replica, the last of them at ``now`` (s).
+
+        Read-aware strategies learn the read rate from these; others only count them. Cheap
+        enough to call per read; a driver may also batch reads that are close in time.
+        """
+        # per read: the tick's fast path inlined, no validation for the plain case
+        if now.__class__ is not float or not (self._now <= now < math.inf):
+            self._tick_slow("now", now)
+        else:
+            self._now = now
+        if (count.__class__ is not int or count < 1) and _check.count("count", count) == 0:
+            return
+        self._reads += count
+        self._after_read(now, count)
 
     def on_pull_observed(self, now: float, pulled: int = 0) -> None:
         """The replica caught up with the primary at ``now`` (s) outside a scheduled sync.
@@ -198,6 +229,7 @@ class SyncStrategy(ABC):
         self._requested_at, self._requested_in_flight = self._requested_in_flight, None
         self._last_attempt_end = self._last_success_end = now
         self._consecutive_failures = 0
+        self._retry_at = None
         self._after_success(now, started, report)
         self._decision = None
 
@@ -223,6 +255,11 @@ class SyncStrategy(ABC):
         self._requested_at, self._requested_in_flight = self._requested_in_flight, None
         self._last_attempt_end = now
         self._consecutive_failures += 1
+        if self._backoff is not None:
+            n = self._consecutive_failures
+            assert self._rng is not None
+            self._retry_at = now + self._backoff.delay(n, self._rng)
+            self._retry_reason = f"retry {n} after backoff ({kind.value})"
         self._after_failure(now, kind, duration)
         self._decision = None
 
@@ -246,7 +283,11 @@ class SyncStrategy(ABC):
         if decision is None:
             if self._started_at is None:
                 raise RuntimeError(f"{type(self).__name__}.start(now) must be called first")
-            decision = self._decision = self._decide(now)
+            decision = self._decide(now)
+            requested = self._requested_at
+            if requested is not None and (decision.due is None or requested <= decision.due):
+                decision = Decision(requested, "app requested a sync", decision.interval)
+            self._decision = decision
         return decision
 
     def sync_timeout(self) -> float | None:
@@ -276,6 +317,11 @@ class SyncStrategy(ABC):
         return self._first_unsynced_since_start
 
     @property
+    def reads(self) -> int:
+        """Reads reported through :meth:`on_read`."""
+        return self._reads
+
+    @property
     def consecutive_failures(self) -> int:
         """Failed attempts since the last success."""
         return self._consecutive_failures
@@ -288,7 +334,7 @@ class SyncStrategy(ABC):
     # ------------------------------------------------------------ subclassing
     @abstractmethod
     def _decide(self, now: float) -> Decision:
-        """Compute the next decision from the current state."""
+        """Compute the next decision from the current state (the base applies app requests)."""
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:  # noqa: B027
         """Hook: a sync that started at ``started`` succeeded at ``now``."""
@@ -299,15 +345,15 @@ class SyncStrategy(ABC):
     def _after_pull_observed(self, now: float, pulled: int) -> None:  # noqa: B027
         """Hook: the replica caught up outside a scheduled sync."""
 
+    def _after_read(self, now: float, count: int) -> None:  # noqa: B027
+        """Hook: ``count`` reads up to ``now``; set ``self._decision = None`` to re-decide."""
+
     def _anchor(self) -> float:
         """End of the last attempt, or the start time: where periodic schedules count from."""
         if self._last_attempt_end is not None:
             return self._last_attempt_end
         assert self._started_at is not None
         return self._started_at
-
-    def _pending_request(self) -> float | None:
-        return self._requested_at
 
     # ----------------------------------------------------------------- helpers
     def _tick(self, name: str, now: float) -> None:

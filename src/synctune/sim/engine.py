@@ -16,7 +16,7 @@ from synctune.sim import strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.monitor import NodeHistory, alert_events, metric_series, sample_grid
 from synctune.sim.network import Link
-from synctune.sim.node import COLD, REQUEST, WRITE, ReplicaNode
+from synctune.sim.node import COLD, READ, REQUEST, WRITE, ReplicaNode
 from synctune.sim.oracle import Oracle, oracle_pulls
 from synctune.sim.primary import PrimaryLog
 from synctune.sim.result import SimResult
@@ -27,6 +27,20 @@ from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
 _ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
+#: reads reach the strategy in batches of at most this span (s), counted at the batch's last
+#: read: read-aware strategies learn rates, which a second's delay does not change, and a busy
+#: node costs one event per second instead of one per read
+READ_BATCH_S = 1.0
+
+
+def read_batches(reads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reads grouped per ``READ_BATCH_S`` slot: each slot's last read time and its read count."""
+    if reads.size == 0:
+        return np.empty(0), np.empty(0, dtype=np.int64)
+    slot = np.floor(reads / READ_BATCH_S)
+    last = np.flatnonzero(np.concatenate([slot[1:] != slot[:-1], [True]]))
+    counts = np.diff(np.concatenate([[-1], last]))
+    return reads[last], counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +161,15 @@ class _Run:
             self.w_latency.append(latency)
             self.w_commit.append(commit)
             self.w_ok.append(ok)
-            # app events for the strategy, in time order (a write before a request at a tie)
+            # app events for the strategy, in time order (a write before a request at a tie);
+            # for reads the ref is the batch's read count
             wi = np.flatnonzero(ok)
-            t = np.concatenate([ev_w[wi], ld.syncs, ld.cold_starts])
+            rb_t, rb_n = read_batches(ld.reads)
+            t = np.concatenate([ev_w[wi], ld.syncs, ld.cold_starts, rb_t])
             k = np.concatenate([np.full(wi.size, WRITE), np.full(ld.syncs.size, REQUEST),
-                                np.full(ld.cold_starts.size, COLD)])
-            j = np.concatenate([wi, np.zeros(ld.syncs.size + ld.cold_starts.size, dtype=int)])
+                                np.full(ld.cold_starts.size, COLD), np.full(rb_t.size, READ)])
+            j = np.concatenate([wi, np.zeros(ld.syncs.size + ld.cold_starts.size, dtype=int),
+                                rb_n])
             order = np.lexsort((k, t))
             self.events.append((t[order].tolist(), k[order].tolist(), j[order].tolist()))
         self.ext = (np.concatenate(ext_t), np.concatenate(ext_b).astype(np.int64),

@@ -1,9 +1,10 @@
 """One replica node as a SimPy process: feeds its strategy the app's events and runs its syncs.
 
-App events (writes, manual sync points, cold starts) are delivered to the strategy in time order
-without a SimPy event each: they only touch this node's state, so the process hands them over
-inline and yields to the simulated clock only for sync phases, where nodes meet at the primary.
-Reads are not events at all; they are evaluated afterwards against the replica timeline.
+App events (writes, manual sync points, cold starts, batches of reads) are delivered to the
+strategy in time order without a SimPy event each: they only touch this node's state, so the
+process hands them over inline and yields to the simulated clock only for sync phases, where
+nodes meet at the primary. What each read saw is evaluated afterwards against the replica
+timeline; the strategy only learns when reads happened.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from synctune.policy.strategy import FailureKind, SyncReport, SyncStrategy
 from synctune.sim.network import Link
 from synctune.sim.primary import PrimaryLog
 
-WRITE, REQUEST, COLD = 0, 1, 2
+WRITE, REQUEST, COLD, READ = 0, 1, 2, 3
 _INF = math.inf
 # guard against a strategy that asks for syncs forever without time passing
 _MAX_INSTANT_SYNCS = 10_000
@@ -34,7 +35,7 @@ class ReplicaNode:
         link: the node's network path.
         log: the shared primary commit log.
         events: ``(times, kinds, refs)``: sorted app-event times, kinds (``WRITE``, ``REQUEST``,
-            ``COLD``) and, for writes, the write's index.
+            ``COLD``, ``READ``) and, for writes, the write's index, for reads their count.
         end: no sync starts at or after this time (s).
         local_first: writes commit locally and are pushed by syncs; otherwise delegated.
         write_bytes: sizes of this node's writes (local-first pushes send them).
@@ -126,6 +127,9 @@ class ReplicaNode:
     # ------------------------------------------------------------------ events
     def _handle(self, i: int, t: float) -> None:
         kind, s = self._ev_k[i], self.strategy
+        if kind == READ:
+            s.on_read(t, self._ev_j[i])
+            return
         if kind == WRITE:
             # delegated writes are already on the primary: seen, but not data at risk
             s.on_local_write(t, 1, not self.local_first)
