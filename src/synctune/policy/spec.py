@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from synctune.policy import _check
 from synctune.policy.adaptive import Adaptive
@@ -69,8 +70,9 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> S
         settings = PRESETS[arg].settings
         # the development preset has no remote: nothing ever triggers a sync on its own
         return Manual() if settings is None else from_settings(settings, rng=rng)
-    simple = {"on-write": lambda: OnWrite(rng=rng), "manual": Manual,
-              "seed-rule": lambda: SeedRule(freshness, rng=rng)}
+    simple: dict[str, Callable[[], SyncStrategy]] = {
+        "on-write": lambda: OnWrite(rng=rng), "manual": Manual,
+        "seed-rule": lambda: SeedRule(freshness, rng=rng)}
     if kind in simple and not sep:
         return simple[kind]()
     if kind in simple:
