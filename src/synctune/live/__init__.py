@@ -6,9 +6,12 @@ against a :class:`Replica` (pyturso, libsql, a local file, a remote client; buil
 """
 
 from synctune.live.async_controller import AsyncSyncController
-from synctune.live.controller import SyncAttempt, SyncController
+from synctune.live.controller import SyncController
+from synctune.live.history import SyncAttempt
 from synctune.live.replica import PullResult, PushResult, Replica, SyncError
+from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
+from synctune.live.timing import ManualTimer, Timer
 
-__all__ = ["AsyncSyncController", "ControllerStatus", "PullResult", "PushResult", "Replica",
-           "SyncAttempt", "SyncController", "SyncError"]
+__all__ = ["AsyncSyncController", "ControllerStatus", "ManualTimer", "PullResult", "PushResult",
+           "Replica", "StopReport", "SyncAttempt", "SyncController", "SyncError", "Timer"]

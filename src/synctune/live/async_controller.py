@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 from synctune.live.controller import SyncController
+from synctune.live.history import SyncAttempt
 from synctune.live.replica import Replica
+from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
 from synctune.policy import SyncStrategy
 
@@ -47,8 +50,30 @@ class AsyncSyncController:
         return await asyncio.to_thread(self.controller.sync_now, timeout)
 
     async def stop(self, deadline: float = 5.0) -> bool:
-        """Flush and stop within ``deadline`` seconds; True when nothing is left unpushed."""
+        """Flush and stop within ``deadline`` seconds; True when nothing is left unpushed.
+
+        A sync still running at the deadline is abandoned, not awaited (see
+        :meth:`SyncController.stop`); :attr:`stop_report` says what happened."""
         return await asyncio.to_thread(self.controller.stop, deadline)
+
+    @property
+    def stop_report(self) -> StopReport | None:
+        """How the last stop ended."""
+        return self.controller.stop_report
+
+    def record_query(self, seconds: float) -> None:
+        """Report one local read's latency in seconds."""
+        self.controller.record_query(seconds)
+
+    def connection(self, **kwargs: Any) -> Any:
+        """An app connection that reports commits and read latency (see
+        :meth:`SyncController.connection`)."""
+        return self.controller.connection(**kwargs)
+
+    @property
+    def history(self) -> deque[SyncAttempt]:
+        """The most recent sync attempts, oldest first."""
+        return self.controller.history
 
     def status(self) -> ControllerStatus:
         """Current metrics and state."""

@@ -1,11 +1,16 @@
-"""Drive a sync strategy against a real replica on the real clock, in a background thread.
+"""Drive a sync strategy against a real replica, in a background thread: the app-facing facade.
 
 The app keeps reading and writing its own local connection; it only tells the controller about
-commits (:meth:`SyncController.notify_write`, a lock and a few float operations) and never waits
-on the network. One thread per controller asks the strategy when the next sync is due, sleeps
-until then (or until an event may have moved it), and runs each sync - push, then pull - with
-the strategy's :meth:`~synctune.policy.SyncStrategy.sync_timeout` (or ``default_timeout``) as
-its deadline. The six shared metrics and three alerts are kept as the syncs happen.
+commits (:meth:`SyncController.notify_write`, one lock and a few float operations) and never
+waits on the network: every app-facing call takes only the short state lock, which the sync
+thread never holds while it talks to the replica. The pieces:
+
+* :mod:`synctune.live.sync_loop` - the thread: when to sync, waiting, flushing on stop;
+* :mod:`synctune.live.sync_run` - one attempt: push, then pull, within one deadline;
+* :mod:`synctune.live.sync_metrics` - the six metrics and three alerts;
+* :mod:`synctune.live.history` - the attempts, and waiting for one (``sync_now``);
+* :mod:`synctune.live.backlog` - what is unpushed, counted from the engine's own backlog;
+* :mod:`synctune.live.timing` - the injected clock, waits and sleeps.
 """
 
 from __future__ import annotations
@@ -13,40 +18,26 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from synctune.live.replica import Replica, SyncError, classify
+from synctune.live.backlog import UnpushedBacklog
+from synctune.live.history import SyncAttempt, SyncHistory
+from synctune.live.replica import Replica
+from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
+from synctune.live.sync_loop import SyncLoop
+from synctune.live.sync_metrics import SyncMetrics
+from synctune.live.timing import REAL_TIME, Timer
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
-from synctune.policy import Decision, FailureKind, SyncReport, SyncStrategy, _check
+from synctune.policy import SyncStrategy, _check
 
 log = logging.getLogger("synctune.live")
 
 DEFAULT_TIMEOUT = 10.0
-_MIN_TIMEOUT = 0.05
 
-
-@dataclass(frozen=True, slots=True)
-class SyncAttempt:
-    """One sync as the controller ran it (controller clock, seconds).
-
-    Attributes:
-        started: when it started.
-        ended: when it succeeded or failed.
-        ok: True when it succeeded.
-        kind: the failure kind, or ``None`` on success.
-        reason: the strategy's reason for running it.
-    """
-
-    started: float
-    ended: float
-    ok: bool
-    kind: FailureKind | None
-    reason: str
+__all__ = ["DEFAULT_TIMEOUT", "SyncAttempt", "SyncController"]
 
 
 class SyncController:
@@ -55,8 +46,11 @@ class SyncController:
     Args:
         replica: the database to keep in sync.
         strategy: when to sync (any :class:`~synctune.policy.SyncStrategy`; not yet started).
-        clock: seconds, non-decreasing; drives the strategy, metrics and alerts. Waiting and
-            the per-sync deadlines always use real seconds.
+        clock: seconds, non-decreasing; drives the strategy, metrics and alerts. Defaults to
+            ``timer.now``.
+        timer: the monotonic clock (s) and the waits and sleeps behind the schedule, backoff,
+            sync deadlines and the stop deadline (real time by default;
+            :class:`~synctune.live.timing.ManualTimer` for tests).
         default_timeout: deadline (s) of a sync when the strategy offers none.
         thresholds: alert thresholds (the guide's by default).
         on_alert: called with each :class:`~synctune.monitoring.AlertEvent` (from the sync
@@ -65,7 +59,8 @@ class SyncController:
     """
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, *,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] | None = None,
+                 timer: Timer = REAL_TIME,
                  default_timeout: float = DEFAULT_TIMEOUT,
                  thresholds: AlertThresholds | None = None,
                  on_alert: Callable[[AlertEvent], None] | None = None,
@@ -74,77 +69,83 @@ class SyncController:
             raise TypeError(f"replica must be a Replica, got {type(replica).__name__}")
         if not isinstance(strategy, SyncStrategy):
             raise TypeError(f"strategy must be a SyncStrategy, got {type(strategy).__name__}")
+        for name in ("now", "wait", "sleep"):
+            if not callable(getattr(timer, name, None)):
+                raise TypeError(f"timer must have now(), wait() and sleep(), got {timer!r}")
+        if clock is None:
+            clock = timer.now
         if not callable(clock):
             raise TypeError(f"clock must be callable, got {clock!r}")
         self.replica = replica
         self.strategy = strategy
         self._clock = clock
+        self._timer = timer
         self.default_timeout = _check.real("default_timeout", default_timeout, minimum=0.0,
                                            strict=True)
-        self._check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
+        check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
         self._delegated = replica.writes_delegated
-        self.alerts = AlertEvaluator(thresholds)
-        self._on_alert = on_alert
+        # guards the strategy and the backlog counter; never held during I/O
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._done = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-        self._stop_by: float | None = None  # real monotonic time
-        self._started_at = 0.0
-        # metrics
-        self._syncs = 0
-        self._failures = 0
-        self._bandwidth = 0
-        self._last_success_end: float | None = None
-        self._fresh_since: float | None = None
-        self._reads: deque[float] = deque(maxlen=256)
-        self._last_decision: Decision | None = None
-        self._last_attempt: tuple[float, bool] | None = None  # (started, succeeded)
-        self._last_error: str | None = None
-        self._next_check = -math.inf
-        self.alert_events: list[AlertEvent] = []
-        #: the most recent sync attempts, oldest first
-        self.history: deque[SyncAttempt] = deque(maxlen=1000)
+        self._metrics = SyncMetrics(thresholds, on_alert)
+        self._history = SyncHistory()
+        self._backlog = UnpushedBacklog(replica, self._lock)
+        self._loop = SyncLoop(replica, strategy, self._lock, timer=timer, clock=clock,
+                              metrics=self._metrics, history=self._history,
+                              backlog=self._backlog, default_timeout=self.default_timeout,
+                              check_every=check_every)
+        self._wake = self._loop.wake
+        #: how the last :meth:`stop` ended (``None`` before one)
+        self.stop_report: StopReport | None = None
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> SyncController:
         """Start the strategy and the sync thread; returns ``self``."""
-        if self._thread is not None:
+        if self._loop.started:
             raise RuntimeError("SyncController.start: already started")
         with self._lock:
-            self._started_at = self._clock()
-            self.strategy.start(self._started_at)
-        self._thread = threading.Thread(target=self._run, name="synctune-sync", daemon=True)
-        self._thread.start()
+            started_at = self._clock()
+            self.strategy.start(started_at)
+        self._metrics.start(started_at)
+        self._loop.start()
         log.info("controller started: %r on %r", self.strategy, self.replica)
         return self
 
     def stop(self, deadline: float = 5.0) -> bool:
-        """Flush unpushed writes and stop the thread within ``deadline`` seconds.
+        """Flush unpushed writes and stop the thread; returns within ``deadline`` seconds.
 
-        Returns True when the thread ended and nothing committed locally is left unpushed.
-        Never waits longer than ``deadline`` (a sync still running then is abandoned: its own
-        deadline ends it shortly after).
+        Returns True when nothing committed locally is left unpushed. A sync still running at
+        the deadline is abandoned, not awaited: it ends at its own deadline and fails cleanly,
+        the engine keeping its backlog for the next start. :attr:`stop_report` says what
+        happened (what was abandoned, what is unpushed and how it was counted).
         """
-        _check.real("deadline", deadline, minimum=0.0)
-        end = time.monotonic() + deadline
+        deadline = _check.real("deadline", deadline, minimum=0.0)
+        began = self._timer.now()
+        if not self._loop.started:  # no thread: nothing runs against the replica
+            unpushed, counted_by = self._loop.unpushed_now()
+            report = StopReport(True, unpushed, True, None, counted_by, 0.0)
+        else:
+            self._loop.request_stop(began + deadline)
+            ended = self._loop.wait_done(began + deadline)
+            report = self._report(ended, self._timer.now() - began)
+        self.stop_report = report
+        log.log(logging.INFO if report.flushed else logging.WARNING, "controller %s",
+                report.message())
+        return report.flushed
+
+    def _report(self, ended: bool, seconds: float) -> StopReport:
+        if ended and self._loop.final_unpushed is not None:
+            return StopReport(True, self._loop.final_unpushed, True, None, "engine", seconds)
         with self._lock:
-            self._stopping = True
-            self._stop_by = end
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(max(0.0, end - time.monotonic()))
-            if self._thread.is_alive():
-                log.warning("controller stop: deadline of %g s reached during a sync", deadline)
-                return False
-        flushed = self._unpushed() == 0
-        log.info("controller stopped (%s)", "all writes pushed" if flushed else
-                 "some writes remain unpushed")
-        return flushed
+            estimate = self._backlog.value()
+            fallback = self.strategy.unpushed_writes
+        abandoned = None if ended else (self._loop.in_flight or "sync step")
+        if estimate is not None:
+            return StopReport(ended, estimate, False, abandoned, "engine", seconds)
+        unpushed = fallback if self.replica.syncs else 0
+        return StopReport(ended, unpushed, ended, abandoned, "controller", seconds)
 
     def __enter__(self) -> SyncController:
-        return self.start() if self._thread is None else self
+        return self.start() if not self._loop.started else self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -154,6 +155,8 @@ class SyncController:
         """The app committed ``count`` local writes (call after each commit; cheap)."""
         with self._lock:
             self.strategy.on_local_write(self._clock(), count, self._delegated)
+            if not self._delegated:
+                self._backlog.add_commits(count)
         if not self._wake.is_set():
             self._wake.set()
 
@@ -164,29 +167,19 @@ class SyncController:
         self._wake.set()
 
     def sync_now(self, timeout: float | None = None) -> bool:
-        """Request a sync and wait (at most ``timeout`` s) for one started after the request.
-
-        Returns True if that sync succeeded.
-        """
+        """Request a sync and wait (at most ``timeout`` real seconds) for one started after the
+        request. Returns True if that sync succeeded."""
         with self._lock:
             asked = self._clock()
             self.strategy.on_sync_requested(asked)
         self._wake.set()
-        limit = None if timeout is None else time.monotonic() + timeout
-        with self._done:
-            while self._last_attempt is None or self._last_attempt[0] < asked:
-                left = None if limit is None else limit - time.monotonic()
-                if (left is not None and left <= 0) or self._thread is None \
-                        or not self._thread.is_alive():
-                    return False
-                self._done.wait(left if left is not None else 0.5)
-            return self._last_attempt[1]
+        return self._history.wait_after(asked, timeout, self._loop.alive)
 
     def record_query(self, seconds: float) -> None:
         """Report one local read's latency in seconds (feeds ``query_latency``)."""
         if seconds.__class__ is not float or not 0.0 <= seconds < math.inf:
             seconds = _check.real("seconds", seconds, minimum=0.0)
-        self._reads.append(seconds)
+        self._metrics.reads.append(seconds)
 
     def connection(self, **kwargs: Any) -> Any:
         """An app connection on the replica that reports commits and read latency here."""
@@ -196,172 +189,59 @@ class SyncController:
 
     # ----------------------------------------------------------------- views
     def status(self) -> ControllerStatus:
-        """Current metrics and state (safe to call from any thread)."""
+        """Current metrics and state (any thread; never waits on the network)."""
+        syncs = self.replica.syncs
         with self._lock:
             now = self._clock()
-            decision = self.strategy.decide(now) if self._thread is not None else None
-            syncs = self.replica.syncs
-            lag = self._age(now, self._last_success_end) if syncs else 0.0
-            fresh = self._age(now, self._fresh_since) if syncs else 0.0
-            status = ControllerStatus(
-                time=now, sync_lag=lag, sync_failures=self._failures,
-                local_db_size=self.replica.local_db_size(),
-                query_latency=self._read_latency(), sync_bandwidth=self._bandwidth,
-                replica_freshness=fresh, syncs=self._syncs,
-                unpushed_writes=self.strategy.unpushed_writes,
-                consecutive_failures=self.strategy.consecutive_failures,
-                next_due_in=None if decision is None or decision.due is None
-                else max(0.0, decision.due - now),
-                reason=decision.reason if decision is not None else "not started",
-                interval=self.strategy.interval_in_force, firing=self.alerts.firing,
-                strategy=repr(self.strategy))
-        return status
+            decision = self.strategy.decide(now) if self._loop.started else None
+            unpushed = self._backlog.value()
+            if unpushed is None:
+                unpushed = self.strategy.unpushed_writes
+            failures_in_row = self.strategy.consecutive_failures
+            interval = self.strategy.interval_in_force
+            strategy = repr(self.strategy)
+        m = self._metrics
+        return ControllerStatus(
+            time=now, sync_lag=m.lag(now) if syncs else 0.0, sync_failures=m.failures,
+            local_db_size=self.replica.local_db_size(), query_latency=m.read_latency(),
+            sync_bandwidth=m.bandwidth, replica_freshness=m.freshness(now) if syncs else 0.0,
+            syncs=m.syncs, unpushed_writes=unpushed, consecutive_failures=failures_in_row,
+            next_due_in=None if decision is None or decision.due is None
+            else max(0.0, decision.due - now),
+            reason=decision.reason if decision is not None else "not started",
+            interval=interval, firing=m.alerts.firing, strategy=strategy)
 
     def snapshot(self) -> dict[str, float]:
         """The six metrics (``synctune.monitoring.METRICS`` names) as a dict."""
         return self.status().metrics()
 
     @property
+    def history(self) -> deque[SyncAttempt]:
+        """The most recent sync attempts (up to 1,000), oldest first."""
+        return self._history.attempts
+
+    @property
+    def alerts(self) -> AlertEvaluator:
+        """The in-process alert evaluator."""
+        return self._metrics.alerts
+
+    @property
+    def alert_events(self) -> list[AlertEvent]:
+        """Every alert state change so far, oldest first."""
+        return self._metrics.alert_events
+
+    @property
     def last_error(self) -> str | None:
         """Message of the last failed sync (tokens already removed), or ``None``."""
-        return self._last_error
+        return self._metrics.last_error
 
     def check_alerts(self) -> list[AlertEvent]:
         """Evaluate the three alerts now; log, record and return state changes."""
         with self._lock:
             now = self._clock()
-            syncs = self.replica.syncs
-            lag = self._age(now, self._last_success_end) if syncs else 0.0
-            fresh = self._age(now, self._fresh_since) if syncs else 0.0
-            events = self.alerts.observe(now, lag, fresh, self.strategy.interval_in_force)
-        for event in events:
-            self.alert_events.append(event)
-            level = logging.WARNING if event.state == "firing" else logging.INFO
-            log.log(level, "alert %s %s (value %.3g)", event.name, event.state, event.value)
-            if self._on_alert is not None:
-                try:
-                    self._on_alert(event)
-                except Exception:
-                    log.exception("on_alert callback failed")
-        return events
-
-    # --------------------------------------------------------------- helpers
-    def _age(self, now: float, since: float | None) -> float:
-        return max(0.0, now - (since if since is not None else self._started_at))
-
-    def _read_latency(self) -> float:
-        reads = sorted(self._reads)
-        if not reads:
-            return 0.0
-        return reads[min(len(reads) - 1, math.ceil(0.95 * len(reads)) - 1)]
-
-    def _unpushed(self) -> int:
-        pending = 0
-        counter = getattr(self.replica, "pending_changes", None)
-        if counter is not None and self.replica.syncs:
-            try:
-                pending = int(counter())
-            except Exception:
-                pending = 0
-        return max(self.strategy.unpushed_writes if self.replica.syncs else 0, pending)
-
-    # ------------------------------------------------------------ the thread
-    def _run(self) -> None:
-        try:
-            while True:
-                self._wake.clear()
-                with self._lock:
-                    if self._stopping:
-                        break
-                    now = self._clock()
-                    decision = self.strategy.decide(now)
-                    if decision != self._last_decision:
-                        self._last_decision = decision
-                        log.debug("next sync %s: %s", "none planned" if decision.due is None
-                                  else f"in {max(0.0, decision.due - now):.3f} s",
-                                  decision.reason)
-                    run = decision.due is not None and decision.due <= now and self.replica.syncs
-                if time.monotonic() >= self._next_check:
-                    self.check_alerts()
-                    self._next_check = time.monotonic() + self._check_every
-                if run:
-                    self._sync_once(decision.reason)
-                    continue
-                wait = self._check_every
-                if decision.due is not None:
-                    wait = min(wait, max(decision.due - now, 0.0))
-                self._wake.wait(wait)
-            self._flush()
-        except Exception:
-            log.exception("sync thread crashed")
-            raise
-
-    def _flush(self) -> None:
-        """On stop: push what is left, retrying until the stop deadline."""
-        pause = 0.05
-        while self.replica.syncs and self._unpushed() > 0:
-            assert self._stop_by is not None
-            if time.monotonic() >= self._stop_by:
-                return
-            if self._sync_once("flush before stop"):
-                continue
-            left = self._stop_by - time.monotonic()
-            time.sleep(max(0.0, min(pause, left)))
-            pause = min(pause * 2, 1.0)
-
-    def _sync_once(self, reason: str) -> bool:
-        with self._lock:
-            started = self._clock()
-            self.strategy.on_sync_started(started)
-            timeout = self.strategy.sync_timeout() or self.default_timeout
-            if self._stop_by is not None:
-                timeout = min(timeout, self._stop_by - time.monotonic())
-        timeout = max(timeout, _MIN_TIMEOUT)
-        real_end = time.monotonic() + timeout
-        log.info("sync started (%s), timeout %.3g s", reason, timeout)
-        ok = False
-        try:
-            pushed = self.replica.push(timeout)
-            pull_started = self._clock()
-            left = real_end - time.monotonic()
-            if left <= 0:
-                raise SyncError(FailureKind.TIMEOUT, f"no time left to pull within {timeout:g} s")
-            pulled = self.replica.pull(left)
-        except Exception as exc:
-            if isinstance(exc, SyncError):
-                kind, message = exc.kind, str(exc)
-            else:  # an adapter bug: keep the type only, never a message that may hold secrets
-                kind, message = classify(exc, ""), f"{type(exc).__name__} in the replica adapter"
-            with self._lock:
-                now = self._clock()
-                self.strategy.on_sync_failed(now, kind, max(0.0, now - started))
-                self._failures += 1
-                self._last_error = message
-                self.alerts.record_failure(now)
-                failures = self.strategy.consecutive_failures
-            log.warning("sync failed after %.3f s (%s, %d in a row): %s", now - started,
-                        kind.value, failures, message)
-        else:
-            ok = True
-            with self._lock:
-                now = self._clock()
-                report = SyncReport(duration=max(0.0, now - started), pulled=pulled.changes,
-                                    pushed=pushed.changes, nbytes=pushed.nbytes + pulled.nbytes)
-                self.strategy.on_sync_finished(now, report)
-                self._syncs += 1
-                self._bandwidth += report.nbytes
-                self._last_success_end = now
-                self._fresh_since = pull_started
-                self._last_error = None
-            log.info("sync done in %.3f s: pushed %d, pulled %d, %d bytes", report.duration,
-                     report.pushed, report.pulled, report.nbytes)
-        self.history.append(SyncAttempt(started, now, ok, None if ok else kind, reason))
-        with self._done:
-            self._last_attempt = (started, ok)
-            self._done.notify_all()
-        self.check_alerts()
-        self._next_check = time.monotonic() + self._check_every
-        return ok
+            interval = self.strategy.interval_in_force
+        return self._metrics.check_alerts(now, self.replica.syncs, interval)
 
     def __repr__(self) -> str:
         return f"SyncController({self.replica!r}, {self.strategy!r})"
+

@@ -126,6 +126,12 @@ class Replica(ABC):
     def push(self, timeout: float) -> PushResult:
         """Send local changes within ``timeout`` seconds or raise :class:`SyncError`."""
 
+    def pending_changes(self) -> int | None:
+        """Local changes the engine holds not yet confirmed pushed (its own backlog, including
+        changes from before this process started), or ``None`` when the adapter cannot count
+        them. Called from the sync thread only, between pulls and pushes."""
+        return None
+
     @abstractmethod
     def local_db_size(self) -> int:
         """Bytes of the local database file(s) (0 when there is none)."""

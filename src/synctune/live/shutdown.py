@@ -1,0 +1,52 @@
+"""What a controller's stop achieved: the figures ``stop()``, ``synctune run`` and logs report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StopReport:
+    """The outcome of :meth:`SyncController.stop`.
+
+    Attributes:
+        ended: the sync thread ended by the deadline.
+        unpushed: local changes not confirmed pushed. When ``exact`` it is the engine's count
+            taken after the thread ended; otherwise the engine's last count plus one per commit
+            reported since (it may overstate, never understate).
+        exact: see ``unpushed``.
+        abandoned: the part of a sync still running at the deadline (``"push"``, ``"pull"``)
+            or ``None``. An abandoned pyturso operation ends at its own deadline and fails
+            cleanly: the engine keeps every unpushed change for the next start, and a push that
+            reached the primary is not sent twice (the primary records the last change it
+            applied from this client).
+        counted_by: ``"engine"`` (row changes, pyturso's CDC backlog) or ``"controller"``
+            (commits reported through ``notify_write``, for adapters without a backlog count).
+        seconds: how long the stop took (controller timer).
+    """
+
+    ended: bool
+    unpushed: int
+    exact: bool
+    abandoned: str | None
+    counted_by: str
+    seconds: float
+
+    @property
+    def flushed(self) -> bool:
+        """True when nothing committed locally is left unpushed."""
+        return self.unpushed == 0
+
+    def message(self) -> str:
+        """One truthful line for logs and ``synctune run`` (numbers only, no secrets)."""
+        unit = "local row changes" if self.counted_by == "engine" else "local commits"
+        if self.flushed:
+            what = "all local changes pushed"
+        else:
+            bound = "" if self.exact else " (engine count at the last sync plus commits since)"
+            what = (f"{self.unpushed} {unit} not confirmed pushed{bound}; they stay in the "
+                    f"local file and are pushed by the next start")
+        if self.abandoned is not None:
+            return (f"stop deadline reached during a {self.abandoned}, which was abandoned "
+                    f"after {self.seconds:.2f} s; {what}")
+        return f"stopped in {self.seconds:.2f} s; {what}"

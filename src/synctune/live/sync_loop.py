@@ -1,0 +1,215 @@
+"""The sync thread: ask the strategy when, wait until then, run one attempt, repeat; flush on stop.
+
+Owns every call to the replica (counting the backlog, pushing, pulling), so the app's calls on
+:class:`~synctune.live.controller.SyncController` only ever take the short state lock, which is
+never held during I/O. All waiting and deadlines go through the injected
+:class:`~synctune.live.timing.Timer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+
+from synctune.live.backlog import UnpushedBacklog
+from synctune.live.history import SyncAttempt, SyncHistory
+from synctune.live.replica import Replica
+from synctune.live.sync_metrics import SyncMetrics
+from synctune.live.sync_run import SyncOutcome, run_sync
+from synctune.live.timing import Timer
+from synctune.policy import Decision, SyncReport, SyncStrategy
+
+log = logging.getLogger("synctune.live")
+
+#: first and longest pause (s) between flush attempts on stop
+FLUSH_PAUSE = (0.05, 1.0)
+
+
+class SyncLoop:
+    """One background thread driving ``strategy`` against ``replica``.
+
+    Shares ``lock`` (guarding ``strategy`` and ``backlog``) with the controller's app-facing
+    calls; it holds it only between replica calls.
+    """
+
+    def __init__(self, replica: Replica, strategy: SyncStrategy, lock: threading.Lock, *,
+                 timer: Timer, clock: Callable[[], float], metrics: SyncMetrics,
+                 history: SyncHistory, backlog: UnpushedBacklog, default_timeout: float,
+                 check_every: float) -> None:
+        self.replica = replica
+        self.strategy = strategy
+        self._lock = lock
+        self._timer = timer
+        self._clock = clock
+        self._metrics = metrics
+        self._history = history
+        self._backlog = backlog
+        self._default_timeout = default_timeout
+        self._check_every = check_every
+        #: set to wake the thread early (an event may have moved the next sync)
+        self.wake = threading.Event()
+        #: set once the thread has ended
+        self.done = threading.Event()
+        #: the part of a sync running now: "push", "pull" or None
+        self.in_flight: str | None = None
+        #: the engine's count of unpushed changes taken as the thread ended (None: no count)
+        self.final_unpushed: int | None = None
+        self._stop_by: float | None = None  # timer time
+        self._thread: threading.Thread | None = None
+        self._last_decision: Decision | None = None
+        self._next_check = -math.inf
+        self._next_count = -math.inf
+
+    # ----------------------------------------------------------- control
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="synctune-sync", daemon=True)
+        self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def alive(self) -> bool:
+        """True while the thread runs."""
+        return self._thread is not None and not self.done.is_set()
+
+    def request_stop(self, by: float) -> None:
+        """Stop scheduling; flush until ``by`` (timer time), then end."""
+        with self._lock:
+            self._stop_by = by if self._stop_by is None else min(self._stop_by, by)
+        self.wake.set()
+
+    def wait_done(self, by: float) -> bool:
+        """Wait until the thread ends or ``by`` (timer time); True when it ended."""
+        while not self.done.is_set():
+            left = by - self._timer.now()
+            if left <= 0:
+                return False
+            self._timer.wait(self.done, left)
+        return True
+
+    def unpushed_now(self) -> tuple[int, str]:
+        """A fresh count of unpushed changes and who counted (sync thread, or no thread)."""
+        counted = self._backlog.count()
+        if counted is not None:
+            return counted, "engine"
+        with self._lock:
+            return self.strategy.unpushed_writes, "controller"
+
+    # ------------------------------------------------------------ thread
+    def _run(self) -> None:
+        try:
+            self._adopt_backlog()
+            while True:
+                self.wake.clear()
+                with self._lock:
+                    if self._stop_by is not None:
+                        break
+                    now = self._clock()
+                    decision = self.strategy.decide(now)
+                    run = decision.due is not None and decision.due <= now and self.replica.syncs
+                self._log_decision(decision, now)
+                if self._timer.now() >= self._next_check:
+                    self.check_alerts()
+                if run:
+                    self.attempt(decision.reason)
+                    continue
+                self._recount_if_written()
+                wait = self._check_every
+                if decision.due is not None:
+                    wait = min(wait, max(decision.due - now, 0.0))
+                self._timer.wait(self.wake, wait)
+            self._flush()
+            self.final_unpushed = self.unpushed_now()[0] if self.replica.syncs else None
+        except Exception:
+            log.exception("sync thread crashed")
+            raise
+        finally:
+            self.done.set()
+            self._history.wake()
+
+    def _adopt_backlog(self) -> None:
+        """Changes the engine held before start are at risk too: count them and tell the
+        strategy, so it plans their push like any other write."""
+        held = self._backlog.count()
+        if held:
+            with self._lock:
+                self.strategy.on_local_write(self._clock(), held)
+            log.info("the engine holds %d unpushed local changes from before start", held)
+
+    def _recount_if_written(self) -> None:
+        # at most once per check_every: counting reads the engine's change table
+        if self._backlog.commits_since and self._timer.now() >= self._next_count:
+            self._backlog.count()
+            self._next_count = self._timer.now() + self._check_every
+
+    def _log_decision(self, decision: Decision, now: float) -> None:
+        if decision != self._last_decision:
+            self._last_decision = decision
+            log.debug("next sync %s: %s", "none planned" if decision.due is None
+                      else f"in {max(0.0, decision.due - now):.3f} s", decision.reason)
+
+    def check_alerts(self) -> None:
+        with self._lock:
+            now = self._clock()
+            interval = self.strategy.interval_in_force
+        self._metrics.check_alerts(now, self.replica.syncs, interval)
+        self._next_check = self._timer.now() + self._check_every
+
+    def _flush(self) -> None:
+        """On stop: push what is left, retrying with a short backoff until the stop deadline."""
+        assert self._stop_by is not None
+        pause, longest = FLUSH_PAUSE
+        while self.replica.syncs and self.unpushed_now()[0] > 0:
+            if self._timer.now() >= self._stop_by:
+                return
+            if self.attempt("flush before stop"):
+                continue
+            self._timer.sleep(min(pause, self._stop_by - self._timer.now()))
+            pause = min(pause * 2, longest)
+
+    def _phase(self, phase: str | None) -> None:
+        if phase == "pull":  # the push is confirmed: the engine's backlog just shrank
+            self._backlog.count()
+        self.in_flight = phase
+
+    def attempt(self, reason: str) -> bool:
+        """Run one sync now and account for it; True when it succeeded."""
+        with self._lock:
+            started = self._clock()
+            self.strategy.on_sync_started(started)
+            timeout = self.strategy.sync_timeout() or self._default_timeout
+            if self._stop_by is not None:
+                timeout = min(timeout, self._stop_by - self._timer.now())
+        log.info("sync started (%s), timeout %.3g s", reason, timeout)
+        outcome = run_sync(self.replica, timeout, timer=self._timer, clock=self._clock,
+                           phase=self._phase)
+        self._account(started, reason, outcome)
+        return outcome.ok
+
+    def _account(self, started: float, reason: str, outcome: SyncOutcome) -> None:
+        with self._lock:
+            now = self._clock()
+            duration = max(0.0, now - started)
+            if outcome.ok:
+                assert outcome.pushed is not None and outcome.pulled is not None
+                report = SyncReport(duration=duration, pulled=outcome.pulled.changes,
+                                    pushed=outcome.pushed.changes, nbytes=outcome.nbytes)
+                self.strategy.on_sync_finished(now, report)
+            else:
+                assert outcome.kind is not None
+                self.strategy.on_sync_failed(now, outcome.kind, duration)
+            failures = self.strategy.consecutive_failures
+        if outcome.ok:
+            self._metrics.record_success(now, outcome.nbytes, outcome.pull_started)
+            log.info("sync done in %.3f s: pushed %d, pulled %d, %d bytes", duration,
+                     report.pushed, report.pulled, report.nbytes)
+        else:
+            assert outcome.kind is not None and outcome.message is not None
+            self._metrics.record_failure(now, outcome.message)
+            log.warning("sync failed after %.3f s (%s, %d in a row): %s", duration,
+                        outcome.kind.value, failures, outcome.message)
+        self._history.record(SyncAttempt(started, now, outcome.ok, outcome.kind, reason))
+        self.check_alerts()

@@ -1,0 +1,106 @@
+"""Where the controller gets the time and how it waits: injectable, so tests need no real sleeps.
+
+:class:`SyncController` never calls ``time.monotonic``, ``time.sleep`` or ``Event.wait``
+directly for its schedule, deadlines and backoff: it asks a :class:`Timer`. :data:`REAL_TIME`
+is the real one; :class:`ManualTimer` is virtual time that jumps forward instead of sleeping,
+so a test runs hours of backoff, flushes and stop deadlines in milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Protocol
+
+from synctune.policy import _check
+
+
+class Timer(Protocol):
+    """A monotonic clock (seconds) with the two ways the controller waits."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic scale."""
+        ...
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Wait until ``event`` is set or ``seconds`` pass; True when it is set."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Pause for ``seconds``."""
+        ...
+
+
+class RealTimer:
+    """Real time: ``time.monotonic``, ``Event.wait`` and ``time.sleep``."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(max(0.0, seconds))
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return "RealTimer()"
+
+
+#: the timer controllers use unless given another
+REAL_TIME = RealTimer()
+
+
+class ManualTimer:
+    """Virtual time for tests: waiting and sleeping move the clock instead of blocking.
+
+    ``wait(event, s)`` gives other threads ``grace`` real seconds to set ``event`` (work that
+    takes no virtual time, such as a scripted sync, finishes within it); if it is still unset,
+    the clock jumps ``s`` seconds ahead and the answer is whether it got set meanwhile. So a
+    stop deadline passes only while the sync thread is really stuck. ``sleep(s)`` moves the
+    clock ``s`` ahead at once. The recent pauses are kept in
+    :attr:`pauses` (seconds) so tests can check backoff and deadlines exactly. Thread-safe: the
+    sync thread and the test thread share one clock, which never goes backwards.
+
+    Args:
+        start: the clock's first reading (s).
+        grace: real seconds a wait lets other threads act before time jumps.
+    """
+
+    def __init__(self, start: float = 0.0, grace: float = 0.05) -> None:
+        self._now = _check.real("start", start)
+        self.grace = _check.real("grace", grace, minimum=0.0)
+        self._lock = threading.Lock()
+        #: the last 10,000 waits and sleeps, in seconds, oldest first
+        self.pauses: deque[float] = deque(maxlen=10_000)
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock ``seconds`` (>= 0) ahead; returns the new reading."""
+        seconds = _check.real("seconds", seconds, minimum=0.0)
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if event.wait(self.grace):
+            return True
+        seconds = max(0.0, seconds)
+        with self._lock:
+            self.pauses.append(seconds)
+            self._now += seconds
+        return event.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        with self._lock:
+            self.pauses.append(seconds)
+            self._now += seconds
+        time.sleep(0)
+
+    def __repr__(self) -> str:
+        return f"ManualTimer(now={self.now():g})"

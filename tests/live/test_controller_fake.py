@@ -1,0 +1,254 @@
+"""SyncController against FakeReplica on virtual time: failure, backoff, flush, deadline and stop
+paths, fast and without the server (the real-server tests cover the same paths for real)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from synctune.live import ManualTimer, SyncController
+from synctune.live.fake_replica import FakeReplica, Step
+from synctune.policy import Backoff, FailureKind, Manual, OnWrite, Periodic
+
+
+def controller(fake: FakeReplica, strategy, timer: ManualTimer, **kwargs) -> SyncController:
+    return SyncController(fake, strategy, timer=timer, check_every=kwargs.pop("check_every", 1.0),
+                          **kwargs)
+
+
+def wait_until(predicate, timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return predicate()
+
+
+def test_failures_back_off_within_the_ceiling_then_every_change_lands_once():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer)
+    fake.script("push", *[Step(fail=FailureKind.NETWORK)] * 4)
+    backoff = Backoff(base=1.0, cap=8.0)
+    ctl = controller(fake, OnWrite(coalesce=0.0, backoff=backoff, rng=random.Random(1)), timer)
+    ctl.start()
+    fake.commit(3)
+    ctl.notify_write(3)
+    assert wait_until(lambda: any(a.ok for a in ctl.history))
+    assert ctl.stop(10)
+    attempts = list(ctl.history)
+    assert [a.ok for a in attempts[:5]] == [False] * 4 + [True]
+    assert {a.kind for a in attempts[:4]} == {FailureKind.NETWORK}
+    for i in range(1, 5):  # after the i-th failure in a row the next start is within ceiling(i)
+        gap = attempts[i].started - attempts[i - 1].ended
+        assert 0.0 <= gap <= backoff.ceiling(i) + 1e-9
+    assert fake.primary == [1, 2, 3]
+    assert ctl.status().sync_failures == 4 and ctl.last_error is None
+
+
+def test_a_push_that_times_out_at_its_deadline_is_a_timeout_failure():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("push", Step(latency=30.0))
+    ctl = controller(fake, Manual(), timer, default_timeout=2.0).start()
+    fake.commit()
+    ctl.notify_write()
+    assert ctl.sync_now(5) is False
+    assert ctl.history[-1].kind is FailureKind.TIMEOUT
+    assert fake.calls[0].timeout == 2.0
+    # the attempt lasted its deadline on the controller's clock, not the scripted 30 s
+    assert ctl.history[-1].ended - ctl.history[-1].started == pytest.approx(2.0)
+    assert ctl.stop(5) and fake.primary == [1]
+
+
+def test_partial_push_reaches_the_primary_once_and_is_reported_unpushed_until_confirmed():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("push", Step(partial=True))
+    ctl = controller(fake, Manual(), timer).start()
+    fake.commit(4)
+    ctl.notify_write(4)
+    assert ctl.sync_now(5) is False
+    assert fake.primary == [1, 2, 3, 4]  # applied, but the reply was lost
+    assert wait_until(lambda: ctl.status().unpushed_writes == 4)  # not confirmed: still at risk
+    assert ctl.stop(5)
+    assert fake.primary == [1, 2, 3, 4]  # the flush did not send them twice
+    report = ctl.stop_report
+    assert report is not None and report.exact and report.unpushed == 0
+
+
+def test_changes_held_from_before_start_are_counted_and_flushed():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer, held=7)
+    ctl = controller(fake, Manual(), timer).start()
+    assert wait_until(lambda: ctl.status().unpushed_writes == 7)
+    assert ctl.stop(5)
+    assert fake.primary == list(range(1, 8))
+    assert ctl.stop_report is not None and ctl.stop_report.counted_by == "engine"
+
+
+def test_held_changes_are_pushed_by_an_on_write_strategy_without_new_writes():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer, held=2)
+    ctl = controller(fake, OnWrite(coalesce=0.0), timer).start()
+    assert wait_until(lambda: fake.primary == [1, 2])
+    assert ctl.stop(5)
+
+
+def test_stop_returns_by_its_deadline_while_a_push_hangs_and_says_what_is_unpushed():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("push", Step(hang=True))
+    ctl = controller(fake, Manual(), timer).start()
+    fake.commit(5)
+    ctl.notify_write(5)
+    ctl.request_sync()
+    assert wait_until(fake.hanging.is_set)
+    t0 = time.monotonic()
+    assert ctl.stop(3.0) is False
+    assert time.monotonic() - t0 < 1.0  # virtual deadline: no real 3 s wait
+    report = ctl.stop_report
+    assert report is not None
+    assert report.abandoned == "push" and not report.ended
+    assert report.unpushed == 5 and not report.exact
+    assert "5 local row changes not confirmed pushed" in report.message()
+    assert "abandoned" in report.message()
+    # the abandoned push ends later; a new controller on the same engine pushes what is left
+    fake.release()
+    assert wait_until(lambda: not ctl._loop.alive())
+    again = controller(fake, Manual(), timer).start()
+    assert again.stop(5)
+    assert fake.primary == [1, 2, 3, 4, 5]
+
+
+def test_a_pull_hanging_at_stop_with_nothing_unpushed_is_a_clean_stop():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("pull", Step(hang=True))
+    ctl = controller(fake, Manual(), timer).start()
+    ctl.request_sync()
+    assert wait_until(fake.hanging.is_set)
+    assert ctl.stop(1.0) is True
+    report = ctl.stop_report
+    assert report is not None and report.abandoned == "pull" and report.unpushed == 0
+    assert "all local changes pushed" in report.message()
+    fake.release()
+
+
+def test_app_calls_never_wait_for_a_hung_sync():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("push", Step(hang=True))
+    ctl = controller(fake, Periodic(5.0), timer).start()
+    fake.commit()
+    ctl.notify_write()
+    ctl.request_sync()
+    assert wait_until(fake.hanging.is_set)
+    took = []
+    for call in (lambda: ctl.notify_write(), ctl.request_sync, ctl.status, ctl.snapshot,
+                 lambda: ctl.record_query(0.001), lambda: ctl.sync_now(0.01),
+                 ctl.check_alerts, lambda: ctl.connection().close()):
+        t0 = time.perf_counter()
+        call()
+        took.append(time.perf_counter() - t0)
+    assert max(took) < 0.1, took
+    assert ctl.status().unpushed_writes == 2  # the engine's last count plus commits since
+    fake.release()
+    assert ctl.stop(5)
+
+
+def test_flush_retries_until_the_stop_deadline_then_reports_exactly():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer, handler=lambda call: Step(fail=FailureKind.SERVER)
+                       if call.op == "push" else None)
+    ctl = controller(fake, Manual(), timer).start()
+    fake.commit(2)
+    ctl.notify_write(2)
+    assert ctl.stop(4.0) is False
+    report = ctl.stop_report
+    assert report is not None and report.ended and report.exact and report.unpushed == 2
+    pushes = [c for c in fake.calls if c.op == "push"]
+    assert len(pushes) >= 3  # retried with a short backoff, not once
+    assert all(c.began < pushes[0].began + 4.0 for c in pushes)  # none after the deadline
+    assert "2 local row changes not confirmed pushed" in report.message()
+
+
+def test_the_sync_deadline_is_cut_to_the_stop_deadline():
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer, handler=lambda call: Step(latency=100.0))
+    ctl = controller(fake, Manual(), timer, default_timeout=50.0).start()
+    fake.commit()
+    ctl.notify_write()
+    assert ctl.stop(2.0) is False
+    assert fake.calls and max(c.timeout for c in fake.calls) <= 2.0
+
+
+def test_sync_now_returns_false_once_the_thread_has_stopped():
+    timer = ManualTimer()
+    ctl = controller(FakeReplica(timer=timer), Manual(), timer).start()
+    assert ctl.stop(1)
+    t0 = time.monotonic()
+    assert ctl.sync_now(5) is False
+    assert time.monotonic() - t0 < 1.0
+
+
+kinds = st.sampled_from([Step(), Step(fail=FailureKind.NETWORK), Step(fail=FailureKind.TIMEOUT),
+                         Step(partial=True), Step(latency=5.0), Step(fail=FailureKind.SERVER)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pushes=st.lists(kinds, max_size=8), pulls=st.lists(kinds, max_size=4),
+       writes=st.lists(st.integers(1, 4), min_size=1, max_size=6), held=st.integers(0, 3))
+def test_every_change_reaches_the_primary_exactly_once(pushes, pulls, writes, held):
+    timer = ManualTimer(grace=0.02)
+    fake = FakeReplica(timer=timer, held=held)
+    fake.script("push", *pushes).script("pull", *[s for s in pulls if not s.partial])
+    ctl = controller(fake, OnWrite(coalesce=0.0, backoff=Backoff(base=0.1, cap=0.5)), timer,
+                     default_timeout=2.0).start()
+    lock = threading.Lock()
+    for n in writes:
+        with lock:
+            fake.commit(n)
+            ctl.notify_write(n)
+    flushed = ctl.stop(60.0)
+    report = ctl.stop_report
+    assert report is not None and report.ended
+    total = held + sum(writes)
+    assert len(fake.primary) == len(set(fake.primary))  # never twice
+    assert fake.primary == list(range(1, len(fake.primary) + 1))  # in order, no gaps
+    assert report.unpushed == fake.pending_changes()
+    assert flushed == (fake.pending_changes() == 0)
+    assert flushed and fake.primary == list(range(1, total + 1))
+
+
+def test_async_controller_stop_abandons_a_hung_push_and_the_loop_keeps_running():
+    import asyncio
+
+    from synctune.live import AsyncSyncController
+
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("push", Step(hang=True))
+
+    async def main() -> tuple[bool, int]:
+        async with AsyncSyncController(fake, Manual(), timer=timer) as ctl:
+            fake.commit(2)
+            ctl.notify_write(2)
+            ctl.request_sync()
+            await asyncio.to_thread(fake.hanging.wait, 5)
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.001)
+
+            ticker = asyncio.create_task(tick())
+            flushed = await ctl.stop(2.0)
+            ticker.cancel()
+            assert ctl.stop_report is not None and ctl.stop_report.abandoned == "push"
+            return flushed, ticks
+
+    flushed, ticks = asyncio.run(main())
+    assert flushed is False and ticks > 3  # the event loop ran while stop waited
+    fake.release()
