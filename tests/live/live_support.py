@@ -105,6 +105,15 @@ class SilentServer:
             c.close()
 
 
+async def tick(ticks: list[int]) -> None:
+    """Count event-loop turns into ``ticks[0]`` until cancelled (is the loop free?)."""
+    import asyncio
+
+    while True:
+        ticks[0] += 1
+        await asyncio.sleep(0.001)
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -10,6 +10,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from live_support import tick
 
 from synctune.live import ManualTimer, SyncController
 from synctune.live.fake_replica import FakeReplica, Step
@@ -235,19 +236,12 @@ def test_async_controller_stop_abandons_a_hung_push_and_the_loop_keeps_running()
             ctl.notify_write(2)
             ctl.request_sync()
             await asyncio.to_thread(fake.hanging.wait, 5)
-            ticks = 0
-
-            async def tick() -> None:
-                nonlocal ticks
-                while True:
-                    ticks += 1
-                    await asyncio.sleep(0.001)
-
-            ticker = asyncio.create_task(tick())
+            ticks = [0]
+            ticker = asyncio.create_task(tick(ticks))
             flushed = await ctl.stop(2.0)
             ticker.cancel()
             assert ctl.stop_report is not None and ctl.stop_report.abandoned == "push"
-            return flushed, ticks
+            return flushed, ticks[0]
 
     flushed, ticks = asyncio.run(main())
     assert flushed is False and ticks > 3  # the event loop ran while stop waited

@@ -8,7 +8,7 @@ import random
 import time
 
 import pytest
-from live_support import SilentServer, primary_rows, wait_for
+from live_support import SilentServer, primary_rows, tick, wait_for
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
@@ -185,23 +185,16 @@ def test_asyncio_form_syncs_without_blocking_the_loop(server, tmp_path):
     app = replica.connect()
 
     async def main() -> tuple[bool, int, bool]:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.001)
-
+        ticks = [0]
         async with AsyncSyncController(replica, Manual()) as ctl:
-            task = asyncio.create_task(ticker())
+            task = asyncio.create_task(tick(ticks))
             app.execute("CREATE TABLE t(x)")
             app.commit()
             ctl.notify_write()
             ok = await ctl.sync_now(5)
             task.cancel()
             unpushed = ctl.status().unpushed_writes
-        return ok, unpushed, ticks > 0
+        return ok, unpushed, ticks[0] > 0
 
     ok, unpushed, loop_ran = asyncio.run(main())
     assert ok and unpushed == 0 and loop_ran
