@@ -55,7 +55,7 @@ def test_the_workload_does_not_depend_on_the_strategy() -> None:
 def test_compare_rows_equal_single_runs() -> None:
     table = compare(CFG, ["periodic:30", "oracle"])
     assert table["strategy"].tolist() == ["periodic:30", "oracle"]
-    single = simulate(dataclasses.replace(CFG, detail=False)).summary
+    single = simulate(dataclasses.replace(CFG, detail=False)).summary.as_dict()
     assert table.iloc[0].to_dict() == single
     # the oracle's count is the same physical limit in both rows (delegated: same commits)
     assert table["oracle_syncs"].nunique() == 1

@@ -11,7 +11,7 @@ from synctune.sim.engine import build_workload, simulate
 from synctune.sim.generators import bursty, diurnal, flash_crowd, poisson, thinned
 from synctune.sim.hindsight import FixedInterval, best_fixed_interval
 from synctune.sim.oracle import Oracle, oracle_pulls
-from synctune.sim.result import SUMMARY_FIELDS, SimResult
+from synctune.sim.result import SUMMARY_FIELDS, RunSummary, SimResult
 from synctune.sim.scenarios import SCENARIOS, Scenario, scenario
 from synctune.sim.strategies import StrategyChoice, StrategyFactory
 from synctune.sim.trace import TraceError, load_trace, save_trace, trace_frame
@@ -27,6 +27,7 @@ __all__ = [
     "NodeLoad",
     "Oracle",
     "Outage",
+    "RunSummary",
     "Scenario",
     "SimConfig",
     "SimResult",

@@ -18,7 +18,7 @@ def compare(config: SimConfig, strategies: Sequence[StrategyChoice]) -> pd.DataF
     all run on ``config``'s workload, network and faults (built once; same seed, so common
     random numbers).
 
-    Per-read and per-write tables are not kept (``detail`` is turned off) to save memory.
+    Per-read, per-write and per-sync tables are not kept (``detail`` is turned off).
     """
     if not isinstance(config, SimConfig):
         raise TypeError(f"config must be a SimConfig, got {config!r}")
@@ -30,5 +30,5 @@ def compare(config: SimConfig, strategies: Sequence[StrategyChoice]) -> pd.DataF
     rows = []
     for spec in strategies:
         run = dataclasses.replace(config, strategy=spec, detail=False)
-        rows.append(simulate(run, workload=workload).summary)
+        rows.append(simulate(run, workload=workload).summary.as_dict())
     return pd.DataFrame(rows)

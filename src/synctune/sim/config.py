@@ -73,7 +73,12 @@ class SimConfig:
         base_db_bytes: size of the replica at start (``None`` = scenario default).
         sample_interval: spacing (s) of the metric time series and the alert evaluation.
         thresholds: alert thresholds (the guide's by default).
-        detail: keep per-read and per-write tables (turn off to save memory in comparisons).
+        detail: write per-read, per-write and per-sync tables (parquet, in chunks) to
+            ``detail_dir``; off, a run keeps only its summary, metrics and alerts.
+        detail_dir: directory for the detail tables; ``None`` = a temporary directory that
+            lives as long as the result.
+        max_metric_rows: most rows (nodes x samples) of the metric series; past it the series
+            is thinned evenly (alerts are still evaluated every ``sample_interval``).
     """
 
     scenario: str = "web"
@@ -100,6 +105,8 @@ class SimConfig:
     sample_interval: float = 10.0
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     detail: bool = True
+    detail_dir: str | None = None
+    max_metric_rows: int = 2_000_000
 
     def __post_init__(self) -> None:
         if not isinstance(self.scenario, str) or not self.scenario:
@@ -141,6 +148,10 @@ class SimConfig:
         if not isinstance(self.thresholds, AlertThresholds):
             raise TypeError(f"thresholds must be AlertThresholds, got {self.thresholds!r}")
         _check.flag("detail", self.detail)
+        if self.detail_dir is not None and not isinstance(self.detail_dir, str):
+            object.__setattr__(self, "detail_dir", _path(self.detail_dir, "detail_dir"))
+        if _check.count("max_metric_rows", self.max_metric_rows) < 1:
+            raise ValueError(f"max_metric_rows must be >= 1, got {self.max_metric_rows!r}")
 
     @property
     def bytes_per_second(self) -> float:
@@ -148,9 +159,9 @@ class SimConfig:
         return math.inf if self.bandwidth is None else float(self.bandwidth)
 
 
-def _path(value: object) -> str:
+def _path(value: object, name: str = "trace") -> str:
     import os
 
     if isinstance(value, os.PathLike):
         return os.fsdecode(value)
-    raise TypeError(f"trace must be a file path or None, got {value!r}")
+    raise TypeError(f"{name} must be a file path or None, got {value!r}")

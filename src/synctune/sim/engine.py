@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,14 +18,16 @@ from synctune.policy import SyncStrategy
 from synctune.sim import rng as streams
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
+from synctune.sim.detail import DetailWriter
 from synctune.sim.monitor import NodeHistory, alert_events, metric_series, sample_grid
 from synctune.sim.network import Link
 from synctune.sim.node import COLD, READ, REQUEST, WRITE, ReplicaNode
 from synctune.sim.oracle import Oracle, oracle_pulls
 from synctune.sim.primary import PrimaryLog
-from synctune.sim.result import SimResult
+from synctune.sim.result import SYNC_COLUMNS, SimResult
 from synctune.sim.scenarios import scenario
 from synctune.sim.staleness import staleness, visible_at
+from synctune.sim.tally import NodeOutcome, Tally
 from synctune.sim.trace import load_trace
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
@@ -81,10 +87,6 @@ def build_workload(config: SimConfig) -> Workload:
     return sc.build(st.duration, st.nodes, streams.generator(config.seed, "workload"))
 
 
-def _pct(a: np.ndarray, q: float) -> float:
-    return float(np.percentile(a, q)) if a.size else 0.0
-
-
 def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResult:
     """Run ``config.strategy`` over the workload; return tables and summary.
 
@@ -106,11 +108,37 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
             raise ValueError(f"outage node must be one of {', '.join(wl.names)} or None, "
                              f"got {outage.node!r}")
     duration = float(config.duration) if config.duration is not None else wl.duration
-    return _Run(config, st, wl, duration, spec).result()
+    return _Run(config, st, wl, duration, spec).run()
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempts:
+    """One node's sync attempts as arrays (in start order)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    ok: np.ndarray
+    nbytes: np.ndarray
+    apply_start: np.ndarray
+
+    @classmethod
+    def of(cls, rows: list[tuple[Any, ...]]) -> _Attempts:
+        if not rows:
+            e = np.empty(0)
+            return cls(e, e, np.empty(0, dtype=bool), np.empty(0, dtype=np.int64), e)
+        start, end, ok, _, _, _, nbytes, _, apply_start = zip(*rows, strict=True)
+        return cls(np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64),
+                   np.asarray(ok, dtype=bool), np.asarray(nbytes, dtype=np.int64),
+                   np.asarray(apply_start, dtype=np.float64))
 
 
 class _Run:
-    """One simulation: set-up, the SimPy run, then vectorised post-processing."""
+    """One simulation: set-up, the SimPy run, then each node reduced to its outcome.
+
+    Delegated writes make the primary's log known in advance, so nodes never meet: each runs in
+    its own SimPy environment and is reduced and dropped before the next starts. Local-first
+    nodes push into the log during the run, so they run together, then are reduced one by one.
+    """
 
     def __init__(self, cfg: SimConfig, st: Setting, wl: Workload, duration: float,
                  spec: str) -> None:
@@ -118,6 +146,7 @@ class _Run:
         self.names = wl.names
         self.local_first = st.write_model == "local-first"
         self.ryw = cfg.read_your_writes and not self.local_first
+        self.oracle = strategies.is_oracle(cfg.strategy)
         seed = cfg.seed
         self.links = [Link(name, st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
                            cfg.failure_prob, cfg.outages, streams.generator(seed, "network", i),
@@ -133,7 +162,10 @@ class _Run:
         ext_b = [wl.primary_bytes]
         ext_origin = [np.full(wl.primary_writes.size, -1)]
         ext_ref = [np.arange(wl.primary_writes.size)]
-        self.w_latency, self.w_commit, self.w_ok, self.events = [], [], [], []
+        self.w_latency: list[np.ndarray] = []
+        self.w_commit: list[np.ndarray] = []
+        self.w_ok: list[np.ndarray] = []
+        self.w_event: list[np.ndarray] = []
         self.ryw_reach: list[np.ndarray | None] = []
         for i, ld in enumerate(wl.nodes.values()):
             n = ld.writes.size
@@ -161,29 +193,34 @@ class _Run:
             self.w_latency.append(latency)
             self.w_commit.append(commit)
             self.w_ok.append(ok)
-            # app events for the strategy, in time order (a write before a request at a tie);
-            # for reads the ref is the batch's read count
-            wi = np.flatnonzero(ok)
-            rb_t, rb_n = read_batches(ld.reads)
-            t = np.concatenate([ev_w[wi], ld.syncs, ld.cold_starts, rb_t])
-            k = np.concatenate([np.full(wi.size, WRITE), np.full(ld.syncs.size, REQUEST),
-                                np.full(ld.cold_starts.size, COLD), np.full(rb_t.size, READ)])
-            j = np.concatenate([wi, np.zeros(ld.syncs.size + ld.cold_starts.size, dtype=int),
-                                rb_n])
-            order = np.lexsort((k, t))
-            self.events.append((t[order].tolist(), k[order].tolist(), j[order].tolist()))
+            self.w_event.append(ev_w)
         self.ext = (np.concatenate(ext_t), np.concatenate(ext_b).astype(np.int64),
                     np.concatenate(ext_origin), np.concatenate(ext_ref))
+        self.ext_sorted = np.sort(self.ext[0])
+
+    def _events(self, i: int) -> tuple[list[float], list[int], list[int]]:
+        """Node ``i``'s app events for its strategy, in time order (a write before a request
+        at a tie); for writes the ref is the write's index, for reads the batch's read count."""
+        ld = self.wl.nodes[self.names[i]]
+        wi = np.flatnonzero(self.w_ok[i])
+        rb_t, rb_n = read_batches(ld.reads)
+        t = np.concatenate([self.w_event[i][wi], ld.syncs, ld.cold_starts, rb_t])
+        k = np.concatenate([np.full(wi.size, WRITE), np.full(ld.syncs.size, REQUEST),
+                            np.full(ld.cold_starts.size, COLD), np.full(rb_t.size, READ)])
+        j = np.concatenate([wi, np.zeros(ld.syncs.size + ld.cold_starts.size, dtype=int),
+                            rb_n])
+        order = np.lexsort((k, t))
+        return t[order].tolist(), k[order].tolist(), j[order].tolist()
 
     def _oracle(self, i: int) -> Oracle:
         """The runnable oracle for node ``i``: plans from commits known in advance (local-first
         writes of other nodes counted as if pushed at once), each pull started early enough
         to be visible before the read that needs it."""
-        ext_t = self.ext[0]
-        known = [ext_t]
+        commits = self.ext_sorted
         if self.local_first:
-            known += [ld.writes for j, ld in enumerate(self.wl.nodes.values()) if j != i]
-        commits = np.sort(np.concatenate(known))
+            known = [self.ext[0]] + [ld.writes for j, ld in enumerate(self.wl.nodes.values())
+                                     if j != i]
+            commits = np.sort(np.concatenate(known))
         free_t, free_reach = self._free_pulls(i)
         # start early enough for a slow round trip (3 sigma) plus transfer and apply
         rounds = 2 if self.local_first else 1
@@ -202,46 +239,111 @@ class _Run:
         order = np.argsort(ack, kind="stable")
         return ack[order], reach[ok][order]
 
-    # --------------------------------------------------------------------- run
-    def result(self) -> SimResult:
-        cfg, st = self.cfg, self.st
-        env = simpy.Environment()
+    def _node(self, env: simpy.Environment, log: PrimaryLog, i: int) -> ReplicaNode:
+        """Node ``i`` with a fresh strategy, its process started in ``env``."""
+        cfg = self.cfg
+        if self.oracle:
+            strategy: SyncStrategy = self._oracle(i)
+        else:
+            strategy = strategies.build(cfg.strategy, cfg.freshness,
+                                        streams.python_random(cfg.seed, "strategy", i))
+        node = ReplicaNode(env, i, strategy, self.links[i], log, self._events(i),
+                           self.duration, local_first=self.local_first,
+                           write_bytes=self.wl.nodes[self.names[i]].write_bytes,
+                           ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
+                           overhead=cfg.sync_overhead_bytes,
+                           apply_s=cfg.apply_s_per_change, base_bytes=self.st.base_db_bytes,
+                           interval_check=min(1.0, cfg.sample_interval))
+        env.process(node.run())
+        return node
+
+    def _ran(self) -> Iterator[tuple[int, ReplicaNode]]:
+        """Every node after its run, one at a time, with the commit log complete."""
+        n = len(self.names)
         log = PrimaryLog(self.ext[0], self.ext[1])
-        self.nodes: list[ReplicaNode] = []
-        for i, name in enumerate(self.names):
-            strategy: SyncStrategy
-            if strategies.is_oracle(cfg.strategy):
-                strategy = self._oracle(i)
-            else:
-                strategy = strategies.build(cfg.strategy, cfg.freshness,
-                                            streams.python_random(cfg.seed, "strategy", i))
-            ld = self.wl.nodes[name]
-            node = ReplicaNode(env, i, strategy, self.links[i], log, self.events[i],
-                               self.duration, local_first=self.local_first,
-                               write_bytes=ld.write_bytes,
-                               ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
-                               overhead=cfg.sync_overhead_bytes,
-                               apply_s=cfg.apply_s_per_change, base_bytes=st.base_db_bytes,
-                               interval_check=min(1.0, cfg.sample_interval))
-            self.nodes.append(node)
-            env.process(node.run())
+        if not self.local_first:
+            self._commits([])
+            for i in range(n):
+                env = simpy.Environment()
+                node = self._node(env, log, i)
+                env.run()
+                yield i, node
+            return
+        env = simpy.Environment()
+        nodes = deque(self._node(env, log, i) for i in range(n))
         env.run()
-        return self._collect()
+        self._commits(list(nodes))
+        for i in range(n):
+            yield i, nodes.popleft()
+
+    # --------------------------------------------------------------------- run
+    def run(self) -> SimResult:
+        """Run every node, fold each into the tally as it is done; the summary step last."""
+        cfg, wl = self.cfg, self.wl
+        grid = sample_grid(self.duration, cfg.sample_interval)
+        series, step = self._series_grid(grid)
+        tally = Tally()
+        metric_parts: list[pd.DataFrame] = []
+        alert_rows: list[dict[str, object]] = []
+        keep: tempfile.TemporaryDirectory[str] | None = None
+        detail_dir: Path | None = None
+        writer: DetailWriter | None = None
+        if cfg.detail:
+            if cfg.detail_dir is None:
+                keep = tempfile.TemporaryDirectory(prefix="synctune-detail-")
+                detail_dir = Path(keep.name)
+            else:
+                detail_dir = Path(cfg.detail_dir)
+            writer = DetailWriter(detail_dir)
+        try:
+            for i, node in self._ran():
+                outcome, metrics, alerts = self._outcome(i, node, grid, (series, step), writer)
+                tally.add(outcome, cfg.freshness)
+                metric_parts.append(metrics)
+                alert_rows += alerts
+            if writer is not None:
+                writer.add("writes", self._writes_table())
+                writer.close()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        metrics = pd.concat(metric_parts, ignore_index=True)
+        alerts = pd.DataFrame(alert_rows, columns=["t", "node", "name", "severity", "state",
+                                                   "value"])
+        alerts = alerts.sort_values(["t", "node"], kind="stable", ignore_index=True)
+        summary = tally.summary(
+            strategy=self.spec, workload=cfg.trace if cfg.trace is not None else cfg.scenario,
+            write_model=self.st.write_model, duration=self.duration, freshness=cfg.freshness,
+            seed=cfg.seed, primary_writes=int(wl.primary_writes.size))
+        return SimResult(cfg, summary, metrics, alerts, detail_dir, keep)
+
+    def _series_grid(self, grid: np.ndarray) -> tuple[np.ndarray, float]:
+        """The metric series' sample times and window: the alert grid, thinned evenly when
+        nodes x samples would exceed ``max_metric_rows``."""
+        step = self.cfg.sample_interval
+        k = math.ceil(len(self.names) * grid.size / self.cfg.max_metric_rows)
+        if k <= 1:
+            return grid, step
+        thin = grid[k - 1::k]
+        if thin.size == 0 or thin[-1] < grid[-1]:
+            thin = np.append(thin, grid[-1])
+        return thin, step * k
 
     # ---------------------------------------------------------------- results
-    def _commits(self) -> None:
+    def _commits(self, nodes: list[ReplicaNode]) -> None:
         """Every primary commit sorted by commit time, with origin and origin time."""
         ext_t, ext_b, ext_origin, ext_ref = self.ext
         t, b, origin, ref = [ext_t], [ext_b], [ext_origin], [ext_ref]
-        if self.local_first:
-            for i, node in enumerate(self.nodes):
-                pc = node.push_commit
-                ok = ~np.isnan(pc)  # type: ignore[arg-type]
-                self.w_commit[i] = pc  # type: ignore[assignment]
-                t.append(pc[ok])  # type: ignore[index]
-                b.append(self.wl.nodes[self.names[i]].write_bytes[ok])
-                origin.append(np.full(int(ok.sum()), i))
-                ref.append(np.flatnonzero(ok))
+        for i, node in enumerate(nodes):
+            pc = node.push_commit
+            assert pc is not None  # local-first nodes record their pushes
+            ok = ~np.isnan(pc)
+            self.w_commit[i] = pc
+            t.append(pc[ok])
+            b.append(self.wl.nodes[self.names[i]].write_bytes[ok])
+            origin.append(np.full(int(ok.sum()), i))
+            ref.append(np.flatnonzero(ok))
         ct, cb = np.concatenate(t), np.concatenate(b)
         co, cr = np.concatenate(origin), np.concatenate(ref)
         order = np.argsort(ct, kind="stable")
@@ -255,15 +357,18 @@ class _Run:
                 origin_t[mine] = ld.writes[self.cr[mine]]
         self.origin_t = origin_t
         self.cum_bytes = np.concatenate([[0], np.cumsum(self.cb)])
+        if self.cfg.detail:
+            # per commit: slowest other node so far, and whether one has not seen it
+            self.worst = np.full(self.ct.size, -np.inf)
+            self.unseen = np.zeros(self.ct.size, dtype=bool)
 
-    def _after_app_syncs(self, rt: np.ndarray, ld: NodeLoad, syncs: pd.DataFrame) -> np.ndarray:
+    def _after_app_syncs(self, rt: np.ndarray, ld: NodeLoad, at: _Attempts) -> np.ndarray:
         """When each read runs: a read after an app sync point waits for the attempt serving
         it (the first one starting within the sync timeout of the request) to end."""
         q = np.sort(np.concatenate([ld.syncs, ld.cold_starts]))
-        if q.size == 0 or syncs.empty:
+        if q.size == 0 or at.start.size == 0:
             return rt
-        starts = syncs["start"].to_numpy(dtype=np.float64)
-        ends = syncs["end"].to_numpy(dtype=np.float64)
+        starts, ends = at.start, at.end
         k = np.searchsorted(starts, q, side="left")
         kk = np.minimum(k, starts.size - 1)
         served = (k < starts.size) & (starts[kk] < q + self.cfg.sync_timeout)
@@ -289,157 +394,104 @@ class _Run:
         ryw_bytes[order[is_ryw] - n_sync] = np.maximum(gained, 0) + self.cfg.sync_overhead_bytes
         return vis_t, seen, ryw_bytes
 
-    def _collect(self) -> SimResult:
-        cfg, wl, duration = self.cfg, self.wl, self.duration
-        self._commits()
-        grid = sample_grid(duration, cfg.sample_interval)
-        n_nodes = len(self.names)
-        vis_delay = np.full((self.ct.size, n_nodes), np.nan)
-        never = 0
-        reads_parts, metric_parts, alert_rows, sync_parts = [], [], [], []
-        stale_all, lat_all = [], []
-        oracle_total = traffic = 0
-        for i, (name, node) in enumerate(zip(self.names, self.nodes, strict=True)):
-            ld = wl.nodes[name]
-            vis_t, reach, ryw_bytes = self._timeline(node)
-            must_see = self.ct[self.co != i] if self.local_first else self.ct
-            syncs = pd.DataFrame(node.syncs, columns=["start", "end", "ok", "failure", "pulled",
-                                                      "pushed", "bytes", "reach", "apply_start"])
+    def _reads(self, i: int, ld: NodeLoad, at: _Attempts, vis_t: np.ndarray,
+               reach: np.ndarray, must_see: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Staleness and latency (s) of node ``i``'s reads, vectorised."""
+        cfg, rt = self.cfg, ld.reads
+        lrng = streams.generator(cfg.seed, "latency", i)
+        lat = (cfg.query_ms / 1000.0 * np.exp(
+            _READ_SIGMA * lrng.standard_normal(rt.size, dtype=np.float32))).astype(np.float64)
+        # the oracle ignores app sync points, so nothing waits on them
+        blocks = cfg.sync_blocks_reads and not self.oracle
+        run_at = self._after_app_syncs(rt, ld, at) if blocks else rt
+        stale = staleness(run_at, vis_t, reach, must_see)
+        lat = lat + (run_at - rt)
+        if cfg.read_hold and at.ok.any():
+            a0, a1 = at.apply_start[at.ok], at.end[at.ok]
+            k = np.searchsorted(a0, rt, side="right") - 1
+            held = (k >= 0) & (rt < a1[np.maximum(k, 0)])
+            lat = lat + np.where(held, a1[np.maximum(k, 0)] - rt, 0.0)
+        return stale, lat
+
+    def _visibility(self, i: int, vis_t: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, int]:
+        """Delays (s) until other origins' commits became visible at node ``i``, for those that
+        did, and how many never did."""
+        others = self.co != i
+        seen_at = visible_at(self.ct[others], vis_t, reach)
+        delay = np.maximum(seen_at - self.origin_t[others], 0.0)
+        never = np.isnan(seen_at)
+        if self.cfg.detail:
+            self.worst[others] = np.fmax(self.worst[others], delay)
+            self.unseen[others] |= never
+        return delay[~never], int(never.sum())
+
+    def _outcome(self, i: int, node: ReplicaNode, grid: np.ndarray,
+                 series: tuple[np.ndarray, float], writer: DetailWriter | None,
+                 ) -> tuple[NodeOutcome, pd.DataFrame, list[dict[str, object]]]:
+        """Node ``i`` reduced to its outcome, its metric series and its alert events; its
+        reads and syncs go to ``writer`` (with ``detail``)."""
+        cfg, name = self.cfg, self.names[i]
+        ld = self.wl.nodes[name]
+        at = _Attempts.of(node.syncs)
+        vis_t, reach, ryw_bytes = self._timeline(node)
+        must_see = self.ct[self.co != i] if self.local_first else self.ct
+        stale, lat = self._reads(i, ld, at, vis_t, reach, must_see)
+        delay, never = self._visibility(i, vis_t, reach)
+        free_t, free_reach = self._free_pulls(i)
+        oracle = oracle_pulls(must_see, ld.reads, cfg.freshness, free_t=free_t,
+                              free_reach=free_reach).size
+        hist = self._history(i, node, at, vis_t, reach, must_see, ryw_bytes, lat)
+        metrics = metric_series(name, hist, *series)
+        alerts = alert_events(name, hist, grid, cfg.thresholds)
+        fired = Counter(str(a["name"]) for a in alerts if a["state"] == "firing")
+        if writer is not None:
+            writer.add("reads", pd.DataFrame({"t": ld.reads, "node": name,
+                                              "staleness_s": stale,
+                                              "latency_ms": lat * 1000.0}))
+            syncs = pd.DataFrame(node.syncs, columns=[*SYNC_COLUMNS[1:], "apply_start"])
             syncs.insert(0, "node", name)
-            sync_parts.append(syncs)
-            ok = syncs["ok"].to_numpy(dtype=bool)
-            ends = syncs["end"].to_numpy(dtype=np.float64)
+            writer.add("syncs", syncs.drop(columns="apply_start"))
+        w_lat = self.w_latency[i]
+        outcome = NodeOutcome(
+            syncs=int(at.ok.sum()), sync_failures=int((~at.ok).sum()),
+            sync_bytes=int(at.nbytes.sum() + ryw_bytes.sum()), ryw_pulls=len(node.ryw_t),
+            oracle_syncs=int(oracle), staleness=stale, read_latency=lat,
+            visibility=delay, visibility_censored=never,
+            writes=int(ld.writes.size), write_errors=int((~self.w_ok[i]).sum()),
+            write_latency_ms=w_lat[~np.isnan(w_lat)], unsynced_max=node.unsynced_max,
+            unsynced_end=node.unsynced_end, cold_starts=node.cold_starts, alerts=dict(fired))
+        return outcome, metrics, alerts
 
-            # reads: staleness and latency, vectorised
-            rt = ld.reads
-            lrng = streams.generator(cfg.seed, "latency", i)
-            lat = (cfg.query_ms / 1000.0 * np.exp(
-                _READ_SIGMA * lrng.standard_normal(rt.size, dtype=np.float32))).astype(np.float64)
-            # the oracle ignores app sync points, so nothing waits on them
-            blocks = cfg.sync_blocks_reads and not strategies.is_oracle(cfg.strategy)
-            run_at = self._after_app_syncs(rt, ld, syncs) if blocks else rt
-            stale = staleness(run_at, vis_t, reach, must_see)
-            lat = lat + (run_at - rt)
-            if cfg.read_hold and ok.any():
-                a0 = syncs["apply_start"].to_numpy(dtype=np.float64)[ok]
-                a1 = ends[ok]
-                k = np.searchsorted(a0, rt, side="right") - 1
-                held = (k >= 0) & (rt < a1[np.maximum(k, 0)])
-                lat = lat + np.where(held, a1[np.maximum(k, 0)] - rt, 0.0)
-            stale_all.append(stale)
-            lat_all.append(lat)
-            if cfg.detail:
-                reads_parts.append(pd.DataFrame({"t": rt, "node": name, "staleness_s": stale,
-                                                 "latency_ms": lat * 1000.0}))
+    def _history(self, i: int, node: ReplicaNode, at: _Attempts, vis_t: np.ndarray,
+                 reach: np.ndarray, must_see: np.ndarray, ryw_bytes: np.ndarray,
+                 lat: np.ndarray) -> NodeHistory:
+        ld = self.wl.nodes[self.names[i]]
+        own_t = ld.writes if self.local_first else np.empty(0)
+        own_b = ld.write_bytes if self.local_first else np.empty(0, dtype=np.int64)
+        own_c = self.w_commit[i] if self.local_first else np.empty(0)
+        pushed = ~np.isnan(own_c)
+        oc_order = np.argsort(own_c[pushed], kind="stable")
+        ryw_t = np.asarray(node.ryw_t, dtype=np.float64)
+        bw_t = np.concatenate([at.end, ryw_t])
+        bw_b = np.concatenate([at.nbytes, ryw_bytes])
+        bw_order = np.argsort(bw_t, kind="stable")
+        iv_t = np.asarray([t for t, _ in node.intervals], dtype=np.float64)
+        iv = np.asarray([np.nan if v is None else v for _, v in node.intervals],
+                        dtype=np.float64)
+        return NodeHistory(
+            ok_end=np.union1d(at.end[at.ok], ryw_t), fail_end=at.end[~at.ok], vis_t=vis_t,
+            reach=reach, commits=must_see,
+            commit_bytes_t=self.ct, commit_bytes_cum=self.cum_bytes,
+            own_t=own_t, own_cum=np.concatenate([[0], np.cumsum(own_b)]),
+            own_commit_t=own_c[pushed][oc_order],
+            own_commit_cum=np.concatenate([[0], np.cumsum(own_b[pushed][oc_order])]),
+            read_t=ld.reads, read_latency=lat, bw_t=bw_t[bw_order],
+            bw_cum=np.concatenate([[0], np.cumsum(bw_b[bw_order])]),
+            iv_t=iv_t, iv=iv, base_bytes=self.st.base_db_bytes)
 
-            # visibility of every other origin's commits here
-            others = self.co != i
-            seen_at = visible_at(self.ct[others], vis_t, reach)
-            vis_delay[others, i] = np.maximum(seen_at - self.origin_t[others], 0.0)
-            never += int(np.isnan(seen_at).sum())
-
-            # the oracle's count for this node, on this run's commits
-            free_t, free_reach = self._free_pulls(i)
-            oracle_total += oracle_pulls(must_see, rt, cfg.freshness, free_t=free_t,
-                                         free_reach=free_reach).size
-
-            # metrics and alerts
-            own_t = ld.writes if self.local_first else np.empty(0)
-            own_b = ld.write_bytes if self.local_first else np.empty(0, dtype=np.int64)
-            own_c = self.w_commit[i] if self.local_first else np.empty(0)
-            pushed = ~np.isnan(own_c)
-            oc_order = np.argsort(own_c[pushed], kind="stable")
-            bw_t = np.concatenate([ends, node.ryw_t])
-            bw_b = np.concatenate([syncs["bytes"].to_numpy(dtype=np.int64), ryw_bytes])
-            bw_order = np.argsort(bw_t, kind="stable")
-            traffic += int(bw_b.sum())
-            iv_t = np.asarray([t for t, _ in node.intervals], dtype=np.float64)
-            iv = np.asarray([np.nan if v is None else v for _, v in node.intervals],
-                            dtype=np.float64)
-            hist = NodeHistory(
-                ok_end=np.union1d(ends[ok], node.ryw_t), fail_end=ends[~ok], vis_t=vis_t,
-                reach=reach, commits=must_see,
-                commit_bytes_t=self.ct, commit_bytes_cum=self.cum_bytes,
-                own_t=own_t, own_cum=np.concatenate([[0], np.cumsum(own_b)]),
-                own_commit_t=own_c[pushed][oc_order],
-                own_commit_cum=np.concatenate([[0], np.cumsum(own_b[pushed][oc_order])]),
-                read_t=rt, read_latency=lat, bw_t=bw_t[bw_order],
-                bw_cum=np.concatenate([[0], np.cumsum(bw_b[bw_order])]),
-                iv_t=iv_t, iv=iv, base_bytes=self.st.base_db_bytes)
-            metric_parts.append(metric_series(name, hist, grid, cfg.sample_interval))
-            alert_rows += alert_events(name, hist, grid, cfg.thresholds)
-
-        syncs = pd.concat(sync_parts, ignore_index=True).drop(columns="apply_start")
-        metrics = pd.concat(metric_parts, ignore_index=True)
-        alerts = pd.DataFrame(alert_rows, columns=["t", "node", "name", "severity", "state",
-                                                   "value"])
-        alerts = alerts.sort_values(["t", "node"], kind="stable", ignore_index=True)
-        stale = np.concatenate(stale_all) if stale_all else np.empty(0)
-        lat = np.concatenate(lat_all) if lat_all else np.empty(0)
-        pair_delay = vis_delay[~np.isnan(vis_delay)]
-        reads = (pd.concat(reads_parts, ignore_index=True) if reads_parts else
-                 pd.DataFrame(columns=["t", "node", "staleness_s", "latency_ms"]))
-        writes = self._writes_table(vis_delay) if cfg.detail else pd.DataFrame(
-            columns=["t", "node", "commit_t", "latency_ms", "bytes", "failed",
-                     "visibility_max_s"])
-        if not reads.empty:
-            reads = reads.sort_values("t", kind="stable", ignore_index=True)
-            reads["node"] = reads["node"].astype("category")
-
-        w_lat = np.concatenate([w[~np.isnan(w)] for w in self.w_latency]) \
-            if self.w_latency else np.empty(0)
-        n_ok = syncs["ok"].to_numpy(dtype=bool)
-        fired = alerts[alerts["state"] == "firing"]["name"].value_counts()
-        n_writes = wl.primary_writes.size + sum(ld.writes.size for ld in wl.nodes.values())
-        summary: dict[str, Any] = {
-            "strategy": self.spec,
-            "workload": cfg.trace if cfg.trace is not None else cfg.scenario,
-            "write_model": self.st.write_model,
-            "nodes": n_nodes,
-            "duration_s": duration,
-            "freshness_s": cfg.freshness,
-            "seed": cfg.seed,
-            "syncs": int(n_ok.sum()),
-            "sync_failures": int((~n_ok).sum()),
-            "oracle_syncs": int(oracle_total),
-            "syncs_per_oracle": (float(n_ok.sum()) / oracle_total if oracle_total else
-                                 (0.0 if not n_ok.any() else float("inf"))),
-            "ryw_pulls": int(sum(len(n.ryw_t) for n in self.nodes)),
-            "bytes": traffic,
-            "reads": int(stale.size),
-            "writes": int(n_writes),
-            "write_errors": int(sum((~ok).sum() for ok in self.w_ok)),
-            "stale_read_fraction": float((stale > 0).mean()) if stale.size else 0.0,
-            "over_freshness_fraction": (float((stale > cfg.freshness).mean())
-                                        if stale.size else 0.0),
-            "staleness_mean_s": float(stale.mean()) if stale.size else 0.0,
-            "staleness_p99_s": _pct(stale, 99),
-            "staleness_max_s": float(stale.max()) if stale.size else 0.0,
-            "visibility_mean_s": float(pair_delay.mean()) if pair_delay.size else 0.0,
-            "visibility_p99_s": _pct(pair_delay, 99),
-            "visibility_max_s": float(pair_delay.max()) if pair_delay.size else 0.0,
-            "visibility_censored": int(never),
-            "write_latency_p99_ms": _pct(w_lat, 99),
-            "read_latency_p99_ms": _pct(lat, 99) * 1000.0,
-            "unsynced_writes_max": int(max(n.unsynced_max for n in self.nodes)),
-            "unsynced_writes_end": int(sum(n._written - n._pushed for n in self.nodes)),
-            "cold_starts": int(sum(n.cold_starts for n in self.nodes)),
-            "alerts_high_sync_lag": int(fired.get("high_sync_lag", 0)),
-            "alerts_sync_failure": int(fired.get("sync_failure", 0)),
-            "alerts_replica_stale": int(fired.get("replica_stale", 0)),
-        }
-        return SimResult(cfg, reads, writes, syncs, metrics, alerts, summary)
-
-    def _writes_table(self, vis_delay: np.ndarray) -> pd.DataFrame:
+    def _writes_table(self) -> pd.DataFrame:
         wl = self.wl
-        # per commit: slowest other node (NaN if some node never saw it)
-        worst = np.full(self.ct.size, np.nan)
-        if self.ct.size:
-            cols = np.ones(vis_delay.shape, dtype=bool)
-            cols[np.arange(self.ct.size)[self.co >= 0], self.co[self.co >= 0]] = False
-            masked = np.where(cols, vis_delay, -np.inf)
-            incomplete = (np.isnan(vis_delay) & cols).any(axis=1)
-            worst = np.where(incomplete, np.nan, masked.max(axis=1))
+        worst = np.where(self.unseen, np.nan, self.worst)
         parts = []
         pw = wl.primary_writes
         sel = self.co == -1
@@ -455,7 +507,4 @@ class _Run:
             parts.append(pd.DataFrame({"t": ld.writes, "node": name, "commit_t": self.w_commit[i],
                                        "latency_ms": self.w_latency[i], "bytes": ld.write_bytes,
                                        "failed": ~self.w_ok[i], "visibility_max_s": v}))
-        df = pd.concat(parts, ignore_index=True).sort_values("t", kind="stable",
-                                                             ignore_index=True)
-        df["node"] = df["node"].astype("category")
-        return df
+        return pd.concat(parts, ignore_index=True)

@@ -86,6 +86,11 @@ class ReplicaNode:
         self._iv_step = interval_check
         self._iv_next = 0.0
 
+    @property
+    def unsynced_end(self) -> int:
+        """Local-first writes committed here and not pushed (so far; at the end, at risk)."""
+        return self._written - self._pushed
+
     # ------------------------------------------------------------------ process
     def run(self) -> Generator[simpy.events.Event, object, None]:
         """The SimPy process."""

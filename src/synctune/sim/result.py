@@ -1,8 +1,9 @@
-"""What a simulation run returns."""
+"""What a simulation run returns: its summary figures and tables."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,71 +11,131 @@ import pandas as pd
 from synctune.sim.config import SimConfig
 
 
-@dataclass(frozen=True)
+def _doc(text: str) -> Any:
+    return field(metadata={"doc": text})
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """The figures of one run, flat and JSON-friendly. Each field's ``doc`` says what it is.
+
+    Quantile fields (``*_p99_*``) are exact up to
+    :data:`synctune.sim.sketch.EXACT_LIMIT` values and within
+    :data:`synctune.sim.sketch.RELATIVE_ERROR` beyond (see :mod:`synctune.sim.sketch`).
+    Reads by key (``summary["syncs"]``) as well as by attribute.
+    """
+
+    strategy: str = _doc("strategy spec")
+    workload: str = _doc("scenario name or trace path")
+    write_model: str = _doc("delegated or local-first")
+    nodes: int = _doc("replica nodes")
+    duration_s: float = _doc("simulated seconds")
+    freshness_s: float = _doc("freshness target D (s)")
+    seed: int = _doc("random seed")
+    syncs: int = _doc("successful syncs (all nodes)")
+    sync_failures: int = _doc("failed sync attempts")
+    oracle_syncs: int = _doc("fewest pulls keeping every read within D (the physical limit)")
+    syncs_per_oracle: float = _doc("syncs / oracle_syncs")
+    ryw_pulls: int = _doc("read-your-writes pulls after delegated writes")
+    bytes: int = _doc("bytes moved by syncs and read-your-writes pulls")
+    reads: int = _doc("local reads")
+    writes: int = _doc("writes issued (nodes and primary)")
+    write_errors: int = _doc("delegated writes lost to an outage")
+    stale_read_fraction: float = _doc("share of reads with staleness > 0")
+    over_freshness_fraction: float = _doc("share of reads with staleness > D")
+    staleness_mean_s: float = _doc("mean read staleness (s)")
+    staleness_p99_s: float = _doc("99th percentile read staleness (s)")
+    staleness_max_s: float = _doc("largest read staleness (s)")
+    visibility_mean_s: float = _doc("mean write visibility delay (s), per (write, other node)")
+    visibility_p99_s: float = _doc("99th percentile write visibility delay (s)")
+    visibility_max_s: float = _doc("largest write visibility delay (s)")
+    visibility_censored: int = _doc("(write, node) pairs not visible by the end")
+    write_latency_p99_ms: float = _doc("99th percentile write latency (ms)")
+    read_latency_p99_ms: float = _doc("99th percentile local read latency (ms)")
+    unsynced_writes_max: int = _doc(
+        "most local-first writes committed locally but not pushed, any node")
+    unsynced_writes_end: int = _doc("local-first writes still unpushed at the end (at risk)")
+    cold_starts: int = _doc("serverless cold starts")
+    alerts_high_sync_lag: int = _doc("high_sync_lag firings")
+    alerts_sync_failure: int = _doc("sync_failure firings")
+    alerts_replica_stale: int = _doc("replica_stale firings")
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in SUMMARY_FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        """Field names in table order (so ``dict(summary)`` works)."""
+        return tuple(SUMMARY_FIELDS)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as a plain dict, in table order."""
+        return {k: getattr(self, k) for k in SUMMARY_FIELDS}
+
+
+#: summary keys, in table order, with their meaning (from :class:`RunSummary`'s field docs)
+SUMMARY_FIELDS: dict[str, str] = {f.name: f.metadata["doc"] for f in fields(RunSummary)}
+
+#: columns of the detail tables
+READ_COLUMNS = ("t", "node", "staleness_s", "latency_ms")
+WRITE_COLUMNS = ("t", "node", "commit_t", "latency_ms", "bytes", "failed", "visibility_max_s")
+SYNC_COLUMNS = ("node", "start", "end", "ok", "failure", "pulled", "pushed", "bytes", "reach")
+
+
 class SimResult:
-    """Tables and summary of one run (times in seconds from the start).
+    """Summary and tables of one run (times in seconds from the start).
 
     Attributes:
         config: the configuration run (its seed included).
-        reads: ``t, node, staleness_s, latency_ms`` per read (empty unless ``config.detail``).
-        writes: ``t, node, commit_t, latency_ms, bytes, failed, visibility_max_s`` per write,
-            ``node == "primary"`` for other clients' writes (empty unless ``config.detail``).
-        syncs: ``node, start, end, ok, failure, pulled, pushed, bytes, reach`` per attempt.
-        metrics: the six metrics per node at every sample time (``t, node, sync_lag,
+        summary: the run's :class:`RunSummary`.
+        metrics: the six metrics per node at sample times (``t, node, sync_lag,
             sync_failures, local_db_size, query_latency, sync_bandwidth, replica_freshness``,
-            plus ``sync_interval``, the interval in force).
+            plus ``sync_interval``, the interval in force); every ``sample_interval`` seconds
+            unless that would exceed ``SimConfig.max_metric_rows``, then evenly thinned.
         alerts: ``t, node, name, severity, state, value``: every firing and resolving.
-        summary: the figures of :data:`SUMMARY_FIELDS` (flat, JSON-friendly).
+        detail_dir: where the detail tables are (parquet), or ``None`` without ``detail``.
     """
 
-    config: SimConfig
-    reads: pd.DataFrame
-    writes: pd.DataFrame
-    syncs: pd.DataFrame
-    metrics: pd.DataFrame
-    alerts: pd.DataFrame
-    summary: dict[str, Any]
+    __slots__ = ("_keep", "alerts", "config", "detail_dir", "metrics", "summary")
+
+    def __init__(self, config: SimConfig, summary: RunSummary, metrics: pd.DataFrame,
+                 alerts: pd.DataFrame, detail_dir: Path | None = None,
+                 keep: object = None) -> None:
+        self.config, self.summary = config, summary
+        self.metrics, self.alerts = metrics, alerts
+        self.detail_dir = detail_dir
+        self._keep = keep  # owns a temporary detail directory while the result lives
+
+    def _table(self, name: str, columns: tuple[str, ...], sort: str | None) -> pd.DataFrame:
+        if self.detail_dir is None:
+            return pd.DataFrame(columns=list(columns))
+        df = pd.read_parquet(self.detail_dir / f"{name}.parquet")
+        if sort is not None and not df.empty:
+            df = df.sort_values(sort, kind="stable", ignore_index=True)
+            df["node"] = df["node"].astype("category")
+        return df
+
+    @property
+    def reads(self) -> pd.DataFrame:
+        """``t, node, staleness_s, latency_ms`` per read, by time (empty unless
+        ``config.detail``; read from ``detail_dir`` on each access)."""
+        return self._table("reads", READ_COLUMNS, "t")
+
+    @property
+    def writes(self) -> pd.DataFrame:
+        """``t, node, commit_t, latency_ms, bytes, failed, visibility_max_s`` per write, by time,
+        ``node == "primary"`` for other clients' writes (empty unless ``config.detail``)."""
+        return self._table("writes", WRITE_COLUMNS, "t")
+
+    @property
+    def syncs(self) -> pd.DataFrame:
+        """``node, start, end, ok, failure, pulled, pushed, bytes, reach`` per attempt, node by
+        node (empty unless ``config.detail``)."""
+        return self._table("syncs", SYNC_COLUMNS, None)
 
     def __repr__(self) -> str:
         s = self.summary
-        return (f"SimResult(strategy={s['strategy']!r}, syncs={s['syncs']}, "
-                f"oracle_syncs={s['oracle_syncs']}, "
-                f"stale_read_fraction={s['stale_read_fraction']:.4g})")
-
-
-#: summary keys, in table order, with their meaning
-SUMMARY_FIELDS: dict[str, str] = {
-    "strategy": "strategy spec",
-    "workload": "scenario name or trace path",
-    "write_model": "delegated or local-first",
-    "nodes": "replica nodes",
-    "duration_s": "simulated seconds",
-    "freshness_s": "freshness target D (s)",
-    "seed": "random seed",
-    "syncs": "successful syncs (all nodes)",
-    "sync_failures": "failed sync attempts",
-    "oracle_syncs": "fewest pulls keeping every read within D (the physical limit)",
-    "syncs_per_oracle": "syncs / oracle_syncs",
-    "ryw_pulls": "read-your-writes pulls after delegated writes",
-    "bytes": "bytes moved by syncs and read-your-writes pulls",
-    "reads": "local reads",
-    "writes": "writes issued (nodes and primary)",
-    "write_errors": "delegated writes lost to an outage",
-    "stale_read_fraction": "share of reads with staleness > 0",
-    "over_freshness_fraction": "share of reads with staleness > D",
-    "staleness_mean_s": "mean read staleness (s)",
-    "staleness_p99_s": "99th percentile read staleness (s)",
-    "staleness_max_s": "largest read staleness (s)",
-    "visibility_mean_s": "mean write visibility delay (s), per (write, other node)",
-    "visibility_p99_s": "99th percentile write visibility delay (s)",
-    "visibility_max_s": "largest write visibility delay (s)",
-    "visibility_censored": "(write, node) pairs not visible by the end",
-    "write_latency_p99_ms": "99th percentile write latency (ms)",
-    "read_latency_p99_ms": "99th percentile local read latency (ms)",
-    "unsynced_writes_max": "most local-first writes committed locally but not pushed, any node",
-    "unsynced_writes_end": "local-first writes still unpushed at the end (at risk)",
-    "cold_starts": "serverless cold starts",
-    "alerts_high_sync_lag": "high_sync_lag firings",
-    "alerts_sync_failure": "sync_failure firings",
-    "alerts_replica_stale": "replica_stale firings",
-}
+        return (f"SimResult(strategy={s.strategy!r}, syncs={s.syncs}, "
+                f"oracle_syncs={s.oracle_syncs}, "
+                f"stale_read_fraction={s.stale_read_fraction:.4g})")

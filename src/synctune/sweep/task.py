@@ -14,4 +14,4 @@ def simulate_summary(params: Mapping[str, Any]) -> dict[str, Any]:
     """
     from synctune.sim import SimConfig, simulate  # imported in the worker, on first use
 
-    return dict(simulate(SimConfig(**{"detail": False, **params})).summary)
+    return simulate(SimConfig(**{"detail": False, **params})).summary.as_dict()
