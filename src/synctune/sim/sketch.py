@@ -47,12 +47,16 @@ def _midpoints(buckets: np.ndarray) -> np.ndarray:
 class QuantileSketch:
     """Count, sum, max and quantiles of non-negative values, added in batches.
 
-    Exact up to :data:`EXACT_LIMIT` values, then within :data:`RELATIVE_ERROR` (see the module).
+    Exact up to ``exact_limit`` values, then within :data:`RELATIVE_ERROR` (see the module).
+    Sketches merge only with sketches of the same ``exact_limit``.
     """
 
-    __slots__ = ("_buckets", "_values", "_zeros", "count", "max", "total")
+    __slots__ = ("_buckets", "_values", "_zeros", "count", "exact_limit", "max", "total")
 
-    def __init__(self) -> None:
+    def __init__(self, exact_limit: int = EXACT_LIMIT) -> None:
+        if isinstance(exact_limit, bool) or not isinstance(exact_limit, int) or exact_limit < 0:
+            raise ValueError(f"exact_limit must be an integer >= 0, got {exact_limit!r}")
+        self.exact_limit = exact_limit
         self.count = 0
         self.total = 0.0
         self.max = 0.0
@@ -83,21 +87,22 @@ class QuantileSketch:
         self.max = max(self.max, float(v.max()))
         if self._values is not None:
             self._values.append(v.copy())
-            if self.count > EXACT_LIMIT:
+            if self.count > self.exact_limit:
                 self._to_buckets()
         else:
             self._bin(v)
 
     def merge(self, other: QuantileSketch) -> None:
         """Fold ``other`` in (it is left unchanged)."""
-        if not isinstance(other, QuantileSketch):
-            raise TypeError(f"other must be a QuantileSketch, got {other!r}")
+        if not isinstance(other, QuantileSketch) or other.exact_limit != self.exact_limit:
+            raise TypeError(f"other must be a QuantileSketch with exact_limit "
+                            f"{self.exact_limit}, got {other!r}")
         self.count += other.count
         self.total += other.total
         self.max = max(self.max, other.max)
         if self._values is not None and other._values is not None:
             self._values.extend(other._values)
-            if self.count > EXACT_LIMIT:
+            if self.count > self.exact_limit:
                 self._to_buckets()
             return
         if self._values is not None:
