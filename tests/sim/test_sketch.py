@@ -3,6 +3,8 @@ shards gives the very sketch one pass would build."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -48,7 +50,7 @@ def test_merged_shards_equal_one_pass(xs: list[float], cuts: list[int], limit: i
                                       q: float) -> None:
     a = np.asarray(xs)
     edges = sorted({0, a.size, *[min(c, a.size) for c in cuts]})
-    parts = [a[lo:hi] for lo, hi in zip(edges, edges[1:], strict=False)]
+    parts = [a[lo:hi] for lo, hi in pairwise(edges)]
     whole = _sketch(parts, limit)
     merged = QuantileSketch(exact_limit=limit)
     for p in parts:

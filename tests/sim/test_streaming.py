@@ -67,13 +67,13 @@ def test_metric_series_is_thinned_to_its_row_budget() -> None:
 
 
 def test_a_failed_run_leaves_no_detail_files(tmp_path: Path) -> None:
-    cfg = dataclasses.replace(CFG, detail_dir=str(tmp_path), strategy=_Broken)
+    cfg = dataclasses.replace(CFG, detail_dir=str(tmp_path), strategy=_broken)
     with pytest.raises(RuntimeError, match="broken on purpose"):
         simulate(cfg)
     assert list(tmp_path.iterdir()) == []
 
 
-def _Broken(freshness: float, rng: object) -> object:  # noqa: N802 - a strategy factory
+def _broken(freshness: float, rng: object) -> object:
     from synctune.policy import Periodic
 
     class Broken(Periodic):
