@@ -1,5 +1,5 @@
 """``python -m synctune`` runs the CLI."""
 
-from synctune.cli.main import main
+from synctune.cli.main import entry
 
-main(prog_name="synctune")
+entry()

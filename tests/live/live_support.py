@@ -177,3 +177,49 @@ class ScriptedHttpServer:
 def http_reply(status: int, body: bytes = b"") -> bytes:
     return (f"HTTP/1.1 {status} X\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             .encode() + body)
+
+
+class ReplyDroppingProxy:
+    """A loopback HTTP proxy to a real server that forwards every request but holds back the
+    reply to those ``drop(body)`` picks: the primary applies them, the client never hears."""
+
+    def __init__(self, upstream_port: int, drop: Callable[[bytes], bool]) -> None:
+        self.upstream_port, self.drop = upstream_port, drop
+        self.dropped = 0  # requests applied upstream whose reply was held back
+        self.silent = SilentServer()
+        self.port = self.silent.port
+        self.silent.accepted_hook = self._serve  # type: ignore[attr-defined]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            while len(body) < length:
+                body += conn.recv(65536)
+            with socket.create_connection(("127.0.0.1", self.upstream_port), 5) as up:
+                up.sendall(head + b"\r\n\r\n" + body)
+                reply = b""
+                while chunk := up.recv(65536):
+                    reply += chunk
+            if self.drop(body):
+                self.dropped += 1
+                return  # the connection stays open (kept by the SilentServer), unanswered
+            conn.sendall(reply)
+            conn.close()
+
+    def close(self) -> None:
+        self.silent.close()

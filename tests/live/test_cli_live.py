@@ -13,9 +13,11 @@ import time
 import urllib.request
 
 import pytest
-from live_support import free_port
+from live_support import ReplyDroppingProxy, SilentServer, free_port, primary_rows, wait_for
 
+from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
+from synctune.policy import Manual
 
 TOKEN = "cli-SECRET-token-77"
 
@@ -38,12 +40,33 @@ class Running:
                                      env=_env())
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self.errors: list[str] = []  # stderr lines so far
         threading.Thread(target=self._read, daemon=True).start()
+        self._err_reader = threading.Thread(target=self._read_errors, daemon=True)
+        self._err_reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
+
+    def _read_errors(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.errors.append(line.rstrip("\n"))
+
+    def stderr(self) -> str:
+        """All of stderr, once the process has ended."""
+        self._err_reader.join(5)
+        return "\n".join(self.errors)
+
+    def rest(self) -> str:
+        """Every stdout line not yet taken, after the process ended."""
+        while True:
+            try:
+                self.seen.append(self.lines.get(timeout=0.5))
+            except queue.Empty:
+                return "\n".join(self.seen)
 
     def wait_line(self, predicate, timeout: float = 15) -> str:
         end = time.monotonic() + timeout
@@ -83,8 +106,7 @@ def test_run_syncs_serves_metrics_and_stops_cleanly_on_a_signal(server, tmp_path
         run.proc.send_signal(sig)
         run.proc.wait(timeout=15)
         run.wait_line(lambda s: "stopped:" in s, 5)
-        assert run.proc.stderr is not None
-        err = run.proc.stderr.read()
+        err = run.stderr()
     finally:
         run.kill()
     assert run.proc.returncode == 0, err
@@ -169,3 +191,122 @@ def test_doctor_bad_input_exits_2_with_one_line(args):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("synctune: error:"), out.stderr
+
+
+def _hold_local_rows(db, url: str, n: int) -> int:
+    """Bootstrap ``db`` from the primary, commit ``n`` rows locally without pushing them."""
+    writer = TursoReplica(db, url)
+    conn = writer.connect()
+    conn.execute("CREATE TABLE t(k INTEGER)")
+    conn.commit()
+    writer.push(5)
+    for k in range(n):
+        conn.execute("INSERT INTO t VALUES (?)", (k,))
+        conn.commit()
+    held = writer.pending_changes()
+    conn.close()
+    writer.close()
+    return held
+
+
+def _push_what_is_held(db, url: str) -> None:
+    """A controller started on ``db`` against a healthy primary pushes what the file holds."""
+    ctl = SyncController(TursoReplica(db, url), Manual(), default_timeout=5.0).start()
+    try:
+        assert ctl.stop(10), ctl.stop_report
+    finally:
+        ctl.replica.close()
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_run_with_a_hung_primary_exits_by_the_stop_deadline_and_the_next_start_pushes_once(
+        server, tmp_path):
+    db = tmp_path / "run.db"
+    held = _hold_local_rows(db, server.url, 20)
+    assert held == 20
+    server.kill()
+    silent = SilentServer(server.port)  # accepts, never answers
+    try:
+        run = Running("--db", str(db), "--url", silent.url, "--freshness", "30",
+                      "--strategy", "on-write", "--stop-deadline", "1", "--log-level", "info")
+        try:
+            run.wait_line(lambda s: "running" in s)
+            assert wait_for(lambda: any("sync started" in e for e in run.errors), 10)
+            time.sleep(0.3)  # the push is now waiting on the silent primary
+            t0 = time.monotonic()
+            run.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            run.proc.send_signal(signal.SIGINT)  # impatient: a second signal during the stop
+            run.proc.wait(timeout=15)
+            took = time.monotonic() - t0
+            out, err = run.rest(), run.stderr()
+        finally:
+            run.kill()
+    finally:
+        silent.close()
+    assert took <= 1.0 + 0.5, took
+    assert run.proc.returncode == 1, out + err
+    assert "stop deadline reached during a push, which was abandoned" in out
+    assert f"{held} local row changes not confirmed pushed" in out
+    assert "Traceback" not in err and "could not be pushed" not in err
+    server.start()
+    _push_what_is_held(db, server.url)
+    rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
+    assert rows == [(k, 1) for k in range(20)]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_bootstrapping_exits_cleanly_without_a_traceback(tmp_path, sig):
+    silent = SilentServer()  # a first open bootstraps, and this primary never answers
+    try:
+        run = Running("--db", str(tmp_path / "new.db"), "--url", silent.url, "--freshness", "5",
+                      "--stop-deadline", "0.5")
+        try:
+            assert wait_for(lambda: bool(silent.accepted), 15)  # the bootstrap has begun
+            t0 = time.monotonic()
+            run.proc.send_signal(sig)
+            run.proc.wait(timeout=15)
+            took = time.monotonic() - t0
+            err = run.stderr()
+        finally:
+            run.kill()
+    finally:
+        silent.close()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert run.proc.returncode == 130, err
+    assert "stopped while opening the replica" in err
+    assert took <= 0.5 + 0.5, took
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_run_abandoning_a_push_the_primary_applied_never_doubles_a_row(server, tmp_path):
+    db = tmp_path / "run.db"
+    held = _hold_local_rows(db, server.url, 12)
+    # the push's write batch reaches the primary and commits there; its reply never comes back
+    proxy = ReplyDroppingProxy(server.port, lambda body: b"BEGIN IMMEDIATE" in body)
+    try:
+        run = Running("--db", str(db), "--url", proxy.url, "--freshness", "30",
+                      "--strategy", "on-write", "--stop-deadline", "0.5")
+        try:
+            assert wait_for(lambda: proxy.dropped >= 1, 15)
+            t0 = time.monotonic()
+            run.proc.send_signal(signal.SIGTERM)
+            run.proc.wait(timeout=15)
+            took = time.monotonic() - t0
+            out, err = run.rest(), run.stderr()
+        finally:
+            run.kill()
+    finally:
+        proxy.close()
+    assert took <= 0.5 + 0.5, took
+    assert run.proc.returncode == 1, out + err
+    # not confirmed by the primary, so still counted as at risk: truthful, if pessimistic
+    assert f"{held} local row changes not confirmed pushed" in out
+    assert "Traceback" not in err
+    rows = "SELECT k, count(*) FROM t GROUP BY k ORDER BY k"
+    assert primary_rows(server.url, tmp_path, rows, "probe1.db") == [(k, 1) for k in range(12)]
+    _push_what_is_held(db, server.url)  # the next start resends; the primary skips what it has
+    assert primary_rows(server.url, tmp_path, rows, "probe2.db") == [(k, 1) for k in range(12)]

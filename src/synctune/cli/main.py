@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import click
 
 from synctune import __version__
@@ -23,3 +26,14 @@ main.add_command(sweep)
 main.add_command(run)
 main.add_command(doctor)
 main.add_command(compare)
+
+
+def entry() -> None:
+    """The ``synctune`` program: :func:`main`, with Ctrl-C ending it quietly (exit 130)."""
+    try:
+        main(prog_name="synctune")
+    except KeyboardInterrupt:
+        click.echo("synctune: interrupted", err=True)
+        sys.exit(130)
+    finally:  # a Ctrl-C while the interpreter shuts down must not print a traceback either
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

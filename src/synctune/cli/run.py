@@ -12,11 +12,13 @@ import click
 
 from synctune.cli._errors import OneLineErrors, fail, friendly_errors
 from synctune.live.factory import TOKEN_ENV, open_replica
-from synctune.live.replica import SyncError
-from synctune.policy import _check
+from synctune.live.replica import Replica, SyncError
+from synctune.policy import SyncStrategy, _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
 
-EXIT_UNFLUSHED = 1
+#: exit codes: 0 stopped with nothing unpushed; 2 bad input (see _errors)
+EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be opened
+EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was started
 
 
 @click.command(cls=OneLineErrors)
@@ -47,11 +49,12 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
         duration: float | None, log_level: str) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
-    Prints a status line every --status-every seconds; on exit pushes what is left within
-    --stop-deadline (exit code 1 if some writes could not be pushed).
+    Prints a status line every --status-every seconds. On Ctrl-C or SIGTERM it pushes what is
+    left and exits within --stop-deadline (plus process exit), abandoning a sync the network
+    holds up. Exit codes: 0 nothing left unpushed; 1 local changes not confirmed pushed (they
+    stay in the file and the next start pushes them) or the replica could not be opened; 2 bad
+    input; 130 stopped while opening the replica.
     """
-    from synctune.live.controller import SyncController
-
     _check.real("freshness", freshness, minimum=0.0, strict=True)
     _check.real("status_every", status_every, minimum=0.0, strict=True)
     _check.real("stop_deadline", stop_deadline, minimum=0.0)
@@ -62,18 +65,67 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     strategy = strategy_from_spec(spec, freshness)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        replica = open_replica(db, url, auth_token=auth_token, adapter=adapter)
-    except SyncError as exc:
-        click.echo(f"synctune: error: cannot open the replica: {exc}", err=True)
-        raise SystemExit(EXIT_UNFLUSHED) from None
-
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # from here on Ctrl-C and SIGTERM only ask for a stop: no KeyboardInterrupt, no traceback
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
+                      stop_deadline, duration, stop)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if code:
+        raise SystemExit(code)
+
+
+def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threading.Event,
+          stop_deadline: float) -> Replica | int:
+    """Open (maybe bootstrap) the replica in a worker thread, so a signal is answered at once.
+
+    Returns the replica, or an exit code. Signalled mid-open, we let the open finish for up to
+    --stop-deadline (a bootstrap is not cut half-written), close what it opened, and exit.
+    """
+    box: list[Replica | BaseException] = []
+    opened = threading.Event()
+
+    def work() -> None:
+        try:
+            box.append(open_replica(db, url, auth_token=auth_token, adapter=adapter))
+        except BaseException as exc:  # handed to the main thread
+            box.append(exc)
+        finally:
+            opened.set()
+
+    threading.Thread(target=work, name="synctune-open", daemon=True).start()
+    while not opened.wait(0.05):
+        if stop.is_set():
+            if opened.wait(stop_deadline) and box and isinstance(box[0], Replica):
+                box[0].close()
+            click.echo("synctune: stopped while opening the replica; nothing was started",
+                       err=True)
+            return EXIT_INTERRUPTED
+    result = box[0]
+    if isinstance(result, SyncError):
+        click.echo(f"synctune: error: cannot open the replica: {result}", err=True)
+        return EXIT_UNFLUSHED
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: SyncStrategy,
+           metrics_port: int | None, status_every: float, stop_deadline: float,
+           duration: float | None, stop: threading.Event) -> int:
+    from synctune.live.controller import SyncController
+
+    began = time.monotonic()
+    replica = _open(db, url, auth_token, adapter, stop, stop_deadline)
+    if isinstance(replica, int):
+        return replica
     controller = SyncController(replica, strategy)
     metrics = None
     try:
@@ -87,21 +139,26 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
             except OSError as exc:
                 fail(f"metrics-port {metrics_port}: {exc.strerror or exc}")
             click.echo(f"synctune: metrics at {metrics.url}")
-        end = None if duration is None else time.monotonic() + duration
+        end = None if duration is None else began + duration
         while not stop.is_set():
             wait = status_every if end is None else min(status_every, end - time.monotonic())
             if wait <= 0 or stop.wait(wait):
                 break
             click.echo(f"synctune: {controller.status().line()}")
     finally:
-        flushed = controller.stop(stop_deadline)
-        if metrics is not None:
-            metrics.close()
-        replica.close()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    click.echo(f"synctune: stopped: {controller.status().line()}")
-    if not flushed:
-        click.echo("synctune: error: some local writes could not be pushed before the deadline",
-                   err=True)
-        raise SystemExit(EXIT_UNFLUSHED)
+        if metrics is not None:  # its shutdown polls every 0.5 s: let it run beside the stop
+            threading.Thread(target=metrics.close, daemon=True).start()
+        controller.stop(stop_deadline)
+        report = controller.stop_report
+        if report is not None and report.ended:
+            replica.close()
+        # else a sync is stuck in the network: the replica stays with it until the process
+        # exits; the engine never confirmed what it was sending, so the next start resends it
+    assert report is not None
+    click.echo(f"synctune: stopped: {report.message()}")
+    click.echo(f"synctune: {controller.status().line()}")
+    if not report.flushed:
+        click.echo(f"synctune: error: {report.unpushed} local changes not confirmed pushed "
+                   f"(exit {EXIT_UNFLUSHED})", err=True)
+        return EXIT_UNFLUSHED
+    return 0
