@@ -92,9 +92,10 @@ def test_malformed_trace_exits_2_and_writes_nothing(tmp_path) -> None:
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_missing_trace_file_exits_2(tmp_path) -> None:
+def test_missing_trace_file_is_a_runtime_failure(tmp_path) -> None:
     r = _run("--trace", str(tmp_path / "none.csv"))
-    assert r.exit_code == 2 and "none.csv" in r.output
+    assert r.exit_code == 1 and "none.csv" in r.output
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
 
 
 def test_simconfig_rejects_an_unknown_strategy_at_construction() -> None:

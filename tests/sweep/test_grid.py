@@ -66,7 +66,7 @@ def test_run_key_identifies_numeric_value_not_type() -> None:
     ({"factors": {"bad name": [1]}}, "parameter name must be an identifier"),
     ({"factors": {"x": [1]}, "seeds": 0}, "seeds must be >= 1"),
     ({"factors": {"x": [1]}, "seeds": [1, 1]}, "seeds must be distinct"),
-    ({"factors": {"x": [1]}, "seeds": [-1]}, "seeds must be non-negative ints"),
+    ({"factors": {"x": [1]}, "seeds": [-1]}, "seeds must be >= 0, got -1"),
     ({"factors": {"x": [1]}, "fixed": {"x": 2}}, "parameter given twice"),
     ({"factors": {"seed": [1]}}, "parameter given twice"),
 ])

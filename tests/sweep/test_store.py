@@ -44,7 +44,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     key = run_key({"x": 1})
 
     def half_write(table: object, where: object, **kw: object) -> None:
-        where.write(b"PAR1 partial")  # type: ignore[attr-defined]
+        Path(str(where)).write_bytes(b"PAR1 partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(pq, "write_table", half_write)

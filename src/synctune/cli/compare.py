@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from synctune.cli._errors import OneLineErrors, fail, friendly_errors
+from synctune._files import write_text_atomically
+from synctune._progress import progress_bar
+from synctune.cli._errors import fail
 from synctune.monitoring import ALERTS
+from synctune.policy.errors import InvalidInput
 from synctune.sim import SCENARIOS, WRITE_MODELS, SimConfig
 from synctune.sim import compare as run_compare
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: simulated time (s) of a bare ``synctune compare``: the web scenario's first hour
+QUICK_DURATION_S = 3600.0
 
 DEFAULT_STRATEGIES = "periodic:60,on-write,periodic:60+on-write,seed-rule,adaptive,oracle"
 
@@ -88,18 +95,24 @@ def _print_table(table: pd.DataFrame, title: str) -> None:
                f"oracle = fewest pulls keeping every read within D; alerts = {names} firings.")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def _output_dir(out_dir: str) -> Path:
+    """``--out``, created and proven writable before anything is simulated."""
+    out = Path(out_dir)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except FileExistsError:
+        raise InvalidInput(f"--out must be a directory, got the file {out_dir}") from None
+    except NotADirectoryError:
+        raise InvalidInput(f"--out {out_dir}: a parent is a file, not a directory") from None
+    except OSError as exc:
+        raise InvalidInput(f"--out {out_dir}: cannot write there "
+                           f"({exc.strerror or exc})") from None
+    return out
 
 
-@click.command(cls=OneLineErrors)
+@click.command()
 @click.option("--trace", type=click.Path(dir_okay=False), help="Trace file (CSV or parquet).")
 @click.option("--scenario", type=click.Choice(sorted(SCENARIOS)),
               help="Built-in workload (default web when no --trace).")
@@ -107,7 +120,8 @@ def _write_atomically(path: Path, text: str) -> None:
               help="Comma-separated strategy specs; 'oracle' is the physical limit.")
 @click.option("--freshness", type=float, default=30.0, show_default=True,
               help="Freshness target D in seconds.")
-@click.option("--duration", type=float, help="Simulated seconds (default: the scenario's).")
+@click.option("--duration", type=float,
+              help="Simulated seconds (default: the scenario's; 1 h with no --scenario/--trace).")
 @click.option("--rtt-ms", type=float, help="Median round trip in ms (0 = instant syncs).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--nodes", type=int, help="Replica nodes (generated scenarios).")
@@ -118,7 +132,6 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per strategy.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Also write the table as DIR/compare.csv (atomically).")
-@friendly_errors
 def compare(trace: str | None, scenario: str | None, strategies: str, freshness: float,
             duration: float | None, rtt_ms: float | None, seed: int, nodes: int | None,
             write_model: str | None, failure_prob: float, as_json: bool,
@@ -136,16 +149,25 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
         fail(f"--strategies must be a comma-separated list of specs, got {strategies!r}")
     if seed < 0:
         fail(f"--seed must be >= 0, got {seed}")
+    # bare ``synctune compare`` answers in seconds, not a simulated day
+    quick = trace is None and scenario is None and duration is None
+    if quick:
+        duration = QUICK_DURATION_S
     config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
                        freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
                        nodes=nodes, write_model=write_model, failure_prob=failure_prob)
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None and out.exists() and not out.is_dir():
-        fail(f"--out must be a directory, got the file {out_dir}")
-    table = run_compare(config, specs)
+    out = _output_dir(out_dir) if out_dir is not None else None
+    if quick:
+        click.echo(f"synctune: compare: built-in {config.scenario} scenario, "
+                   f"{QUICK_DURATION_S / 3600:g} h simulated (the quick default; "
+                   f"--duration, --scenario or --trace for more)", err=True)
+    bar = progress_bar(len(specs), desc="compare", enabled=True)
+    try:
+        table = run_compare(config, specs, on_run=lambda _spec: bar.update(1))
+    finally:
+        bar.close()
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_atomically(out / "compare.csv", table.to_csv(index=False))
+        write_text_atomically(out / "compare.csv", table.to_csv(index=False))
     if as_json:
         click.echo(json.dumps(_json_rows(table), indent=2))
         return

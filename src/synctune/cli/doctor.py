@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
-from synctune.cli._errors import OneLineErrors, friendly_errors
+from synctune._extras import require
 from synctune.live.doctor import environments, run_checks
-from synctune.live.factory import TOKEN_ENV, URL_ENV
+from synctune.live.factory import TOKEN_ENV, URL_ENV, check_url
 from synctune.policy import _check
+from synctune.policy import preset as get_preset
 
 
-@click.command(cls=OneLineErrors)
+@click.command()
 @click.option("--db", type=click.Path(dir_okay=False), default=None,
               help="Local replica file (default: the environment's file from the guide).")
 @click.option("--url", default=None, help=f"The primary's URL (default: ${URL_ENV}).")
@@ -23,7 +25,6 @@ from synctune.policy import _check
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Seconds allowed for each network check.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@friendly_errors
 def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, timeout: float,
            as_json: bool) -> None:
     """Check environment, URL, token, reachability, integrity, sync state and a manual sync.
@@ -31,6 +32,11 @@ def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, ti
     Exits 1 when any check fails.
     """
     _check.real("timeout", timeout, minimum=0.0, strict=True)
+    if get_preset(env).syncs:
+        url = url if url is not None else os.environ.get(URL_ENV) or None
+        if url is not None:
+            check_url(url)
+        require("doctor", "turso", "turso")
     results = run_checks(db, url, auth_token, env, timeout)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))

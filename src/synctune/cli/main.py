@@ -1,4 +1,4 @@
-"""The ``synctune`` command group; each subcommand lives in its own module."""
+"""The ``synctune`` command group; each subcommand lives in its own module, loaded on use."""
 
 from __future__ import annotations
 
@@ -8,24 +8,30 @@ import sys
 import click
 
 from synctune import __version__
-from synctune.cli.compare import compare
-from synctune.cli.doctor import doctor
-from synctune.cli.recommend import recommend
-from synctune.cli.run import run
-from synctune.cli.sweep import sweep
+from synctune.cli._lazy import LazyGroup
+
+#: name -> (module:command, the help line ``synctune --help`` shows without importing it)
+COMMANDS = {
+    "compare": ("synctune.cli.compare:compare",
+                "Compare sync strategies on one workload: syncs, bytes, staleness, alerts."),
+    "doctor": ("synctune.cli.doctor:doctor",
+               "Check environment, URL, token, reachability, integrity, sync state and a manual "
+               "sync."),
+    "recommend": ("synctune.cli.recommend:recommend",
+                  "Settings from the guide's presets and its adjustSyncInterval rule, or from your "
+                  "traffic."),
+    "run": ("synctune.cli.run:run",
+            "Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM."),
+    "sweep": ("synctune.cli.sweep:sweep",
+              "Simulate a factorial design over seeds: each figure's mean and confidence "
+              "interval."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="synctune")
 def main() -> None:
     """Keep embedded database replicas fresh at the least cost."""
-
-
-main.add_command(recommend)
-main.add_command(sweep)
-main.add_command(run)
-main.add_command(doctor)
-main.add_command(compare)
 
 
 def entry() -> None:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from synctune.cli._errors import OneLineErrors, friendly_errors
 from synctune.policy import PRESETS, SyncSettings, seed_rule
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ def _advice_table(advice: Advice, trace: str) -> None:
     click.echo(advice.typescript())
 
 
-@click.command(cls=OneLineErrors)
+@click.command()
 @click.option("--trace", type=click.Path(dir_okay=False),
               help="Recorded traffic (CSV or parquet): find the fixed interval for it.")
 @click.option("--stale-share", type=float, default=0.01, show_default=True,
@@ -77,7 +76,6 @@ def _advice_table(advice: Advice, trace: str) -> None:
 @click.option("--network-latency", type=float, help="Network latency in ms.")
 @click.option("--freshness", "data_freshness", type=float, help="Required freshness in s.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@friendly_errors
 def recommend(trace: str | None, stale_share: float, write_frequency: float | None,
               network_latency: float | None, data_freshness: float | None,
               as_json: bool) -> None:

@@ -10,8 +10,9 @@ from types import FrameType
 
 import click
 
-from synctune.cli._errors import OneLineErrors, fail, friendly_errors
-from synctune.live.factory import TOKEN_ENV, open_replica
+from synctune._extras import require
+from synctune.cli._errors import fail
+from synctune.live.factory import TOKEN_ENV, check_url, open_replica
 from synctune.live.replica import Replica, SyncError
 from synctune.policy import SyncStrategy, _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
@@ -21,7 +22,7 @@ EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be
 EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was started
 
 
-@click.command(cls=OneLineErrors)
+@click.command()
 @click.option("--db", "db", required=True, type=click.Path(dir_okay=False),
               help="Local replica file.")
 @click.option("--url", required=True, help="The primary's sync URL (http://, https://, libsql://).")
@@ -43,7 +44,6 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
               help="Stop by itself after this many seconds (default: run until signalled).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Logging on stderr.")
-@friendly_errors
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
         auth_token: str | None, adapter: str, status_every: float, stop_deadline: float,
         duration: float | None, log_level: str) -> None:
@@ -60,8 +60,11 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     _check.real("stop_deadline", stop_deadline, minimum=0.0)
     if duration is not None:
         _check.real("duration", duration, minimum=0.0)
-    if metrics_port is not None and not 0 <= metrics_port <= 65535:
-        raise ValueError(f"metrics-port must be in 0..65535, got {metrics_port!r}")
+    if metrics_port is not None:
+        if not 0 <= metrics_port <= 65535:
+            fail(f"--metrics-port must be in 0..65535, got {metrics_port!r}")
+        require("--metrics-port", "prometheus", "prometheus_client")
+    check_url(url)
     strategy = strategy_from_spec(spec, freshness)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from synctune.cli._errors import OneLineErrors, fail, friendly_errors
+from synctune.cli._errors import fail
+from synctune.policy.errors import InvalidInput
 
 if TYPE_CHECKING:
     from synctune.sweep.spec import SweepSpec
@@ -23,7 +24,7 @@ def _names(option: str, text: str | None) -> tuple[str, ...] | None:
         return None
     items = tuple(t.strip() for t in text.split(","))
     if not all(items):
-        raise ValueError(f"{option} must be a comma-separated list, got {text!r}")
+        raise InvalidInput(f"{option} must be a comma-separated list, got {text!r}")
     return items
 
 
@@ -44,7 +45,7 @@ def _numbers(option: str, text: str | None) -> tuple[float, ...] | None:
     for item in names:
         value = _value(item)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{option} must be numbers, got {item!r}")
+            raise InvalidInput(f"{option} must be numbers, got {item!r}")
         out.append(float(value))
     return tuple(out)
 
@@ -54,7 +55,7 @@ def _params(items: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
     for item in items:
         name, sep, levels = item.partition("=")
         if not sep or not name.strip() or not levels.strip():
-            raise ValueError(f"--param must look like NAME=V1,V2, got {item!r}")
+            raise InvalidInput(f"--param must look like NAME=V1,V2, got {item!r}")
         out[name.strip()] = tuple(_value(v) for v in _names("--param", levels) or ())
     return out
 
@@ -62,13 +63,13 @@ def _params(items: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
 def _load_task(spec: str) -> Callable[[dict[str, Any]], Mapping[str, Any]]:
     module, sep, name = spec.partition(":")
     if not sep or not module or not name:
-        raise ValueError(f"--task must look like MODULE:FUNCTION, got {spec!r}")
+        raise InvalidInput(f"--task must look like MODULE:FUNCTION, got {spec!r}")
     try:
         fn = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"--task {spec!r} cannot be loaded: {exc}") from exc
+        raise InvalidInput(f"--task {spec!r} cannot be loaded: {exc}") from exc
     if not callable(fn):
-        raise ValueError(f"--task {spec!r} is not a function")
+        raise InvalidInput(f"--task {spec!r} is not a function")
     return fn
 
 
@@ -79,7 +80,7 @@ def _check_sim_params(spec: SweepSpec) -> None:
     known = {f.name for f in dataclasses.fields(SimConfig)}
     for name in [*spec.params, *spec.fixed]:
         if name not in known:
-            raise ValueError(f"unknown simulator parameter {name!r} "
+            raise InvalidInput(f"unknown simulator parameter {name!r} "
                              f"(SimConfig fields: {', '.join(sorted(known))})")
     from synctune.sim import scenario
     from synctune.sim.strategies import check_choice
@@ -95,7 +96,7 @@ def _check_sim_params(spec: SweepSpec) -> None:
                 raise FileNotFoundError(f"trace file not found: {config.trace}")
 
 
-@click.command(cls=OneLineErrors)
+@click.command()
 @click.option("--file", "sweep_file", type=click.Path(dir_okay=False),
               help="TOML or JSON sweep file; the options below override its settings.")
 @click.option("--scenarios", help="Comma-separated scenarios, e.g. web,serverless [web].")
@@ -119,14 +120,16 @@ def _check_sim_params(spec: SweepSpec) -> None:
               help="Run this function (params dict -> dict) instead of the simulator.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-@friendly_errors
 def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
           freshness: str | None, seeds: int | None, params: tuple[str, ...],
           duration: float | None, metrics: str | None, confidence: float | None,
           out: str | None, dask: str | None, workers: int | None, task_spec: str | None,
           as_json: bool, progress: bool) -> None:
-    """Simulate every scenario x strategy x freshness (x --param) cell over seeds and print
-    each summary figure's mean with its t-based confidence interval across seeds."""
+    """Simulate a factorial design over seeds: each figure's mean and confidence interval.
+
+    Every scenario x strategy x freshness (x --param) cell runs once per seed; the table gives
+    each summary figure's mean with its t-based confidence interval across seeds.
+    """
     # pandas, pyarrow and friends load only when a sweep actually runs
     from synctune.sweep.executors import open_executor
     from synctune.sweep.grid import run_key
@@ -155,7 +158,7 @@ def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
 
         unknown = [m for m in spec.metrics if m not in SUMMARY_FIELDS]
         if unknown:
-            raise ValueError(f"--metrics: no summary figure {unknown[0]!r} "
+            raise InvalidInput(f"--metrics: no summary figure {unknown[0]!r} "
                              f"(have: {', '.join(SUMMARY_FIELDS)})")
     else:
         task = _load_task(task_spec)

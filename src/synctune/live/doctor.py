@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from synctune.live.factory import TOKEN_ENV, URL_ENV, open_replica
-from synctune.live.replica import Replica, SyncError, redact
+from synctune.live.replica import Replica, SyncError, classify, redact
 from synctune.policy import PRESETS, FailureKind
 from synctune.policy import preset as get_preset
 
@@ -121,8 +121,9 @@ def _token_check(url: str, token: str | None, timeout: float) -> CheckResult:
     except urllib.error.HTTPError as exc:
         code = exc.code
     except (OSError, urllib.error.URLError) as exc:
+        # name resolution and refused connections are network trouble, not a slow server
         return CheckResult("token accepted", False, redact(f"no HTTP answer: {exc}", token),
-                           _HINTS[FailureKind.TIMEOUT])
+                           _HINTS[classify(getattr(exc, "reason", exc))])
     if code in (401, 403):
         return CheckResult("token accepted", False, f"HTTP {code} with the token",
                            _HINTS[FailureKind.AUTH])

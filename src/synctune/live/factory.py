@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 from pathlib import Path
 
+from synctune._extras import require
 from synctune.live.local_replica import LocalReplica
 from synctune.live.replica import Replica, safe_url
 from synctune.policy import preset as get_preset
+from synctune.policy.errors import InvalidInput, InvalidType
 
 #: URL schemes and the adapter each selects
 _ADAPTERS = {
     "http": "turso", "https": "turso", "libsql": "turso", "turso": "turso",
 }
 
+#: adapter -> (extra, module it needs)
+_EXTRAS = {"turso": ("turso", "turso"), "libsql": ("libsql", "libsql"),
+           "remote": ("remote", "libsql_client")}
+
 TOKEN_ENV = "TURSO_AUTH_TOKEN"
 URL_ENV = "TURSO_DATABASE_URL"
+
+
+def check_url(url: str) -> str:
+    """Return ``url`` if it is a primary's sync URL, else :class:`InvalidInput` naming the
+    problem (the URL is shown without credentials or query)."""
+    if not isinstance(url, str):
+        raise InvalidType(f"url must be a string, got {type(url).__name__}")
+    shown = safe_url(url)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in _ADAPTERS:
+        raise InvalidInput(f"url must start with one of "
+                           f"{', '.join(s + '://' for s in _ADAPTERS)}; got {shown!r}")
+    parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc:
+        raise InvalidInput(f"url must not carry user:password@ (pass the token with "
+                           f"--auth-token or ${TOKEN_ENV}); got {shown!r}")
+    if not parts.hostname:
+        raise InvalidInput(f"url has no host; got {shown!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or parts.netloc.endswith(":"):
+        raise InvalidInput(f"url port must be a number in 1..65535; got {shown!r}")
+    return url
 
 
 def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = None, *,
@@ -41,26 +73,25 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
         url = os.environ.get(URL_ENV) or None
     if db is None:
         if chosen is None and adapter != "remote":
-            raise ValueError("db must name the local database file (or give a preset), got None")
+            raise InvalidInput("db must name the local database file (or give a preset), got None")
         db = chosen.local_file if chosen is not None else None
     token = auth_token if auth_token is not None else os.environ.get(TOKEN_ENV) or None
     if url is not None and adapter in (None, "turso", "libsql"):
-        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-        if scheme not in _ADAPTERS:
-            raise ValueError(f"url must start with one of "
-                             f"{', '.join(s + '://' for s in _ADAPTERS)}; got {safe_url(url)!r}")
+        check_url(url)
     if adapter is None:
         adapter = "local" if url is None else _ADAPTERS[url.split("://", 1)[0].lower()]
     if adapter == "local":
         return LocalReplica(_path(db))
+    if adapter in _EXTRAS:
+        require(f"the {adapter} adapter", *_EXTRAS[adapter])
     if adapter == "remote":
         from synctune.live.remote_client import RemoteReplica
 
         if url is None:
-            raise ValueError("url is required for the remote adapter, got None")
+            raise InvalidInput("url is required for the remote adapter, got None")
         return RemoteReplica(url, auth_token=token)
     if url is None:
-        raise ValueError(f"url is required for the {adapter} adapter, got None")
+        raise InvalidInput(f"url is required for the {adapter} adapter, got None")
     if adapter == "turso":
         from synctune.live.turso_replica import TursoReplica
 
@@ -69,15 +100,15 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
         from synctune.live.libsql_replica import LibsqlReplica
 
         return LibsqlReplica(_path(db), url, auth_token=token)
-    raise ValueError(f"adapter must be one of turso, libsql, remote, local; got {adapter!r}")
+    raise InvalidInput(f"adapter must be one of turso, libsql, remote, local; got {adapter!r}")
 
 
 def _path(db: str | os.PathLike[str] | None) -> str:
     if db is None:
-        raise ValueError("db must name the local database file, got None")
+        raise InvalidInput("db must name the local database file, got None")
     path = Path(db)
     if path.is_dir():
-        raise ValueError(f"db must be a file path, got a directory: {str(path)!r}")
+        raise InvalidInput(f"db must be a file path, got a directory: {str(path)!r}")
     if not path.parent.exists():
         raise FileNotFoundError(f"db folder does not exist: {str(path.parent)!r}")
     return str(path)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from synctune.monitoring import ALERTS, METRICS
 from synctune.monitoring.prometheus_rules import SYNC_INTERVAL_METRIC
+from synctune.policy.errors import InvalidInput
 
 if TYPE_CHECKING:
     from synctune.live.controller import SyncController
@@ -79,7 +80,7 @@ class MetricsServer:
             raise ImportError("the metrics endpoint needs the prometheus extra: "
                               "pip install 'synctune[prometheus]'") from None
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an integer in 0..65535, got {port!r}")
+            raise InvalidInput(f"port must be an integer in 0..65535, got {port!r}")
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(ControllerCollector(controller))
         self._server, self._thread = start_http_server(port, addr=addr, registry=self.registry)

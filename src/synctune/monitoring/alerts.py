@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from synctune.policy import _check
+from synctune.policy.errors import InvalidType
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ class AlertEvaluator:
 
     def __init__(self, thresholds: AlertThresholds | None = None) -> None:
         if thresholds is not None and not isinstance(thresholds, AlertThresholds):
-            raise TypeError(f"thresholds must be AlertThresholds, got {thresholds!r}")
+            raise InvalidType(f"thresholds must be AlertThresholds, got {thresholds!r}")
         self.thresholds = thresholds if thresholds is not None else AlertThresholds()
         self._failures: deque[float] = deque()
         self._firing: dict[str, bool] = {a.name: False for a in ALERTS}

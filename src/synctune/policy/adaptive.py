@@ -7,6 +7,7 @@ import random
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
+from synctune.policy.errors import InvalidInput
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -68,11 +69,11 @@ class Adaptive(SyncStrategy):
         self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
         self._stale_share = _check.real("stale_share", stale_share, minimum=0.0, strict=True)
         if not self._stale_share < 1.0:
-            raise ValueError(f"stale_share must be < 1, got {stale_share!r}")
+            raise InvalidInput(f"stale_share must be < 1, got {stale_share!r}")
         self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
         self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
         if self._max_interval < self._min_interval:
-            raise ValueError(f"max_interval must be >= min_interval ({min_interval!r}), "
+            raise InvalidInput(f"max_interval must be >= min_interval ({min_interval!r}), "
                              f"got {max_interval!r}")
         self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
             "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 
@@ -15,11 +16,11 @@ class AnyOf(SyncStrategy):
     def __init__(self, *parts: SyncStrategy) -> None:
         super().__init__()
         if not parts:
-            raise ValueError("parts must name at least one strategy, got none")
+            raise InvalidInput("parts must name at least one strategy, got none")
         flat: list[SyncStrategy] = []
         for part in parts:
             if not isinstance(part, SyncStrategy):
-                raise TypeError(f"parts must be SyncStrategy objects, got {part!r}")
+                raise InvalidType(f"parts must be SyncStrategy objects, got {part!r}")
             flat.extend(part.parts if isinstance(part, AnyOf) else (part,))
         self.parts: tuple[SyncStrategy, ...] = tuple(flat)
         self.name = "+".join(p.name for p in self.parts)

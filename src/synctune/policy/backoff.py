@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 
 from synctune.policy import _check
+from synctune.policy.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class Backoff:
     def ceiling(self, attempt: int) -> float:
         """Largest delay (s) for retry ``attempt`` (>= 1)."""
         if _check.count("attempt", attempt) < 1:
-            raise ValueError(f"attempt must be >= 1, got {attempt!r}")
+            raise InvalidInput(f"attempt must be >= 1, got {attempt!r}")
         # closed form: a loop over attempts would cost O(attempt) in long outages
         if self.multiplier == 1.0 or self.base >= self.cap:
             return float(min(self.base, self.cap))

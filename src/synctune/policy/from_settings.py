@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from synctune.policy.errors import InvalidType
 from synctune.policy.manual import Manual
 from synctune.policy.on_write import OnWrite
 from synctune.policy.periodic import Periodic
@@ -17,7 +18,7 @@ def from_settings(settings: SyncSettings, rng: random.Random | None = None) -> S
     Manual requests from the app are honoured by all of them.
     """
     if not isinstance(settings, SyncSettings):
-        raise TypeError(f"settings must be SyncSettings, got {settings!r}")
+        raise InvalidType(f"settings must be SyncSettings, got {settings!r}")
     parts: list[SyncStrategy] = []
     if settings.sync_interval is not None:
         parts.append(Periodic(settings.sync_interval))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from synctune.policy.errors import InvalidInput
 from synctune.policy.settings import SyncSettings
 
 
@@ -57,4 +58,4 @@ def preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}") from None
+        raise InvalidInput(f"preset must be one of {', '.join(PRESETS)}; got {name!r}") from None

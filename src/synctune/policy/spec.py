@@ -8,6 +8,7 @@ from collections.abc import Callable
 from synctune.policy import _check
 from synctune.policy.adaptive import Adaptive
 from synctune.policy.any_of import AnyOf
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.from_settings import from_settings
 from synctune.policy.manual import Manual
 from synctune.policy.on_write import OnWrite
@@ -34,8 +35,8 @@ def strategy_forms() -> str:
     return ", ".join(form for form, _ in STRATEGY_SPECS)
 
 
-def _bad(spec: str, why: str) -> ValueError:
-    return ValueError(f"strategy {spec!r}: {why}; valid forms: {strategy_forms()}")
+def _bad(spec: str, why: str) -> InvalidInput:
+    return InvalidInput(f"strategy {spec!r}: {why}; valid forms: {strategy_forms()}")
 
 
 def _number(spec: str, part: str, text: str) -> float:
@@ -97,10 +98,10 @@ def strategy_from_spec(spec: str, freshness: float, *,
         TypeError: if ``spec`` is not a string.
     """
     if not isinstance(spec, str):
-        raise TypeError(f"strategy must be a string spec, got {spec!r} ({type(spec).__name__})")
+        raise InvalidType(f"strategy must be a string spec, got {spec!r} ({type(spec).__name__})")
     _check.real("freshness", freshness, minimum=0.0, strict=True)
     if rng is not None and not isinstance(rng, random.Random):
-        raise TypeError(f"rng must be a random.Random, got {rng!r}")
+        raise InvalidType(f"rng must be a random.Random, got {rng!r}")
     parts = [p.strip() for p in spec.strip().split("+")]
     if not spec.strip() or any(not p for p in parts):
         raise _bad(spec, "empty part")

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 from synctune.policy import _check
+from synctune.policy.errors import InvalidInput, InvalidType
 
 #: shrinks a solved cycle by a relative 1e-10 so rounding never puts S a hair above the target
 _SAFETY = 1.0 - 1e-10
@@ -60,9 +61,9 @@ def cycle_stale_share(cycle: float, rate: float, budget: float) -> float:
 
 def _rate(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"rate must be a number, got {value!r} ({type(value).__name__})")
+        raise InvalidType(f"rate must be a number, got {value!r} ({type(value).__name__})")
     if math.isnan(value) or value < 0:
-        raise ValueError(f"rate must be >= 0 (inf allowed), got {value!r}")
+        raise InvalidInput(f"rate must be >= 0 (inf allowed), got {value!r}")
     return float(value)
 
 

@@ -4,6 +4,7 @@
 same workload and faults. Workloads come from trace files (:func:`load_trace`) or generators.
 """
 
+from synctune.sim import _requires  # noqa: F401  (first: a missing extra is one clear line)
 from synctune.sim.advice import Advice, advise
 from synctune.sim.compare import compare
 from synctune.sim.config import WRITE_MODELS, Outage, SimConfig

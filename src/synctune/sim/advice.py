@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synctune.policy import PRESETS
+from synctune.policy.errors import InvalidType
 from synctune.sim.config import SimConfig
 from synctune.sim.engine import build_workload
 from synctune.sim.hindsight import (
@@ -151,7 +152,7 @@ def advise(trace: str, freshness: float, stale_share: float = DEFAULT_STALE_SHAR
     """
     base = config if config is not None else SimConfig()
     if not isinstance(base, SimConfig):
-        raise TypeError(f"config must be a SimConfig, got {config!r}")
+        raise InvalidType(f"config must be a SimConfig, got {config!r}")
     cfg = dataclasses.replace(base, trace=trace, freshness=freshness, detail=False)
     workload = build_workload(cfg)
     found: FixedInterval = best_fixed_interval(cfg, stale_share, workload=workload)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from synctune.monitoring import AlertThresholds
 from synctune.policy import _check
+from synctune.policy.errors import InvalidInput, InvalidType
 
 if TYPE_CHECKING:
     from synctune.sim.strategies import StrategyChoice
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
 #: ``delegated``: writes go to the primary (libSQL embedded replicas); ``local-first``: writes
 #: commit locally and are pushed at the next sync (offline writes)
 WRITE_MODELS = ("delegated", "local-first")
+
+
+#: longest simulated time (s): 30 days; the simulator holds every event in memory
+MAX_DURATION_S = 30 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +34,7 @@ class Outage:
         _check.real("outage start", self.start, minimum=0.0)
         _check.real("outage end", self.end, minimum=self.start, strict=True)
         if self.node is not None and (not isinstance(self.node, str) or not self.node):
-            raise TypeError(f"outage node must be a node name or None, got {self.node!r}")
+            raise InvalidType(f"outage node must be a node name or None, got {self.node!r}")
 
     def covers(self, node: str, t: float) -> bool:
         """True when ``node`` cannot reach the primary at time ``t`` (s)."""
@@ -110,7 +115,7 @@ class SimConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.scenario, str) or not self.scenario:
-            raise TypeError(f"scenario must be a scenario name, got {self.scenario!r}")
+            raise InvalidType(f"scenario must be a scenario name, got {self.scenario!r}")
         if self.trace is not None and not isinstance(self.trace, str):
             object.__setattr__(self, "trace", _path(self.trace))
         # fail at construction, not deep inside a run (import here: strategies imports policy)
@@ -119,13 +124,15 @@ class SimConfig:
         check_choice(self.strategy, _check.real("freshness", self.freshness, minimum=0.0,
                                                 strict=True))
         _check.real("freshness", self.freshness, minimum=0.0, strict=True)
-        _opt_real("duration", self.duration, strict=True)
+        if self.duration is not None:
+            _check.real("duration", self.duration, minimum=0.0, strict=True,
+                        maximum=MAX_DURATION_S)
         _opt_real("rtt_ms", self.rtt_ms)
         _check.count("seed", self.seed)
         if self.nodes is not None and _check.count("nodes", self.nodes) < 1:
-            raise ValueError(f"nodes must be >= 1, got {self.nodes!r}")
+            raise InvalidInput(f"nodes must be >= 1, got {self.nodes!r}")
         if self.write_model is not None and self.write_model not in WRITE_MODELS:
-            raise ValueError(f"write_model must be one of {', '.join(WRITE_MODELS)}, "
+            raise InvalidInput(f"write_model must be one of {', '.join(WRITE_MODELS)}, "
                              f"got {self.write_model!r}")
         _check.flag("read_your_writes", self.read_your_writes)
         _check.real("rtt_jitter", self.rtt_jitter, minimum=0.0)
@@ -134,7 +141,7 @@ class SimConfig:
         outages = tuple(self.outages)
         for o in outages:
             if not isinstance(o, Outage):
-                raise TypeError(f"outages must be Outage values, got {o!r}")
+                raise InvalidType(f"outages must be Outage values, got {o!r}")
         object.__setattr__(self, "outages", outages)
         _check.real("sync_timeout", self.sync_timeout, minimum=0.0, strict=True)
         _check.count("sync_overhead_bytes", self.sync_overhead_bytes)
@@ -146,12 +153,12 @@ class SimConfig:
             _check.count("base_db_bytes", self.base_db_bytes)
         _check.real("sample_interval", self.sample_interval, minimum=0.0, strict=True)
         if not isinstance(self.thresholds, AlertThresholds):
-            raise TypeError(f"thresholds must be AlertThresholds, got {self.thresholds!r}")
+            raise InvalidType(f"thresholds must be AlertThresholds, got {self.thresholds!r}")
         _check.flag("detail", self.detail)
         if self.detail_dir is not None and not isinstance(self.detail_dir, str):
             object.__setattr__(self, "detail_dir", _path(self.detail_dir, "detail_dir"))
         if _check.count("max_metric_rows", self.max_metric_rows) < 1:
-            raise ValueError(f"max_metric_rows must be >= 1, got {self.max_metric_rows!r}")
+            raise InvalidInput(f"max_metric_rows must be >= 1, got {self.max_metric_rows!r}")
 
     @property
     def bytes_per_second(self) -> float:
@@ -164,4 +171,4 @@ def _path(value: object, name: str = "trace") -> str:
 
     if isinstance(value, os.PathLike):
         return os.fsdecode(value)
-    raise TypeError(f"{name} must be a file path or None, got {value!r}")
+    raise InvalidType(f"{name} must be a file path or None, got {value!r}")

@@ -15,6 +15,7 @@ import pandas as pd
 import simpy
 
 from synctune.policy import SyncStrategy
+from synctune.policy.errors import InvalidInput
 from synctune.sim import rng as streams
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
@@ -105,7 +106,7 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
         raise TypeError(f"workload must be a Workload, got {wl!r}")
     for outage in config.outages:
         if outage.node is not None and outage.node not in wl.nodes:
-            raise ValueError(f"outage node must be one of {', '.join(wl.names)} or None, "
+            raise InvalidInput(f"outage node must be one of {', '.join(wl.names)} or None, "
                              f"got {outage.node!r}")
     duration = float(config.duration) if config.duration is not None else wl.duration
     return _Run(config, st, wl, duration, spec).run()

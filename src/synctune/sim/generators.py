@@ -10,13 +10,14 @@ from collections.abc import Callable
 import numpy as np
 
 from synctune.policy import _check
+from synctune.policy.errors import InvalidType
 
 
 def _args(rate: float, duration: float, rng: np.random.Generator) -> tuple[float, float]:
     r = _check.real("rate", rate, minimum=0.0)
     d = _check.real("duration", duration, minimum=0.0)
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator, got {rng!r}")
+        raise InvalidType(f"rng must be a numpy Generator, got {rng!r}")
     return r, d
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synctune.policy import _check
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sim.config import SimConfig
 from synctune.sim.engine import build_workload, simulate
 from synctune.sim.workload import Workload
@@ -75,10 +76,10 @@ def best_fixed_interval(config: SimConfig, stale_share: float = DEFAULT_STALE_SH
         longest: longest interval tried (s).
     """
     if not isinstance(config, SimConfig):
-        raise TypeError(f"config must be a SimConfig, got {config!r}")
+        raise InvalidType(f"config must be a SimConfig, got {config!r}")
     _check.real("stale_share", stale_share, minimum=0.0)
     if stale_share >= 1.0:
-        raise ValueError(f"stale_share must be < 1, got {stale_share!r}")
+        raise InvalidInput(f"stale_share must be < 1, got {stale_share!r}")
     _check.count("steps", steps)
     _check.real("longest", longest, minimum=0.0, strict=True)
     wl = workload if workload is not None else build_workload(config)

@@ -77,7 +77,6 @@ class ReplicaNode:
         self.vis_t: list[float] = [0.0]
         self.vis_reach: list[float] = [0.0]
         self.syncs: list[tuple] = []
-        self.sync_bytes = 0
         self.ryw_t: list[float] = []
         self.ryw_reach: list[float] = []
         self.cold_starts = 0
@@ -247,7 +246,6 @@ class ReplicaNode:
         self.vis_reach.append(reach)
         total = push_bytes + pull_bytes
         self.syncs.append((start, done, True, "", count, pushed, total, reach, done - apply))
-        self.sync_bytes += total
         self._told = done
         s.on_sync_finished(done, SyncReport(done - start, count, pushed, total))
         if done >= self._iv_next:
@@ -257,6 +255,5 @@ class ReplicaNode:
     def _failed(self, start: float, now: float, kind: FailureKind, nbytes: int) -> None:
         self._told = now
         self.syncs.append((start, now, False, kind.value, 0, 0, nbytes, math.nan, math.nan))
-        self.sync_bytes += nbytes
         self.strategy.on_sync_failed(now, kind, now - start)
         self._note_interval(now)

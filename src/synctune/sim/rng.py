@@ -10,16 +10,19 @@ import random
 
 import numpy as np
 
+from synctune.policy.errors import InvalidInput
+
 #: fixed keys so that adding a purpose never shifts the others
 PURPOSES = {"workload": 1, "network": 2, "faults": 3, "latency": 4, "strategy": 5,
-            "writes": 6, "oracle": 7}
+            "writes": 6}
 
 
 def _sequence(seed: int, purpose: str, index: int) -> np.random.SeedSequence:
     try:
         key = PURPOSES[purpose]
     except KeyError:
-        raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}") from None
+        raise InvalidInput(f"purpose must be one of {', '.join(PURPOSES)}, "
+                           f"got {purpose!r}") from None
     return np.random.SeedSequence(seed, spawn_key=(key, index))
 
 

@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from synctune.policy.errors import InvalidInput
 from synctune.sim import generators as gen
 from synctune.sim.workload import NodeLoad, Workload
 
@@ -111,4 +112,5 @@ def scenario(name: str) -> Scenario:
     try:
         return SCENARIOS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, got {name!r}") from None
+        raise InvalidInput(f"scenario must be one of {', '.join(SCENARIOS)}, "
+                           f"got {name!r}") from None

@@ -11,15 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def timeline(vis_t: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort pulls by the time they became visible; make reach non-decreasing (a later pull
-    never hides what an earlier one showed)."""
-    vis_t = np.asarray(vis_t, dtype=np.float64)
-    reach = np.asarray(reach, dtype=np.float64)
-    order = np.argsort(vis_t, kind="stable")
-    return vis_t[order], np.maximum.accumulate(reach[order])
-
-
 def reach_at(times: np.ndarray, vis_t: np.ndarray, reach: np.ndarray) -> np.ndarray:
     """The reach (s) in force at each of ``times`` (sorted or not); ``-inf`` before any pull."""
     k = np.searchsorted(vis_t, times, side="right") - 1

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from typing import TypeAlias
 
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.spec import strategy_from_spec
 from synctune.policy.strategy import SyncStrategy
 
@@ -27,13 +28,13 @@ def check_choice(choice: object, freshness: float) -> None:
     """Raise a one-line error unless ``choice`` is a valid spec, subclass or factory."""
     if isinstance(choice, str):
         if not choice.strip():
-            raise TypeError(f"strategy must be a strategy spec or factory, got {choice!r}")
+            raise InvalidType(f"strategy must be a strategy spec or factory, got {choice!r}")
         check_spec(choice, freshness)
     elif isinstance(choice, type):
         if not issubclass(choice, SyncStrategy):
-            raise TypeError(f"strategy must be a SyncStrategy subclass, got {choice.__name__}")
+            raise InvalidType(f"strategy must be a SyncStrategy subclass, got {choice.__name__}")
     elif not callable(choice):
-        raise TypeError(f"strategy must be a strategy spec, a SyncStrategy subclass or a "
+        raise InvalidType(f"strategy must be a strategy spec, a SyncStrategy subclass or a "
                         f"factory(freshness, rng), got {choice!r}")
 
 
@@ -57,7 +58,7 @@ def check_spec(spec: str, freshness: float) -> None:
         strategy_from_spec(spec, freshness, rng=random.Random(0))
     except ValueError as exc:
         # the simulator also knows the oracle
-        raise ValueError(f"{exc}, {ORACLE} (simulator only)") from None
+        raise InvalidInput(f"{exc}, {ORACLE} (simulator only)") from None
 
 
 def build(choice: StrategyChoice, freshness: float, rng: random.Random) -> SyncStrategy:
@@ -66,6 +67,6 @@ def build(choice: StrategyChoice, freshness: float, rng: random.Random) -> SyncS
         return strategy_from_spec(choice, freshness, rng=rng)
     made = choice() if isinstance(choice, type) else choice(freshness, rng)
     if not isinstance(made, SyncStrategy):
-        raise TypeError(f"strategy factory {name_of(choice)} must return a SyncStrategy, "
+        raise InvalidType(f"strategy factory {name_of(choice)} must return a SyncStrategy, "
                         f"got {type(made).__name__}")
     return made

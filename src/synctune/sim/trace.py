@@ -7,13 +7,16 @@ manual sync point) and optionally ``bytes`` (size of a write). CSV, or parquet b
 
 from __future__ import annotations
 
+import csv
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from synctune._extras import require
+from synctune._files import write_atomically
+from synctune.policy.errors import InvalidInput
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 COLUMNS = ("t", "node", "op")
@@ -21,7 +24,7 @@ OPS = ("read", "write", "sync")
 DEFAULT_WRITE_BYTES = 256
 
 
-class TraceError(ValueError):
+class TraceError(InvalidInput):
     """A malformed trace; the message names the file, the line (or row) and the column."""
 
 
@@ -35,12 +38,21 @@ def _read(path: str) -> tuple[pd.DataFrame, bool]:
     if not p.is_file():
         raise FileNotFoundError(f"trace file not found: {path}")
     if p.suffix.lower() in (".parquet", ".pq"):
+        require(f"reading the parquet trace {path}", "parquet", "pyarrow")
         try:
-            return pd.read_parquet(p).astype(str), True
-        except ImportError as exc:
-            raise TraceError(f"{path}: reading parquet needs pyarrow ({exc})") from None
+            df = pd.read_parquet(p)
         except Exception as exc:
             raise TraceError(f"{path}: not a readable parquet file ({exc})") from None
+        missing = df.isna().to_numpy()
+        if missing.any():
+            row, col = (int(i[0]) for i in np.nonzero(missing))
+            raise TraceError(f"{_where(path, True, row)}, column {str(df.columns[col])!r}: "
+                             f"missing value (null)")
+        return df.astype(str), True
+    header = _csv_header(p)
+    dup = next((c for i, c in enumerate(header) if c in header[:i]), None)
+    if dup is not None:
+        raise TraceError(f"{path}, line 1, column {dup!r}: the header names it twice")
     try:
         df = pd.read_csv(p, dtype=str, keep_default_na=False, na_filter=False,
                          skip_blank_lines=False, skipinitialspace=True)
@@ -52,7 +64,24 @@ def _read(path: str) -> tuple[pd.DataFrame, bool]:
     except UnicodeDecodeError as exc:
         raise TraceError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     df.columns = [str(c).strip() for c in df.columns]
-    return df, False
+    # blank lines at the end of the file (an editor's final newline or two) are no events
+    blank = (df == "").all(axis=1).to_numpy()
+    end = len(blank)
+    while end and blank[end - 1]:
+        end -= 1
+    return df.iloc[:end], False
+
+
+def _csv_header(p: Path) -> list[str]:
+    """The CSV's header fields as written (pandas would rename a repeated ``t`` to ``t.1``)."""
+    try:
+        with p.open(newline="", encoding="utf-8") as fh:
+            first = next(csv.reader(fh), [])
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"{p}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except csv.Error as exc:
+        raise TraceError(f"{p}, line 1: not valid CSV ({exc})") from None
+    return [c.strip() for c in first]
 
 
 def load_trace(path: str | os.PathLike[str]) -> Workload:
@@ -102,11 +131,12 @@ def load_trace(path: str | os.PathLike[str]) -> Workload:
         raw_b = df["bytes"].str.strip()
         given = (raw_b != "").to_numpy() & (op == "write")
         b = pd.to_numeric(raw_b.where(given, "0"), errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(b) | (b < 0) | (b != np.floor(b))
+        # int64 holds sizes below 2**63; larger ones would wrap to negatives
+        bad = ~np.isfinite(b) | (b < 0) | (b != np.floor(b)) | (b >= 2.0**63)
         if bad.any():
             i = int(np.argmax(bad))
             raise TraceError(f"{_where(path, parquet, i)}, column 'bytes': expected a whole "
-                             f"number >= 0, got {raw_b.iloc[i]!r}")
+                             f"number >= 0 and < 2**63, got {raw_b.iloc[i]!r}")
         nbytes = np.where(given, b, DEFAULT_WRITE_BYTES).astype(np.int64)
 
     nodes: dict[str, NodeLoad] = {}
@@ -145,14 +175,7 @@ def save_trace(workload: Workload, path: str | os.PathLike[str]) -> None:
     """
     path = Path(path)
     df = trace_frame(workload)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, float_format="%.9g")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if path.suffix.lower() in (".parquet", ".pq"):
+        write_atomically(path, lambda tmp: df.to_parquet(tmp, index=False))
+    else:
+        write_atomically(path, lambda tmp: df.to_csv(tmp, index=False, float_format="%.9g"))

@@ -8,6 +8,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from synctune.policy.errors import InvalidInput, InvalidType
+
 #: the name of the primary in traces: writes made there directly by other clients
 PRIMARY = "primary"
 
@@ -15,9 +17,9 @@ PRIMARY = "primary"
 def _times(name: str, values: object) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        raise InvalidInput(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.size and (not np.isfinite(arr).all() or arr[0] < 0 or np.any(np.diff(arr) < 0)):
-        raise ValueError(f"{name} must be finite, >= 0 and non-decreasing")
+        raise InvalidInput(f"{name} must be finite, >= 0 and non-decreasing")
     arr.setflags(write=False)
     return arr
 
@@ -36,9 +38,9 @@ def _bytes(name: str, values: object, n: int, default: int) -> np.ndarray:
     else:
         arr = np.asarray(values, dtype=np.int64)
         if arr.shape != (n,):
-            raise ValueError(f"{name} must have one entry per write ({n}), got shape {arr.shape}")
+            raise InvalidInput(f"{name} must have one entry per write ({n}), got shape {arr.shape}")
         if arr.size and arr.min() < 0:
-            raise ValueError(f"{name} must be >= 0, got {int(arr.min())}")
+            raise InvalidInput(f"{name} must be >= 0, got {int(arr.min())}")
     arr.setflags(write=False)
     return arr
 
@@ -89,16 +91,17 @@ class Workload:
 
     def __post_init__(self) -> None:
         if not self.nodes:
-            raise ValueError("nodes must name at least one replica node, got none")
+            raise InvalidInput("nodes must name at least one replica node, got none")
         for name, load in self.nodes.items():
             if not isinstance(name, str) or not name or name == PRIMARY:
-                raise ValueError(f"node names must be non-empty and not {PRIMARY!r}, got {name!r}")
+                raise InvalidInput(f"node names must be non-empty and not {PRIMARY!r}, "
+                                   f"got {name!r}")
             if not isinstance(load, NodeLoad):
-                raise TypeError(f"nodes[{name!r}] must be a NodeLoad, got {load!r}")
+                raise InvalidType(f"nodes[{name!r}] must be a NodeLoad, got {load!r}")
         object.__setattr__(self, "nodes", MappingProxyType(dict(self.nodes)))
         if not (isinstance(self.duration, int | float) and np.isfinite(self.duration)
                 and self.duration > 0):
-            raise ValueError(f"duration must be a number > 0, got {self.duration!r}")
+            raise InvalidInput(f"duration must be a number > 0, got {self.duration!r}")
         pw = _times("primary_writes", self.primary_writes)
         object.__setattr__(self, "primary_writes", pw)
         object.__setattr__(self, "primary_bytes",

@@ -5,6 +5,7 @@ at once in a parquet results store, a killed sweep resumes where it stopped, and
 :func:`summarize` gives t-based confidence intervals across seeds.
 """
 
+from synctune.sweep import _requires  # noqa: F401  (first: a missing extra is one clear line)
 from synctune.sweep.executors import open_executor
 from synctune.sweep.grid import Grid, run_key
 from synctune.sweep.runner import SweepRunError, load_results, run_sweep

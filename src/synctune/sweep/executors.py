@@ -12,15 +12,14 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput
+
 
 def _check_workers(workers: int | None) -> int | None:
     if workers is None:
         return None
-    if isinstance(workers, bool) or not isinstance(workers, int):
-        raise TypeError(f"workers must be an integer, got {workers!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers!r}")
-    return workers
+    return _check.count("workers", workers, minimum=1)
 
 
 @contextlib.contextmanager
@@ -39,7 +38,7 @@ def open_executor(dask: str | None = None, workers: int | None = None) -> Iterat
             yield pool
         return
     if not isinstance(dask, str) or not dask.strip():
-        raise ValueError(f"dask must be 'local' or a scheduler address, got {dask!r}")
+        raise InvalidInput(f"dask must be 'local' or a scheduler address, got {dask!r}")
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -52,6 +51,7 @@ def open_executor(dask: str | None = None, workers: int | None = None) -> Iterat
             yield client.get_executor(pure=False)
         return
     if workers is not None:
-        raise ValueError(f"workers is set by the Dask cluster at {dask}, not here (got {workers})")
+        raise InvalidInput(f"workers is set by the Dask cluster at {dask}, not here "
+                           f"(got {workers})")
     with Client(dask, timeout=10) as client:
         yield client.get_executor(pure=False)

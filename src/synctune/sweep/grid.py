@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput, InvalidType
+
 #: parameter values a run may carry: JSON scalars, so run keys are stable and storable
 Scalar = str | int | float | bool | None
 
@@ -19,17 +22,17 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"parameter name must be an identifier, got {name!r}")
+        raise InvalidInput(f"parameter name must be an identifier, got {name!r}")
     return name
 
 
 def _check_value(name: str, value: object) -> Scalar:
     if not isinstance(value, _SCALARS):
-        raise TypeError(
+        raise InvalidType(
             f"{name} values must be str, int, float, bool or None, got {value!r} "
             f"({type(value).__name__})")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{name} values must be finite, got {value!r}")
+        raise InvalidInput(f"{name} values must be finite, got {value!r}")
     return value
 
 
@@ -49,13 +52,13 @@ def run_key(params: Mapping[str, Any]) -> str:
 
 def _levels(name: str, values: object) -> tuple[Scalar, ...]:
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise TypeError(f"levels of {name} must be a list, got {values!r}")
+        raise InvalidType(f"levels of {name} must be a list, got {values!r}")
     if not values:
-        raise ValueError(f"levels of {name} must not be empty")
+        raise InvalidInput(f"levels of {name} must not be empty")
     levels = tuple(_check_value(name, v) for v in values)
     seen = {json.dumps(_canonical(v)) for v in levels}
     if len(seen) != len(levels):
-        raise ValueError(f"levels of {name} must be distinct, got {list(values)!r}")
+        raise InvalidInput(f"levels of {name} must be distinct, got {list(values)!r}")
     return levels
 
 
@@ -79,35 +82,30 @@ class Grid:
 
     def __post_init__(self) -> None:
         if not isinstance(self.factors, Mapping):
-            raise TypeError(f"factors must be a mapping, got {self.factors!r}")
+            raise InvalidType(f"factors must be a mapping, got {self.factors!r}")
         if not isinstance(self.fixed, Mapping):
-            raise TypeError(f"fixed must be a mapping, got {self.fixed!r}")
+            raise InvalidType(f"fixed must be a mapping, got {self.fixed!r}")
         _check_name(self.seed_name)
         factors = {_check_name(k): _levels(k, v) for k, v in self.factors.items()}
         fixed = {_check_name(k): _check_value(k, v) for k, v in self.fixed.items()}
         seeds = self._seed_list(self.seeds)
         clash = (set(factors) & set(fixed)) | ({self.seed_name} & (set(factors) | set(fixed)))
         if clash:
-            raise ValueError(f"parameter given twice (factor, fixed or seed): {sorted(clash)[0]}")
+            raise InvalidInput(f"parameter given twice (factor, fixed or seed): {sorted(clash)[0]}")
         object.__setattr__(self, "factors", MappingProxyType(factors))
         object.__setattr__(self, "fixed", MappingProxyType(fixed))
         object.__setattr__(self, "seeds", seeds)
 
     @staticmethod
     def _seed_list(seeds: object) -> tuple[int, ...]:
-        if isinstance(seeds, bool):
-            raise TypeError(f"seeds must be a count or a list of ints, got {seeds!r}")
         if isinstance(seeds, int):
-            if seeds < 1:
-                raise ValueError(f"seeds must be >= 1, got {seeds!r}")
-            return tuple(range(seeds))
+            return tuple(range(_check.count("seeds", seeds, minimum=1)))
         if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence) or not seeds:
-            raise TypeError(f"seeds must be a count or a non-empty list of ints, got {seeds!r}")
+            raise InvalidType(f"seeds must be a count or a non-empty list of ints, got {seeds!r}")
         for s in seeds:
-            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-                raise ValueError(f"seeds must be non-negative ints, got {s!r}")
+            _check.count("seeds", s)
         if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct, got {list(seeds)!r}")
+            raise InvalidInput(f"seeds must be distinct, got {list(seeds)!r}")
         return tuple(seeds)
 
     @property

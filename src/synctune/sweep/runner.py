@@ -17,13 +17,18 @@ from typing import Any
 
 import pandas as pd
 
+from synctune._progress import progress_bar
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sweep.executors import open_executor
 from synctune.sweep.grid import run_key
-from synctune.sweep.progress import progress_bar
 from synctune.sweep.store import ResultStore
 from synctune.sweep.task import simulate_summary
 
 Task = Callable[[dict[str, Any]], Mapping[str, Any]]
+
+#: a results-store temporary file untouched this long (s) belongs to a killed writer
+STALE_TEMPORARY_S = 600.0
 
 #: bookkeeping columns added to every run's row
 RUN_COLUMNS = ("run_key", "run_elapsed_s", "run_worker")
@@ -39,7 +44,7 @@ def timed_run(task: Task, params: dict[str, Any]) -> tuple[dict[str, Any], float
     result = task(params)
     elapsed = time.perf_counter() - start
     if not isinstance(result, Mapping):
-        raise TypeError(f"sweep task must return a mapping, got {type(result).__name__}")
+        raise InvalidType(f"sweep task must return a mapping, got {type(result).__name__}")
     return dict(result), elapsed, f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -57,10 +62,10 @@ def _unique(runs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for params in runs:
         if not isinstance(params, Mapping):
-            raise TypeError(f"each run must be a mapping of parameters, got {params!r}")
+            raise InvalidType(f"each run must be a mapping of parameters, got {params!r}")
         for name in params:
             if name in RUN_COLUMNS:
-                raise ValueError(f"parameter name {name!r} is reserved for run bookkeeping")
+                raise InvalidInput(f"parameter name {name!r} is reserved for run bookkeeping")
         out.setdefault(run_key(params), dict(params))
     return out
 
@@ -89,11 +94,12 @@ def run_sweep(runs: Iterable[Mapping[str, Any]], *, task: Task = simulate_summar
     todo = _unique(runs)
     if not isinstance(store, ResultStore | None):
         store = ResultStore(store)
+    if store is not None:
+        # a sweep killed mid-write leaves a hidden temporary file; one that old is dead
+        store.clean_temporary(older_than=STALE_TEMPORARY_S)
     if max_in_flight is None:
         max_in_flight = max(64, 4 * (os.cpu_count() or 1))
-    if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) \
-            or max_in_flight < 1:
-        raise ValueError(f"max_in_flight must be an integer >= 1, got {max_in_flight!r}")
+    _check.count("max_in_flight", max_in_flight, minimum=1)
     done = store.keys() & todo.keys() if store is not None else set()
     pending = [(k, p) for k, p in todo.items() if k not in done]
     rows: dict[str, dict[str, Any]] = {}

@@ -17,13 +17,14 @@ A sweep file holds the same things as the command line::
 from __future__ import annotations
 
 import json
-import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sweep.grid import Grid, Scalar
 
 #: summary figures shown by default (keys of the simulator's summary)
@@ -59,27 +60,22 @@ class SweepSpec:
             values = _tuple(name, getattr(self, name))
             for v in values:
                 if not isinstance(v, str) or not v.strip():
-                    raise ValueError(f"{name} must be non-empty names, got {v!r}")
+                    raise InvalidInput(f"{name} must be non-empty names, got {v!r}")
             object.__setattr__(self, name, tuple(v.strip() for v in values))
         fresh = _tuple("freshness", self.freshness)
-        for v in fresh:
-            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0 \
-                    or not math.isfinite(v):
-                raise ValueError(f"freshness must be positive seconds, got {v!r}")
-        object.__setattr__(self, "freshness", tuple(float(v) for v in fresh))
-        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
-            raise ValueError(f"seeds must be an integer >= 1, got {self.seeds!r}")
-        if isinstance(self.confidence, bool) or not isinstance(self.confidence, int | float) \
-                or not 0 < self.confidence < 1:
-            raise ValueError(f"confidence must be in (0, 1), got {self.confidence!r}")
+        object.__setattr__(self, "freshness", tuple(
+            _check.real("freshness", v, minimum=0.0, strict=True) for v in fresh))
+        _check.count("seeds", self.seeds, minimum=1)
+        _check.real("confidence", self.confidence, minimum=0.0, strict=True, maximum=1.0,
+                    strict_maximum=True)
         if not isinstance(self.params, Mapping) or not isinstance(self.fixed, Mapping):
-            raise TypeError("params and fixed must be tables of parameter -> value(s)")
+            raise InvalidType("params and fixed must be tables of parameter -> value(s)")
         object.__setattr__(self, "params",
                            {k: _tuple(k, v) for k, v in self.params.items()})
         object.__setattr__(self, "fixed", dict(self.fixed))
         for name in ("scenario", "strategy", "freshness", "seed"):
             if name in self.params or name in self.fixed:
-                raise ValueError(f"{name} is set by its own option, not in params/fixed")
+                raise InvalidInput(f"{name} is set by its own option, not in params/fixed")
         self.grid()  # every other check: names, value types, duplicates
 
     @property
@@ -104,17 +100,21 @@ class SweepSpec:
     def from_file(cls, path: str | Path) -> SweepSpec:
         """Read a TOML (``.toml``) or JSON (any other suffix) sweep file."""
         path = Path(path)
-        text = path.read_text()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"sweep file {str(path)!r} is not UTF-8 text "
+                               f"(byte {exc.start}: {exc.reason})") from None
         try:
             data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"sweep file {str(path)!r} is not valid: {exc}") from exc
+            raise InvalidInput(f"sweep file {str(path)!r} is not valid: {exc}") from exc
         if not isinstance(data, dict):
-            raise ValueError(f"sweep file {str(path)!r} must hold a table of settings")
+            raise InvalidInput(f"sweep file {str(path)!r} must hold a table of settings")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"sweep file {str(path)!r}: unknown setting {unknown[0]!r} "
+            raise InvalidInput(f"sweep file {str(path)!r}: unknown setting {unknown[0]!r} "
                              f"(known: {', '.join(sorted(known))})")
         if isinstance(data.get("freshness"), int | float):
             data["freshness"] = [data["freshness"]]
@@ -123,7 +123,7 @@ class SweepSpec:
 
 def _tuple(name: str, values: object) -> tuple[Any, ...]:
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise TypeError(f"{name} must be a list, got {values!r}")
+        raise InvalidType(f"{name} must be a list, got {values!r}")
     if not values:
-        raise ValueError(f"{name} must not be empty")
+        raise InvalidInput(f"{name} must not be empty")
     return tuple(values)

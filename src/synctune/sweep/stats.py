@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput
+
 _EPS = 1e-16
 _TINY = 1e-300
 
@@ -41,9 +44,9 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
 def incomplete_beta(a: float, b: float, x: float) -> float:
     """Regularised incomplete beta function I_x(a, b) for a, b > 0 and 0 <= x <= 1."""
     if not (a > 0 and b > 0):
-        raise ValueError(f"incomplete_beta needs a, b > 0, got a={a!r}, b={b!r}")
+        raise InvalidInput(f"incomplete_beta needs a, b > 0, got a={a!r}, b={b!r}")
     if not 0.0 <= x <= 1.0:
-        raise ValueError(f"incomplete_beta needs 0 <= x <= 1, got x={x!r}")
+        raise InvalidInput(f"incomplete_beta needs 0 <= x <= 1, got x={x!r}")
     if x in (0.0, 1.0):
         return x
     log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
@@ -56,7 +59,7 @@ def incomplete_beta(a: float, b: float, x: float) -> float:
 def t_cdf(t: float, df: float) -> float:
     """Student t cumulative distribution function with ``df`` degrees of freedom."""
     if not df > 0:
-        raise ValueError(f"df must be > 0, got {df!r}")
+        raise InvalidInput(f"df must be > 0, got {df!r}")
     t2 = t * t
     # take the argument that is not close to 1, where 1 - x would lose digits
     if t2 < df:
@@ -70,9 +73,9 @@ def t_cdf(t: float, df: float) -> float:
 def t_quantile(p: float, df: float) -> float:
     """Inverse of :func:`t_cdf`: the ``t`` with ``P(T <= t) = p`` (0 < p < 1, df > 0)."""
     if not 0.0 < p < 1.0:
-        raise ValueError(f"p must be in (0, 1), got {p!r}")
+        raise InvalidInput(f"p must be in (0, 1), got {p!r}")
     if not df > 0:
-        raise ValueError(f"df must be > 0, got {df!r}")
+        raise InvalidInput(f"df must be > 0, got {df!r}")
     if df == 1:
         return math.tan(math.pi * (p - 0.5))
     if df == 2:
@@ -116,11 +119,8 @@ class MeanCI:
 
 
 def _check_confidence(confidence: float) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
-        raise TypeError(f"confidence must be a number, got {confidence!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    return float(confidence)
+    return _check.real("confidence", confidence, minimum=0.0, strict=True, maximum=1.0,
+                       strict_maximum=True)
 
 
 def mean_ci(values: Iterable[float], confidence: float = 0.95) -> MeanCI:
@@ -160,7 +160,7 @@ def summarize(results: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] |
     by = list(by)
     missing = [c for c in by if c not in results.columns]
     if missing:
-        raise ValueError(f"summarize: no column {missing[0]!r} in the results")
+        raise InvalidInput(f"summarize: no column {missing[0]!r} in the results")
     if metrics is None:
         metrics = [c for c in results.columns
                    if c not in by and c != "seed" and not c.startswith("run_")
@@ -169,7 +169,7 @@ def summarize(results: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] |
     metrics = list(metrics)
     for m in metrics:
         if m not in results.columns:
-            raise ValueError(f"summarize: no metric column {m!r} in the results")
+            raise InvalidInput(f"summarize: no metric column {m!r} in the results")
     rows = []
     groups = results.groupby(by, sort=False, dropna=False) if by else [((), results)]
     for cell, part in groups:

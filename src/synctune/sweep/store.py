@@ -6,25 +6,28 @@ reader (or a resumed sweep) sees either the whole run or nothing, even if the wr
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from synctune._extras import import_extra, require
+from synctune._files import TEMP_SUFFIX, write_atomically
+from synctune.policy.errors import InvalidInput
+
 SUFFIX = ".parquet"
 
 
+_FEATURE = "the results store (sweep --out)"
+
+
 def _pyarrow() -> Any:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "the results store needs pyarrow: pip install 'synctune[parquet]'") from exc
-    return pa, pq
+    return (import_extra(_FEATURE, "parquet", "pyarrow"),
+            import_extra(_FEATURE, "parquet", "pyarrow.parquet"))
 
 
 def _plain(value: Any) -> Any:
@@ -45,7 +48,8 @@ class ResultStore:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         path = Path(directory)
         if path.exists() and not path.is_dir():
-            raise ValueError(f"results store must be a directory, got file {str(path)!r}")
+            raise InvalidInput(f"results store must be a directory, got file {str(path)!r}")
+        require(_FEATURE, "parquet", "pyarrow")
         path.mkdir(parents=True, exist_ok=True)
         self.directory = path
 
@@ -55,7 +59,7 @@ class ResultStore:
     def path(self, key: str) -> Path:
         """The file that holds run ``key``."""
         if not key or not all(c in "0123456789abcdef" for c in key):
-            raise ValueError(f"run key must be lower-case hex, got {key!r}")
+            raise InvalidInput(f"run key must be lower-case hex, got {key!r}")
         return self.directory / f"{key}{SUFFIX}"
 
     def keys(self) -> set[str]:
@@ -74,17 +78,7 @@ class ResultStore:
         pa, pq = _pyarrow()
         final = self.path(key)
         table = pa.Table.from_pylist([{str(k): _plain(v) for k, v in row.items()}])
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pq.write_table(table, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return final
+        return write_atomically(final, lambda tmp: pq.write_table(table, tmp))
 
     def read(self, key: str) -> dict[str, Any]:
         """One stored run's row."""
@@ -98,9 +92,14 @@ class ResultStore:
         rows = [self.read(k) for k in wanted]
         return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
 
-    def clean_temporary(self) -> int:
-        """Delete leftovers of writers that were killed mid-write; return how many."""
-        leftovers = list(self.directory.glob(".*.tmp"))
-        for p in leftovers:
-            p.unlink(missing_ok=True)
-        return len(leftovers)
+    def clean_temporary(self, older_than: float = 0.0) -> int:
+        """Delete leftovers of writers killed mid-write, last touched more than ``older_than``
+        seconds ago (a live writer's file is seconds old); return how many."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for p in self.directory.glob(f".*{TEMP_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                if p.stat().st_mtime <= cutoff:
+                    p.unlink()
+                    removed += 1
+        return removed

@@ -1,0 +1,5 @@
+"""Sweeps' third-party packages (the ``sim`` extra), checked before anything loads."""
+
+from synctune._extras import require
+
+require("sweeps", "sim", "numpy", "pandas")
