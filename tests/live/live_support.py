@@ -134,6 +134,22 @@ def primary_rows(url: str, tmp: Path, sql: str, name: str = "probe.db") -> list[
         probe.close()
 
 
+def hold_local_rows(db: Path, url: str, n: int) -> int:
+    """Bootstrap ``db`` from the primary, commit ``n`` rows locally without pushing them."""
+    writer = TursoReplica(db, url)
+    conn = writer.connect()
+    conn.execute("CREATE TABLE t(k INTEGER)")
+    conn.commit()
+    writer.push(5)
+    for k in range(n):
+        conn.execute("INSERT INTO t VALUES (?)", (k,))
+        conn.commit()
+    held = writer.pending_changes()
+    conn.close()
+    writer.close()
+    return held
+
+
 class ScriptedHttpServer:
     """A loopback HTTP server answering each request line with ``answer(line)``.
 

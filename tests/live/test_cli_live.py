@@ -13,7 +13,14 @@ import time
 import urllib.request
 
 import pytest
-from live_support import ReplyDroppingProxy, SilentServer, free_port, primary_rows, wait_for
+from live_support import (
+    ReplyDroppingProxy,
+    SilentServer,
+    free_port,
+    hold_local_rows,
+    primary_rows,
+    wait_for,
+)
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
@@ -193,22 +200,6 @@ def test_doctor_bad_input_exits_2_with_one_line(args):
     assert len(lines) == 1 and lines[0].startswith("synctune: error:"), out.stderr
 
 
-def _hold_local_rows(db, url: str, n: int) -> int:
-    """Bootstrap ``db`` from the primary, commit ``n`` rows locally without pushing them."""
-    writer = TursoReplica(db, url)
-    conn = writer.connect()
-    conn.execute("CREATE TABLE t(k INTEGER)")
-    conn.commit()
-    writer.push(5)
-    for k in range(n):
-        conn.execute("INSERT INTO t VALUES (?)", (k,))
-        conn.commit()
-    held = writer.pending_changes()
-    conn.close()
-    writer.close()
-    return held
-
-
 def _push_what_is_held(db, url: str) -> None:
     """A controller started on ``db`` against a healthy primary pushes what the file holds."""
     ctl = SyncController(TursoReplica(db, url), Manual(), default_timeout=5.0).start()
@@ -223,7 +214,7 @@ def _push_what_is_held(db, url: str) -> None:
 def test_run_with_a_hung_primary_exits_by_the_stop_deadline_and_the_next_start_pushes_once(
         server, tmp_path):
     db = tmp_path / "run.db"
-    held = _hold_local_rows(db, server.url, 20)
+    held = hold_local_rows(db, server.url, 20)
     assert held == 20
     server.kill()
     silent = SilentServer(server.port)  # accepts, never answers
@@ -284,7 +275,7 @@ def test_a_signal_while_bootstrapping_exits_cleanly_without_a_traceback(tmp_path
 @pytest.mark.slow
 def test_run_abandoning_a_push_the_primary_applied_never_doubles_a_row(server, tmp_path):
     db = tmp_path / "run.db"
-    held = _hold_local_rows(db, server.url, 12)
+    held = hold_local_rows(db, server.url, 12)
     # the push's write batch reaches the primary and commits there; its reply never comes back
     proxy = ReplyDroppingProxy(server.port, lambda body: b"BEGIN IMMEDIATE" in body)
     try:

@@ -246,3 +246,19 @@ def test_async_controller_stop_abandons_a_hung_push_and_the_loop_keeps_running()
     flushed, ticks = asyncio.run(main())
     assert flushed is False and ticks > 3  # the event loop ran while stop waited
     fake.release()
+
+
+def test_a_crashed_sync_thread_is_visible_in_status_and_stop_still_reports():
+    class Broken(Manual):
+        def on_sync_started(self, now):
+            raise ZeroDivisionError("strategy bug")
+
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer, held=3)
+    ctl = controller(fake, Broken(), timer).start()
+    assert ctl.sync_now(5) is False
+    assert "sync thread crashed (ZeroDivisionError)" in ctl.status().reason
+    assert ctl.status().unpushed_writes == 3
+    assert ctl.stop(1) is False
+    assert ctl.stop_report is not None and ctl.stop_report.unpushed == 3
+    assert fake.primary == []

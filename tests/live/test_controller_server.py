@@ -8,12 +8,12 @@ import random
 import time
 
 import pytest
-from live_support import SilentServer, primary_rows, tick, wait_for
+from live_support import SilentServer, hold_local_rows, primary_rows, tick, wait_for
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
 from synctune.monitoring import AlertThresholds
-from synctune.policy import Backoff, FailureKind, OnWrite, Periodic
+from synctune.policy import Backoff, FailureKind, Manual, OnWrite, Periodic
 from synctune.policy.adaptive import Adaptive
 
 pytestmark = pytest.mark.server
@@ -179,7 +179,6 @@ def test_asyncio_form_syncs_without_blocking_the_loop(server, tmp_path):
     import asyncio
 
     from synctune.live import AsyncSyncController
-    from synctune.policy import Manual
 
     replica = TursoReplica(tmp_path / "a.db", server.url)
     app = replica.connect()
@@ -199,3 +198,25 @@ def test_asyncio_form_syncs_without_blocking_the_loop(server, tmp_path):
     ok, unpushed, loop_ran = asyncio.run(main())
     assert ok and unpushed == 0 and loop_ran
     assert primary_rows(server.url, tmp_path, "SELECT count(*) FROM t") == [(0,)]
+
+
+def test_unpushed_counts_changes_the_engine_held_from_before_start(server, tmp_path):
+    db = tmp_path / "a.db"
+    held = hold_local_rows(db, server.url, 9)
+    assert held == 9
+    replica = TursoReplica(db, server.url)
+    ctl = SyncController(replica, Manual(), check_every=0.1).start()
+    try:
+        assert wait_for(lambda: ctl.status().unpushed_writes == 9, 5)
+        app = replica.connect()
+        app.execute("INSERT INTO t VALUES (100)")
+        app.commit()
+        ctl.notify_write()
+        assert ctl.status().unpushed_writes == 10  # counted or not yet: never fewer
+        assert ctl.stop(10)
+        report = ctl.stop_report
+        assert report is not None and report.exact and report.unpushed == 0
+    finally:
+        replica.close()
+    rows = primary_rows(server.url, tmp_path, "SELECT count(*), count(DISTINCT k) FROM t")
+    assert rows == [(10, 10)]

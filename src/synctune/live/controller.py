@@ -200,6 +200,9 @@ class SyncController:
             failures_in_row = self.strategy.consecutive_failures
             interval = self.strategy.interval_in_force
             strategy = repr(self.strategy)
+        reason = decision.reason if decision is not None else "not started"
+        if self._loop.crashed is not None:  # say so: commits still land, but nothing syncs
+            reason = f"sync thread crashed ({self._loop.crashed}); nothing syncs"
         m = self._metrics
         return ControllerStatus(
             time=now, sync_lag=m.lag(now) if syncs else 0.0, sync_failures=m.failures,
@@ -208,8 +211,7 @@ class SyncController:
             syncs=m.syncs, unpushed_writes=unpushed, consecutive_failures=failures_in_row,
             next_due_in=None if decision is None or decision.due is None
             else max(0.0, decision.due - now),
-            reason=decision.reason if decision is not None else "not started",
-            interval=interval, firing=m.alerts.firing, strategy=strategy)
+            reason=reason, interval=interval, firing=m.alerts.firing, strategy=strategy)
 
     def snapshot(self) -> dict[str, float]:
         """The six metrics (``synctune.monitoring.METRICS`` names) as a dict."""

@@ -44,7 +44,8 @@ def _families(controller: SyncController) -> Iterator[Any]:
     syncs.add_metric([], status.syncs)
     yield syncs
     unpushed = GaugeMetricFamily("synctune_unpushed_writes",
-                                 "Local commits not yet confirmed pushed.")
+                                 "Local changes not yet confirmed pushed (the engine's backlog "
+                                 "where the adapter counts it).")
     unpushed.add_metric([], status.unpushed_writes)
     yield unpushed
     firing = GaugeMetricFamily("synctune_alert_firing",

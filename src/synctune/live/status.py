@@ -22,7 +22,9 @@ class ControllerStatus:
         replica_freshness: seconds since the last successful pull began (since start when none):
             the live upper bound on staleness the shared metric definition allows.
         syncs: successful syncs since start.
-        unpushed_writes: local commits not yet confirmed pushed.
+        unpushed_writes: local changes not yet confirmed pushed: for pyturso the engine's own
+            backlog (row changes, including those held from before start) at its last count
+            by the sync thread, plus one per commit reported since; else the commits reported.
         consecutive_failures: failed attempts since the last success.
         next_due_in: seconds until the next planned sync (``None`` when none is planned).
         reason: the strategy's reason for its current decision.

@@ -56,6 +56,8 @@ class SyncLoop:
         self.in_flight: str | None = None
         #: the engine's count of unpushed changes taken as the thread ended (None: no count)
         self.final_unpushed: int | None = None
+        #: the exception type that ended the thread early, if one did
+        self.crashed: str | None = None
         self._stop_by: float | None = None  # timer time
         self._thread: threading.Thread | None = None
         self._last_decision: Decision | None = None
@@ -123,9 +125,9 @@ class SyncLoop:
                 self._timer.wait(self.wake, wait)
             self._flush()
             self.final_unpushed = self.unpushed_now()[0] if self.replica.syncs else None
-        except Exception:
-            log.exception("sync thread crashed")
-            raise
+        except Exception as exc:
+            self.crashed = type(exc).__name__
+            log.exception("sync thread crashed: no more syncs until a new controller starts")
         finally:
             self.done.set()
             self._history.wake()
