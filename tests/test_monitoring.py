@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synctune.monitoring import ALERTS, METRIC_NAMES, AlertEvaluator, AlertThresholds
+from synctune.live.telemetry import SyncTelemetry
+from synctune.monitoring import (
+    ALERTS,
+    EXPORTED,
+    METRIC_NAMES,
+    AlertEvaluator,
+    AlertThresholds,
+    MetricSpec,
+)
+from synctune.monitoring.histogram import Histogram
+from synctune.policy import FailureKind
 
 
 def test_definitions_are_the_guides() -> None:
@@ -91,3 +101,50 @@ def test_bad_thresholds_name_the_field() -> None:
         AlertThresholds(failure_window=0.0)
     with pytest.raises(TypeError, match="failures"):
         AlertThresholds(failures=2.5)  # type: ignore[arg-type]
+
+
+@given(st.lists(st.floats(0, 100, allow_nan=False), max_size=200))
+def test_histogram_counts_each_value_in_its_bucket(values: list[float]) -> None:
+    bounds = (0.1, 1.0, 10.0)
+    hist = Histogram(bounds)
+    for v in values:
+        hist.observe(v)
+    snap = hist.snapshot()
+    assert snap.count == len(values)
+    assert snap.cumulative == (*(sum(v <= b for v in values) for b in bounds), len(values))
+    assert snap.total == pytest.approx(sum(values))
+
+
+def test_histogram_bounds_must_increase() -> None:
+    with pytest.raises(ValueError, match="bounds"):
+        Histogram((1.0, 0.5))
+
+
+def test_telemetry_counts_reads_over_the_target_and_failures_by_kind() -> None:
+    tele = SyncTelemetry(freshness=30.0, wall_clock=lambda: 1234.5)
+    tele.on_read(0.001, 29.0)
+    tele.on_read(0.002, 31.0)
+    tele.on_sync_failed(0.5, FailureKind.AUTH)
+    tele.on_sync_done(0.2, 100, 300, None)
+    snap = tele.snapshot()
+    assert (snap.reads, snap.reads_over_freshness) == (2, 1)
+    assert snap.failures["auth"] == 1 and sum(snap.failures.values()) == 1
+    assert snap.bandwidth == {"push": 100, "pull": 300}
+    assert snap.sync_duration.count == 2
+    assert snap.last_sync_unix == 1234.5  # no engine record: the wall clock
+    tele.on_sync_done(0.2, 0, 0, 999.0)
+    assert tele.last_sync_unix == 999.0  # the engine's record wins
+    tele.restore_last_sync(500.0)  # older than what is known: kept
+    assert tele.last_sync_unix == 999.0
+    # without a target, no read counts as over it
+    plain = SyncTelemetry()
+    plain.on_read(0.001, 1e9)
+    assert plain.snapshot().reads_over_freshness == 0
+
+
+def test_every_exported_metric_has_a_distinct_prometheus_name() -> None:
+    names = [n for spec in EXPORTED for n in spec.series]
+    assert len(names) == len(set(names))
+    assert all(n.startswith("synctune_") for n in names)
+    with pytest.raises(ValueError, match="buckets"):
+        MetricSpec("x", "seconds", "histogram", "no buckets")

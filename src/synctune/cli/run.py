@@ -31,7 +31,10 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
 @click.option("--strategy", "spec", default="adaptive", show_default=True,
               help=f"Strategy spec: {strategy_forms()}.")
 @click.option("--metrics-port", type=int, default=None,
-              help="Serve Prometheus metrics on 127.0.0.1:PORT (0 picks a free port).")
+              help="Serve Prometheus metrics on --metrics-addr:PORT (0 picks a free port).")
+@click.option("--metrics-addr", default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint binds (0.0.0.0: reachable from outside a "
+                   "container).")
 @click.option("--auth-token", envvar=TOKEN_ENV, default=None, show_envvar=True,
               help=f"Bearer token; prefer the {TOKEN_ENV} variable (options show up in ps).")
 @click.option("--adapter", type=click.Choice(["turso", "libsql"]), default="turso",
@@ -45,8 +48,8 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Logging on stderr.")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
-        auth_token: str | None, adapter: str, status_every: float, stop_deadline: float,
-        duration: float | None, log_level: str) -> None:
+        metrics_addr: str, auth_token: str | None, adapter: str, status_every: float,
+        stop_deadline: float, duration: float | None, log_level: str) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
     Prints a status line every --status-every seconds. On Ctrl-C or SIGTERM it pushes what is
@@ -77,7 +80,8 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
-                      stop_deadline, duration, stop)
+                      stop_deadline, duration, stop, metrics_addr=metrics_addr,
+                      freshness=freshness)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -122,14 +126,15 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
 
 def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: SyncStrategy,
            metrics_port: int | None, status_every: float, stop_deadline: float,
-           duration: float | None, stop: threading.Event) -> int:
+           duration: float | None, stop: threading.Event, *, metrics_addr: str,
+           freshness: float) -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
     replica = _open(db, url, auth_token, adapter, stop, stop_deadline)
     if isinstance(replica, int):
         return replica
-    controller = SyncController(replica, strategy)
+    controller = SyncController(replica, strategy, freshness=freshness)
     metrics = None
     try:
         controller.start()
@@ -138,9 +143,10 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
             from synctune.live.prometheus import MetricsServer
 
             try:
-                metrics = MetricsServer(controller, port=metrics_port)
-            except OSError as exc:
-                fail(f"metrics-port {metrics_port}: {exc.strerror or exc}")
+                metrics = MetricsServer(controller, port=metrics_port, addr=metrics_addr)
+            except (OSError, ValueError) as exc:
+                fail(f"metrics-addr {metrics_addr!r} port {metrics_port}: "
+                     f"{getattr(exc, 'strerror', None) or exc}")
             click.echo(f"synctune: metrics at {metrics.url}")
         end = None if duration is None else began + duration
         while not stop.is_set():

@@ -29,6 +29,7 @@ from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
 from synctune.live.sync_loop import SyncLoop
 from synctune.live.sync_metrics import SyncMetrics
+from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
 from synctune.live.timing import REAL_TIME, Timer
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 from synctune.policy import SyncStrategy, _check
@@ -56,6 +57,8 @@ class SyncController:
         on_alert: called with each :class:`~synctune.monitoring.AlertEvent` (from the sync
             thread).
         check_every: longest sleep (s) between alert evaluations while idle.
+        freshness: the freshness target D (s) reads are counted against for the stale-reads
+            SLO (``None``: not counted).
     """
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, *,
@@ -64,7 +67,7 @@ class SyncController:
                  default_timeout: float = DEFAULT_TIMEOUT,
                  thresholds: AlertThresholds | None = None,
                  on_alert: Callable[[AlertEvent], None] | None = None,
-                 check_every: float = 1.0) -> None:
+                 check_every: float = 1.0, freshness: float | None = None) -> None:
         if not isinstance(replica, Replica):
             raise TypeError(f"replica must be a Replica, got {type(replica).__name__}")
         if not isinstance(strategy, SyncStrategy):
@@ -86,7 +89,7 @@ class SyncController:
         self._delegated = replica.writes_delegated
         # guards the strategy and the backlog counter; never held during I/O
         self._lock = threading.Lock()
-        self._metrics = SyncMetrics(thresholds, on_alert)
+        self._metrics = SyncMetrics(thresholds, on_alert, freshness=freshness)
         self._history = SyncHistory()
         self._backlog = UnpushedBacklog(replica, self._lock)
         self._loop = SyncLoop(replica, strategy, self._lock, timer=timer, clock=clock,
@@ -106,6 +109,7 @@ class SyncController:
             started_at = self._clock()
             self.strategy.start(started_at)
         self._metrics.start(started_at)
+        self.telemetry.restore_last_sync(engine_pull_unix(self.replica))
         self._loop.start()
         log.info("controller started: %r on %r", self.strategy, self.replica)
         return self
@@ -180,6 +184,7 @@ class SyncController:
         if seconds.__class__ is not float or not 0.0 <= seconds < math.inf:
             seconds = _check.real("seconds", seconds, minimum=0.0)
         self._metrics.reads.append(seconds)
+        self._metrics.telemetry.on_read(seconds, self._metrics.freshness(self._clock()))
 
     def connection(self, **kwargs: Any) -> Any:
         """An app connection on the replica that reports commits and read latency here."""
@@ -221,6 +226,11 @@ class SyncController:
     def history(self) -> deque[SyncAttempt]:
         """The most recent sync attempts (up to 1,000), oldest first."""
         return self._history.attempts
+
+    @property
+    def telemetry(self) -> SyncTelemetry:
+        """Histograms and labelled counters for the Prometheus export."""
+        return self._metrics.telemetry
 
     @property
     def alerts(self) -> AlertEvaluator:

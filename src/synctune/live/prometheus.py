@@ -1,59 +1,100 @@
 """Serve a controller's metrics for Prometheus (needs the ``prometheus`` extra).
 
-A custom collector reads :meth:`SyncController.status` at scrape time, so the app's commits
-and the sync thread pay nothing for the export. Names come from
-:attr:`synctune.monitoring.MetricSpec.prometheus_name`; two more series feed the shipped alert
-rules: ``synctune_sync_interval_seconds`` (only while a periodic interval is in force) and
-``synctune_alert_firing{alertname}`` (the in-process evaluator's view). No label or help text
-carries the URL or the token.
+A custom collector reads :meth:`SyncController.status` and the controller's
+:class:`~synctune.live.telemetry.SyncTelemetry` at scrape time, so the app's commits and the
+sync thread pay nothing for the export. Every series is one of
+:data:`synctune.monitoring.metrics.EXPORTED`, under its ``prometheus_name``: the guide's six
+(failures by ``kind``, bytes by ``direction``, read latency as a histogram), the sync-duration
+histogram, the last successful pull as a Unix timestamp (the engine's record, so the lag is
+right after a restart), the interval in force, the stale-reads counters, the in-process alert
+states and build info. No label or help text carries the URL or the token.
 """
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from synctune.monitoring import ALERTS, METRICS
-from synctune.monitoring.prometheus_rules import SYNC_INTERVAL_METRIC
+from synctune.monitoring import ALERTS
+from synctune.monitoring import metrics as m
+from synctune.monitoring.histogram import HistogramSnapshot
 from synctune.policy.errors import InvalidInput
 
 if TYPE_CHECKING:
     from synctune.live.controller import SyncController
 
 
+def _help(spec: m.MetricSpec) -> str:
+    healthy = "" if spec.healthy == "-" else f"; guide threshold {spec.healthy}"
+    return f"{spec.description} ({spec.unit}{healthy})"
+
+
+def _family(spec: m.MetricSpec) -> Any:
+    from prometheus_client.core import (
+        CounterMetricFamily,
+        GaugeMetricFamily,
+        HistogramMetricFamily,
+    )
+
+    labels = list(spec.labels)
+    if spec.kind == "counter":
+        return CounterMetricFamily(spec.prometheus_name.removesuffix("_total"), _help(spec),
+                                   labels=labels)
+    if spec.kind == "histogram":
+        return HistogramMetricFamily(spec.prometheus_name, _help(spec), labels=labels)
+    return GaugeMetricFamily(spec.prometheus_name, _help(spec), labels=labels)
+
+
+def _histogram(spec: m.MetricSpec, snap: HistogramSnapshot) -> Any:
+    family = _family(spec)
+    buckets = [(f"{b:g}", float(c)) for b, c in zip(snap.bounds, snap.cumulative, strict=False)]
+    buckets.append(("+Inf", float(snap.count)))
+    family.add_metric([], buckets, snap.total)
+    return family
+
+
 def _families(controller: SyncController) -> Iterator[Any]:
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+    from synctune import __version__
 
     status = controller.status()
-    values = status.metrics()
-    for spec in METRICS:
-        help_text = f"{spec.description} ({spec.unit}; guide threshold {spec.healthy})"
-        if spec.kind == "counter":
-            family: Any = CounterMetricFamily(spec.prometheus_name.removesuffix("_total"),
-                                              help_text)
+    tele = controller.telemetry.snapshot()
+    plain: dict[str, float | None] = {
+        m.SYNC_LAG.name: status.sync_lag,
+        m.LOCAL_DB_SIZE.name: status.local_db_size,
+        m.REPLICA_FRESHNESS.name: status.replica_freshness,
+        m.LAST_SYNC.name: tele.last_sync_unix,
+        m.SYNC_INTERVAL.name: status.interval,
+        m.SYNCS.name: status.syncs,
+        m.UNPUSHED_WRITES.name: status.unpushed_writes,
+        m.READS.name: tele.reads,
+        m.READS_OVER_FRESHNESS.name: tele.reads_over_freshness,
+        m.FRESHNESS_TARGET.name: tele.freshness,
+    }
+    labelled: dict[str, dict[tuple[str, ...], float]] = {
+        m.SYNC_FAILURES.name: {(k,): float(v) for k, v in tele.failures.items()},
+        m.SYNC_BANDWIDTH.name: {(k,): float(v) for k, v in tele.bandwidth.items()},
+        m.ALERT_FIRING.name: {(a.name,): 1.0 if a.name in status.firing else 0.0
+                              for a in ALERTS},
+        m.BUILD_INFO.name: {(__version__, platform.python_version()): 1.0},
+    }
+    histograms = {m.QUERY_LATENCY.name: tele.query_latency,
+                  m.SYNC_DURATION.name: tele.sync_duration}
+    for spec in m.EXPORTED:
+        if spec.name in histograms:
+            yield _histogram(spec, histograms[spec.name])
+        elif spec.name in labelled:
+            family = _family(spec)
+            for labels, count in labelled[spec.name].items():
+                family.add_metric(list(labels), count)
+            yield family
         else:
-            family = GaugeMetricFamily(spec.prometheus_name, help_text)
-        family.add_metric([], float(values[spec.name]))
-        yield family
-    if status.interval is not None:
-        interval = GaugeMetricFamily(SYNC_INTERVAL_METRIC,
-                                     "Periodic sync interval in force (seconds).")
-        interval.add_metric([], status.interval)
-        yield interval
-    syncs = CounterMetricFamily("synctune_syncs", "Successful syncs since start.")
-    syncs.add_metric([], status.syncs)
-    yield syncs
-    unpushed = GaugeMetricFamily("synctune_unpushed_writes",
-                                 "Local changes not yet confirmed pushed (the engine's backlog "
-                                 "where the adapter counts it).")
-    unpushed.add_metric([], status.unpushed_writes)
-    yield unpushed
-    firing = GaugeMetricFamily("synctune_alert_firing",
-                               "1 while the in-process evaluator has the alert firing.",
-                               labels=["alertname"])
-    for rule in ALERTS:
-        firing.add_metric([rule.name], 1.0 if rule.name in status.firing else 0.0)
-    yield firing
+            value = plain[spec.name]
+            if value is None:  # not known or not in force: no series (alerts rely on it)
+                continue
+            family = _family(spec)
+            family.add_metric([], float(value))
+            yield family
 
 
 class ControllerCollector:
@@ -69,8 +110,10 @@ class ControllerCollector:
 class MetricsServer:
     """An HTTP endpoint serving one controller's metrics on ``addr:port`` (``/metrics``).
 
-    ``port=0`` picks a free port (see :attr:`port`). Uses its own registry, so nothing is
-    added to the process-wide default one.
+    ``port=0`` picks a free port (see :attr:`port`). ``addr`` is the address to bind:
+    ``127.0.0.1`` (the default) serves this host only; ``0.0.0.0`` (or ``::``) lets a
+    Prometheus outside a container scrape it. Uses its own registry, so nothing is added to
+    the process-wide default one.
     """
 
     def __init__(self, controller: SyncController, port: int = 0,
@@ -91,7 +134,8 @@ class MetricsServer:
     @property
     def url(self) -> str:
         """Where Prometheus scrapes."""
-        return f"http://{self.addr}:{self.port}/metrics"
+        host = f"[{self.addr}]" if ":" in self.addr else self.addr
+        return f"http://{host}:{self.port}/metrics"
 
     def close(self) -> None:
         """Stop serving (idempotent)."""

@@ -17,6 +17,7 @@ from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
 from synctune.live.sync_metrics import SyncMetrics
+from synctune.live.telemetry import engine_pull_unix
 from synctune.live.sync_run import SyncOutcome, run_sync
 from synctune.live.timing import Timer
 from synctune.policy import Decision, SyncReport, SyncStrategy
@@ -204,12 +205,17 @@ class SyncLoop:
                 assert outcome.kind is not None
                 self.strategy.on_sync_failed(now, outcome.kind, duration)
             failures = self.strategy.consecutive_failures
+        tele = self._metrics.telemetry
         if outcome.ok:
+            assert outcome.pushed is not None and outcome.pulled is not None
+            tele.on_sync_done(duration, outcome.pushed.nbytes, outcome.pulled.nbytes,
+                              engine_pull_unix(self.replica))
             self._metrics.record_success(now, outcome.nbytes, outcome.pull_started)
             log.info("sync done in %.3f s: pushed %d, pulled %d, %d bytes", duration,
                      report.pushed, report.pulled, report.nbytes)
         else:
             assert outcome.kind is not None and outcome.message is not None
+            tele.on_sync_failed(duration, outcome.kind)
             self._metrics.record_failure(now, outcome.message)
             log.warning("sync failed after %.3f s (%s, %d in a row): %s", duration,
                         outcome.kind.value, failures, outcome.message)

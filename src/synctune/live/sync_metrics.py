@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
+from synctune.live.telemetry import SyncTelemetry
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 
 log = logging.getLogger("synctune.live")
@@ -24,12 +26,16 @@ class SyncMetrics:
         thresholds: alert thresholds (the guide's by default).
         on_alert: called with each :class:`~synctune.monitoring.AlertEvent`.
         reads_kept: how many recent read latencies feed ``query_latency``.
+        freshness: the freshness target D (s) reads are counted against (``None``: not
+            counted), for the stale-reads SLO.
     """
 
     def __init__(self, thresholds: AlertThresholds | None = None,
                  on_alert: Callable[[AlertEvent], None] | None = None,
-                 reads_kept: int = 256) -> None:
+                 reads_kept: int = 256, freshness: float | None = None) -> None:
         self.alerts = AlertEvaluator(thresholds)
+        #: histograms and labelled counters for the Prometheus export
+        self.telemetry = SyncTelemetry(freshness)
         self.alert_events: list[AlertEvent] = []
         self._on_alert = on_alert
         self._lock = threading.Lock()
@@ -66,7 +72,11 @@ class SyncMetrics:
             self.alerts.record_failure(now)
 
     def lag(self, now: float) -> float:
-        """Seconds since the last successful sync ended (since start when none yet)."""
+        """Seconds since the last successful sync ended (before the first one of this run,
+        since the engine's record of its last pull when it keeps one, else since start)."""
+        engine = self.telemetry.last_sync_unix
+        if self._last_success_end is None and engine is not None:
+            return max(0.0, time.time() - engine)  # kept across restarts
         return self._age(now, self._last_success_end)
 
     def freshness(self, now: float) -> float:

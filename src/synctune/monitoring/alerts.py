@@ -1,4 +1,5 @@
-"""The guide's three alerts and one evaluator that both the simulator and the controller run."""
+"""The guide's three alerts, the extra ones of the Prometheus rules, and one evaluator that both
+the simulator and the controller run (on the guide's three)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,55 @@ from synctune.policy.errors import InvalidType
 
 @dataclass(frozen=True, slots=True)
 class AlertRule:
-    """One alert as the guide writes it."""
+    """One alert as the guide writes it, with what Prometheus needs beside it.
+
+    Attributes:
+        name: alert name (also the runbook section's anchor in ``docs/runbook.md``).
+        condition: the condition in the guide's words.
+        severity: ``warning`` or ``critical``.
+        action: who is told (``notify_team``, ``notify_oncall``).
+        description: one line on what is wrong.
+        for_s: seconds the condition must hold before Prometheus fires (``for:``).
+        runbook: the steps to take, in the guide's incident checklist's order (one line).
+    """
 
     name: str
     condition: str
     severity: str
     action: str
     description: str
+    for_s: float = 0.0
+    runbook: str = ""
 
 
 HIGH_SYNC_LAG = AlertRule("high_sync_lag", "sync_lag > 300", "warning", "notify_team",
-                          "Sync lag is above 5 minutes.")
+                          "Sync lag is above 5 minutes.", 60.0,
+                          "Check the sync state, then the network path to the primary.")
 SYNC_FAILURE = AlertRule("sync_failure", "sync_failures > 3 in 10 minutes", "critical",
-                         "notify_oncall", "Syncs keep failing.")
+                         "notify_oncall", "Syncs keep failing.", 60.0,
+                         "Read the failure kind; check the network, then the auth token.")
 REPLICA_STALE = AlertRule("replica_stale", "replica_freshness > sync_interval * 2", "warning",
-                          "notify_team", "The replica is stale.")
+                          "notify_team", "The replica is stale.", 120.0,
+                          "Check the sync state and the failures; sync by hand if needed.")
 
-#: the three alerts, in the guide's order
+#: the three alerts, in the guide's order (evaluated in process by the simulator and controller)
 ALERTS: tuple[AlertRule, ...] = (HIGH_SYNC_LAG, SYNC_FAILURE, REPLICA_STALE)
+
+STALE_READS_SLO = AlertRule(
+    "stale_reads_slo", "share of reads older than D > stale_share over slo_window", "warning",
+    "notify_team", "More reads than the target share are older than the freshness target.",
+    900.0, "Compare the sync interval with the traffic; re-run synctune recommend.")
+UNPUSHED_WRITES = AlertRule(
+    "unpushed_writes", "unpushed_writes > 0 while no sync succeeded for unpushed_age",
+    "critical", "notify_oncall", "Local commits are waiting for a push that does not happen.",
+    60.0, "Check the sync state; keep the local file; push by hand once the primary answers.")
+METRICS_ABSENT = AlertRule(
+    "metrics_absent", "a synctune metric is absent", "warning", "notify_team",
+    "Prometheus sees no synctune metrics: the exporter or the app is down.", 300.0,
+    "Check the app process, its --metrics-addr and the scrape target.")
+
+#: every alert of the shipped Prometheus rules: the guide's three, then the extra ones
+RULE_ALERTS: tuple[AlertRule, ...] = (*ALERTS, STALE_READS_SLO, UNPUSHED_WRITES, METRICS_ABSENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +73,28 @@ class AlertThresholds:
         failures: failures within ``failure_window`` above which ``sync_failure`` fires.
         failure_window: seconds over which failures are counted.
         stale_factor: ``replica_stale`` fires when freshness exceeds this times the interval.
+        stale_share: ``stale_reads_slo`` fires when a larger share of reads is older than D.
+        slo_window: seconds over which the share of stale reads is measured.
+        unpushed_age: seconds without a successful sync, with writes unpushed, before
+            ``unpushed_writes`` fires.
     """
 
     sync_lag: float = 300.0
     failures: int = 3
     failure_window: float = 600.0
     stale_factor: float = 2.0
+    stale_share: float = 0.01
+    slo_window: float = 3600.0
+    unpushed_age: float = 600.0
 
     def __post_init__(self) -> None:
         _check.real("sync_lag", self.sync_lag, minimum=0.0)
         _check.count("failures", self.failures)
         _check.real("failure_window", self.failure_window, minimum=0.0, strict=True)
         _check.real("stale_factor", self.stale_factor, minimum=0.0, strict=True)
+        _check.real("stale_share", self.stale_share, minimum=0.0, maximum=1.0)
+        _check.real("slo_window", self.slo_window, minimum=0.0, strict=True)
+        _check.real("unpushed_age", self.unpushed_age, minimum=0.0, strict=True)
 
 
 @dataclass(frozen=True, slots=True)

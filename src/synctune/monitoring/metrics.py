@@ -1,8 +1,20 @@
-"""The guide's six replica metrics: names, units and meaning, shared by simulator and live."""
+"""The guide's six replica metrics, and the series the controller exports beside them.
+
+One definition each (name, unit, kind, labels, buckets) serves the simulator's time series,
+the live controller's Prometheus export, the alert rules and the Grafana dashboard.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+KINDS = ("gauge", "counter", "histogram")
+
+#: latency buckets of local reads (s): a local SQLite read is well under the guide's 10 ms
+QUERY_LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                         0.1, 0.25, 1.0)
+#: duration buckets of a sync (push then pull, s): a round trip up to a timed-out attempt
+SYNC_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,37 +22,63 @@ class MetricSpec:
     """One monitored quantity.
 
     Attributes:
-        name: metric name (also the Prometheus name, prefixed ``synctune_``).
-        unit: unit of the value.
-        kind: ``gauge`` or ``counter``.
+        name: metric name (the Prometheus name is derived from it, see ``prometheus_name``).
+        unit: unit of the value (``seconds``, ``bytes``, ``count``, ``ratio``, ``info``).
+        kind: ``gauge``, ``counter`` or ``histogram``.
         description: what is measured, in the simulator's and the controller's shared terms.
         healthy: the guide's threshold for a healthy value, as text.
+        labels: Prometheus label names of the exported series.
+        buckets: upper bounds of a histogram's buckets, in ``unit``.
     """
 
     name: str
     unit: str
     kind: str
     description: str
-    healthy: str
+    healthy: str = "-"
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if (self.kind == "histogram") != bool(self.buckets):
+            raise ValueError(f"metric {self.name!r}: buckets go with kind histogram")
+        if list(self.buckets) != sorted(set(self.buckets)):
+            raise ValueError(f"metric {self.name!r}: buckets must increase, got {self.buckets}")
 
     @property
     def prometheus_name(self) -> str:
-        """Name under which the controller exports it."""
+        """Name under which the controller exports it (a histogram adds ``_bucket``,
+        ``_sum`` and ``_count`` to it)."""
         suffix = {"seconds": "_seconds", "bytes": "_bytes"}.get(self.unit, "")
+        if self.name.endswith(suffix):
+            suffix = ""
         total = "_total" if self.kind == "counter" else ""
         return f"synctune_{self.name}{suffix}{total}"
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        """Every sample name a scrape shows for it."""
+        base = self.prometheus_name
+        if self.kind == "histogram":
+            return (f"{base}_bucket", f"{base}_sum", f"{base}_count")
+        return (base,)
 
 
 SYNC_LAG = MetricSpec("sync_lag", "seconds", "gauge",
                       "Time since the last successful sync ended.", "< 60")
 SYNC_FAILURES = MetricSpec("sync_failures", "count", "counter",
-                           "Failed sync attempts since start.", "0")
+                           "Failed sync attempts since start, by failure kind.", "0",
+                           labels=("kind",))
 LOCAL_DB_SIZE = MetricSpec("local_db_size", "bytes", "gauge",
                            "Size of the local replica file(s).", "-")
-QUERY_LATENCY = MetricSpec("query_latency", "seconds", "gauge",
-                           "Latency of local reads (last or recent quantile).", "< 0.010")
+QUERY_LATENCY = MetricSpec("query_latency", "seconds", "histogram",
+                           "Latency of local reads.", "< 0.010",
+                           buckets=QUERY_LATENCY_BUCKETS)
 SYNC_BANDWIDTH = MetricSpec("sync_bandwidth", "bytes", "counter",
-                            "Bytes moved by syncs, both directions.", "-")
+                            "Bytes moved by syncs, by phase (direction push or pull).", "-",
+                            labels=("direction",))
 REPLICA_FRESHNESS = MetricSpec(
     "replica_freshness", "seconds", "gauge",
     "Current staleness: now minus the primary commit time of the oldest write not yet visible "
@@ -51,3 +89,36 @@ REPLICA_FRESHNESS = MetricSpec(
 METRICS: tuple[MetricSpec, ...] = (SYNC_LAG, SYNC_FAILURES, LOCAL_DB_SIZE, QUERY_LATENCY,
                                    SYNC_BANDWIDTH, REPLICA_FRESHNESS)
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+
+# ---- exported beside the six: what the alert rules and the dashboard also need
+SYNC_DURATION = MetricSpec("sync_duration", "seconds", "histogram",
+                           "Duration of sync attempts (push then pull), failed ones included.",
+                           buckets=SYNC_DURATION_BUCKETS)
+LAST_SYNC = MetricSpec(
+    "last_sync_timestamp", "seconds", "gauge",
+    "Unix time of the last successful pull, from the engine when it records one (so "
+    "time() minus it is the sync lag, right across restarts).")
+SYNC_INTERVAL = MetricSpec("sync_interval", "seconds", "gauge",
+                           "Periodic sync interval in force; absent when there is none.")
+SYNCS = MetricSpec("syncs", "count", "counter", "Successful syncs since start.")
+UNPUSHED_WRITES = MetricSpec("unpushed_writes", "count", "gauge",
+                             "Local changes not yet confirmed pushed, data at risk (the "
+                             "engine's backlog where the adapter counts it).", "0")
+READS = MetricSpec("reads", "count", "counter", "Local reads reported since start.")
+READS_OVER_FRESHNESS = MetricSpec(
+    "reads_over_freshness", "count", "counter",
+    "Reads made while the replica's staleness bound exceeded the freshness target D (an upper "
+    "bound on the reads older than D).")
+FRESHNESS_TARGET = MetricSpec("freshness_target", "seconds", "gauge",
+                              "The freshness target D; absent when none is set.")
+ALERT_FIRING = MetricSpec("alert_firing", "count", "gauge",
+                          "1 while the in-process evaluator has the alert firing.",
+                          labels=("alertname",))
+BUILD_INFO = MetricSpec("build_info", "info", "gauge",
+                        "Always 1; the labels say which synctune and Python export.",
+                        labels=("version", "python"))
+
+#: everything the live controller exports, the six first
+EXPORTED: tuple[MetricSpec, ...] = (*METRICS, SYNC_DURATION, LAST_SYNC, SYNC_INTERVAL, SYNCS,
+                                    UNPUSHED_WRITES, READS, READS_OVER_FRESHNESS,
+                                    FRESHNESS_TARGET, ALERT_FIRING, BUILD_INFO)

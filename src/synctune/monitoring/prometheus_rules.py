@@ -1,32 +1,51 @@
-"""The guide's three alerts as a Prometheus rules file, generated from :data:`ALERTS`.
+"""The Prometheus alert rules, generated from :data:`~synctune.monitoring.alerts.RULE_ALERTS`.
 
 The shipped file ``alerts.rules.yml`` (next to this module) is this generator's output for the
 guide's thresholds; the test suite checks that it matches, that ``promtool check rules``
 accepts it, and that ``promtool test rules`` sees each alert fire and stay quiet as it should.
+Every rule has a ``for:`` duration, a ``description`` and a ``runbook_url`` pointing at its
+section of ``docs/runbook.md``.
 
-Translation of each condition into PromQL over the controller's exported metrics:
+Translation of each condition into PromQL over the controller's exported metrics
+(:data:`~synctune.monitoring.metrics.EXPORTED`):
 
 * ``sync_lag > 300``: ``synctune_sync_lag_seconds > 300``.
-* ``sync_failures > 3 in 10 minutes``: ``increase(synctune_sync_failures_total[10m]) > 3``
-  (``increase`` extrapolates to the window edges, so near the threshold it can differ from the
-  exact count the in-process evaluator uses).
-* ``replica_freshness > sync_interval * 2``: ``synctune_replica_freshness_seconds >
-  2 * synctune_sync_interval_seconds``; the interval gauge is only exported while a periodic
-  interval is in force, so like the evaluator the alert is silent without one.
+* ``sync_failures > 3 in 10 minutes``: the increase of the failure counter summed over its
+  ``kind`` label (``increase`` extrapolates to the window edges, so near the threshold it can
+  differ from the exact count the in-process evaluator uses).
+* ``replica_freshness > sync_interval * 2``: against ``synctune_sync_interval_seconds``, which
+  is only exported while a periodic interval is in force, so like the evaluator the alert is
+  silent without one.
+* stale-reads SLO: the rate of reads made while the replica was older than D over the rate of
+  all reads, over ``slo_window``, above ``stale_share``.
+* unpushed writes: commits waiting for a push while no sync has succeeded for ``unpushed_age``.
+* absent metrics: ``absent()`` of each of the six metrics (it fires when no target exports it).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from synctune.monitoring.alerts import ALERTS, AlertThresholds
-from synctune.monitoring.metrics import REPLICA_FRESHNESS, SYNC_FAILURES, SYNC_LAG
+from synctune.monitoring.alerts import RULE_ALERTS, AlertThresholds
+from synctune.monitoring.metrics import (
+    METRICS,
+    READS,
+    READS_OVER_FRESHNESS,
+    REPLICA_FRESHNESS,
+    SYNC_FAILURES,
+    SYNC_INTERVAL,
+    SYNC_LAG,
+    UNPUSHED_WRITES,
+)
 
 #: the shipped rules file, for the guide's thresholds
 RULES_FILE = Path(__file__).with_name("alerts.rules.yml")
 
 #: exported gauge holding the periodic interval in force (s), absent when there is none
-SYNC_INTERVAL_METRIC = "synctune_sync_interval_seconds"
+SYNC_INTERVAL_METRIC = SYNC_INTERVAL.prometheus_name
+
+#: where the runbook is served; each alert links to its section (``#<alert name>``)
+RUNBOOK_BASE = "https://github.com/synctune/synctune/blob/main/docs/runbook.md"
 
 GROUP = "synctune"
 
@@ -45,12 +64,19 @@ def _duration(seconds: float) -> str:
 def expressions(thresholds: AlertThresholds | None = None) -> dict[str, str]:
     """PromQL expression of each alert, by alert name."""
     th = thresholds if thresholds is not None else AlertThresholds()
+    slo = _duration(th.slo_window)
+    absent = " or ".join(f"absent({m.series[-1]})" for m in METRICS)
     return {
         "high_sync_lag": f"{SYNC_LAG.prometheus_name} > {th.sync_lag:g}",
-        "sync_failure": (f"increase({SYNC_FAILURES.prometheus_name}"
-                         f"[{_duration(th.failure_window)}]) > {th.failures}"),
+        "sync_failure": (f"sum without (kind) (increase({SYNC_FAILURES.prometheus_name}"
+                         f"[{_duration(th.failure_window)}])) > {th.failures}"),
         "replica_stale": (f"{REPLICA_FRESHNESS.prometheus_name} > "
                           f"{th.stale_factor:g} * {SYNC_INTERVAL_METRIC}"),
+        "stale_reads_slo": (f"rate({READS_OVER_FRESHNESS.prometheus_name}[{slo}]) / "
+                            f"rate({READS.prometheus_name}[{slo}]) > {th.stale_share:g}"),
+        "unpushed_writes": (f"{UNPUSHED_WRITES.prometheus_name} > 0 and "
+                            f"{SYNC_LAG.prometheus_name} > {th.unpushed_age:g}"),
+        "metrics_absent": absent,
     }
 
 
@@ -58,22 +84,31 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def rules_yaml(thresholds: AlertThresholds | None = None) -> str:
+def runbook_url(name: str, base: str = RUNBOOK_BASE) -> str:
+    """Link to the runbook section of alert ``name``."""
+    return f"{base}#{name}"
+
+
+def rules_yaml(thresholds: AlertThresholds | None = None,
+               runbook_base: str = RUNBOOK_BASE) -> str:
     """The rules file text for ``thresholds`` (the guide's by default)."""
     exprs = expressions(thresholds)
-    lines = ["# Generated by synctune.monitoring.prometheus_rules from monitoring.alerts.ALERTS;",
+    lines = ["# Generated by synctune.monitoring.prometheus_rules from monitoring.alerts;",
              "# regenerate with: python -m synctune.monitoring.prometheus_rules",
              "groups:", f"  - name: {GROUP}", "    rules:"]
-    for rule in ALERTS:
+    for rule in RULE_ALERTS:
         lines += [
             f"      - alert: {rule.name}",
             f"        expr: {exprs[rule.name]}",
+            f"        for: {_duration(rule.for_s)}",
             "        labels:",
             f"          severity: {rule.severity}",
             f"          action: {rule.action}",
             "        annotations:",
             f"          summary: {_quote(rule.description)}",
+            f"          description: {_quote(f'{rule.description} {rule.runbook}')}",
             f"          condition: {_quote(rule.condition)}",
+            f"          runbook_url: {_quote(runbook_url(rule.name, runbook_base))}",
         ]
     return "\n".join(lines) + "\n"
 
