@@ -17,8 +17,8 @@ from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
 from synctune.live.sync_metrics import SyncMetrics
-from synctune.live.telemetry import engine_pull_unix
 from synctune.live.sync_run import SyncOutcome, run_sync
+from synctune.live.telemetry import engine_pull_unix
 from synctune.live.timing import Timer
 from synctune.policy import Decision, SyncReport, SyncStrategy
 
