@@ -262,3 +262,30 @@ def test_a_crashed_sync_thread_is_visible_in_status_and_stop_still_reports():
     assert ctl.stop(1) is False
     assert ctl.stop_report is not None and ctl.stop_report.unpushed == 3
     assert fake.primary == []
+
+
+def test_alerts_and_ages_follow_the_injected_time():
+    from synctune.monitoring import AlertThresholds
+
+    timer = ManualTimer(grace=0.005)
+    failing = [True]
+    fake = FakeReplica(timer=timer, handler=lambda call: Step(fail=FailureKind.SERVER)
+                       if failing[0] else None)
+    events = []
+    ctl = controller(fake, Periodic(10.0), timer, on_alert=events.append, check_every=5.0,
+                     thresholds=AlertThresholds(sync_lag=60.0, failures=3, failure_window=600.0))
+    ctl.start()
+    # five periodic attempts fail, 10 virtual seconds apart: sync_failure fires after the 4th
+    assert wait_until(lambda: ctl.status().sync_failures >= 5)
+    assert "sync_failure" in ctl.status().firing
+    assert wait_until(lambda: "high_sync_lag" in ctl.status().firing)  # no success for > 60 s
+    failing[0] = False
+    assert wait_until(lambda: ctl.status().syncs >= 1)
+    assert wait_until(lambda: "high_sync_lag" not in ctl.status().firing)
+    assert ctl.stop(5)
+    fired = [(e.name, e.state) for e in events]
+    assert ("sync_failure", "firing") in fired
+    assert ("high_sync_lag", "firing") in fired and ("high_sync_lag", "resolved") in fired
+    attempts = list(ctl.history)
+    starts = [a.started for a in attempts[:5]]
+    assert all(b - a == pytest.approx(10.0) for a, b in zip(starts, starts[1:], strict=False))
