@@ -3,6 +3,7 @@ paths, fast and without the server (the real-server tests cover the same paths f
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -288,4 +289,4 @@ def test_alerts_and_ages_follow_the_injected_time():
     assert ("high_sync_lag", "firing") in fired and ("high_sync_lag", "resolved") in fired
     attempts = list(ctl.history)
     starts = [a.started for a in attempts[:5]]
-    assert all(b - a == pytest.approx(10.0) for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a == pytest.approx(10.0) for a, b in itertools.pairwise(starts))
