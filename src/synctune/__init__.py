@@ -6,7 +6,7 @@ The public API is re-exported here; everything else is private. The policy core 
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synctune.monitoring import (
     ALERTS,
@@ -38,6 +38,14 @@ from synctune.policy import (
     seed_rule,
     strategy_from_spec,
 )
+from synctune.policy.errors import InvalidInput, InvalidType
+
+if TYPE_CHECKING:
+    # what the lazy names below are, for type checkers and IDEs (never imported at run time)
+    from synctune.live import SyncController
+    from synctune.live.factory import open_replica
+    from synctune.sim import Advice, SimConfig, SimResult, advise, compare, load_trace, simulate
+    from synctune.sweep import Grid, run_sweep, summarize
 
 __version__ = "0.1.0"
 
@@ -62,10 +70,12 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(__all__)
 
-__all__ = [
-    "ALERTS", "METRICS", "PRESETS", "STRATEGY_SPECS", "Adaptive", "AlertEvaluator", "AlertEvent",
-    "AlertRule", "AlertThresholds", "AnyOf", "Backoff", "Decision", "FailureKind", "Manual",
-    "MetricSpec", "OnWrite", "Periodic", "Preset", "SeedRule", "SyncReport", "SyncSettings",
-    "SyncStrategy", "__version__", "from_settings", "preset", "seed_rule", "strategy_from_spec",
-    *_LAZY,
+__all__ = [  # the lazy names load on first use (see _LAZY)
+    "ALERTS", "METRICS", "PRESETS", "STRATEGY_SPECS", "Adaptive", "Advice", "AlertEvaluator",
+    "AlertEvent", "AlertRule", "AlertThresholds", "AnyOf", "Backoff", "Decision", "FailureKind",
+    "Grid", "InvalidInput", "InvalidType", "Manual", "MetricSpec", "OnWrite", "Periodic", "Preset",
+    "SeedRule", "SimConfig", "SimResult", "SyncController", "SyncReport", "SyncSettings",
+    "SyncStrategy", "__version__", "advise", "compare", "from_settings", "load_trace",
+    "open_replica", "preset", "run_sweep", "seed_rule", "simulate", "strategy_from_spec",
+    "summarize",
 ]

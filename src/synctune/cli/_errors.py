@@ -7,6 +7,7 @@ failed) exits 1. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -63,6 +64,8 @@ def translate(exc: Exception) -> click.ClickException | None:
             return click.UsageError(f"this needs the {extra} extra: "
                                     f"pip install 'synctune[{extra}]' (no module {exc.name!r})")
         return None
+    if isinstance(exc, BrokenPipeError):  # the reader went away (``| head``): not a failure
+        return None
     if isinstance(exc, _runtime_errors()):
         return click.ClickException(one_line(_describe(exc)))  # exit code 1
     return None
@@ -98,4 +101,9 @@ class OneLineErrors(click.Group):
         except click.exceptions.Abort:
             click.echo("synctune: interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except BrokenPipeError:
+            # nobody reads stdout any more: stop quietly, and keep the interpreter's final
+            # flush from failing on the same pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -7,6 +7,7 @@ objects through the event interface in :mod:`synctune.policy.strategy`.
 from synctune.policy.adaptive import Adaptive
 from synctune.policy.any_of import AnyOf
 from synctune.policy.backoff import Backoff
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.from_settings import from_settings
 from synctune.policy.manual import Manual
@@ -22,7 +23,8 @@ from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStra
 
 __all__ = [
     "PRESETS", "STRATEGY_SPECS", "Adaptive", "AnyOf", "Backoff", "ChangeRateEstimator", "Decision",
-    "FailureKind", "IntervalChoice", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset",
+    "FailureKind", "IntervalChoice", "InvalidInput", "InvalidType", "LatencyEstimator", "Manual",
+    "OnWrite", "Periodic", "Preset",
     "SeedRule", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings", "longest_interval",
     "preset", "seed_rule", "stale_share", "strategy_forms", "strategy_from_spec",
 ]

@@ -2,4 +2,4 @@
 
 from synctune._extras import require
 
-require("sweeps", "sim", "numpy", "pandas")
+require("a sweep", "sim", "numpy", "pandas")
