@@ -6,12 +6,16 @@ against a :class:`Replica` (pyturso, libsql, a local file, a remote client; buil
 """
 
 from synctune.live.async_controller import AsyncSyncController
+from synctune.live.connection import LocalWriteTimeout, SyncedConnection
 from synctune.live.controller import SyncController
 from synctune.live.history import SyncAttempt
 from synctune.live.replica import PullResult, PushResult, Replica, SyncError
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
 from synctune.live.timing import ManualTimer, Timer
+from synctune.live.worker_slot import NoFreeSlot, WorkerSlot, claim_worker_slot
 
-__all__ = ["AsyncSyncController", "ControllerStatus", "ManualTimer", "PullResult", "PushResult",
-           "Replica", "StopReport", "SyncAttempt", "SyncController", "SyncError", "Timer"]
+__all__ = ["AsyncSyncController", "ControllerStatus", "LocalWriteTimeout", "ManualTimer",
+           "NoFreeSlot", "PullResult", "PushResult", "Replica", "StopReport", "SyncAttempt",
+           "SyncController", "SyncError", "SyncedConnection", "Timer", "WorkerSlot",
+           "claim_worker_slot"]

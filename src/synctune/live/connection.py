@@ -1,80 +1,343 @@
-"""A thin app connection wrapper: tells the controller about commits and read latency."""
+"""App connections that are safe under threads: one writer at a time, nothing run twice.
+
+A :class:`SyncedConnection` wraps a DB-API connection from a replica. Its rules:
+
+- **A write waits before it starts, never after.** The first statement of a write transaction
+  takes the replica's local write lock (waiting up to ``busy_timeout`` seconds, local work only:
+  other app transactions, or the sync thread applying pulled changes for milliseconds) and holds
+  it until commit or rollback. With writers serialised here the engine never refuses a write for
+  a concurrent one, so no statement is ever retried: a statement that raised is reported as it
+  is, and a statement whose outcome is unknown is never run again. If the lock cannot be had in
+  time, :class:`LocalWriteTimeout` is raised before anything ran.
+- **Reads are retried, because they change nothing.** A read refused while pulled changes are
+  being applied ("database is locked") is run again until ``busy_timeout``.
+- **``with conn:`` is sqlite3's.** It commits on success and rolls back on an exception, and the
+  connection stays open.
+- **Commits are reported after they happen.** ``on_commit`` runs only after a commit that
+  wrote something succeeded; the engine's own change log decides what is pushed, so a missed
+  report delays a push but never loses a row.
+
+A connection may be shared between threads; its calls are serialised. ``close()`` rolls back
+what is open and hands the underlying connection back to the replica's pool (a connection that
+is dropped without ``close()`` is handed back when it is garbage-collected).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
 
-if TYPE_CHECKING:
-    from synctune.live.controller import SyncController
+from synctune.live.replica import is_busy
 
-_READS = ("select", "with", "pragma", "explain")
-_BUSY = ("locked", "busy")
+#: how long (s) a write waits for the local write lock, and a read retries a locked database
+DEFAULT_BUSY_TIMEOUT = 5.0
+
+_COMMENT = re.compile(r"^\s*(?:(?:--[^\n]*(?:\n|$))|(?:/\*.*?\*/)|\s+)*", re.S)
+_DML = re.compile(r"\b(insert|update|delete|replace|upsert)\b", re.I)
+_READ, _WRITE, _COMMIT, _ROLLBACK = "read", "write", "commit", "rollback"
+
+
+class LocalWriteTimeout(Exception):
+    """A write could not start: another local transaction held the write lock too long.
+
+    Nothing of the statement ran; the transaction (if one was open) is unchanged.
+    """
+
+
+def statement_kind(sql: str) -> str:
+    """``read``, ``write``, ``commit`` or ``rollback``: what a statement does to the lock.
+
+    Only statements that provably change nothing count as reads (``SELECT``, ``VALUES``,
+    ``EXPLAIN``, a ``WITH`` without DML); anything else takes the write lock.
+    """
+    head = sql[_COMMENT.match(sql).end():][:16].lower()  # type: ignore[union-attr]
+    word = head.split(None, 1)[0] if head.split() else ""
+    if word in ("select", "values", "explain"):
+        return _READ
+    if word == "with":
+        return _WRITE if _DML.search(sql) else _READ
+    if word in ("commit", "end"):
+        return _COMMIT
+    if word == "rollback" and " to " not in f" {sql.lower()} ":
+        return _ROLLBACK
+    return _WRITE
+
+
+class _Lease:
+    """The underlying connection and the write lock it may hold; outlives the wrapper."""
+
+    __slots__ = ("gate", "holding", "raw", "release")
+
+    def __init__(self, raw: Any, gate: threading.Lock | None,
+                 release: Callable[[Any], None] | None) -> None:
+        self.raw = raw
+        self.gate = gate
+        self.release = release
+        self.holding = False
+
+    def drop_gate(self) -> None:
+        if self.holding and self.gate is not None:
+            self.holding = False
+            self.gate.release()
+
+    def reclaim(self) -> None:
+        """Roll back what is open, free the lock, hand the connection back (idempotent)."""
+        raw, self.raw = self.raw, None
+        if raw is None:
+            return
+        try:
+            if getattr(raw, "in_transaction", False):
+                raw.rollback()
+        except Exception:  # a broken connection is closed below, not reused
+            self.release = None
+        finally:
+            self.drop_gate()
+        if self.release is not None:
+            self.release(raw)
+        else:
+            with contextlib.suppress(Exception):
+                raw.close()
 
 
 class SyncedConnection:
-    """Wraps a DB-API connection from :meth:`Replica.connect`.
+    """A thread-safe app connection on a replica (see the module docs for its rules).
 
-    ``commit()`` commits and then calls ``controller.notify_write()``; ``execute`` of a read
-    records its latency for the ``query_latency`` metric. A statement or commit refused because
-    the sync thread is applying pulled changes at that moment ("database is locked") is retried
-    for up to ``busy_timeout`` seconds, as SQLite's busy handler would. Everything else is passed
-    through to the wrapped connection.
+    Args:
+        conn: the underlying DB-API connection.
+        gate: the replica's local write lock, or ``None`` when the database coordinates writers
+            itself (a plain SQLite file, libsql).
+        release: takes the underlying connection back on ``close()`` (default: close it).
+        on_commit: called with the count (1) after each commit that wrote something.
+        on_read: called with each read's latency in seconds.
+        busy_timeout: seconds a write waits for the write lock, and a read retries a locked
+            database.
     """
 
-    def __init__(self, conn: Any, controller: SyncController, *,
-                 busy_timeout: float = 2.0) -> None:
-        self._conn = conn
-        self._controller = controller
-        self._busy_timeout = busy_timeout
-        self._wrote = False  # a non-read statement ran through execute() since the last commit
+    def __init__(self, conn: Any, *, gate: threading.Lock | None = None,
+                 release: Callable[[Any], None] | None = None,
+                 on_commit: Callable[[int], None] | None = None,
+                 on_read: Callable[[float], None] | None = None,
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        if not (isinstance(busy_timeout, int | float) and 0 <= busy_timeout < float("inf")):
+            raise ValueError(f"busy_timeout must be a finite number >= 0 (s), got {busy_timeout!r}")
+        self._lease = _Lease(conn, gate, release)
+        self._on_commit = on_commit
+        self._on_read = on_read
+        self._busy_timeout = float(busy_timeout)
+        self._use = threading.RLock()
+        self._wrote = False
+        self._finalizer = weakref.finalize(self, self._lease.reclaim)
 
-    def _retry(self, fn: Any, *args: Any) -> Any:
+    # ------------------------------------------------------------------- internals
+    def _raw(self) -> Any:
+        raw = self._lease.raw
+        if raw is None:
+            raise RuntimeError("connection is closed")
+        return raw
+
+    def _take_gate(self) -> None:
+        lease = self._lease
+        if lease.holding or lease.gate is None:
+            return
+        if not lease.gate.acquire(timeout=self._busy_timeout):
+            raise LocalWriteTimeout(
+                f"another local transaction held the write lock for more than "
+                f"{self._busy_timeout:g} s; nothing was run")
+        lease.holding = True
+
+    def _settle(self, raw: Any) -> None:
+        """After a write: once no transaction is open, report it and free the lock."""
+        if raw.in_transaction:
+            return
+        wrote, self._wrote = self._wrote, False
+        self._lease.drop_gate()
+        if wrote and self._on_commit is not None:
+            self._on_commit(1)
+
+    def _read(self, raw: Any, sql: str, params: Any) -> _Rows:
+        t0 = time.perf_counter()
         end = time.monotonic() + self._busy_timeout
-        pause = 0.001
+        pause = 0.0005
         while True:
             try:
-                return fn(*args)
+                cursor = raw.execute(sql, params)
+                rows = cursor.fetchall()
+                break
             except Exception as exc:
-                text = str(exc).lower()
-                if not any(w in text for w in _BUSY) or time.monotonic() >= end:
+                if not is_busy(exc) or time.monotonic() >= end:
                     raise
                 time.sleep(pause)
-                pause = min(pause * 2, 0.05)
+                pause = min(pause * 2, 0.02)
+        if self._on_read is not None:
+            self._on_read(time.perf_counter() - t0)
+        return _Rows(rows, cursor)
 
-    def execute(self, sql: str, *params: Any) -> Any:
-        """Run ``sql``; reads are timed (seconds) for ``query_latency``."""
-        is_read = sql.lstrip()[:7].lower().startswith(_READS)
-        if not is_read:
+    def _write(self, run: Callable[[Any], Any], kind: str = _WRITE) -> Any:
+        raw = self._raw()
+        self._take_gate()
+        try:
+            result = run(raw)
+        except BaseException:
+            if not raw.in_transaction:  # the failed statement left nothing open
+                self._wrote = False
+                self._lease.drop_gate()
+            raise
+        if kind == _WRITE:
             self._wrote = True
-        t0 = time.perf_counter()
-        cursor = self._retry(self._conn.execute, sql, *params)
-        if is_read:
-            rows = cursor.fetchall()
-            self._controller.record_query(time.perf_counter() - t0)
-            return _Rows(rows, cursor)
-        return cursor
+        self._settle(raw)
+        return result
+
+    # ---------------------------------------------------------------------- DB-API
+    def execute(self, sql: str, parameters: Any = ()) -> Any:
+        """Run one statement; reads come back fetched (their latency goes to ``on_read``)."""
+        kind = statement_kind(sql)
+        with self._use:
+            if kind == _COMMIT:
+                self._commit()
+                return _Rows([], None)
+            if kind == _ROLLBACK:
+                self._rollback()
+                return _Rows([], None)
+            raw = self._raw()
+            if kind == _READ:
+                return self._read(raw, sql, parameters)
+            return self._write(lambda c: c.execute(sql, parameters))
+
+    def executemany(self, sql: str, seq_of_parameters: Any) -> Any:
+        """Run a write statement for each parameter set (one transaction, one lock)."""
+        with self._use:
+            return self._write(lambda c: c.executemany(sql, seq_of_parameters))
+
+    def executescript(self, script: str) -> Any:
+        """Run a script under the write lock."""
+        with self._use:
+            return self._write(lambda c: c.executescript(script))
+
+    def cursor(self) -> SyncedCursor:
+        """A cursor whose statements follow this connection's rules."""
+        return SyncedCursor(self)
+
+    def _commit(self) -> None:
+        raw = self._raw()
+        if not raw.in_transaction:
+            self._lease.drop_gate()
+            return
+        try:
+            raw.commit()
+        except BaseException:
+            if not raw.in_transaction:  # it did not commit and nothing is open any more
+                self._wrote = False
+                self._lease.drop_gate()
+            raise
+        self._settle(raw)
+
+    def _rollback(self) -> None:
+        raw = self._raw()
+        try:
+            if raw.in_transaction:
+                raw.rollback()
+        finally:
+            if not raw.in_transaction:
+                self._wrote = False
+                self._lease.drop_gate()
 
     def commit(self) -> None:
-        """Commit, then tell the controller (one local write batch awaiting a push).
+        """Commit; report it (``on_commit``) only when it wrote something and succeeded."""
+        with self._use:
+            self._commit()
 
-        A commit with nothing written (only reads since the last one) tells it nothing, so
-        read-only transactions cause no on-write syncs.
-        """
-        wrote = self._wrote or bool(getattr(self._conn, "in_transaction", True))
-        self._retry(self._conn.commit)
-        self._wrote = False
-        if wrote:
-            self._controller.notify_write()
+    def rollback(self) -> None:
+        """Roll back the open transaction and free the write lock."""
+        with self._use:
+            self._rollback()
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
+        return bool(self._raw().in_transaction)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._lease.raw is None
+
+    def close(self) -> None:
+        """Roll back what is open and hand the connection back (idempotent)."""
+        with self._use:
+            self._wrote = False
+            self._finalizer()
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
+        return getattr(self._raw(), name)
 
     def __enter__(self) -> SyncedConnection:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._conn.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        """sqlite3's rule: commit on success, roll back on an exception; stay open."""
+        with self._use:
+            if exc_type is not None:
+                self._rollback()
+                return
+            try:
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<SyncedConnection {state}>"
+
+
+class SyncedCursor:
+    """A DB-API cursor over a :class:`SyncedConnection`."""
+
+    arraysize = 1
+
+    def __init__(self, connection: SyncedConnection) -> None:
+        self.connection = connection
+        self._result: Any = _Rows([], None)
+
+    def execute(self, sql: str, parameters: Any = ()) -> SyncedCursor:
+        self._result = self.connection.execute(sql, parameters)
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Any) -> SyncedCursor:
+        self._result = self.connection.executemany(sql, seq_of_parameters)
+        return self
+
+    def fetchone(self) -> Any:
+        return self._result.fetchone()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        return list(self._result.fetchmany(size or self.arraysize))
+
+    def fetchall(self) -> list[Any]:
+        return list(self._result.fetchall())
+
+    @property
+    def description(self) -> Any:
+        return getattr(self._result, "description", None)
+
+    @property
+    def rowcount(self) -> int:
+        return int(getattr(self._result, "rowcount", -1))
+
+    @property
+    def lastrowid(self) -> Any:
+        return getattr(self._result, "lastrowid", None)
+
+    def close(self) -> None:
+        self._result = _Rows([], None)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
 
 
 class _Rows:
@@ -84,9 +347,16 @@ class _Rows:
         self._rows = rows
         self._pos = 0
         self.description = getattr(cursor, "description", None)
+        self.rowcount = -1
+        self.lastrowid = None
 
     def fetchall(self) -> list[Any]:
         rows, self._pos = self._rows[self._pos:], len(self._rows)
+        return rows
+
+    def fetchmany(self, size: int = 1) -> list[Any]:
+        rows = self._rows[self._pos:self._pos + size]
+        self._pos += len(rows)
         return rows
 
     def fetchone(self) -> Any:
@@ -95,5 +365,5 @@ class _Rows:
         self._pos += 1
         return self._rows[self._pos - 1]
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synctune.live.backlog import UnpushedBacklog
+from synctune.live.connection import SyncedConnection
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
@@ -186,11 +187,12 @@ class SyncController:
         self._metrics.reads.append(seconds)
         self._metrics.telemetry.on_read(seconds, self._metrics.freshness(self._clock()))
 
-    def connection(self, **kwargs: Any) -> Any:
-        """An app connection on the replica that reports commits and read latency here."""
-        from synctune.live.connection import SyncedConnection
-
-        return SyncedConnection(self.replica.connect(), self, **kwargs)
+    def connection(self, **kwargs: Any) -> SyncedConnection:
+        """A thread-safe app connection on the replica that reports commits and read latency
+        here (see :class:`~synctune.live.connection.SyncedConnection`; keyword arguments such
+        as ``busy_timeout`` go to it). Opening one never waits on the network."""
+        return self.replica.connection(on_commit=self.notify_write, on_read=self.record_query,
+                                       **kwargs)
 
     # ----------------------------------------------------------------- views
     def status(self) -> ControllerStatus:

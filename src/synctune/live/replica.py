@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synctune.policy import FailureKind, _check
+
+if TYPE_CHECKING:
+    from synctune.live.connection import SyncedConnection
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,13 @@ def redact(text: str, *secrets: str | None) -> str:
     return re.sub(r"(?i)(bearer\s+|authToken=|auth_token=|token=)[^\s&'\"]+", r"\1***", text)
 
 
+def is_busy(exc: BaseException) -> bool:
+    """True when a local database refused a statement for a concurrent one ("database is
+    locked"/"busy"): the statement did not run."""
+    text = str(exc).lower()
+    return "busy" in text or "locked" in text
+
+
 def classify(exc: BaseException, message: str | None = None) -> FailureKind:
     """Best-effort :class:`FailureKind` from an exception raised by a client library."""
     text = (message if message is not None else f"{type(exc).__name__} {exc}").lower()
@@ -138,7 +149,29 @@ class Replica(ABC):
 
     @abstractmethod
     def connect(self) -> Any:
-        """A DB-API connection for the app, separate from the one the sync thread uses."""
+        """A raw DB-API connection, separate from the one the sync thread uses (the app should
+        use :meth:`connection`)."""
+
+    @property
+    def write_gate(self) -> threading.Lock | None:
+        """The local write lock app transactions must hold, or ``None`` when the database
+        coordinates writers itself."""
+        return None
+
+    def release(self, conn: Any) -> None:
+        """Take back a raw connection from :meth:`connect` (default: close it)."""
+        conn.close()
+
+    def connection(self, **kwargs: Any) -> SyncedConnection:
+        """A thread-safe app connection with sqlite3 transaction semantics (keyword arguments
+        go to :class:`~synctune.live.connection.SyncedConnection`)."""
+        from synctune.live.connection import SyncedConnection
+
+        return SyncedConnection(self.connect(), gate=self.write_gate, release=self.release,
+                                **kwargs)
+
+    def maintain(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Local housekeeping between syncs (e.g. a checkpoint); called on the sync thread."""
 
     @abstractmethod
     def close(self) -> None:
@@ -146,13 +179,11 @@ class Replica(ABC):
 
     def integrity_check(self) -> str:
         """Result of ``PRAGMA integrity_check`` on the local database (``"ok"`` when sound)."""
-        conn = self.connect()
+        conn = self.connection()
         try:
             rows = conn.execute("PRAGMA integrity_check").fetchall()
         finally:
-            close = getattr(conn, "close", None)
-            if close is not None:
-                close()
+            conn.close()
         return "; ".join(str(r[0]) for r in rows) or "ok"
 
     def __enter__(self) -> Replica:

@@ -116,6 +116,7 @@ class SyncLoop:
                 self._log_decision(decision, now)
                 if self._timer.now() >= self._next_check:
                     self.check_alerts()
+                    self._maintain()
                 if run:
                     self.attempt(decision.reason)
                     continue
@@ -160,6 +161,13 @@ class SyncLoop:
             interval = self.strategy.interval_in_force
         self._metrics.check_alerts(now, self.replica.syncs, interval)
         self._next_check = self._timer.now() + self._check_every
+
+    def _maintain(self) -> None:
+        """The replica's housekeeping (a checkpoint) between syncs, never during one."""
+        try:
+            self.replica.maintain()
+        except Exception:
+            log.exception("replica maintenance failed")
 
     def _flush(self) -> None:
         """On stop: push what is left, retrying with a short backoff until the stop deadline."""
@@ -221,3 +229,4 @@ class SyncLoop:
                         outcome.kind.value, failures, outcome.message)
         self._history.record(SyncAttempt(started, now, outcome.ok, outcome.kind, reason))
         self.check_alerts()
+        self._maintain()

@@ -1,118 +1,127 @@
 """Replica adapter for pyturso (``turso.sync``): the tursodb sync protocol.
 
-How each call is bounded: pulls and pushes run on the controller's sync thread under
-:func:`synctune.live.http_deadline.deadline`, so every HTTP connect and read pyturso makes ends by
-the timeout; a "database is busy" answer from the local engine (the app committing at the same
-moment) is retried until the same deadline. A timed-out HTTP request fails pyturso's operation
-cleanly (the engine is told the I/O failed and rolls the operation back), so the same connection
-serves the next attempt; the live tests check this by hanging, then restoring, the primary.
+How each call is bounded: pulls and pushes run on the controller's sync thread under a per-thread
+HTTP deadline (:func:`synctune.live._pyturso.deadline`), so every connect and read pyturso makes
+ends by the timeout. A timed-out request fails pyturso's operation cleanly (the engine is told
+the I/O failed and rolls the operation back), so the next attempt starts from a consistent state.
+
+How the app is kept off the network: a pull is two steps, fetching (network, no local lock) and
+applying (local, milliseconds, under the app's write lock so it never meets an open app
+transaction). App connections come from a pool topped up before every network operation, and
+engine stats are cached, because the engine runs one operation at a time and would otherwise
+make an app call wait for a hung pull. See :mod:`synctune.live.connection` for the app-side rules.
 
 How changes are counted: ``push`` reports the drop in the engine's pending CDC operations (one
-per row change); ``pull`` reports 1 when pyturso applied anything, else 0. The pull protocol
-exposes a revision that advances per page frame, not per remote commit, so it cannot count
-commits; one per non-empty pull is exact while pulls are more frequent than remote commits (the
-regime a freshness target puts us in) and a lower bound otherwise. Bytes are the deltas of the
-engine's ``network_sent_bytes + network_received_bytes``.
+per row change); ``pull`` reports 1 when it applied anything, else 0. The pull protocol exposes a
+revision that advances per page frame, not per remote commit, so it cannot count commits; one
+per non-empty pull is exact while pulls are more frequent than remote commits (the regime a
+freshness target puts us in) and a lower bound otherwise. Bytes are the deltas of the engine's
+``network_sent_bytes + network_received_bytes``.
 
-Connections: the sync thread owns one connection; :meth:`TursoReplica.connect` hands the app a
-second connection on the same sync database, so app reads and writes never wait on the network.
+How the local file stays bounded: the engine never checkpoints its write-ahead log by itself.
+:meth:`TursoReplica.maintain` (called by the controller between syncs) checkpoints it once it
+exceeds ``checkpoint_bytes``, holding the app's write lock, so never inside an app transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from synctune.live import http_deadline
+from synctune.live import _pyturso
+from synctune.live.connection import DEFAULT_BUSY_TIMEOUT, SyncedConnection
+from synctune.live.connection_pool import ConnectionPool
 from synctune.live.replica import (
     PullResult,
     PushResult,
     Replica,
     SyncError,
     classify,
-    file_size,
+    is_busy,
     redact,
     safe_url,
 )
 from synctune.policy import FailureKind
 
+log = logging.getLogger("synctune.live")
+
 DEFAULT_OPEN_TIMEOUT = 10.0
-_BUSY_WORDS = ("busy", "locked")
+#: write-ahead log size (bytes) above which :meth:`TursoReplica.maintain` checkpoints
+DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
+#: the engine's files beside the database: its WAL, the log of local changes to revert before
+#: applying remote ones, and fetched changes awaiting their apply
+_ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
 
 
 class TursoReplica(Replica):
     """An embedded replica kept in sync through pyturso.
 
     Args:
-        path: local database file.
+        path: local database file. pyturso locks it for this process alone; for several
+            worker processes give each its own file (:func:`synctune.live.claim_worker_slot`).
         url: sync server URL (``http://``, ``https://``; ``libsql://`` becomes ``https://``).
         auth_token: bearer token, never logged or shown.
         open_timeout: seconds allowed for opening (bootstraps from the primary when empty).
+        spare_connections: idle app connections kept ready so that opening one never waits.
+        checkpoint_bytes: write-ahead log size (bytes) that triggers a checkpoint.
     """
 
     kind = "turso"
 
     def __init__(self, path: str | os.PathLike[str], url: str, *, auth_token: str | None = None,
-                 open_timeout: float = DEFAULT_OPEN_TIMEOUT) -> None:
-        http_deadline.install()
+                 open_timeout: float = DEFAULT_OPEN_TIMEOUT, spare_connections: int = 4,
+                 checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES) -> None:
         self.path = os.fspath(path)
         self.url = url
         self._token = auth_token or None
-        self._open_timeout = open_timeout
-        self._lock = threading.Lock()
-        self._conn: Any = None
-        self._conn = self._open()
-
-    # ---------------------------------------------------------------- plumbing
-    def _open(self) -> Any:
-        import turso.sync
-
+        self.checkpoint_bytes = int(checkpoint_bytes)
+        self._gate = threading.Lock()
+        self._stats: Any = None
+        #: checkpoints done, and those that found readers in the way and were put off
+        self.checkpoints = 0
+        self.checkpoints_deferred = 0
         try:
-            with http_deadline.deadline(self._open_timeout):
-                return turso.sync.connect(self.path, self.url, auth_token=self._token,
-                                          client_name="synctune")
+            self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout)
+        except _pyturso.EngineShapeError:
+            raise
         except Exception as exc:
             raise self._error(exc) from None
+        self._pool = ConnectionPool(self._engine.open_connection, spare=spare_connections)
+        self._pool.fill()
+        self._stats = self._engine.stats()
 
+    # ---------------------------------------------------------------- plumbing
     def _error(self, exc: BaseException) -> SyncError:
         message = redact(f"{type(exc).__name__}: {exc}", self._token)
         return SyncError(classify(exc, message), message)
 
-    def _run(self, timeout: float, op: str) -> tuple[Any, Any, Any]:
-        """Run ``op`` (``pull``/``push``) with busy retries; return (result, before, after)."""
-        end = time.monotonic() + timeout
-        with self._lock:
-            if self._conn is None:
-                self._conn = self._open()
-            conn = self._conn
-            pause = 0.002
-            while True:
-                left = end - time.monotonic()
-                if left <= 0:
-                    raise SyncError(FailureKind.TIMEOUT, f"{op} timed out after {timeout:g} s")
-                try:
-                    with http_deadline.deadline(left):
-                        before = conn.stats()
-                        result = getattr(conn, op)()
-                        after = conn.stats()
-                    return result, before, after
-                except Exception as exc:
-                    err = self._error(exc)
-                    text = str(exc).lower()
-                    if err.kind is FailureKind.OTHER and any(w in text for w in _BUSY_WORDS):
-                        time.sleep(min(pause, max(0.0, end - time.monotonic())))
-                        pause = min(pause * 2, 0.05)
-                        continue
-                    raise err from None
+    def _op(self, end: float, what: str, step: Callable[[], Any]) -> Any:
+        """Run one engine step by ``end`` (monotonic s), retrying a busy local engine."""
+        pause = 0.002
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise SyncError(FailureKind.TIMEOUT, f"{what} timed out")
+            try:
+                with _pyturso.deadline(left):
+                    return step()
+            except Exception as exc:
+                err = self._error(exc)
+                # busy: the engine changed nothing; push and apply are safe to run again
+                if err.kind is FailureKind.OTHER and is_busy(exc):
+                    time.sleep(min(pause, max(0.0, end - time.monotonic())))
+                    pause = min(pause * 2, 0.05)
+                    continue
+                raise err from None
 
-    def _close_conn(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
+    def _refresh_stats(self) -> Any:
+        self._stats = self._engine.stats()
+        return self._stats
 
     @staticmethod
     def _bytes(before: Any, after: Any) -> int:
@@ -122,50 +131,129 @@ class TursoReplica(Replica):
 
     # ------------------------------------------------------------- interface
     def pull(self, timeout: float) -> PullResult:
-        applied, before, after = self._run(timeout, "pull")
-        return PullResult(changes=1 if applied else 0, nbytes=self._bytes(before, after))
+        return self._guarded(self._pull, timeout)  # type: ignore[no-any-return]
 
     def push(self, timeout: float) -> PushResult:
-        with self._lock:
-            idle = self._conn is not None and not (self._conn.stats().cdc_operations or 0)
-        if idle:  # nothing committed locally: skip the round trip
-            return PushResult()
-        _, before, after = self._run(timeout, "push")
+        return self._guarded(self._push, timeout)  # type: ignore[no-any-return]
+
+    def _guarded(self, step: Callable[[float], Any], timeout: float) -> Any:
+        """Every failure of a sync step as a :class:`SyncError` (the token removed)."""
+        try:
+            return step(timeout)
+        except SyncError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
+    def _pull(self, timeout: float) -> PullResult:
+        end = time.monotonic() + timeout
+        self._pool.fill()
+        with self._engine.lock:
+            before = self._refresh_stats()
+            changes = self._op(end, f"pull (fetch) within {timeout:g} s",
+                               self._engine.wait_changes)
+            if changes is not None:
+                left = end - time.monotonic()
+                # the app's write lock, for the local apply only: waits for app transactions
+                if left <= 0 or not self._gate.acquire(timeout=left):
+                    raise SyncError(FailureKind.TIMEOUT,
+                                    f"pull (apply) waited for app transactions past {timeout:g} s")
+                try:
+                    self._op(end, f"pull (apply) within {timeout:g} s",
+                             lambda: self._engine.apply_changes(changes))
+                finally:
+                    self._gate.release()
+            after = self._refresh_stats()
+        return PullResult(changes=1 if changes is not None else 0,
+                          nbytes=self._bytes(before, after))
+
+    def _push(self, timeout: float) -> PushResult:
+        end = time.monotonic() + timeout
+        self._pool.fill()
+        with self._engine.lock:
+            before = self._refresh_stats()
+            if not (before.cdc_operations or 0):  # nothing committed locally: no round trip
+                return PushResult()
+            self._op(end, f"push within {timeout:g} s", self._engine.push)
+            after = self._refresh_stats()
         sent = max(0, (before.cdc_operations or 0) - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
 
+    def maintain(self) -> None:
+        """Checkpoint the write-ahead log once it exceeds ``checkpoint_bytes``.
+
+        Runs between syncs on the sync thread; holds the app's write lock for the checkpoint
+        (local, milliseconds), so it never runs inside an app transaction. Open app reads can
+        make it incomplete; it is then put off to a later call.
+        """
+        try:
+            wal = os.path.getsize(self.path + "-wal")
+        except OSError:
+            return
+        if wal <= self.checkpoint_bytes:
+            return
+        if not self._gate.acquire(timeout=1.0):
+            self.checkpoints_deferred += 1
+            return
+        try:
+            with self._engine.lock, _pyturso.deadline(DEFAULT_OPEN_TIMEOUT):
+                self._engine.checkpoint()
+            self.checkpoints += 1
+        except Exception as exc:
+            self.checkpoints_deferred += 1
+            log.debug("checkpoint put off: %s", redact(str(exc), self._token))
+        finally:
+            self._gate.release()
+        with contextlib.suppress(Exception), self._engine.lock:
+            self._refresh_stats()
+
+    def _current_stats(self) -> Any:
+        """Engine stats, fresh when the engine is free, else as of its last operation."""
+        fresh = self._engine.try_stats()
+        if fresh is not None:
+            self._stats = fresh
+        return self._stats
+
     def pending_changes(self) -> int:
-        """Local row changes not yet pushed (pyturso's CDC backlog)."""
-        with self._lock:
-            if self._conn is None:
-                return 0
-            return int(self._conn.stats().cdc_operations or 0)
+        """Local row changes not yet pushed (the engine's CDC backlog; never waits)."""
+        stats = self._current_stats()
+        return int(stats.cdc_operations or 0) if stats is not None else 0
 
     def last_pull_unix_time(self) -> float | None:
         """Unix time (s) of the last successful pull recorded by the engine, if any."""
-        with self._lock:
-            if self._conn is None:
-                return None
-            t = self._conn.stats().last_pull_unix_time
-            return float(t) if t is not None else None
+        stats = self._current_stats()
+        t = stats.last_pull_unix_time if stats is not None else None
+        return float(t) if t is not None else None
 
     def local_db_size(self) -> int:
-        return file_size(self.path)
+        total = 0
+        for suffix in _ENGINE_FILES:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(self.path + suffix)
+        return total
+
+    @property
+    def write_gate(self) -> threading.Lock:
+        """The local write lock app transactions and local applies take in turn."""
+        return self._gate
 
     def connect(self) -> Any:
-        """A second pyturso connection on the same sync database, for the app."""
-        from turso.lib_sync import ConnectionSync, _run_op
+        """A raw pooled pyturso connection (no write lock: prefer :meth:`connection`)."""
+        return self._pool.lease()
 
-        with self._lock:
-            if self._conn is None:
-                self._conn = self._open()
-            base = self._conn
-            raw = _run_op(base._sync, base._sync.connect(), base._http_ctx)
-            return ConnectionSync(raw, sync=base._sync, http_ctx=base._http_ctx)
+    def release(self, conn: Any) -> None:
+        self._pool.give_back(conn)
+
+    def connection(self, **kwargs: Any) -> SyncedConnection:
+        """A thread-safe app connection (see :class:`~synctune.live.connection.SyncedConnection`;
+        keyword arguments go to it)."""
+        kwargs.setdefault("busy_timeout", DEFAULT_BUSY_TIMEOUT)
+        return SyncedConnection(self._pool.lease(), gate=self._gate, release=self._pool.give_back,
+                                **kwargs)
 
     def close(self) -> None:
-        with self._lock:
-            self._close_conn()
+        self._pool.close()
+        self._engine.close()
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"

@@ -1,0 +1,271 @@
+"""Every use of pyturso's private internals, in one place, checked when a replica opens.
+
+pyturso 0.8.3 (``turso.sync``) gives one connection with ``pull``/``push``; what synctune needs
+is finer, and only reachable through internals:
+
+- **No network wait for the app.** The engine runs one operation at a time, so opening a
+  connection or reading stats while a pull hangs waits for it. App connections are therefore
+  opened only while no operation is in flight (:meth:`Engine.open_connection`), and stats are
+  cached. App connections get no ``extra_io`` hook: pyturso's hook drains the engine's shared
+  I/O queue, so an app statement could otherwise pick up the sync thread's HTTP request and run
+  it itself, without a deadline.
+- **Pull in two steps.** ``wait_changes`` (network, no local lock) then ``apply_changes``
+  (local only, and refused while an app write transaction is open), so the replica can hold the
+  app's write lock for the local step alone.
+- **Deadlines.** pyturso calls ``urllib.request.urlopen(request)`` with no timeout. The name
+  ``urllib`` inside ``turso.lib_sync`` (and nowhere else) is rebound to a stand-in whose
+  ``urlopen`` bounds every connect and read by a per-thread deadline (:func:`deadline`); a
+  thread without one gets pyturso's own behaviour. No ``socket.setdefaulttimeout``.
+
+:func:`check` verifies the shape of all of this and fails with one clear message when an
+installed pyturso differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import inspect
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+from synctune.live.replica import is_busy
+
+log = logging.getLogger("synctune.live")
+
+#: the pyturso release these internals were read from and tested against
+TESTED_VERSION = "0.8.3"
+
+
+class EngineShapeError(RuntimeError):
+    """The installed pyturso does not have the internals synctune drives."""
+
+
+_checked: bool = False
+_check_lock = threading.Lock()
+
+
+def check() -> None:
+    """Verify pyturso's internals once per process; raise :class:`EngineShapeError` if changed."""
+    global _checked
+    if _checked:
+        return
+    with _check_lock:
+        if _checked:
+            return
+        import turso.lib as lib
+        import turso.lib_sync as lib_sync
+
+        missing = [name for name in ("_run_op", "ConnectionSync", "urllib", "connect_sync")
+                   if not hasattr(lib_sync, name)]
+        missing += [f"PyTursoSyncDatabase.{m}" for m in (
+            "connect", "wait_changes", "apply_changes", "push_changes", "checkpoint", "stats",
+            "take_io_item") if not hasattr(lib_sync.PyTursoSyncDatabase, m)]
+        if "extra_io" not in inspect.signature(lib.Connection).parameters:
+            missing.append("Connection(extra_io=...)")
+        try:
+            if "urllib.request.urlopen(" not in inspect.getsource(lib_sync._process_http_item):
+                missing.append("_process_http_item calling urllib.request.urlopen")
+        except (AttributeError, OSError, TypeError):
+            missing.append("_process_http_item")
+        version = _version()
+        if missing:
+            raise EngineShapeError(
+                f"pyturso {version} lacks what synctune drives ({', '.join(missing)}); "
+                f"install pyturso=={TESTED_VERSION}")
+        if version != TESTED_VERSION:
+            log.warning("pyturso %s: synctune was tested with %s; the internals it uses look "
+                        "the same", version, TESTED_VERSION)
+        _checked = True
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pyturso")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# ------------------------------------------------------------------ per-thread HTTP deadlines
+_local = threading.local()
+_install_lock = threading.Lock()
+
+
+def _remaining() -> float | None:
+    end: float | None = getattr(_local, "deadline", None)
+    if end is None:
+        return None
+    left = end - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("sync deadline passed (timed out)")
+    return left
+
+
+class _BoundedResponse:
+    """Wraps an HTTP response so every ``read`` is bounded by the thread's deadline."""
+
+    def __init__(self, resp: Any) -> None:
+        self._resp = resp
+        self.status = getattr(resp, "status", None)
+
+    def getcode(self) -> int | None:
+        return self._resp.getcode()  # type: ignore[no-any-return]
+
+    def read(self, size: int = -1) -> bytes:
+        left = _remaining()
+        if left is not None:
+            with contextlib.suppress(AttributeError, OSError):
+                self._resp.fp.raw._sock.settimeout(left)
+        data: bytes = self._resp.read(size)
+        return data
+
+    def __enter__(self) -> _BoundedResponse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._resp.close()
+
+
+def _urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
+    left = _remaining()
+    if left is None:
+        return urllib.request.urlopen(request, *args, **kwargs)
+    kwargs["timeout"] = left
+    return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs))
+
+
+_SHIM = SimpleNamespace(
+    request=SimpleNamespace(Request=urllib.request.Request, urlopen=_urlopen),
+    error=urllib.error,
+)
+
+
+def install() -> None:
+    """Point ``turso.lib_sync``'s ``urllib`` at the deadline-aware stand-in (idempotent)."""
+    import turso.lib_sync as lib_sync
+
+    with _install_lock:
+        if lib_sync.urllib is not _SHIM:
+            lib_sync.urllib = _SHIM  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Bound pyturso HTTP made by this thread to ``seconds`` from now."""
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
+# ------------------------------------------------------------------------------- the engine
+
+class Engine:
+    """One pyturso sync database: its operations, run one at a time.
+
+    Operations that may need I/O (pull, push, checkpoint) run under :attr:`lock`; the app side
+    only ever *tries* that lock (:meth:`open_connection`, :meth:`try_stats`) so it never waits
+    behind the network.
+    """
+
+    def __init__(self, path: str, url: str, token: str | None, open_timeout: float) -> None:
+        check()
+        install()
+        import turso.sync
+
+        self.lock = threading.Lock()
+        with deadline(open_timeout):
+            self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune")
+        self._sync = self._base._sync
+        self._ctx = self._base._http_ctx
+
+    def _run(self, op: Any) -> Any:
+        import turso.lib_sync as lib_sync
+
+        return lib_sync._run_op(self._sync, op, self._ctx)
+
+    # ---- sync-thread operations (caller holds ``lock`` and a :func:`deadline`)
+    def wait_changes(self) -> Any:
+        """Fetch remote changes (network; no local lock); ``None`` when there are none."""
+        changes = self._run(self._sync.wait_changes())
+        if changes is None or changes.empty():
+            return None
+        return changes
+
+    def apply_changes(self, changes: Any) -> None:
+        """Apply fetched changes locally (refused while an app write transaction is open)."""
+        self._run(self._sync.apply_changes(changes))
+
+    def push(self) -> None:
+        """Send local changes; the primary records how far it got, so a retry never doubles."""
+        self._run(self._sync.push_changes())
+
+    def checkpoint(self) -> None:
+        """Fold the local write-ahead log back into the database file."""
+        self._run(self._sync.checkpoint())
+
+    def stats(self) -> Any:
+        return self._local(self._sync.stats)
+
+    def _local(self, make_op: Callable[[], Any], patience: float = 2.0) -> Any:
+        """Run a read-only local operation, again while the database is busy (a concurrent
+        app commit): it changes nothing, so running it again is safe."""
+        end = time.monotonic() + patience
+        pause = 0.0005
+        while True:
+            try:
+                return self._run(make_op())
+            except Exception as exc:
+                if not is_busy(exc) or time.monotonic() >= end:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
+
+    # ---- app-side, never waiting on the network
+    def try_stats(self) -> Any | None:
+        """Engine stats now, or ``None`` if an operation is in flight."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._local(self._sync.stats, patience=0.0)
+        except Exception:
+            return None
+        finally:
+            self.lock.release()
+
+    def open_connection(self, wait: bool) -> Any | None:
+        """A new app connection (``turso.lib.Connection``, no ``extra_io``).
+
+        Returns ``None`` when an operation is in flight and ``wait`` is false; with ``wait``
+        it waits for that operation (bounded by its own deadline).
+        """
+        import turso.lib as lib
+
+        if not self.lock.acquire(blocking=wait):
+            return None
+        try:
+            raw = self._local(self._sync.connect)
+        finally:
+            self.lock.release()
+        return lib.Connection(raw, isolation_level="DEFERRED", extra_io=None)
+
+    def close(self, wait: float = 0.1) -> bool:
+        """Close the engine's connection unless an operation is still in flight after ``wait``
+        seconds; that one is left to end at its own deadline (the engine is crash-safe, so a
+        process that exits meanwhile loses nothing committed). True when closed."""
+        if not self.lock.acquire(timeout=wait):
+            return False
+        try:
+            with contextlib.suppress(Exception):
+                self._base.close()
+        finally:
+            self.lock.release()
+        return True

@@ -1,0 +1,87 @@
+"""Idle app connections kept ready, so that opening one never waits on the network.
+
+A pyturso engine runs one operation at a time: opening a connection while a pull hangs would
+wait for that pull. The pool hands out idle connections first, opens a new one only when the
+engine is free, and is topped up by the sync thread (:meth:`ConnectionPool.fill`) before every
+network operation, when opening is instant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class ConnectionPool:
+    """Idle connections from ``opener``.
+
+    Args:
+        opener: ``opener(wait)`` returns a new connection, or ``None`` when it would have to
+            wait and ``wait`` is false.
+        spare: idle connections :meth:`fill` keeps ready.
+        max_idle: idle connections kept at most; more handed back are closed.
+    """
+
+    def __init__(self, opener: Callable[[bool], Any | None], *, spare: int = 4,
+                 max_idle: int = 32) -> None:
+        if spare < 0 or max_idle < spare:
+            raise ValueError(f"need 0 <= spare <= max_idle, got spare={spare}, "
+                             f"max_idle={max_idle}")
+        self._opener = opener
+        self._spare = spare
+        self._max_idle = max_idle
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        #: connections opened while the engine was busy (the app waited for an operation)
+        self.waited_opens = 0
+
+    def lease(self) -> Any:
+        """An idle connection, else a new one (waiting only if the engine is mid-operation
+        and no connection is idle: :meth:`fill` makes that rare)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the replica is closed")
+            if self._idle:
+                return self._idle.pop()
+        conn = self._opener(False)
+        if conn is None:
+            self.waited_opens += 1
+            conn = self._opener(True)
+        return conn
+
+    def give_back(self, conn: Any) -> None:
+        """Take back a connection with no transaction open."""
+        with self._lock:
+            if not self._closed and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def fill(self) -> None:
+        """Open connections until ``spare`` are idle (call while the engine is free)."""
+        while True:
+            with self._lock:
+                if self._closed or len(self._idle) >= self._spare:
+                    return
+            conn = self._opener(False)
+            if conn is None:
+                return
+            self.give_back(conn)
+
+    @property
+    def idle(self) -> int:
+        """Idle connections now."""
+        return len(self._idle)
+
+    def close(self) -> None:
+        """Close idle connections; connections handed back later are closed too."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                conn.close()

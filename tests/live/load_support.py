@@ -1,0 +1,127 @@
+"""App-like load for the fault tests: writer threads committing through SyncController.
+
+Every writer appends ``(writer, k)`` rows and records each attempt's fate: ``ok`` (commit
+returned), ``failed`` (commit raised; the row must not reach the primary). Rows are checked on
+the primary afterwards: every ``ok`` row exactly once, no ``failed`` row, no duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synctune.live import SyncController
+from synctune.live.turso_replica import TursoReplica
+from synctune.policy import Backoff, OnWrite
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS w(writer TEXT NOT NULL, k INTEGER NOT NULL)"
+
+
+@dataclass
+class WriterLog:
+    """What one writer thread saw."""
+
+    name: str
+    ok: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    opens: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds)
+    commits: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds)
+
+
+def controller(path: Path | str, url: str) -> SyncController:
+    strategy = OnWrite(coalesce=0.05, backoff=Backoff(base=0.1, cap=0.5),
+                       rng=random.Random(7))
+    replica = TursoReplica(path, url)
+    return SyncController(replica, strategy, default_timeout=2.0, check_every=0.1)
+
+
+def writer(ctl: SyncController, log: WriterLog, stop: threading.Event, use_with: bool,
+           journal: Any = None) -> None:
+    """Commit ``(name, k)`` rows as fast as possible until ``stop``; reopen every 25 commits."""
+    k = 0
+    conn = None
+    while not stop.is_set():
+        if conn is None or k % 25 == 0:
+            if conn is not None:
+                conn.close()
+            t0 = time.perf_counter()
+            conn = ctl.connection()
+            log.opens.append((time.monotonic(), time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        try:
+            if use_with:
+                with conn:
+                    conn.execute("INSERT INTO w(writer, k) VALUES (?, ?)", (log.name, k))
+            else:
+                conn.execute("INSERT INTO w(writer, k) VALUES (?, ?)", (log.name, k))
+                conn.commit()
+        except Exception as exc:
+            if not use_with:
+                conn.rollback()
+            log.failed.append((k, f"{type(exc).__name__}: {exc}"))
+        else:
+            log.ok.append(k)
+            if journal is not None:
+                journal.write(f"{k}\n")
+                journal.flush()
+        log.commits.append((time.monotonic(), time.perf_counter() - t0))
+        if k % 10 == 0:
+            conn.execute("SELECT count(*) FROM w WHERE writer = ?", (log.name,)).fetchall()
+        k += 1
+        time.sleep(0.001)
+    if conn is not None:
+        conn.close()
+
+
+def run_writers(ctl: SyncController, names: list[str], stop: threading.Event,
+                journals: dict[str, Any] | None = None) -> tuple[list[WriterLog],
+                                                                 list[threading.Thread]]:
+    logs = [WriterLog(n) for n in names]
+    threads = [threading.Thread(target=writer, name=f"writer-{log.name}",
+                                args=(ctl, log, stop, i % 2 == 0,
+                                      (journals or {}).get(log.name)), daemon=True)
+               for i, log in enumerate(logs)]
+    for t in threads:
+        t.start()
+    return logs, threads
+
+
+def worker_process(slot_root: str, url: str, out_dir: str, go_file: str, stop_file: str,
+                   threads: int, here: str) -> None:
+    """One app worker process: claim a slot, open its replica, write until ``stop_file``."""
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from synctune.live import claim_worker_slot
+
+    slot = claim_worker_slot(slot_root)
+    pid = os.getpid()
+    ctl = controller(slot.path, url).start()
+    setup = ctl.connection()
+    with setup:
+        setup.execute(SCHEMA)
+    setup.close()
+    names = [f"p{pid}-t{i}" for i in range(threads)]
+    journals = {n: open(Path(out_dir) / f"{n}.journal", "w") for n in names}  # noqa: SIM115
+    Path(out_dir, f"ready-{pid}").write_text(str(slot.index))
+    while not os.path.exists(go_file):
+        time.sleep(0.01)
+    stop = threading.Event()
+    logs, workers = run_writers(ctl, names, stop, journals)
+    while not os.path.exists(stop_file):
+        time.sleep(0.02)
+    stop.set()
+    for t in workers:
+        t.join(10)
+    flushed = ctl.stop(deadline=20)
+    report = {"slot": slot.index, "flushed": flushed, "last_error": ctl.last_error,
+              "logs": [{"name": log.name, "ok": log.ok, "failed": log.failed,
+                        "opens": log.opens} for log in logs]}
+    Path(out_dir, f"report-{pid}.json").write_text(json.dumps(report))
+    slot.release()

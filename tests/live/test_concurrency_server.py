@@ -1,0 +1,166 @@
+"""Many app threads and worker processes against the real tursodb server, with faults.
+
+The primary is killed (-9) and restarted, then replaced by a listener that accepts and never
+answers, then restored, while writers commit as fast as they can. Every row is counted on the
+primary afterwards: each commit that returned exactly once, none whose commit raised, no
+duplicates; opening a connection never waits for the hung primary.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from live_support import SilentServer, TursoServer, primary_rows
+from load_support import SCHEMA, controller, run_writers, worker_process
+
+from synctune.live import LocalWriteTimeout
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+HERE = str(Path(__file__).resolve().parent)
+
+
+def _faults(server: TursoServer, stop: threading.Event, marks: dict[str, float],
+            scale: float = 1.0) -> None:
+    """kill -9 at 2 s, restart at 4 s; hang from 6 s to 10 s; then healthy until 13 s."""
+    def at(t: float) -> None:
+        time.sleep(max(0.0, t * scale - (time.monotonic() - marks["start"])))
+
+    at(2)
+    server.kill()
+    at(4)
+    server.start()
+    at(6)
+    server.kill()
+    silent = SilentServer(server.port)
+    marks["hang_start"] = time.monotonic()
+    at(10)
+    silent.close()
+    marks["hang_end"] = time.monotonic()
+    server.start()
+    at(13)
+    stop.set()
+
+
+def _check_primary(server: TursoServer, tmp: Path, ok: dict[str, list[int]],
+                   failed: dict[str, list[int]], unsure: dict[str, set[int]] | None = None
+                   ) -> Counter[tuple[str, int]]:
+    rows = primary_rows(server.url, tmp, "SELECT writer, k, count(*) FROM w GROUP BY writer, k")
+    seen = Counter({(w, k): n for w, k, n in rows})
+    doubled = {key: n for key, n in seen.items() if n > 1}
+    assert not doubled, f"rows stored more than once: {list(doubled.items())[:10]}"
+    for name, keys in ok.items():
+        missing = [k for k in keys if (name, k) not in seen]
+        assert not missing, f"{name}: {len(missing)} committed rows never reached the primary"
+    for name, keys in failed.items():
+        stray = [k for k in keys if (name, k) in seen]
+        assert not stray, f"{name}: rows whose commit raised reached the primary: {stray[:10]}"
+    known = {(n, k) for n, ks in ok.items() for k in ks}
+    extra = [key for key in seen if key not in known and key[1] not in
+             (unsure or {}).get(key[0], set())]
+    assert not extra, f"rows nobody committed: {extra[:10]}"
+    return seen
+
+
+def test_six_threads_through_kill9_and_a_hung_primary_every_commit_once(server, tmp_path):
+    ctl = controller(tmp_path / "app.db", server.url).start()
+    setup = ctl.connection()
+    with setup:
+        setup.execute(SCHEMA)
+    setup.close()
+    assert ctl.sync_now(5)
+    stop = threading.Event()
+    marks = {"start": time.monotonic()}
+    logs, threads = run_writers(ctl, [f"t{i}" for i in range(6)], stop)
+    _faults(server, stop, marks)
+    for t in threads:
+        t.join(10)
+    assert ctl.stop(deadline=20), ctl.last_error
+    ok = {log.name: log.ok for log in logs}
+    failed = {log.name: [k for k, _ in log.failed] for log in logs}
+    commits = sum(len(log.ok) for log in logs)
+    attempts = commits + sum(len(log.failed) for log in logs)
+    seen = _check_primary(server, tmp_path, ok, failed)
+    assert len(seen) == commits > 1000
+    # failures are rare, and each one says plainly that nothing was written
+    errors = [msg for log in logs for _, msg in log.failed]
+    assert len(errors) < 0.01 * attempts, errors[:5]
+    assert all(msg.startswith(LocalWriteTimeout.__name__) for msg in errors), errors[:5]
+    # opening a connection never waited for the hung primary (whose syncs time out at 2 s)
+    hang = [s for log in logs for when, s in log.opens
+            if marks["hang_start"] <= when <= marks["hang_end"]]
+    assert len(hang) >= 6
+    assert max(hang) < 0.1, sorted(hang)[-5:]
+    during = sorted(s for log in logs for when, s in log.commits
+                    if marks["hang_start"] <= when <= marks["hang_end"])
+    assert during and during[int(0.99 * (len(during) - 1))] < 0.5
+    print(f"commits {commits}, failed {len(errors)}, opens during hang {len(hang)} "
+          f"(max {max(hang) * 1e3:.2f} ms), commit p99 during hang "
+          f"{during[int(0.99 * (len(during) - 1))] * 1e3:.1f} ms")
+
+
+def test_three_worker_processes_one_killed_every_commit_once(server, tmp_path):
+    """Three workers, each with its own replica slot; one is killed -9 mid-run and a
+    replacement claims its slot and pushes what it left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    root = str(tmp_path / "app.db")
+    go, stop_file = str(tmp_path / "go"), str(tmp_path / "stop")
+    ctx = multiprocessing.get_context("spawn")
+
+    def spawn() -> multiprocessing.process.BaseProcess:
+        p = ctx.Process(target=worker_process,
+                        args=(root, server.url, str(out), go, stop_file, 2, HERE))
+        p.start()
+        return p
+
+    procs = [spawn() for _ in range(3)]
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("ready-*"))) < 3:
+        assert time.monotonic() < deadline, "workers did not start"
+        assert all(p.is_alive() or p.exitcode == 0 for p in procs)
+        time.sleep(0.05)
+    slots = sorted(int(f.read_text()) for f in out.glob("ready-*"))
+    assert slots == [0, 1, 2]
+    Path(go).touch()
+    stop = threading.Event()
+    marks = {"start": time.monotonic()}
+    faults = threading.Thread(target=_faults, args=(server, stop, marks), daemon=True)
+    faults.start()
+    time.sleep(3)
+    victim = procs[0]
+    os.kill(victim.pid, 9)  # type: ignore[arg-type]
+    victim.join(10)
+    procs.append(spawn())  # claims the freed slot and pushes what the victim left
+    faults.join(30)
+    Path(stop_file).touch()
+    for p in procs[1:]:
+        p.join(90)
+        assert p.exitcode == 0
+    reports = [json.loads(f.read_text()) for f in out.glob("report-*.json")]
+    assert len(reports) == 3 and all(r["flushed"] for r in reports), reports
+    assert sorted(r["slot"] for r in reports) == [0, 1, 2]
+    ok: dict[str, list[int]] = {}
+    failed: dict[str, list[int]] = {}
+    unsure: dict[str, set[int]] = {}
+    for r in reports:
+        for log in r["logs"]:
+            ok[log["name"]] = log["ok"]
+            failed[log["name"]] = [k for k, _ in log["failed"]]
+    victim_names = {f.stem for f in out.glob(f"p{victim.pid}-*.journal")}
+    assert victim_names
+    for name in victim_names:
+        keys = [int(x) for x in (out / f"{name}.journal").read_text().split()]
+        ok[name] = keys
+        # the row in flight when it was killed may or may not have committed
+        unsure[name] = {(max(keys) + 1) if keys else 0}
+    seen = _check_primary(server, tmp_path, ok, failed, unsure)
+    assert sum(len(v) for v in ok.values()) > 300
+    assert len(seen) >= sum(len(v) for v in ok.values())
