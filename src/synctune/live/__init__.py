@@ -5,6 +5,7 @@ against a :class:`Replica` (pyturso, libsql, a local file, a remote client; buil
 :func:`open_replica`), keeps the six shared metrics and evaluates the three alerts.
 """
 
+from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.async_controller import AsyncSyncController
 from synctune.live.connection import LocalWriteTimeout, SyncedConnection
 from synctune.live.controller import SyncController
@@ -15,7 +16,7 @@ from synctune.live.status import ControllerStatus
 from synctune.live.timing import ManualTimer, Timer
 from synctune.live.worker_slot import NoFreeSlot, WorkerSlot, claim_worker_slot
 
-__all__ = ["AsyncSyncController", "ControllerStatus", "LocalWriteTimeout", "ManualTimer",
+__all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus", "LocalWriteTimeout", "ManualTimer",
            "NoFreeSlot", "PullResult", "PushResult", "Replica", "StopReport", "SyncAttempt",
            "SyncController", "SyncError", "SyncedConnection", "Timer", "WorkerSlot",
            "claim_worker_slot"]

@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.controller import SyncController
 from synctune.live.history import SyncAttempt
 from synctune.live.replica import Replica
@@ -24,6 +25,15 @@ class AsyncSyncController:
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, **kwargs: Any) -> None:
         self.controller = SyncController(replica, strategy, **kwargs)
+        self._writers: asyncio.Lock | None = None
+
+    def connection(self, **kwargs: Any) -> AsyncSyncedConnection:
+        """An awaitable app connection (see :class:`AsyncSyncedConnection`); opening it never
+        waits on the network. Keyword arguments go to
+        :class:`~synctune.live.connection.SyncedConnection`."""
+        if self._writers is None:
+            self._writers = asyncio.Lock()
+        return AsyncSyncedConnection(self.controller.connection(**kwargs), self._writers)
 
     async def __aenter__(self) -> AsyncSyncController:
         self.controller.start()

@@ -262,6 +262,11 @@ class SyncedConnection:
         return bool(self._raw().in_transaction)
 
     @property
+    def holds_write_lock(self) -> bool:
+        """True while this connection's write transaction holds the replica's write lock."""
+        return self._lease.holding
+
+    @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
         return self._lease.raw is None

@@ -63,6 +63,9 @@ def claim_worker_slot(path: str | os.PathLike[str], *,
                       max_slots: int = DEFAULT_MAX_SLOTS) -> WorkerSlot:
     """Claim the lowest free slot for this process (no waiting).
 
+    Keep the returned slot for as long as the replica is open: the lock is its open file, so
+    a slot that is garbage-collected is free for the next process.
+
     Args:
         path: the app's database path; slot files are made beside it.
         max_slots: how many slots may exist.
