@@ -72,7 +72,7 @@ def _commits(ctl: SyncController, replica: TursoReplica, n: int, tag: str,
                         wrapped.execute("INSERT INTO t VALUES (?, ?)", (tag, i))
                 out[kind].append(clock() - t0)
     wrapped.close()
-    replica.release(raw)
+    replica.hand_back(raw)
 
 
 def _report(title: str, out: dict[str, list[float]]) -> None:

@@ -16,7 +16,7 @@ from synctune.live.status import ControllerStatus
 from synctune.live.timing import ManualTimer, Timer
 from synctune.live.worker_slot import NoFreeSlot, WorkerSlot, claim_worker_slot
 
-__all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus", "LocalWriteTimeout", "ManualTimer",
-           "NoFreeSlot", "PullResult", "PushResult", "Replica", "StopReport", "SyncAttempt",
-           "SyncController", "SyncError", "SyncedConnection", "Timer", "WorkerSlot",
-           "claim_worker_slot"]
+__all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus",
+           "LocalWriteTimeout", "ManualTimer", "NoFreeSlot", "PullResult", "PushResult",
+           "Replica", "StopReport", "SyncAttempt", "SyncController", "SyncError",
+           "SyncedConnection", "Timer", "WorkerSlot", "claim_worker_slot"]

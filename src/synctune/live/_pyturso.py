@@ -115,7 +115,8 @@ class _BoundedResponse:
         self.status = getattr(resp, "status", None)
 
     def getcode(self) -> int | None:
-        return self._resp.getcode()  # type: ignore[no-any-return]
+        code: int | None = self._resp.getcode()
+        return code
 
     def read(self, size: int = -1) -> bytes:
         left = _remaining()
@@ -140,7 +141,7 @@ def _urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
     return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs))
 
 
-_SHIM = SimpleNamespace(
+_SHIM: object = SimpleNamespace(
     request=SimpleNamespace(Request=urllib.request.Request, urlopen=_urlopen),
     error=urllib.error,
 )

@@ -75,11 +75,6 @@ class AsyncSyncController:
         """Report one local read's latency in seconds."""
         self.controller.record_query(seconds)
 
-    def connection(self, **kwargs: Any) -> Any:
-        """An app connection that reports commits and read latency (see
-        :meth:`SyncController.connection`)."""
-        return self.controller.connection(**kwargs)
-
     @property
     def history(self) -> deque[SyncAttempt]:
         """The most recent sync attempts, oldest first."""

@@ -158,7 +158,7 @@ class Replica(ABC):
         coordinates writers itself."""
         return None
 
-    def release(self, conn: Any) -> None:
+    def hand_back(self, conn: Any) -> None:
         """Take back a raw connection from :meth:`connect` (default: close it)."""
         conn.close()
 
@@ -167,7 +167,7 @@ class Replica(ABC):
         go to :class:`~synctune.live.connection.SyncedConnection`)."""
         from synctune.live.connection import SyncedConnection
 
-        return SyncedConnection(self.connect(), gate=self.write_gate, release=self.release,
+        return SyncedConnection(self.connect(), gate=self.write_gate, release=self.hand_back,
                                 **kwargs)
 
     def maintain(self) -> None:  # noqa: B027 - optional hook, nothing to do by default

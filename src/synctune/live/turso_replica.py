@@ -131,10 +131,12 @@ class TursoReplica(Replica):
 
     # ------------------------------------------------------------- interface
     def pull(self, timeout: float) -> PullResult:
-        return self._guarded(self._pull, timeout)  # type: ignore[no-any-return]
+        result: PullResult = self._guarded(self._pull, timeout)
+        return result
 
     def push(self, timeout: float) -> PushResult:
-        return self._guarded(self._push, timeout)  # type: ignore[no-any-return]
+        result: PushResult = self._guarded(self._push, timeout)
+        return result
 
     def _guarded(self, step: Callable[[float], Any], timeout: float) -> Any:
         """Every failure of a sync step as a :class:`SyncError` (the token removed)."""
@@ -241,7 +243,7 @@ class TursoReplica(Replica):
         """A raw pooled pyturso connection (no write lock: prefer :meth:`connection`)."""
         return self._pool.lease()
 
-    def release(self, conn: Any) -> None:
+    def hand_back(self, conn: Any) -> None:
         self._pool.give_back(conn)
 
     def connection(self, **kwargs: Any) -> SyncedConnection:
