@@ -52,6 +52,11 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
         stop_deadline: float, duration: float | None, log_level: str) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
+    For a replica file nothing else opens: pyturso locks the file for one process, so this
+    cannot run beside an app on the same file (an app embeds SyncController, one replica per
+    worker process). Use it to keep a standby copy warm, or to try a strategy, its metrics
+    and alerts against a real primary.
+
     Prints a status line every --status-every seconds. On Ctrl-C or SIGTERM it pushes what is
     left and exits within --stop-deadline (plus process exit), abandoning a sync the network
     holds up. Exit codes: 0 nothing left unpushed; 1 local changes not confirmed pushed (they

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from synctune.live.replica import is_busy
+from synctune.live.replica import retry_busy
 
 log = logging.getLogger("synctune.live")
 
@@ -219,16 +219,7 @@ class Engine:
     def _local(self, make_op: Callable[[], Any], patience: float = 2.0) -> Any:
         """Run a read-only local operation, again while the database is busy (a concurrent
         app commit): it changes nothing, so running it again is safe."""
-        end = time.monotonic() + patience
-        pause = 0.0005
-        while True:
-            try:
-                return self._run(make_op())
-            except Exception as exc:
-                if not is_busy(exc) or time.monotonic() >= end:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.02)
+        return retry_busy(lambda: self._run(make_op()), time.monotonic() + patience)
 
     # ---- app-side, never waiting on the network
     def try_stats(self) -> Any | None:

@@ -32,7 +32,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from synctune.live.replica import is_busy
+from synctune.live.replica import retry_busy
 
 #: how long (s) a write waits for the local write lock, and a read retries a locked database
 DEFAULT_BUSY_TIMEOUT = 5.0
@@ -161,18 +161,12 @@ class SyncedConnection:
 
     def _read(self, raw: Any, sql: str, params: Any) -> _Rows:
         t0 = time.perf_counter()
-        end = time.monotonic() + self._busy_timeout
-        pause = 0.0005
-        while True:
-            try:
-                cursor = raw.execute(sql, params)
-                rows = cursor.fetchall()
-                break
-            except Exception as exc:
-                if not is_busy(exc) or time.monotonic() >= end:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.02)
+
+        def read() -> tuple[Any, list[Any]]:
+            cursor = raw.execute(sql, params)
+            return cursor, cursor.fetchall()
+
+        cursor, rows = retry_busy(read, time.monotonic() + self._busy_timeout)
         if self._on_read is not None:
             self._on_read(time.perf_counter() - t0)
         return _Rows(rows, cursor)

@@ -12,11 +12,15 @@ import contextlib
 import os
 import re
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from synctune.policy import FailureKind, _check
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from synctune.live.connection import SyncedConnection
@@ -89,6 +93,23 @@ def is_busy(exc: BaseException) -> bool:
     locked"/"busy"): the statement did not run."""
     text = str(exc).lower()
     return "busy" in text or "locked" in text
+
+
+def retry_busy(step: Callable[[], T], end: float, *, longest: float = 0.02) -> T:
+    """``step()``, run again while the local database answers busy, until ``end`` (monotonic
+    s); then its last error. Only for steps that change nothing when refused that way: reads,
+    and engine operations that are transactional (a refused push or apply applied nothing).
+    """
+    pause = longest / 40
+    while True:
+        try:
+            return step()
+        except Exception as exc:
+            left = end - time.monotonic()
+            if not is_busy(exc) or left <= 0:
+                raise
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, longest)
 
 
 def classify(exc: BaseException, message: str | None = None) -> FailureKind:

@@ -42,8 +42,8 @@ from synctune.live.replica import (
     Replica,
     SyncError,
     classify,
-    is_busy,
     redact,
+    retry_busy,
     safe_url,
 )
 from synctune.policy import FailureKind
@@ -101,23 +101,21 @@ class TursoReplica(Replica):
         return SyncError(classify(exc, message), message)
 
     def _op(self, end: float, what: str, step: Callable[[], Any]) -> Any:
-        """Run one engine step by ``end`` (monotonic s), retrying a busy local engine."""
-        pause = 0.002
-        while True:
+        """Run one engine step by ``end`` (monotonic s), again while the local engine is busy
+        (a refused push or apply changed nothing)."""
+        def bounded() -> Any:
             left = end - time.monotonic()
             if left <= 0:
                 raise SyncError(FailureKind.TIMEOUT, f"{what} timed out")
-            try:
-                with _pyturso.deadline(left):
-                    return step()
-            except Exception as exc:
-                err = self._error(exc)
-                # busy: the engine changed nothing; push and apply are safe to run again
-                if err.kind is FailureKind.OTHER and is_busy(exc):
-                    time.sleep(min(pause, max(0.0, end - time.monotonic())))
-                    pause = min(pause * 2, 0.05)
-                    continue
-                raise err from None
+            with _pyturso.deadline(left):
+                return step()
+
+        try:
+            return retry_busy(bounded, end, longest=0.05)
+        except SyncError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
 
     def _refresh_stats(self) -> Any:
         self._stats = self._engine.stats()
