@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from synctune.live.factory import TOKEN_ENV, URL_ENV, open_replica
-from synctune.live.replica import Replica, SyncError, classify, redact
+from synctune.live.probe import probe_primary
+from synctune.live.replica import Replica, SyncError, redact
 from synctune.policy import PRESETS, FailureKind
 from synctune.policy import preset as get_preset
 
@@ -112,23 +111,16 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
 
 
 def _token_check(url: str, token: str | None, timeout: float) -> CheckResult:
-    request = urllib.request.Request(url.replace("libsql://", "https://", 1), method="GET")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            code = resp.status
-    except urllib.error.HTTPError as exc:
-        code = exc.code
-    except (OSError, urllib.error.URLError) as exc:
-        # name resolution and refused connections are network trouble, not a slow server
-        return CheckResult("token accepted", False, redact(f"no HTTP answer: {exc}", token),
-                           _HINTS[classify(getattr(exc, "reason", exc))])
-    if code in (401, 403):
-        return CheckResult("token accepted", False, f"HTTP {code} with the token",
+    seen = probe_primary(url, token, timeout)
+    if seen.status is None:
+        assert seen.kind is not None
+        return CheckResult("token accepted", False, f"no HTTP answer: {seen.message}",
+                           _HINTS[seen.kind])
+    if seen.kind is FailureKind.AUTH:
+        return CheckResult("token accepted", False, f"HTTP {seen.status} with the token",
                            _HINTS[FailureKind.AUTH])
-    return CheckResult("token accepted", True, f"HTTP {code}, no auth error (servers that do "
-                       "not check tokens always pass)")
+    return CheckResult("token accepted", True, f"HTTP {seen.status}, no auth error (servers "
+                       "that do not check tokens always pass)")
 
 
 def _integrity(replica: Replica) -> tuple[bool, str]:

@@ -30,10 +30,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import threading
-import urllib.error
-import urllib.request
 from typing import Any
 
+from synctune.live.probe import probe_primary
 from synctune.live.replica import (
     PullResult,
     PushResult,
@@ -115,28 +114,9 @@ class LibsqlReplica(Replica):
     def _probe(self, timeout: float) -> None:
         """One bounded HTTP request to the primary: is it there, and does it take the token?"""
         assert self.url is not None
-        url = self.url.replace("libsql://", "https://", 1)
-        request = urllib.request.Request(url, method="GET")
-        if self._token:
-            request.add_header("Authorization", f"Bearer {self._token}")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp:
-                resp.read(0)
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise self._fail(FailureKind.AUTH,
-                                 f"primary refused the token (HTTP {exc.code})") from None
-            if exc.code >= 500:
-                raise self._fail(FailureKind.SERVER,
-                                 f"primary answered HTTP {exc.code}") from None
-            # any other answer: the primary is up; the sync itself will tell more
-        except TimeoutError:
-            raise self._fail(FailureKind.TIMEOUT,
-                             f"no answer from the primary in {timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            kind = FailureKind.TIMEOUT if isinstance(exc.reason, TimeoutError) \
-                else FailureKind.NETWORK
-            raise self._fail(kind, f"primary unreachable: {exc.reason}") from None
+        seen = probe_primary(self.url, self._token, timeout)
+        if seen.kind is not None:  # any answer but 401/403/5xx: up; the sync will tell more
+            raise self._fail(seen.kind, seen.message)
 
     def _ensure_worker(self, timeout: float) -> None:
         if self._proc is not None and self._proc.is_alive():
