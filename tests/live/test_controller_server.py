@@ -220,3 +220,35 @@ def test_unpushed_counts_changes_the_engine_held_from_before_start(server, tmp_p
         replica.close()
     rows = primary_rows(server.url, tmp_path, "SELECT count(*), count(DISTINCT k) FROM t")
     assert rows == [(10, 10)]
+
+
+def test_stop_abandons_a_hung_push_and_a_restart_on_the_same_file_pushes_each_row_once(
+        server, tmp_path):
+    db = tmp_path / "a.db"
+    held = hold_local_rows(db, server.url, 15)
+    server.kill()
+    silent = SilentServer(server.port)  # accepts, never answers
+    try:
+        replica = TursoReplica(db, silent.url)
+        ctl = SyncController(replica, OnWrite(coalesce=0.0), default_timeout=1.5).start()
+        assert wait_for(lambda: bool(silent.accepted), 5)  # the push is on the wire
+        t0 = time.monotonic()
+        assert ctl.stop(0.3) is False
+        took = time.monotonic() - t0
+        report = ctl.stop_report
+        assert report is not None and report.abandoned == "push" and report.unpushed == held
+        assert took < 0.3 + SLACK, took
+        # the abandoned push ends at its own deadline; then the file is free again
+        assert wait_for(lambda: not ctl._loop.alive(), 5)
+        replica.close()
+    finally:
+        silent.close()
+    server.start()
+    again = SyncController(TursoReplica(db, server.url), Manual()).start()
+    try:
+        assert wait_for(lambda: again.status().unpushed_writes == held, 5)
+        assert again.stop(10), again.stop_report
+    finally:
+        again.replica.close()
+    rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
+    assert rows == [(k, 1) for k in range(15)]
