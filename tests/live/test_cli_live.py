@@ -239,7 +239,7 @@ def test_run_with_a_hung_primary_exits_by_the_stop_deadline_and_the_next_start_p
     assert took <= 1.0 + 0.5, took
     assert run.proc.returncode == 1, out + err
     assert "stop deadline reached during a push, which was abandoned" in out
-    assert f"{held} local row changes not confirmed pushed" in out
+    assert f"{held} local row changes not confirmed pushed;" in out  # exact: run is alone
     assert "Traceback" not in err and "could not be pushed" not in err
     server.start()
     _push_what_is_held(db, server.url)
@@ -295,7 +295,7 @@ def test_run_abandoning_a_push_the_primary_applied_never_doubles_a_row(server, t
     assert took <= 0.5 + 0.5, took
     assert run.proc.returncode == 1, out + err
     # not confirmed by the primary, so still counted as at risk: truthful, if pessimistic
-    assert f"{held} local row changes not confirmed pushed" in out
+    assert f"{held} local row changes not confirmed pushed;" in out  # exact: run is alone
     assert "Traceback" not in err
     rows = "SELECT k, count(*) FROM t GROUP BY k ORDER BY k"
     assert primary_rows(server.url, tmp_path, rows, "probe1.db") == [(k, 1) for k in range(12)]

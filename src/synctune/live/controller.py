@@ -142,10 +142,11 @@ class SyncController:
             return StopReport(True, self._loop.final_unpushed, True, None, "engine", seconds)
         with self._lock:
             estimate = self._backlog.value()
+            exact = self._backlog.commits_since == 0
             fallback = self.strategy.unpushed_writes
         abandoned = None if ended else (self._loop.in_flight or "sync step")
         if estimate is not None:
-            return StopReport(ended, estimate, False, abandoned, "engine", seconds)
+            return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
         unpushed = fallback if self.replica.syncs else 0
         return StopReport(ended, unpushed, ended, abandoned, "controller", seconds)
 

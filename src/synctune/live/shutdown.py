@@ -11,10 +11,12 @@ class StopReport:
 
     Attributes:
         ended: the sync thread ended by the deadline.
-        unpushed: local changes not confirmed pushed. When ``exact`` it is the engine's count
-            taken after the thread ended; otherwise the engine's last count plus one per commit
-            reported since (it may overstate, never understate).
-        exact: see ``unpushed``.
+        unpushed: local changes not confirmed pushed: the engine's count taken after the thread
+            ended, or, when a sync was abandoned, the engine's last count (taken between syncs,
+            after the last confirmed push) plus one per commit reported since.
+        exact: True when ``unpushed`` is the engine's own count with nothing reported since;
+            else it may overstate (a commit of several rows counts one, a commit racing the
+            count may count twice), never understate what ``notify_write`` was told.
         abandoned: the part of a sync still running at the deadline (``"push"``, ``"pull"``)
             or ``None``. An abandoned pyturso operation ends at its own deadline and fails
             cleanly: the engine keeps every unpushed change for the next start, and a push that
@@ -43,7 +45,7 @@ class StopReport:
         if self.flushed:
             what = "all local changes pushed"
         else:
-            bound = "" if self.exact else " (engine count at the last sync plus commits since)"
+            bound = "" if self.exact else " (engine count at its last check plus commits since)"
             what = (f"{self.unpushed} {unit} not confirmed pushed{bound}; they stay in the "
                     f"local file and are pushed by the next start")
         if self.abandoned is not None:
