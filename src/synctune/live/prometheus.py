@@ -76,6 +76,8 @@ def _families(controller: SyncController) -> Iterator[Any]:
         m.SYNC_BANDWIDTH.name: {(k,): float(v) for k, v in tele.bandwidth.items()},
         m.ALERT_FIRING.name: {(a.name,): 1.0 if a.name in status.firing else 0.0
                               for a in ALERTS},
+        m.CHECKPOINTS.name: {("done",): float(controller.replica.checkpoints),
+                             ("deferred",): float(controller.replica.checkpoints_deferred)},
         m.BUILD_INFO.name: {(__version__, platform.python_version()): 1.0},
     }
     histograms = {m.QUERY_LATENCY.name: tele.query_latency,

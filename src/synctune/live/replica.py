@@ -138,6 +138,9 @@ class Replica(ABC):
 
     #: short kind name for status lines and the doctor
     kind: str = "replica"
+    #: local write-ahead log checkpoints done, and put off (see :meth:`maintain`)
+    checkpoints: int = 0
+    checkpoints_deferred: int = 0
 
     @property
     def syncs(self) -> bool:

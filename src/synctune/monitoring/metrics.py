@@ -114,6 +114,10 @@ FRESHNESS_TARGET = MetricSpec("freshness_target", "seconds", "gauge",
 ALERT_FIRING = MetricSpec("alert_firing", "count", "gauge",
                           "1 while the in-process evaluator has the alert firing.",
                           labels=("alertname",))
+CHECKPOINTS = MetricSpec("checkpoints", "count", "counter",
+                         "Checkpoints of the local write-ahead log since start, by outcome "
+                         "(done, or put off while reads were open); they keep local_db_size "
+                         "bounded.", labels=("outcome",))
 BUILD_INFO = MetricSpec("build_info", "info", "gauge",
                         "Always 1; the labels say which synctune and Python export.",
                         labels=("version", "python"))
@@ -121,4 +125,4 @@ BUILD_INFO = MetricSpec("build_info", "info", "gauge",
 #: everything the live controller exports, the six first
 EXPORTED: tuple[MetricSpec, ...] = (*METRICS, SYNC_DURATION, LAST_SYNC, SYNC_INTERVAL, SYNCS,
                                     UNPUSHED_WRITES, READS, READS_OVER_FRESHNESS,
-                                    FRESHNESS_TARGET, ALERT_FIRING, BUILD_INFO)
+                                    FRESHNESS_TARGET, CHECKPOINTS, ALERT_FIRING, BUILD_INFO)
