@@ -112,6 +112,10 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
     return _Run(config, st, wl, duration, spec).run()
 
 
+def _upto(times: np.ndarray, end: float) -> np.ndarray:
+    return times[: np.searchsorted(times, end, side="right")]
+
+
 @dataclass(frozen=True, slots=True)
 class _Attempts:
     """One node's sync attempts as arrays (in start order)."""
@@ -202,14 +206,15 @@ class _Run:
     def _events(self, i: int) -> tuple[list[float], list[int], list[int]]:
         """Node ``i``'s app events for its strategy, in time order (a write before a request
         at a tie); for writes the ref is the write's index, for reads the batch's read count."""
-        ld = self.wl.nodes[self.names[i]]
-        wi = np.flatnonzero(self.w_ok[i])
-        rb_t, rb_n = read_batches(ld.reads)
-        t = np.concatenate([self.w_event[i][wi], ld.syncs, ld.cold_starts, rb_t])
-        k = np.concatenate([np.full(wi.size, WRITE), np.full(ld.syncs.size, REQUEST),
-                            np.full(ld.cold_starts.size, COLD), np.full(rb_t.size, READ)])
-        j = np.concatenate([wi, np.zeros(ld.syncs.size + ld.cold_starts.size, dtype=int),
-                            rb_n])
+        ld, end = self.wl.nodes[self.names[i]], self.duration
+        # what the app did up to the end; a write's acknowledgement may land after it
+        wi = np.flatnonzero(self.w_ok[i] & (ld.writes <= end))
+        syncs, cold = _upto(ld.syncs, end), _upto(ld.cold_starts, end)
+        rb_t, rb_n = read_batches(_upto(ld.reads, end))
+        t = np.concatenate([self.w_event[i][wi], syncs, cold, rb_t])
+        k = np.concatenate([np.full(wi.size, WRITE), np.full(syncs.size, REQUEST),
+                            np.full(cold.size, COLD), np.full(rb_t.size, READ)])
+        j = np.concatenate([wi, np.zeros(syncs.size + cold.size, dtype=int), rb_n])
         order = np.lexsort((k, t))
         return t[order].tolist(), k[order].tolist(), j[order].tolist()
 
@@ -223,12 +228,17 @@ class _Run:
                                      if j != i]
             commits = np.sort(np.concatenate(known))
         free_t, free_reach = self._free_pulls(i)
-        # start early enough for a slow round trip (3 sigma) plus transfer and apply
+        # start early enough for a slow round trip (3 sigma) plus transfer and apply; an
+        # instant network needs no lead, and then the plan is exactly the oracle's count
+        cfg = self.cfg
+        instant = (self.links[i].median_rtt == 0.0 and cfg.bandwidth is None
+                   and cfg.apply_s_per_change == 0.0)
         rounds = 2 if self.local_first else 1
-        lead = (rounds * self.links[i].median_rtt * math.exp(3 * self.cfg.rtt_jitter)
-                + _ORACLE_MARGIN_S)
-        pulls = oracle_pulls(commits, self.wl.nodes[self.names[i]].reads, self.cfg.freshness,
-                             free_t=free_t, free_reach=free_reach, lag=lead)
+        lead = 0.0 if instant else (rounds * self.links[i].median_rtt
+                                    * math.exp(3 * cfg.rtt_jitter) + _ORACLE_MARGIN_S)
+        pulls = oracle_pulls(commits, self.wl.nodes[self.names[i]].reads, cfg.freshness,
+                             start_reach=-math.inf, free_t=free_t, free_reach=free_reach,
+                             lag=lead)
         return Oracle(pulls, lead=lead)
 
     def _free_pulls(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -396,8 +406,9 @@ class _Run:
         return vis_t, seen, ryw_bytes
 
     def _reads(self, i: int, ld: NodeLoad, at: _Attempts, vis_t: np.ndarray,
-               reach: np.ndarray, must_see: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Staleness and latency (s) of node ``i``'s reads, vectorised."""
+               reach: np.ndarray, must_see: np.ndarray,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """When node ``i``'s reads ran, their staleness and latency (s), vectorised."""
         cfg, rt = self.cfg, ld.reads
         lrng = streams.generator(cfg.seed, "latency", i)
         lat = (cfg.query_ms / 1000.0 * np.exp(
@@ -412,7 +423,7 @@ class _Run:
             k = np.searchsorted(a0, rt, side="right") - 1
             held = (k >= 0) & (rt < a1[np.maximum(k, 0)])
             lat = lat + np.where(held, a1[np.maximum(k, 0)] - rt, 0.0)
-        return stale, lat
+        return run_at, stale, lat
 
     def _visibility(self, i: int, vis_t: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, int]:
         """Delays (s) until other origins' commits became visible at node ``i``, for those that
@@ -436,11 +447,13 @@ class _Run:
         at = _Attempts.of(node.syncs)
         vis_t, reach, ryw_bytes = self._timeline(node)
         must_see = self.ct[self.co != i] if self.local_first else self.ct
-        stale, lat = self._reads(i, ld, at, vis_t, reach, must_see)
+        run_at, stale, lat = self._reads(i, ld, at, vis_t, reach, must_see)
         delay, never = self._visibility(i, vis_t, reach)
         free_t, free_reach = self._free_pulls(i)
-        oracle = oracle_pulls(must_see, ld.reads, cfg.freshness, free_t=free_t,
-                              free_reach=free_reach).size
+        # judged with the same read semantics as the run: each read when it ran (after the
+        # app sync it awaited), so the count stays a lower bound for this run's schedule
+        oracle = oracle_pulls(must_see, run_at, cfg.freshness, start_reach=-math.inf,
+                              free_t=free_t, free_reach=free_reach).size
         hist = self._history(i, node, at, vis_t, reach, must_see, ryw_bytes, lat)
         metrics = metric_series(name, hist, *series)
         alerts = alert_events(name, hist, grid, cfg.thresholds)

@@ -36,7 +36,9 @@ class ReplicaNode:
         log: the shared primary commit log.
         events: ``(times, kinds, refs)``: sorted app-event times, kinds (``WRITE``, ``REQUEST``,
             ``COLD``, ``READ``) and, for writes, the write's index, for reads their count.
-        end: no sync starts at or after this time (s).
+        end: no sync starts at or after this time (s); ``events`` hold only what the app did
+            up to it, and every one of them is handled, even past it (a write's
+            acknowledgement and read-your-writes pull land after the write).
         local_first: writes commit locally and are pushed by syncs; otherwise delegated.
         write_bytes: sizes of this node's writes (local-first pushes send them).
         ryw_reach: for delegated writes with read-your-writes, what the write's pull reaches
@@ -65,7 +67,9 @@ class ReplicaNode:
         self._timeout, self._overhead, self._apply_s = timeout, overhead, apply_s
         self._base = base_bytes
         # replica state
-        self.reach = 0.0
+        # the replica starts with the primary as it was before t = 0: whatever commits at
+        # t >= 0 (a primary write or another node's push) is visible only once pulled
+        self.reach = -_INF
         self._told = 0.0
         self._cold = False
         # local-first: writes [pushed, written) are committed locally and not yet pushed
@@ -75,7 +79,7 @@ class ReplicaNode:
         self.unsynced_max = 0
         # records
         self.vis_t: list[float] = [0.0]
-        self.vis_reach: list[float] = [0.0]
+        self.vis_reach: list[float] = [-_INF]
         self.syncs: list[tuple] = []
         self.ryw_t: list[float] = []
         self.ryw_reach: list[float] = []
@@ -122,7 +126,7 @@ class ReplicaNode:
                 # last bit after float arithmetic)
                 now = self._told
                 continue
-            if t_ev > end:
+            if i >= n:
                 break
             now = t_ev
             handle(i, now)
@@ -172,8 +176,8 @@ class ReplicaNode:
 
     def _advance(self, t: float) -> Generator[simpy.events.Event, object, None]:
         # hand over the app events before t, then let the clock reach t
-        ev_t, end, n, i = self._ev_t, self.end, self._n, self._i
-        while i < n and ev_t[i] < t and ev_t[i] <= end:
+        ev_t, n, i = self._ev_t, self._n, self._i
+        while i < n and ev_t[i] < t:
             self._handle(i, ev_t[i])
             i += 1
         self._i = i
@@ -214,7 +218,7 @@ class ReplicaNode:
             reach = t + one
             if reach > deadline:
                 yield from self._advance(deadline)
-                return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes)
+                return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes, pushed)
             # other nodes push: meet them at the primary, after pushes landing this instant
             yield from self._advance(reach)
             yield self.env.timeout(0)
@@ -229,10 +233,10 @@ class ReplicaNode:
         done = reach + one + link.transfer(pull_bytes) + apply
         if done > deadline:
             yield from self._advance(deadline)
-            return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes)
+            return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes, pushed)
         # inline _advance(done): this path runs once per sync
-        ev_t, end, n, i, handle = self._ev_t, self.end, self._n, self._i, self._handle
-        while i < n and ev_t[i] < done and ev_t[i] <= end:
+        ev_t, n, i, handle = self._ev_t, self._n, self._i, self._handle
+        while i < n and ev_t[i] < done:
             handle(i, ev_t[i])
             i += 1
         self._i = i
@@ -252,8 +256,11 @@ class ReplicaNode:
             self._note_interval(done)
         return None
 
-    def _failed(self, start: float, now: float, kind: FailureKind, nbytes: int) -> None:
+    def _failed(self, start: float, now: float, kind: FailureKind, nbytes: int,
+                pushed: int = 0) -> None:
+        # a push that landed before the attempt failed stays committed: it is counted
         self._told = now
-        self.syncs.append((start, now, False, kind.value, 0, 0, nbytes, math.nan, math.nan))
+        self.syncs.append((start, now, False, kind.value, 0, pushed, nbytes, math.nan,
+                           math.nan))
         self.strategy.on_sync_failed(now, kind, now - start)
         self._note_interval(now)
