@@ -33,6 +33,8 @@ from synctune.sim.trace import load_trace
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
+#: reads one process holds at a time when a run is split into chunks of nodes
+CHUNK_READS = 1 << 22
 _ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
 #: reads reach the strategy in batches of at most this span (s), counted at the batch's last
 #: read: read-aware strategies learn rates, which a second's delay does not change, and a busy
@@ -74,18 +76,40 @@ def resolve(config: SimConfig) -> Setting:
     )
 
 
-def build_workload(config: SimConfig) -> Workload:
+def build_workload(config: SimConfig, *, only: range | None = None) -> Workload:
     """The workload ``config`` names (trace or scenario), cut to its duration.
 
     Depends only on the workload fields and the seed, never on the strategy: every strategy
-    run with the same seed sees the same workload.
+    run with the same seed sees the same workload. With ``only`` (node indices, generated
+    scenarios) the other nodes come without reads; everything else is the same.
     """
     if config.trace is not None:
         wl = load_trace(config.trace)
         return wl.clipped(config.duration) if config.duration is not None else wl
     st = resolve(config)
     sc = scenario(config.scenario)
-    return sc.build(st.duration, st.nodes, streams.generator(config.seed, "workload"))
+    return sc.build(st.duration, st.nodes, streams.generator(config.seed, "workload"),
+                    only=only)
+
+
+def node_chunks(config: SimConfig, reads: int) -> list[range]:
+    """Ranges of nodes of a generated scenario, each with about ``reads`` reads.
+
+    With delegated writes a run splits by nodes (each chunk builds the workload with only its
+    nodes' reads); with local-first writes it runs in one piece.
+    """
+    if config.trace is not None:
+        raise ValueError("a trace runs in one piece")
+    st = resolve(config)
+    whole = [range(st.nodes)]
+    if st.write_model == "local-first":
+        return whole
+    read_rate, _ = scenario(config.scenario).rates(st.nodes)
+    per_node = read_rate * st.duration / st.nodes
+    size = max(1, int(reads // max(per_node, 1.0)))
+    if size >= st.nodes:
+        return whole
+    return [range(a, min(a + size, st.nodes)) for a in range(0, st.nodes, size)]
 
 
 def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResult:
@@ -101,15 +125,132 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
     strategies.check_choice(config.strategy, config.freshness)
     spec = strategies.name_of(config.strategy)
     st = resolve(config)
-    wl = workload if workload is not None else build_workload(config)
-    if not isinstance(wl, Workload):
-        raise TypeError(f"workload must be a Workload, got {wl!r}")
+    if workload is not None and not isinstance(workload, Workload):
+        raise TypeError(f"workload must be a Workload, got {workload!r}")
+    chunks: list[range | None] = [None]
+    if workload is None and config.trace is None:
+        chunks = list(node_chunks(config, CHUNK_READS))
+        if len(chunks) == 1:
+            chunks = [None]
+    keep: tempfile.TemporaryDirectory[str] | None = None
+    detail_dir: Path | None = None
+    writer: DetailWriter | None = None
+    if config.detail:
+        if config.detail_dir is None:
+            keep = tempfile.TemporaryDirectory(prefix="synctune-detail-")
+            detail_dir = Path(keep.name)
+        else:
+            detail_dir = Path(config.detail_dir)
+        writer = DetailWriter(detail_dir)
+    try:
+        sink: _Sink | None = None
+        for chunk in chunks:
+            wl = workload if workload is not None else build_workload(config, only=chunk)
+            run = _prepare(config, st, wl, spec)
+            sink = sink or _Sink(run, writer)
+            run.run_nodes(range(len(wl.names)) if chunk is None else chunk, sink)
+        assert sink is not None
+        if writer is not None:
+            writer.add("writes", run.writes_table(sink))
+            writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return sink.result(detail_dir, keep)
+
+
+def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
+    """Run only ``nodes`` (indices) of ``config``'s generated scenario, without detail: one
+    shard of a run (see :mod:`synctune.sim.shards`). Delegated writes only."""
+    st = resolve(config)
+    if config.trace is not None or st.write_model != "delegated":
+        raise ValueError("only a generated scenario with delegated writes runs in shards")
+    if config.detail:
+        raise ValueError("detail tables are written by an unsharded run only")
+    spec = strategies.name_of(config.strategy)
+    run = _prepare(config, st, build_workload(config, only=nodes), spec)
+    sink = _Sink(run, None)
+    run.run_nodes(nodes, sink)
+    return sink.shard()
+
+
+def _prepare(config: SimConfig, st: Setting, wl: Workload, spec: str) -> _Run:
     for outage in config.outages:
         if outage.node is not None and outage.node not in wl.nodes:
             raise InvalidInput(f"outage node must be one of {', '.join(wl.names)} or None, "
                              f"got {outage.node!r}")
     duration = float(config.duration) if config.duration is not None else wl.duration
-    return _Run(config, st, wl, duration, spec).run()
+    return _Run(config, st, wl, duration, spec)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """What a run of some of the nodes comes to: their tally, metric series and alerts."""
+
+    tally: Tally
+    metrics: pd.DataFrame
+    alerts: list[dict[str, object]]
+    primary_writes: int
+    duration: float
+
+
+class _Sink:
+    """Where nodes' outcomes go as they are done: the tally, metric series, alert events, the
+    detail tables, and (with detail) the slowest visibility of every commit so far."""
+
+    def __init__(self, run: _Run, writer: DetailWriter | None) -> None:
+        cfg = run.cfg
+        self.cfg, self.spec, self.write_model = cfg, run.spec, run.st.write_model
+        self.duration = run.duration
+        self.primary_writes = int(run.wl.primary_writes.size)
+        self.grid = sample_grid(run.duration, cfg.sample_interval)
+        self.series = _series_grid(self.grid, len(run.names), cfg)
+        self.writer = writer
+        self.tally = Tally()
+        self.metric_parts: list[pd.DataFrame] = []
+        self.alert_rows: list[dict[str, object]] = []
+        self.worst: np.ndarray | None = None
+        self.unseen: np.ndarray | None = None
+
+    def shard(self) -> Shard:
+        metrics = (pd.concat(self.metric_parts, ignore_index=True) if self.metric_parts
+                   else pd.DataFrame())
+        return Shard(self.tally, metrics, self.alert_rows, self.primary_writes, self.duration)
+
+    def result(self, detail_dir: Path | None, keep: object) -> SimResult:
+        return finish(self.cfg, self.spec, self.write_model, [self.shard()], detail_dir, keep)
+
+
+def finish(cfg: SimConfig, spec: str, write_model: str, shards: list[Shard],
+           detail_dir: Path | None = None, keep: object = None) -> SimResult:
+    """The summary step: shards (in node order) merged into one result."""
+    tally = Tally()
+    for sh in shards:
+        tally.merge(sh.tally)
+    metrics = pd.concat([sh.metrics for sh in shards if not sh.metrics.empty],
+                        ignore_index=True)
+    alerts = pd.DataFrame([a for sh in shards for a in sh.alerts],
+                          columns=["t", "node", "name", "severity", "state", "value"])
+    alerts = alerts.sort_values(["t", "node"], kind="stable", ignore_index=True)
+    summary = tally.summary(
+        strategy=spec, workload=cfg.trace if cfg.trace is not None else cfg.scenario,
+        write_model=write_model, duration=shards[0].duration, freshness=cfg.freshness,
+        seed=cfg.seed, primary_writes=shards[0].primary_writes)
+    return SimResult(cfg, summary, metrics, alerts, detail_dir, keep)
+
+
+def _series_grid(grid: np.ndarray, nodes: int, cfg: SimConfig) -> tuple[np.ndarray, float]:
+    """The metric series' sample times and window: the alert grid, thinned evenly when
+    nodes x samples would exceed ``max_metric_rows``."""
+    step = cfg.sample_interval
+    k = math.ceil(nodes * grid.size / cfg.max_metric_rows)
+    if k <= 1:
+        return grid, step
+    thin = grid[k - 1::k]
+    if thin.size == 0 or thin[-1] < grid[-1]:
+        thin = np.append(thin, grid[-1])
+    return thin, step * k
 
 
 def _upto(times: np.ndarray, end: float) -> np.ndarray:
@@ -268,18 +409,21 @@ class _Run:
         env.process(node.run())
         return node
 
-    def _ran(self) -> Iterator[tuple[int, ReplicaNode]]:
-        """Every node after its run, one at a time, with the commit log complete."""
+    def _ran(self, which: range) -> Iterator[tuple[int, ReplicaNode]]:
+        """Nodes ``which`` after their run, one at a time, with the commit log complete."""
         n = len(self.names)
         log = PrimaryLog(self.ext[0], self.ext[1])
         if not self.local_first:
             self._commits([])
-            for i in range(n):
+            for i in which:
                 env = simpy.Environment()
                 node = self._node(env, log, i)
                 env.run()
                 yield i, node
             return
+        # local-first nodes push into the log they pull from: they run together
+        if which != range(n):
+            raise ValueError("local-first writes run all nodes together, not in shards")
         env = simpy.Environment()
         nodes = deque(self._node(env, log, i) for i in range(n))
         env.run()
@@ -288,58 +432,15 @@ class _Run:
             yield i, nodes.popleft()
 
     # --------------------------------------------------------------------- run
-    def run(self) -> SimResult:
-        """Run every node, fold each into the tally as it is done; the summary step last."""
-        cfg, wl = self.cfg, self.wl
-        grid = sample_grid(self.duration, cfg.sample_interval)
-        series, step = self._series_grid(grid)
-        tally = Tally()
-        metric_parts: list[pd.DataFrame] = []
-        alert_rows: list[dict[str, object]] = []
-        keep: tempfile.TemporaryDirectory[str] | None = None
-        detail_dir: Path | None = None
-        writer: DetailWriter | None = None
-        if cfg.detail:
-            if cfg.detail_dir is None:
-                keep = tempfile.TemporaryDirectory(prefix="synctune-detail-")
-                detail_dir = Path(keep.name)
-            else:
-                detail_dir = Path(cfg.detail_dir)
-            writer = DetailWriter(detail_dir)
-        try:
-            for i, node in self._ran():
-                outcome, metrics, alerts = self._outcome(i, node, grid, (series, step), writer)
-                tally.add(outcome, cfg.freshness)
-                metric_parts.append(metrics)
-                alert_rows += alerts
-            if writer is not None:
-                writer.add("writes", self._writes_table())
-                writer.close()
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-            raise
-        metrics = pd.concat(metric_parts, ignore_index=True)
-        alerts = pd.DataFrame(alert_rows, columns=["t", "node", "name", "severity", "state",
-                                                   "value"])
-        alerts = alerts.sort_values(["t", "node"], kind="stable", ignore_index=True)
-        summary = tally.summary(
-            strategy=self.spec, workload=cfg.trace if cfg.trace is not None else cfg.scenario,
-            write_model=self.st.write_model, duration=self.duration, freshness=cfg.freshness,
-            seed=cfg.seed, primary_writes=int(wl.primary_writes.size))
-        return SimResult(cfg, summary, metrics, alerts, detail_dir, keep)
-
-    def _series_grid(self, grid: np.ndarray) -> tuple[np.ndarray, float]:
-        """The metric series' sample times and window: the alert grid, thinned evenly when
-        nodes x samples would exceed ``max_metric_rows``."""
-        step = self.cfg.sample_interval
-        k = math.ceil(len(self.names) * grid.size / self.cfg.max_metric_rows)
-        if k <= 1:
-            return grid, step
-        thin = grid[k - 1::k]
-        if thin.size == 0 or thin[-1] < grid[-1]:
-            thin = np.append(thin, grid[-1])
-        return thin, step * k
+    def run_nodes(self, which: range, sink: _Sink) -> None:
+        """Run nodes ``which``, each folded into ``sink`` as soon as it is done."""
+        self.sink = sink
+        for i, node in self._ran(which):
+            outcome, metrics, alerts = self._outcome(i, node, sink.grid, sink.series,
+                                                     sink.writer)
+            sink.tally.add(outcome, self.cfg.freshness)
+            sink.metric_parts.append(metrics)
+            sink.alert_rows += alerts
 
     # ---------------------------------------------------------------- results
     def _commits(self, nodes: list[ReplicaNode]) -> None:
@@ -368,10 +469,11 @@ class _Run:
                 origin_t[mine] = ld.writes[self.cr[mine]]
         self.origin_t = origin_t
         self.cum_bytes = np.concatenate([[0], np.cumsum(self.cb)])
-        if self.cfg.detail:
-            # per commit: slowest other node so far, and whether one has not seen it
-            self.worst = np.full(self.ct.size, -np.inf)
-            self.unseen = np.zeros(self.ct.size, dtype=bool)
+        if self.cfg.detail and self.sink.worst is None:
+            # per commit: slowest other node so far, and whether one has not seen it (chunks
+            # of one run share the commits, so these carry over)
+            self.sink.worst = np.full(self.ct.size, -np.inf)
+            self.sink.unseen = np.zeros(self.ct.size, dtype=bool)
 
     def _after_app_syncs(self, rt: np.ndarray, ld: NodeLoad, at: _Attempts) -> np.ndarray:
         """When each read runs: a read after an app sync point waits for the attempt serving
@@ -432,9 +534,10 @@ class _Run:
         seen_at = visible_at(self.ct[others], vis_t, reach)
         delay = np.maximum(seen_at - self.origin_t[others], 0.0)
         never = np.isnan(seen_at)
-        if self.cfg.detail:
-            self.worst[others] = np.fmax(self.worst[others], delay)
-            self.unseen[others] |= never
+        sink = self.sink
+        if sink.worst is not None and sink.unseen is not None:
+            sink.worst[others] = np.fmax(sink.worst[others], delay)
+            sink.unseen[others] |= never
         return delay[~never], int(never.sum())
 
     def _outcome(self, i: int, node: ReplicaNode, grid: np.ndarray,
@@ -503,9 +606,11 @@ class _Run:
             bw_cum=np.concatenate([[0], np.cumsum(bw_b[bw_order])]),
             iv_t=iv_t, iv=iv, base_bytes=self.st.base_db_bytes)
 
-    def _writes_table(self) -> pd.DataFrame:
+    def writes_table(self, sink: _Sink) -> pd.DataFrame:
+        """Every write with its slowest visibility (NaN if some node never saw it)."""
         wl = self.wl
-        worst = np.where(self.unseen, np.nan, self.worst)
+        assert sink.worst is not None and sink.unseen is not None
+        worst = np.where(sink.unseen, np.nan, sink.worst)
         parts = []
         pw = wl.primary_writes
         sel = self.co == -1

@@ -21,11 +21,17 @@ def _args(rate: float, duration: float, rng: np.random.Generator) -> tuple[float
     return r, d
 
 
-def poisson(rate: float, duration: float, rng: np.random.Generator) -> np.ndarray:
-    """Homogeneous Poisson arrivals at ``rate`` per second."""
+def poisson(rate: float, duration: float, rng: np.random.Generator, *,
+            ordered: bool = True) -> np.ndarray:
+    """Homogeneous Poisson arrivals at ``rate`` per second.
+
+    ``ordered=False`` skips the sort: the same draws (``rng`` ends in the same state), for a
+    caller that only needs to advance the stream past them.
+    """
     rate, duration = _args(rate, duration, rng)
     n = rng.poisson(rate * duration)
-    return np.sort(rng.uniform(0.0, duration, n))
+    times = rng.uniform(0.0, duration, n)
+    return np.sort(times) if ordered else times
 
 
 def thinned(rate_at: Callable[[np.ndarray], np.ndarray], max_rate: float, duration: float,

@@ -17,26 +17,39 @@ def _sizes(rng: np.random.Generator, n: int, median: float = 300.0) -> np.ndarra
     return np.maximum(1, rng.lognormal(np.log(median), 0.6, n)).astype(np.int64)
 
 
+_NO_READS = np.empty(0)
+
+
 def _split(times: np.ndarray, nodes: int, rng: np.random.Generator) -> list[np.ndarray]:
     owner = rng.integers(0, nodes, times.size)
-    return [times[owner == i] for i in range(nodes)]
+    # one stable sort by owner instead of a pass per node: each part keeps time order
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(nodes + 1))
+    ordered = times[order]
+    return [ordered[bounds[i]:bounds[i + 1]] for i in range(nodes)]
 
 
-def _web(duration: float, nodes: int, rng: np.random.Generator) -> Workload:
+def _reads_of(i: int, only: range | None, reads: np.ndarray) -> np.ndarray:
+    return reads if only is None or i in only else _NO_READS
+
+
+def _web(duration: float, nodes: int, rng: np.random.Generator,
+         only: range | None = None) -> Workload:
     # 1,000 users making 100 requests/s in all behind a load balancer, 2 % of them writes;
     # a back office writes straight to the primary
     requests = gen.diurnal(100.0, duration, rng)
     is_write = rng.uniform(size=requests.size) < 0.02
     reads = _split(requests[~is_write], nodes, rng)
     writes = _split(requests[is_write], nodes, rng)
-    loads = {f"web-{i + 1}": NodeLoad(reads[i], writes[i], _sizes(rng, writes[i].size))
+    loads = {f"web-{i + 1}": NodeLoad(_reads_of(i, only, reads[i]), writes[i],
+                                      _sizes(rng, writes[i].size))
              for i in range(nodes)}
     primary = gen.poisson(0.5, duration, rng)
     return Workload(loads, duration, primary, _sizes(rng, primary.size))
 
 
 def _serverless(duration: float, nodes: int, rng: np.random.Generator,
-                keep_warm: float = 900.0) -> Workload:
+                only: range | None = None, keep_warm: float = 900.0) -> Workload:
     # bursty invocations; each syncs manually at its start, then reads, sometimes writes;
     # an instance idle longer than keep_warm starts cold with a fresh replica file
     loads = {}
@@ -46,17 +59,22 @@ def _serverless(duration: float, nodes: int, rng: np.random.Generator,
         cold = inv[gaps > keep_warm]
         reads = np.sort(np.concatenate([inv + 0.002 * k for k in (1, 2, 3)]))
         writes = inv[rng.uniform(size=inv.size) < 0.2] + 0.004
-        loads[f"fn-{i + 1}"] = NodeLoad(reads[reads < duration], writes[writes < duration],
+        loads[f"fn-{i + 1}"] = NodeLoad(_reads_of(i, only, reads[reads < duration]),
+                                        writes[writes < duration],
                                         _sizes(rng, int((writes < duration).sum())), inv, cold)
     primary = gen.poisson(0.2, duration, rng)
     return Workload(loads, duration, primary, _sizes(rng, primary.size))
 
 
-def _microservice(duration: float, nodes: int, rng: np.random.Generator) -> Workload:
+def _microservice(duration: float, nodes: int, rng: np.random.Generator,
+                  only: range | None = None) -> Workload:
     # several services, each with its own replica; the first one ingests in bursts
     loads = {}
     for i in range(nodes):
-        reads = gen.poisson(20.0, duration, rng)
+        # nodes outside ``only`` draw their reads (to keep the stream in step) unsorted
+        keep = only is None or i in only
+        reads = gen.poisson(20.0, duration, rng, ordered=keep)
+        reads = reads if keep else _NO_READS
         if i == 0:
             writes = gen.bursty(5.0, 0.05, 30.0, 300.0, duration, rng)
         else:
@@ -78,7 +96,12 @@ class Scenario:
         write_model: default write model.
         base_db_bytes: replica size at start (bytes).
         strategy: the guide's strategy for it, as a spec.
-        build: ``(duration, nodes, rng) -> Workload``.
+        build: ``(duration, nodes, rng, only=None) -> Workload``; with ``only`` (a range of
+            node indices) the other nodes get no reads (the random streams are drawn alike,
+            so every node's load is the same as without ``only``).
+        read_rate: reads per second per node (``per_node``) or in all, for cost estimates.
+        write_rate: writes per second per node (``per_node``) or in all, with the primary's.
+        per_node: whether the rates grow with the number of nodes.
     """
 
     name: str
@@ -89,18 +112,29 @@ class Scenario:
     write_model: str
     base_db_bytes: int
     strategy: str
-    build: Callable[[float, int, np.random.Generator], Workload]
+    build: Callable[..., Workload]
+    read_rate: float
+    write_rate: float
+    per_node: bool
+
+    def rates(self, nodes: int) -> tuple[float, float]:
+        """Expected reads and writes per second in all, with ``nodes`` nodes."""
+        k = nodes if self.per_node else 1
+        return self.read_rate * k, self.write_rate * k
 
 
 _ALL = (
     Scenario("web", "Web app: 1,000 users, 100 requests/s (2 % writes), local reads < 1 ms, "
              "4 app servers; the guide syncs every 60 s and on write.",
-             86_400.0, 50.0, 4, "delegated", 50_000_000, "periodic:60+on-write", _web),
+             86_400.0, 50.0, 4, "delegated", 50_000_000, "periodic:60+on-write", _web,
+             read_rate=98.0, write_rate=2.5, per_node=False),
     Scenario("serverless", "Functions with bursty invocations and cold starts; client cached; "
              "manual sync at invocation start.",
-             21_600.0, 80.0, 3, "delegated", 20_000_000, "manual", _serverless),
+             21_600.0, 80.0, 3, "delegated", 20_000_000, "manual", _serverless,
+             read_rate=0.76, write_rate=0.06, per_node=True),
     Scenario("microservice", "Five services, each with its own replica; the guide syncs every "
-             "30 s.", 7_200.0, 20.0, 5, "delegated", 100_000_000, "periodic:30", _microservice),
+             "30 s.", 7_200.0, 20.0, 5, "delegated", 100_000_000, "periodic:30", _microservice,
+             read_rate=20.0, write_rate=0.5, per_node=True),
 )
 
 #: built-in scenarios by name, read-only

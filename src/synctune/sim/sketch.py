@@ -47,13 +47,16 @@ def _midpoints(buckets: np.ndarray) -> np.ndarray:
 class QuantileSketch:
     """Count, sum, max and quantiles of non-negative values, added in batches.
 
-    Exact up to ``exact_limit`` values, then within :data:`RELATIVE_ERROR` (see the module).
+    Exact up to ``exact_limit`` values (default :data:`EXACT_LIMIT`), then within
+    :data:`RELATIVE_ERROR` (see the module).
     Sketches merge only with sketches of the same ``exact_limit``.
     """
 
     __slots__ = ("_buckets", "_values", "_zeros", "count", "exact_limit", "max", "total")
 
-    def __init__(self, exact_limit: int = EXACT_LIMIT) -> None:
+    def __init__(self, exact_limit: int | None = None) -> None:
+        if exact_limit is None:
+            exact_limit = EXACT_LIMIT
         if isinstance(exact_limit, bool) or not isinstance(exact_limit, int) or exact_limit < 0:
             raise ValueError(f"exact_limit must be an integer >= 0, got {exact_limit!r}")
         self.exact_limit = exact_limit

@@ -1,0 +1,79 @@
+"""One run in shards of nodes: the same seed gives the same figures as the unsharded run."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synctune.sim import SimConfig, simulate
+from synctune.sim import engine, sketch
+from synctune.sim.shards import shard_ranges, shardable, simulate_sharded
+
+CFG = SimConfig(scenario="microservice", nodes=7, duration=1200.0, strategy="adaptive",
+                seed=4, detail=False)
+COUNTS = ("nodes", "syncs", "sync_failures", "oracle_syncs", "ryw_pulls", "bytes", "reads",
+          "writes", "write_errors", "visibility_censored", "unsynced_writes_max",
+          "unsynced_writes_end", "cold_starts", "alerts_high_sync_lag", "alerts_sync_failure",
+          "alerts_replica_stale")
+QUANTILES = ("staleness_p99_s", "visibility_p99_s", "write_latency_p99_ms",
+             "read_latency_p99_ms")
+
+
+def _agree(whole: dict[str, object], sharded: dict[str, object]) -> None:
+    for key in COUNTS:
+        assert sharded[key] == whole[key], key
+    for key in QUANTILES:
+        w, s = float(whole[key]), float(sharded[key])  # type: ignore[arg-type]
+        assert abs(s - w) <= sketch.RELATIVE_ERROR * w, key
+    for key in ("stale_read_fraction", "over_freshness_fraction", "staleness_max_s",
+                "visibility_max_s"):
+        assert sharded[key] == whole[key], key
+    for key in ("staleness_mean_s", "visibility_mean_s"):
+        assert sharded[key] == pytest.approx(whole[key], rel=1e-12), key
+
+
+def test_sharded_over_processes_agrees_with_the_whole_run() -> None:
+    whole = simulate(CFG)
+    with ProcessPoolExecutor(2) as pool:
+        sharded = simulate_sharded(CFG, pool, workers=2)
+    assert len(shard_ranges(CFG, 2)) == 4
+    _agree(whole.summary.as_dict(), sharded.summary.as_dict())
+    pd.testing.assert_frame_equal(whole.metrics, sharded.metrics)
+    pd.testing.assert_frame_equal(whole.alerts, sharded.alerts)
+
+
+@pytest.mark.parametrize("spec", ["periodic:30", "on-write", "oracle"])
+def test_bucketed_sketches_merge_across_shards(monkeypatch: pytest.MonkeyPatch,
+                                               spec: str) -> None:
+    # a tiny exact limit puts every sketch in its bucketed form
+    monkeypatch.setattr(sketch, "EXACT_LIMIT", 1000)
+    cfg = dataclasses.replace(CFG, strategy=spec, failure_prob=0.05)
+    whole = simulate(cfg).summary.as_dict()
+    with ThreadPoolExecutor(3) as pool:
+        sharded = simulate_sharded(cfg, pool, workers=3).summary.as_dict()
+    _agree(whole, sharded)
+
+
+def test_chunks_in_one_process_give_the_same_tables(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    cfg = dataclasses.replace(CFG, detail=True)
+    whole = simulate(dataclasses.replace(cfg, detail_dir=str(tmp_path / "whole")))
+    monkeypatch.setattr(engine, "CHUNK_READS", 30_000)
+    assert len(engine.node_chunks(cfg, engine.CHUNK_READS)) == 7
+    chunked = simulate(dataclasses.replace(cfg, detail_dir=str(tmp_path / "chunked")))
+    assert chunked.summary == whole.summary  # nodes fold in the same order
+    for table in ("reads", "writes", "syncs", "metrics", "alerts"):
+        pd.testing.assert_frame_equal(getattr(whole, table), getattr(chunked, table))
+
+
+def test_what_cannot_be_sharded_says_why() -> None:
+    lf = dataclasses.replace(CFG, write_model="local-first")
+    assert "local-first" in (shardable(lf) or "")
+    assert "detail" in (shardable(dataclasses.replace(CFG, detail=True)) or "")
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="local-first"):
+        simulate_sharded(lf, pool, workers=1)
+    assert shardable(CFG) is None
