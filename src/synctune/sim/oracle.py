@@ -84,6 +84,10 @@ class Oracle(SyncStrategy):
         self._next = 0
         self._retry = False
 
+    def on_sync_requested(self, now: float) -> None:
+        """Ignored: the oracle pulls only when its plan says (app sync points and cold starts
+        do not move it)."""
+
     def on_sync_started(self, now: float) -> None:
         super().on_sync_started(now)
         while self._next < len(self._starts) and self._starts[self._next] <= now:
