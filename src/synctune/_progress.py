@@ -22,7 +22,7 @@ class _Silent:
 
 
 def progress_bar(total: int, *, done: int = 0, enabled: bool = True,
-                 desc: str = "runs") -> Progress:
+                 desc: str = "runs", unit: str = "run") -> Progress:
     """A bar on stderr over ``total`` runs of which ``done`` were already stored (a resumed
     sweep); shown only when stderr is a terminal, so logs and pipes get nothing."""
     if not enabled:
@@ -32,5 +32,5 @@ def progress_bar(total: int, *, done: int = 0, enabled: bool = True,
     except ImportError:  # tqdm comes with the sim extra; without it, no bar
         return _Silent()
     # disable=None: tqdm turns itself off when stderr is not a terminal
-    return tqdm(total=total, initial=done, desc=desc, unit="run", dynamic_ncols=True,
+    return tqdm(total=total, initial=done, desc=desc, unit=unit, dynamic_ncols=True,
                 disable=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import tempfile
@@ -95,6 +96,51 @@ def _print_table(table: pd.DataFrame, title: str) -> None:
                f"oracle = fewest pulls keeping every read within D; alerts = {names} firings.")
 
 
+def plan_nodes(config: SimConfig) -> int:
+    """Replica nodes of a generated scenario run."""
+    from synctune.sim.engine import resolve
+
+    return resolve(config).nodes
+
+
+def _plan(config: SimConfig, runs: int, workers: int | None, dask: str | None) -> str:
+    """Refuse (one line naming the flag) a run that cannot fit in memory; describe a long one.
+
+    Returns what to tell the user before a run of more than a few seconds, else ``""``.
+    """
+    from synctune.sim.cost import available_memory, estimate
+    from synctune.sim.shards import shardable
+
+    cost = estimate(config)
+    free = available_memory()
+    if free and cost.memory_bytes > free:
+        flags = ("a shorter --duration or a smaller --trace" if config.trace is not None
+                 else "lower --nodes or --duration")
+        fail(f"this run needs about {cost.memory_bytes / 2**30:.1f} GiB of memory "
+             f"({cost.reads:,} reads, {cost.writes:,} writes), more than the "
+             f"{free / 2**30:.1f} GiB available: {flags}")
+    notes = []
+    if workers is not None or dask is not None:
+        why = shardable(dataclasses.replace(config, detail=False))
+        if why is not None:
+            notes.append(f"{why}; running in one process")
+    n = workers or (4 if dask is not None else 1)
+    seconds = cost.seconds_on(n) * runs
+    if seconds > 10 or notes:
+        where = f"{n} workers" if cost.sharded and n > 1 else "one process"
+        notes.insert(0, f"about {cost.events:,} events and {cost.memory_bytes / 2**30:.1f} GiB "
+                        f"per strategy, roughly {_duration(seconds)} for {runs} on {where}")
+    return "; ".join(notes)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _output_dir(out_dir: str) -> Path:
     """``--out``, created and proven writable before anything is simulated."""
     out = Path(out_dir)
@@ -132,10 +178,20 @@ def _output_dir(out_dir: str) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per strategy.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Also write the table as DIR/compare.csv (atomically).")
+@click.option("--workers", type=int,
+              help="Run each strategy in shards of nodes on N local processes (delegated "
+                   "writes; others run in one process).")
+@click.option("--dask", metavar="ADDRESS",
+              help="Run the shards on Dask: 'local' (a LocalCluster of --workers processes) "
+                   "or a scheduler address.")
+@click.option("--detail", "detail_dir", type=click.Path(file_okay=False),
+              help="Write per-read, per-write and per-sync tables (parquet) to "
+                   "DIR/<k>-<strategy>/ (runs unsharded).")
 def compare(trace: str | None, scenario: str | None, strategies: str, freshness: float,
             duration: float | None, rtt_ms: float | None, seed: int, nodes: int | None,
             write_model: str | None, failure_prob: float, as_json: bool,
-            out_dir: str | None) -> None:
+            out_dir: str | None, workers: int | None, dask: str | None,
+            detail_dir: str | None) -> None:
     """Compare sync strategies on one workload: syncs, bytes, staleness, alerts.
 
     Every strategy sees the same workload, network and faults (same seed). The oracle column
@@ -149,6 +205,10 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
         fail(f"--strategies must be a comma-separated list of specs, got {strategies!r}")
     if seed < 0:
         fail(f"--seed must be >= 0, got {seed}")
+    if workers is not None and workers < 1:
+        fail(f"--workers must be >= 1, got {workers}")
+    if detail_dir is not None and (workers is not None or dask is not None):
+        fail("--detail runs unsharded: drop --workers/--dask, or drop --detail")
     # bare ``synctune compare`` answers in seconds, not a simulated day
     quick = trace is None and scenario is None and duration is None
     if quick:
@@ -156,14 +216,29 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
     config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
                        freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
                        nodes=nodes, write_model=write_model, failure_prob=failure_prob)
+    sharded = workers is not None or dask is not None
+    by_nodes = trace is None
+    plan = _plan(config, len(specs), workers if sharded else None, dask)
     out = _output_dir(out_dir) if out_dir is not None else None
     if quick:
         click.echo(f"synctune: compare: built-in {config.scenario} scenario, "
                    f"{QUICK_DURATION_S / 3600:g} h simulated (the quick default; "
                    f"--duration, --scenario or --trace for more)", err=True)
-    bar = progress_bar(len(specs), desc="compare", enabled=True)
+    if plan:
+        click.echo(f"synctune: compare: {plan}", err=True)
+    total = (plan_nodes(config) if by_nodes else 1) * len(specs)
+    bar = progress_bar(total, desc="compare", enabled=True, unit="node" if by_nodes else "run")
     try:
-        table = run_compare(config, specs, on_run=lambda _spec: bar.update(1))
+        if sharded:
+            from synctune.sweep.executors import open_executor
+
+            with open_executor(dask, workers) as executor:
+                table = run_compare(config, specs, executor=executor, workers=workers or 4,
+                                    on_nodes=bar.update)
+        else:
+            table = run_compare(config, specs, detail_dir=detail_dir,
+                                on_nodes=bar.update if by_nodes else None,
+                                on_run=None if by_nodes else (lambda _spec: bar.update(1)))
     finally:
         bar.close()
     if out is not None:

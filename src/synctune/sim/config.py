@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 WRITE_MODELS = ("delegated", "local-first")
 
 
-#: longest simulated time (s): 30 days; the simulator holds every event in memory
+#: longest simulated time (s): 30 days; beyond that, change drifts outside any workload model
 MAX_DURATION_S = 30 * 86400.0
+#: most replica nodes of a generated scenario (a fleet; more is a different question)
+MAX_NODES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +131,8 @@ class SimConfig:
                         maximum=MAX_DURATION_S)
         _opt_real("rtt_ms", self.rtt_ms)
         _check.count("seed", self.seed)
-        if self.nodes is not None and _check.count("nodes", self.nodes) < 1:
-            raise InvalidInput(f"nodes must be >= 1, got {self.nodes!r}")
+        if self.nodes is not None and not 1 <= _check.count("nodes", self.nodes) <= MAX_NODES:
+            raise InvalidInput(f"nodes must be in 1..{MAX_NODES:,}, got {self.nodes!r}")
         if self.write_model is not None and self.write_model not in WRITE_MODELS:
             raise InvalidInput(f"write_model must be one of {', '.join(WRITE_MODELS)}, "
                              f"got {self.write_model!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def node_chunks(config: SimConfig, reads: int) -> list[range]:
     nodes' reads); with local-first writes it runs in one piece.
     """
     if config.trace is not None:
-        raise ValueError("a trace runs in one piece")
+        raise InvalidInput("a trace runs in one piece")
     st = resolve(config)
     whole = [range(st.nodes)]
     if st.write_model == "local-first":
@@ -112,13 +112,15 @@ def node_chunks(config: SimConfig, reads: int) -> list[range]:
     return [range(a, min(a + size, st.nodes)) for a in range(0, st.nodes, size)]
 
 
-def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResult:
+def simulate(config: SimConfig, *, workload: Workload | None = None,
+             progress: Callable[[int], object] | None = None) -> SimResult:
     """Run ``config.strategy`` over the workload; return tables and summary.
 
     Args:
         config: the run.
         workload: the workload to use instead of building it from ``config`` (lets a comparison
             build it once); must be the one ``config`` describes for results to mean anything.
+        progress: called with 1 as each node is done (a progress bar, say).
     """
     if not isinstance(config, SimConfig):
         raise TypeError(f"config must be a SimConfig, got {config!r}")
@@ -147,7 +149,7 @@ def simulate(config: SimConfig, *, workload: Workload | None = None) -> SimResul
         for chunk in chunks:
             wl = workload if workload is not None else build_workload(config, only=chunk)
             run = _prepare(config, st, wl, spec)
-            sink = sink or _Sink(run, writer)
+            sink = sink or _Sink(run, writer, progress)
             run.run_nodes(range(len(wl.names)) if chunk is None else chunk, sink)
         assert sink is not None
         if writer is not None:
@@ -165,9 +167,9 @@ def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
     shard of a run (see :mod:`synctune.sim.shards`). Delegated writes only."""
     st = resolve(config)
     if config.trace is not None or st.write_model != "delegated":
-        raise ValueError("only a generated scenario with delegated writes runs in shards")
+        raise InvalidInput("only a generated scenario with delegated writes runs in shards")
     if config.detail:
-        raise ValueError("detail tables are written by an unsharded run only")
+        raise InvalidInput("detail tables are written by an unsharded run only")
     spec = strategies.name_of(config.strategy)
     run = _prepare(config, st, build_workload(config, only=nodes), spec)
     sink = _Sink(run, None)
@@ -199,8 +201,10 @@ class _Sink:
     """Where nodes' outcomes go as they are done: the tally, metric series, alert events, the
     detail tables, and (with detail) the slowest visibility of every commit so far."""
 
-    def __init__(self, run: _Run, writer: DetailWriter | None) -> None:
+    def __init__(self, run: _Run, writer: DetailWriter | None,
+                 progress: Callable[[int], object] | None = None) -> None:
         cfg = run.cfg
+        self.progress = progress
         self.cfg, self.spec, self.write_model = cfg, run.spec, run.st.write_model
         self.duration = run.duration
         self.primary_writes = int(run.wl.primary_writes.size)
@@ -423,7 +427,7 @@ class _Run:
             return
         # local-first nodes push into the log they pull from: they run together
         if which != range(n):
-            raise ValueError("local-first writes run all nodes together, not in shards")
+            raise InvalidInput("local-first writes run all nodes together, not in shards")
         env = simpy.Environment()
         nodes = deque(self._node(env, log, i) for i in range(n))
         env.run()
@@ -441,6 +445,8 @@ class _Run:
             sink.tally.add(outcome, self.cfg.freshness)
             sink.metric_parts.append(metrics)
             sink.alert_rows += alerts
+            if sink.progress is not None:
+                sink.progress(1)
 
     # ---------------------------------------------------------------- results
     def _commits(self, nodes: list[ReplicaNode]) -> None:

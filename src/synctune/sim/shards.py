@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, as_completed
 
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.engine import CHUNK_READS, Shard, finish, node_chunks, resolve, simulate_nodes
@@ -56,12 +57,12 @@ def simulate_sharded(config: SimConfig, executor: Executor, *, workers: int,
         progress: called with the number of nodes each finished shard ran.
     """
     if not isinstance(config, SimConfig):
-        raise TypeError(f"config must be a SimConfig, got {config!r}")
+        raise InvalidType(f"config must be a SimConfig, got {config!r}")
     why = shardable(config)
     if why is not None:
-        raise ValueError(why)
+        raise InvalidInput(why)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        raise InvalidInput(f"workers must be an integer >= 1, got {workers!r}")
     strategies.check_choice(config.strategy, config.freshness)
     ranges = shard_ranges(config, workers)
     futures: dict[Future[Shard], int] = {

@@ -17,6 +17,7 @@ import pandas as pd
 from synctune._extras import require
 from synctune._files import write_atomically
 from synctune.policy.errors import InvalidInput
+from synctune.sim.config import MAX_DURATION_S
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 COLUMNS = ("t", "node", "op")
@@ -98,11 +99,11 @@ def load_trace(path: str | os.PathLike[str]) -> Workload:
 
     raw_t = df["t"].str.strip()
     t = pd.to_numeric(raw_t, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(t) | (t < 0)
+    bad = ~np.isfinite(t) | (t < 0) | (t > MAX_DURATION_S)
     if bad.any():
         i = int(np.argmax(bad))
-        raise TraceError(f"{_where(path, parquet, i)}, column 't': expected seconds >= 0, "
-                         f"got {raw_t.iloc[i]!r}")
+        raise TraceError(f"{_where(path, parquet, i)}, column 't': expected seconds in 0.."
+                         f"{MAX_DURATION_S:.0f} (30 days), got {raw_t.iloc[i]!r}")
     back = np.flatnonzero(np.diff(t) < 0)
     if back.size:
         i = int(back[0]) + 1
