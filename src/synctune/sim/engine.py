@@ -146,12 +146,13 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
         writer = DetailWriter(detail_dir)
     try:
         sink: _Sink | None = None
+        run: _Run | None = None
         for chunk in chunks:
             wl = workload if workload is not None else build_workload(config, only=chunk)
-            run = _prepare(config, st, wl, spec)
+            run = _prepare(config, st, wl, spec, run)
             sink = sink or _Sink(run, writer, progress)
             run.run_nodes(range(len(wl.names)) if chunk is None else chunk, sink)
-        assert sink is not None
+        assert sink is not None and run is not None
         if writer is not None:
             writer.add("writes", run.writes_table(sink))
             writer.close()
@@ -177,13 +178,14 @@ def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
     return sink.shard()
 
 
-def _prepare(config: SimConfig, st: Setting, wl: Workload, spec: str) -> _Run:
+def _prepare(config: SimConfig, st: Setting, wl: Workload, spec: str,
+             prior: _Run | None = None) -> _Run:
     for outage in config.outages:
         if outage.node is not None and outage.node not in wl.nodes:
             raise InvalidInput(f"outage node must be one of {', '.join(wl.names)} or None, "
                              f"got {outage.node!r}")
     duration = float(config.duration) if config.duration is not None else wl.duration
-    return _Run(config, st, wl, duration, spec)
+    return _Run(config, st, wl, duration, spec, prior)
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,11 @@ class _Attempts:
                    np.asarray(apply_start, dtype=np.float64))
 
 
+#: what chunks of one delegated run share: the write plan, the commit log and its order
+_SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "ext_sorted", "log",
+           "ct", "cb", "co", "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds")
+
+
 class _Run:
     """One simulation: set-up, the SimPy run, then each node reduced to its outcome.
 
@@ -291,7 +298,7 @@ class _Run:
     """
 
     def __init__(self, cfg: SimConfig, st: Setting, wl: Workload, duration: float,
-                 spec: str) -> None:
+                 spec: str, prior: _Run | None = None) -> None:
         self.cfg, self.st, self.wl, self.duration, self.spec = cfg, st, wl, duration, spec
         self.names = wl.names
         self.local_first = st.write_model == "local-first"
@@ -302,7 +309,13 @@ class _Run:
                            cfg.failure_prob, cfg.outages, streams.generator(seed, "network", i),
                            streams.generator(seed, "faults", i))
                       for i, name in enumerate(self.names)]
-        self._plan_writes()
+        if prior is not None and not self.local_first:
+            # an earlier chunk of the same run: the same writes, so the same plan and log
+            for name in _SHARED:
+                setattr(self, name, getattr(prior, name))
+        else:
+            self._plan_writes()
+            self.log: PrimaryLog | None = None
 
     # ------------------------------------------------------------------ set-up
     def _plan_writes(self) -> None:
@@ -416,9 +429,14 @@ class _Run:
     def _ran(self, which: range) -> Iterator[tuple[int, ReplicaNode]]:
         """Nodes ``which`` after their run, one at a time, with the commit log complete."""
         n = len(self.names)
-        log = PrimaryLog(self.ext[0], self.ext[1])
+        if self.log is None:
+            self.log = PrimaryLog(self.ext[0], self.ext[1])
+        log = self.log
         if not self.local_first:
-            self._commits([])
+            if not hasattr(self, "ct"):
+                self._commits([])
+            elif self.cfg.detail and self.sink.worst is None:
+                self._track_worst()
             for i in which:
                 env = simpy.Environment()
                 node = self._node(env, log, i)
@@ -475,11 +493,19 @@ class _Run:
                 origin_t[mine] = ld.writes[self.cr[mine]]
         self.origin_t = origin_t
         self.cum_bytes = np.concatenate([[0], np.cumsum(self.cb)])
+        # commits grouped by origin (-1 = the primary's own): node i's are
+        # by_origin[origin_bounds[i + 1]:origin_bounds[i + 2]]
+        self.by_origin = np.argsort(self.co, kind="stable")
+        self.origin_bounds = np.searchsorted(self.co[self.by_origin],
+                                             np.arange(-1, len(self.names) + 1))
         if self.cfg.detail and self.sink.worst is None:
-            # per commit: slowest other node so far, and whether one has not seen it (chunks
-            # of one run share the commits, so these carry over)
-            self.sink.worst = np.full(self.ct.size, -np.inf)
-            self.sink.unseen = np.zeros(self.ct.size, dtype=bool)
+            self._track_worst()
+
+    def _track_worst(self) -> None:
+        # per commit: slowest other node so far, and whether one has not seen it (chunks
+        # of one run share the commits, so these carry over)
+        self.sink.worst = np.full(self.ct.size, -np.inf)
+        self.sink.unseen = np.zeros(self.ct.size, dtype=bool)
 
     def _after_app_syncs(self, rt: np.ndarray, ld: NodeLoad, at: _Attempts) -> np.ndarray:
         """When each read runs: a read after an app sync point waits for the attempt serving
@@ -536,15 +562,21 @@ class _Run:
     def _visibility(self, i: int, vis_t: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, int]:
         """Delays (s) until other origins' commits became visible at node ``i``, for those that
         did, and how many never did."""
-        others = self.co != i
-        seen_at = visible_at(self.ct[others], vis_t, reach)
-        delay = np.maximum(seen_at - self.origin_t[others], 0.0)
+        # every commit at once (no copies of the log per node), then this node's own left out
+        seen_at = visible_at(self.ct, vis_t, reach)
+        delay = np.maximum(seen_at - self.origin_t, 0.0)
+        own = self.by_origin[self.origin_bounds[i + 1]:self.origin_bounds[i + 2]]
         never = np.isnan(seen_at)
+        never[own] = False
+        seen = ~np.isnan(seen_at)
+        seen[own] = False
         sink = self.sink
         if sink.worst is not None and sink.unseen is not None:
-            sink.worst[others] = np.fmax(sink.worst[others], delay)
-            sink.unseen[others] |= never
-        return delay[~never], int(never.sum())
+            others = delay.copy()
+            others[own] = np.nan
+            np.fmax(sink.worst, others, out=sink.worst)
+            sink.unseen |= never
+        return delay[seen], int(never.sum())
 
     def _outcome(self, i: int, node: ReplicaNode, grid: np.ndarray,
                  series: tuple[np.ndarray, float], writer: DetailWriter | None,

@@ -51,14 +51,16 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
         [[start_reach], np.asarray(free_reach if free_reach is not None else [],
                                    dtype=np.float64)]))
     late = reads[staleness(reads, vis_t, reach, commits) > d].tolist()
-    ct = commits.tolist()
+    # commits can be millions (a fleet's log) and pulls few: search the array per pull
+    # rather than converting it to a list
+    n_commits = commits.size
     pulls: list[float] = []
     p, k = -np.inf, 0
     while k < len(late):
-        j = bisect.bisect_right(ct, p - lag)
-        if j >= len(ct):
+        j = int(np.searchsorted(commits, p - lag, side="right"))
+        if j >= n_commits:
             break
-        k = bisect.bisect_right(late, max(p, ct[j] + d), k)
+        k = bisect.bisect_right(late, max(p, float(commits[j]) + d), k)
         if k >= len(late):
             break
         p = late[k]

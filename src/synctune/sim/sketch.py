@@ -154,10 +154,11 @@ class QuantileSketch:
 
     def _bin(self, v: np.ndarray) -> None:
         assert self._buckets is not None
-        small = v < ZERO_BELOW
-        self._zeros += int(small.sum())
-        keys = _bucket_of(v[~small])
-        self._buckets += np.bincount(keys, minlength=_BUCKETS)
+        # values below ZERO_BELOW have keys below 0: count them in slot 0, the rest shifted by 1
+        keys = np.maximum(_bucket_of(v) + 1, 0)
+        counts = np.bincount(keys, minlength=_BUCKETS + 1)
+        self._zeros += int(counts[0])
+        self._buckets += counts[1:]
 
     def __getstate__(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__slots__}

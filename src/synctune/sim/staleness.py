@@ -34,7 +34,12 @@ def staleness(times: np.ndarray, vis_t: np.ndarray, reach: np.ndarray,
 
 
 def visible_at(commits: np.ndarray, vis_t: np.ndarray, reach: np.ndarray) -> np.ndarray:
-    """When each commit (primary commit time) became visible at the node; NaN if never."""
-    k = np.searchsorted(reach, commits, side="left")
-    ok = k < reach.size
-    return np.where(ok, vis_t[np.minimum(k, max(reach.size - 1, 0))], np.nan)
+    """When each commit (sorted primary commit times) became visible at the node; NaN if
+    never."""
+    # the commits up to each pull's reach, counted once per pull (pulls are few, commits
+    # many): each run of commits between two reaches becomes visible at the later pull
+    upto = np.searchsorted(commits, reach, side="right")
+    out = np.full(commits.size, np.nan)
+    seen = int(upto[-1]) if upto.size else 0
+    out[:seen] = np.repeat(vis_t, np.diff(np.concatenate([[0], upto])))
+    return out
