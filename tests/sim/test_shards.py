@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synctune.sim import SimConfig, simulate
-from synctune.sim import engine, sketch
+from synctune.sim import SimConfig, engine, simulate, sketch
 from synctune.sim.shards import shard_ranges, shardable, simulate_sharded
 
 CFG = SimConfig(scenario="microservice", nodes=7, duration=1200.0, strategy="adaptive",
