@@ -347,3 +347,28 @@ def test_engine_shape_check_names_what_is_missing(monkeypatch):
     monkeypatch.delattr(lib_sync, "_run_op")
     with pytest.raises(_pyturso.EngineShapeError, match=r"_run_op.*pyturso==0\.8\.3"):
         _pyturso.check()
+
+
+def test_local_replica_connections_take_turns_across_threads(tmp_path):
+    replica = LocalReplica(tmp_path / "dev.db")
+    with replica.connection() as setup:
+        setup.execute("CREATE TABLE t(k INTEGER)")
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        conn = replica.connection()
+        try:
+            for k in range(50):
+                with conn:  # SQLite alone would answer "database is locked" here at times
+                    conn.execute("INSERT INTO t VALUES (?)", (i * 100 + k,))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and _count(tmp_path / "dev.db") == 300

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from typing import Any
 
 from synctune.live.replica import NoSyncReplica, file_size
@@ -21,6 +22,12 @@ class LocalReplica(NoSyncReplica):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         sqlite3.connect(self.path).close()  # create the file, fail early on a bad path
+        # this process's writers take turns here rather than meet SQLite's busy errors
+        self._gate = threading.Lock()
+
+    @property
+    def write_gate(self) -> threading.Lock:
+        return self._gate
 
     def local_db_size(self) -> int:
         return file_size(self.path)
