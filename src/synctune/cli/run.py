@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from synctune.policy import SyncStrategy, _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
 
 #: exit codes: 0 stopped with nothing unpushed; 2 bad input (see _errors)
+if TYPE_CHECKING:
+    from synctune.live.recorder import TraceRecorder
+
 EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be opened
 EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was started
 
@@ -47,9 +51,15 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
               help="Stop by itself after this many seconds (default: run until signalled).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Logging on stderr.")
+@click.option("--record", "record", type=click.Path(dir_okay=False), default=None,
+              help="Record the traffic seen (reads, commits, pulls) as a trace (.csv or "
+                   ".parquet) for synctune compare/recommend --trace.")
+@click.option("--record-max-bytes", type=int, default=64 * 2**20, show_default=True,
+              help="Rotate the recording at this size (NAME.1.csv, NAME.2.csv...).")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
         metrics_addr: str, auth_token: str | None, adapter: str, status_every: float,
-        stop_deadline: float, duration: float | None, log_level: str) -> None:
+        stop_deadline: float, duration: float | None, log_level: str, record: str | None,
+        record_max_bytes: int) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
     For a replica file nothing else opens: pyturso locks the file for one process, so this
@@ -74,6 +84,11 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
         require("--metrics-port", "prometheus", "prometheus_client")
     check_url(url)
     strategy = strategy_from_spec(spec, freshness)
+    recorder = None
+    if record is not None:  # checked (and the file created) before anything starts
+        from synctune.live.recorder import TraceRecorder
+
+        recorder = TraceRecorder(record, max_bytes=record_max_bytes)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
@@ -86,7 +101,7 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     try:
         code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
                       stop_deadline, duration, stop, metrics_addr=metrics_addr,
-                      freshness=freshness)
+                      freshness=freshness, recorder=recorder)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -132,14 +147,14 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
 def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: SyncStrategy,
            metrics_port: int | None, status_every: float, stop_deadline: float,
            duration: float | None, stop: threading.Event, *, metrics_addr: str,
-           freshness: float) -> int:
+           freshness: float, recorder: TraceRecorder | None = None) -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
     replica = _open(db, url, auth_token, adapter, stop, stop_deadline)
     if isinstance(replica, int):
         return replica
-    controller = SyncController(replica, strategy, freshness=freshness)
+    controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder)
     metrics = None
     try:
         controller.start()

@@ -25,6 +25,7 @@ from typing import Any
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.connection import SyncedConnection
 from synctune.live.history import SyncAttempt, SyncHistory
+from synctune.live.recorder import TraceRecorder
 from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
@@ -34,6 +35,7 @@ from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
 from synctune.live.timing import REAL_TIME, Timer
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 from synctune.policy import SyncStrategy, _check
+from synctune.policy.errors import InvalidType
 
 log = logging.getLogger("synctune.live")
 
@@ -60,6 +62,8 @@ class SyncController:
         check_every: longest sleep (s) between alert evaluations while idle.
         freshness: the freshness target D (s) reads are counted against for the stale-reads
             SLO (``None``: not counted).
+        recorder: writes the traffic seen here (reads, commits, sync points, pulls) as a
+            trace; started and closed with the controller.
     """
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, *,
@@ -68,7 +72,8 @@ class SyncController:
                  default_timeout: float = DEFAULT_TIMEOUT,
                  thresholds: AlertThresholds | None = None,
                  on_alert: Callable[[AlertEvent], None] | None = None,
-                 check_every: float = 1.0, freshness: float | None = None) -> None:
+                 check_every: float = 1.0, freshness: float | None = None,
+                 recorder: TraceRecorder | None = None) -> None:
         if not isinstance(replica, Replica):
             raise TypeError(f"replica must be a Replica, got {type(replica).__name__}")
         if not isinstance(strategy, SyncStrategy):
@@ -90,7 +95,10 @@ class SyncController:
         self._delegated = replica.writes_delegated
         # guards the strategy and the backlog counter; never held during I/O
         self._lock = threading.Lock()
+        if recorder is not None and not isinstance(recorder, TraceRecorder):
+            raise InvalidType(f"recorder must be a TraceRecorder, got {recorder!r}")
         self._metrics = SyncMetrics(thresholds, on_alert, freshness=freshness)
+        self._metrics.recorder = self._recorder = recorder
         self._history = SyncHistory()
         self._backlog = UnpushedBacklog(replica, self._lock)
         self._loop = SyncLoop(replica, strategy, self._lock, timer=timer, clock=clock,
@@ -111,6 +119,8 @@ class SyncController:
             self.strategy.start(started_at)
         self._metrics.start(started_at)
         self.telemetry.restore_last_sync(engine_pull_unix(self.replica))
+        if self._recorder is not None and not self._recorder.started:
+            self._recorder.start()
         self._loop.start()
         log.info("controller started: %r on %r", self.strategy, self.replica)
         return self
@@ -133,6 +143,8 @@ class SyncController:
             ended = self._loop.wait_done(began + deadline)
             report = self._report(ended, self._timer.now() - began)
         self.stop_report = report
+        if self._recorder is not None:
+            self._recorder.close()
         log.log(logging.INFO if report.flushed else logging.WARNING, "controller %s",
                 report.message())
         return report.flushed
@@ -163,6 +175,8 @@ class SyncController:
             self.strategy.on_local_write(self._clock(), count, self._delegated)
             if not self._delegated:
                 self._backlog.add_commits(count)
+        if self._recorder is not None:
+            self._recorder.write(count)
         if not self._wake.is_set():
             self._wake.set()
 
@@ -170,6 +184,8 @@ class SyncController:
         """Ask for a sync as soon as possible (the guide's manual ``sync()``), without waiting."""
         with self._lock:
             self.strategy.on_sync_requested(self._clock())
+        if self._recorder is not None:
+            self._recorder.sync_point()
         self._wake.set()
 
     def sync_now(self, timeout: float | None = None) -> bool:
@@ -178,6 +194,8 @@ class SyncController:
         with self._lock:
             asked = self._clock()
             self.strategy.on_sync_requested(asked)
+        if self._recorder is not None:
+            self._recorder.sync_point()
         self._wake.set()
         return self._history.wait_after(asked, timeout, self._loop.alive)
 
@@ -187,6 +205,8 @@ class SyncController:
             seconds = _check.real("seconds", seconds, minimum=0.0)
         self._metrics.reads.append(seconds)
         self._metrics.telemetry.on_read(seconds, self._metrics.freshness(self._clock()))
+        if self._recorder is not None:
+            self._recorder.read()
 
     def connection(self, **kwargs: Any) -> SyncedConnection:
         """A thread-safe app connection on the replica that reports commits and read latency

@@ -218,6 +218,8 @@ class SyncLoop:
             assert outcome.pushed is not None and outcome.pulled is not None
             tele.on_sync_done(duration, outcome.pushed.nbytes, outcome.pulled.nbytes,
                               engine_pull_unix(self.replica))
+            if self._metrics.recorder is not None:
+                self._metrics.recorder.pull(outcome.pulled.changes)
             self._metrics.record_success(now, outcome.nbytes, outcome.pull_started)
             log.info("sync done in %.3f s: pushed %d, pulled %d, %d bytes", duration,
                      report.pushed, report.pulled, report.nbytes)

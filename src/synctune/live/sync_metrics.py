@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from synctune.live.recorder import TraceRecorder
 from synctune.live.telemetry import SyncTelemetry
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 
@@ -36,6 +37,8 @@ class SyncMetrics:
         self.alerts = AlertEvaluator(thresholds)
         #: histograms and labelled counters for the Prometheus export
         self.telemetry = SyncTelemetry(freshness)
+        #: where the traffic is recorded, if anywhere
+        self.recorder: TraceRecorder | None = None
         self.alert_events: list[AlertEvent] = []
         self._on_alert = on_alert
         self._lock = threading.Lock()

@@ -1,8 +1,15 @@
 """Trace files: load (with validation that names file, line and column) and save.
 
 Columns: ``t`` (seconds from the start, non-decreasing), ``node`` (``primary`` for writes made
-directly on the primary by other clients), ``op`` (``read``, ``write`` or ``sync``, the app's
-manual sync point) and optionally ``bytes`` (size of a write). CSV, or parquet by extension.
+directly on the primary by other clients), ``op`` (``read``, ``write``, ``sync``, the app's
+manual sync point, or ``pull``) and optionally ``bytes`` (size of a write) and ``changes``.
+CSV, or parquet by extension.
+
+``pull`` rows are what a live recording (:class:`synctune.live.recorder.TraceRecorder`) saw
+of other clients: a pull applying ``changes`` remote changes. A trace with no ``primary`` rows
+replays them as that many primary writes spread evenly since the node's previous pull (the
+node with the most pulled changes, when several recorded pulls: they all see the same
+commits); a trace with ``primary`` rows ignores them. The replayed policy decides its own pulls.
 """
 
 from __future__ import annotations
@@ -16,12 +23,11 @@ import pandas as pd
 
 from synctune._extras import require
 from synctune._files import write_atomically
+from synctune._trace_format import COLUMNS, OPS
 from synctune.policy.errors import InvalidInput
 from synctune.sim.config import MAX_DURATION_S
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
-COLUMNS = ("t", "node", "op")
-OPS = ("read", "write", "sync")
 DEFAULT_WRITE_BYTES = 256
 
 
@@ -152,7 +158,39 @@ def load_trace(path: str | os.PathLike[str]) -> Workload:
         raise TraceError(f"{path}: no replica node in the trace (only {PRIMARY!r})")
     pw = (node == PRIMARY) & (op == "write")
     duration = float(t[-1]) if t[-1] > 0 else 1.0
+    if not pw.any() and (op == "pull").any():
+        primary = _pulled_commits(path, parquet, df, t, node, op)
+        return Workload(nodes, duration, primary,
+                        np.full(primary.size, DEFAULT_WRITE_BYTES, dtype=np.int64))
     return Workload(nodes, duration, t[pw], nbytes[pw])
+
+
+def _pulled_commits(path: str, parquet: bool, df: pd.DataFrame, t: np.ndarray,
+                    node: np.ndarray, op: np.ndarray) -> np.ndarray:
+    """Primary commit times inferred from recorded pulls (see the module docstring)."""
+    pulls = op == "pull"
+    if "changes" not in df.columns:
+        i = int(np.argmax(pulls))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'changes': a pull row needs the "
+                         f"count of changes it applied (missing column)")
+    raw = df["changes"].str.strip()
+    c = pd.to_numeric(raw.where(pulls, "0"), errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(c) | (c < 0) | (c != np.floor(c)) | (c > 1e7)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'changes': expected a whole "
+                         f"number of changes >= 0 (at most 10**7), got {raw.iloc[i]!r}")
+    counts = c.astype(np.int64)
+    totals = {name: int(counts[pulls & (node == name)].sum())
+              for name in sorted(set(node[pulls].tolist()))}
+    source = max(totals, key=lambda name: totals[name])
+    mine = pulls & (node == source)
+    times, per = t[mine], counts[mine]
+    starts = np.concatenate(([0.0], times[:-1]))
+    # n commits in (start, end]: at the midpoints of n equal slices
+    parts = [s + (e - s) * (np.arange(n) + 0.5) / n
+             for s, e, n in zip(starts, times, per, strict=True) if n]
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 def trace_frame(workload: Workload) -> pd.DataFrame:
