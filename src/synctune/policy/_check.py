@@ -1,4 +1,8 @@
-"""Argument validation shared by the policy core: one-line errors naming field and value."""
+"""Argument validation: one-line :class:`InvalidInput` errors naming field and value.
+
+A leaf (it imports only the error types beside it), so the policy core can use it and so can
+everything built on it: the simulator, sweeps, the live controller and the CLI.
+"""
 
 from __future__ import annotations
 

@@ -2,4 +2,4 @@
 
 from synctune._extras import require
 
-require("the simulator", "sim", "numpy", "pandas", "simpy")
+require("the simulator", "sim", "numpy", "pandas", "simpy", "pyarrow")
