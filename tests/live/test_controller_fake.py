@@ -303,3 +303,27 @@ def test_an_abandoned_push_with_no_commits_since_the_count_is_reported_exactly()
     assert report.exact and report.unpushed == 6 == fake.pending_changes()
     assert "6 local row changes not confirmed pushed;" in report.message()
     fake.release()
+
+
+def test_an_engine_that_cannot_count_just_now_never_lowers_what_is_at_risk():
+    class Busy(FakeReplica):
+        busy = False
+
+        def count_unpushed(self) -> int:
+            if self.busy:
+                raise RuntimeError("database is busy")
+            return self.pending_changes()
+
+    timer = ManualTimer()
+    fake = Busy(timer=timer, held=4).script("push", *[Step(fail=FailureKind.NETWORK)] * 1000)
+    ctl = controller(fake, Manual(), timer, check_every=0.5).start()
+    assert wait_until(lambda: ctl.status().unpushed_writes == 4)
+    fake.busy = True
+    fake.commit(3)
+    ctl.notify_write(3)
+    time.sleep(0.2)  # recounts are tried (and fail) meanwhile
+    assert ctl.status().unpushed_writes == 7
+    assert ctl.stop(2.0) is False
+    report = ctl.stop_report
+    assert report is not None and report.ended
+    assert report.unpushed == 7 and not report.exact and report.counted_by == "engine"

@@ -21,7 +21,7 @@ class UnpushedBacklog:
     """The engine's last count of unpushed changes, plus commits reported since.
 
     Args:
-        replica: counted with its ``pending_changes()`` when it has one (pyturso); without it
+        replica: counted with its ``count_unpushed()`` when it can count (pyturso); without it
             the figure is ``None`` and the controller falls back to the strategy's count.
         lock: the controller's state lock (never held during I/O). :meth:`add_commits` and
             :meth:`value` expect the caller to hold it, so a commit costs one lock, not two.
@@ -47,7 +47,7 @@ class UnpushedBacklog:
             since = self._since
             self._since = 0
         try:
-            counted = self._replica.pending_changes()
+            counted = self._replica.count_unpushed()
         except Exception as exc:  # keep the previous figure: never understate what is at risk
             log.warning("cannot count the unpushed backlog: %s", type(exc).__name__)
             with self._lock:

@@ -136,8 +136,8 @@ class SyncController:
         deadline = _check.real("deadline", deadline, minimum=0.0)
         began = self._timer.now()
         if not self._loop.started:  # no thread: nothing runs against the replica
-            unpushed, counted_by = self._loop.unpushed_now()
-            report = StopReport(True, unpushed, True, None, counted_by, 0.0)
+            now = self._loop.unpushed_now()
+            report = StopReport(True, now.changes, now.exact, None, now.counted_by, 0.0)
         else:
             self._loop.request_stop(began + deadline)
             ended = self._loop.wait_done(began + deadline)
@@ -150,8 +150,9 @@ class SyncController:
         return report.flushed
 
     def _report(self, ended: bool, seconds: float) -> StopReport:
-        if ended and self._loop.final_unpushed is not None:
-            return StopReport(True, self._loop.final_unpushed, True, None, "engine", seconds)
+        final = self._loop.final_unpushed
+        if ended and final is not None:
+            return StopReport(True, final.changes, final.exact, None, final.counted_by, seconds)
         with self._lock:
             estimate = self._backlog.value()
             exact = self._backlog.commits_since == 0

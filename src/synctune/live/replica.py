@@ -164,8 +164,13 @@ class Replica(ABC):
     def pending_changes(self) -> int | None:
         """Local changes the engine holds not yet confirmed pushed (its own backlog, including
         changes from before this process started), or ``None`` when the adapter cannot count
-        them. Called from the sync thread only, between pulls and pushes."""
+        them. Never waits on the network (it may answer from its last count)."""
         return None
+
+    def count_unpushed(self) -> int | None:
+        """A fresh :meth:`pending_changes`, for the sync thread between syncs: raises rather
+        than answer from an old count, so what is at risk is never understated."""
+        return self.pending_changes()
 
     @abstractmethod
     def local_db_size(self) -> int:

@@ -12,6 +12,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable
+from typing import NamedTuple
 
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
@@ -26,6 +27,15 @@ log = logging.getLogger("synctune.live")
 
 #: first and longest pause (s) between flush attempts on stop
 FLUSH_PAUSE = (0.05, 1.0)
+
+
+class Unpushed(NamedTuple):
+    """A count of local changes not confirmed pushed: how many, who counted (``"engine"`` or
+    ``"controller"``), and whether it is exact."""
+
+    changes: int
+    counted_by: str
+    exact: bool
 
 
 class SyncLoop:
@@ -55,8 +65,8 @@ class SyncLoop:
         self.done = threading.Event()
         #: the part of a sync running now: "push", "pull" or None
         self.in_flight: str | None = None
-        #: the engine's count of unpushed changes taken as the thread ended (None: no count)
-        self.final_unpushed: int | None = None
+        #: what was unpushed as the thread ended (None: it has not, or nothing syncs)
+        self.final_unpushed: Unpushed | None = None
         #: the exception type that ended the thread early, if one did
         self.crashed: str | None = None
         self._stop_by: float | None = None  # timer time
@@ -93,13 +103,21 @@ class SyncLoop:
             self._timer.wait(self.done, left)
         return True
 
-    def unpushed_now(self) -> tuple[int, str]:
-        """A fresh count of unpushed changes and who counted (sync thread, or no thread)."""
+    def unpushed_now(self) -> Unpushed:
+        """A fresh count of unpushed changes (sync thread, or no thread running).
+
+        When the engine cannot count just now, its last count plus the commits reported since
+        (never fewer than are at risk), marked inexact; adapters that cannot count at all give
+        the strategy's count of reported commits.
+        """
         counted = self._backlog.count()
         if counted is not None:
-            return counted, "engine"
+            return Unpushed(counted, "engine", True)
         with self._lock:
-            return self.strategy.unpushed_writes, "controller"
+            known = self._backlog.value()
+            if known is not None:
+                return Unpushed(known, "engine", False)
+            return Unpushed(self.strategy.unpushed_writes, "controller", True)
 
     # ------------------------------------------------------------ thread
     def _run(self) -> None:
@@ -126,7 +144,7 @@ class SyncLoop:
                     wait = min(wait, max(decision.due - now, 0.0))
                 self._timer.wait(self.wake, wait)
             self._flush()
-            self.final_unpushed = self.unpushed_now()[0] if self.replica.syncs else None
+            self.final_unpushed = self.unpushed_now() if self.replica.syncs else None
         except Exception as exc:
             self.crashed = type(exc).__name__
             log.exception("sync thread crashed: no more syncs until a new controller starts")
@@ -173,7 +191,7 @@ class SyncLoop:
         """On stop: push what is left, retrying with a short backoff until the stop deadline."""
         assert self._stop_by is not None
         pause, longest = FLUSH_PAUSE
-        while self.replica.syncs and self.unpushed_now()[0] > 0:
+        while self.replica.syncs and self.unpushed_now().changes > 0:
             if self._timer.now() >= self._stop_by:
                 return
             if self.attempt("flush before stop"):

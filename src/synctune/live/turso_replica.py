@@ -214,6 +214,12 @@ class TursoReplica(Replica):
             self._stats = fresh
         return self._stats
 
+    def count_unpushed(self) -> int:
+        """The engine's CDC backlog counted now (sync thread, between syncs: the engine is
+        free; a busy database is retried briefly, then raises)."""
+        with self._engine.lock:
+            return int(self._refresh_stats().cdc_operations or 0)
+
     def pending_changes(self) -> int:
         """Local row changes not yet pushed (the engine's CDC backlog; never waits)."""
         stats = self._current_stats()
