@@ -143,8 +143,8 @@ class SyncController:
             ended = self._loop.wait_done(began + deadline)
             report = self._report(ended, self._timer.now() - began)
         self.stop_report = report
-        if self._recorder is not None:
-            self._recorder.close()
+        if self._recorder is not None:  # the trace's tail gets what the deadline has left
+            self._recorder.close(max(0.05, began + deadline - self._timer.now()))
         log.log(logging.INFO if report.flushed else logging.WARNING, "controller %s",
                 report.message())
         return report.flushed
