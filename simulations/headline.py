@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from synctune.sim import Outage, SimConfig, load_trace, simulate
+from synctune.sim.curves import coincident_labels, line_style
 from synctune.sweep import Grid, open_executor, run_sweep, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def _cell(mean: float, half: float) -> str:
     def fmt(x: float) -> str:
         if math.isnan(x):
             return "–"
-        if x != 0 and (abs(x) < 0.01 or abs(x) >= 1e5):
+        if x != 0 and abs(x) < 0.01:
             return f"{x:.2e}"
         return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
     # half-widths far below the mean's precision are rounding noise between equal seeds
@@ -135,13 +136,15 @@ def markdown(table: pd.DataFrame, freshness: float) -> str:
     if part.empty:
         freshness = float(table["freshness"].iloc[0])
         part = table[table["freshness"] == freshness]
-    heads = ["workload", "strategy", *FIGURES]
+    heads = ["workload", "strategy", *("MB" if f == "bytes" else f for f in FIGURES)]
     lines = [f"Freshness target D = {freshness:g} s; mean ± half-width of the 95 % "
              f"t-interval over {int(part['n'].max())} seeds.", "",
              "| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for _, r in part.iterrows():
         cells = [str(r["workload"]), f"`{r['strategy']}`"]
-        cells += [_cell(r[f], r[f"{f}_ci"]) for f in FIGURES]
+        # bytes in MB: 64.0, not 6.40e+07
+        cells += [_cell(r[f] / 1e6, r[f"{f}_ci"] / 1e6) if f == "bytes"
+                  else _cell(r[f], r[f"{f}_ci"]) for f in FIGURES]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -181,15 +184,20 @@ def staleness_cdf(out: Path, plan: Plan) -> None:
     tail (share of reads older than x) on a log scale, where the strategies differ."""
     freshness = 30.0
     fig, (ax, tail) = plt.subplots(1, 2, figsize=(11, 4.5))
+    curves = {}
     for spec in plan.strategies:
         res = simulate(SimConfig(scenario="microservice", strategy=spec, freshness=freshness,
                                  duration=plan.figure_duration, seed=0))
         s = np.sort(res.reads["staleness_s"].to_numpy())
-        if s.size == 0:
-            continue
+        if s.size:
+            curves[spec] = s
+    labels = coincident_labels({k: (v,) for k, v in curves.items()}, atol=1.0)
+    # curves that nearly coincide stay visible: a line style each, thinner ones on top
+    for i, (spec, s) in enumerate(curves.items()):
         share = np.arange(1, s.size + 1) / s.size
-        ax.step(s, share, where="post", label=spec)
-        tail.step(s, 1.0 - share, where="post", label=spec)
+        style = line_style(i)
+        ax.step(s, share, where="post", label=labels[spec], zorder=2 + i, **style)
+        tail.step(s, 1.0 - share, where="post", label=labels[spec], zorder=2 + i, **style)
     for a in (ax, tail):
         a.axvline(freshness, color="k", ls="--", lw=1)
         a.set_xlabel("read staleness (s)")
@@ -237,10 +245,11 @@ def pareto(out: Path, table: pd.DataFrame, plan: Plan) -> None:
         y = cell["over_freshness_fraction"].to_numpy(dtype=float)
         for (_, r), xi, yi in zip(cell.iterrows(), x, y, strict=True):
             oracle = r["strategy"] == "oracle"
+            half = r["over_freshness_fraction_ci"]
+            # a share is never negative: the interval's lower arm stops at 0
+            yerr = None if half != half else [[min(half, yi)], [half]]
             ax.errorbar(xi, yi, xerr=r["syncs_ci"] if r["syncs_ci"] == r["syncs_ci"] else None,
-                        yerr=r["over_freshness_fraction_ci"]
-                        if r["over_freshness_fraction_ci"] == r["over_freshness_fraction_ci"]
-                        else None,
+                        yerr=yerr,
                         fmt="*" if oracle else "o", ms=14 if oracle else 6,
                         color="k" if oracle else colors[r["strategy"]], label=r["strategy"],
                         capsize=2, zorder=3)

@@ -154,3 +154,18 @@ def test_a_factory_returning_something_else_fails_naming_it() -> None:
 
     with pytest.raises(TypeError, match="broken must return a SyncStrategy"):
         simulate(SimConfig(scenario="microservice", duration=60.0, strategy=broken))
+
+
+def test_coincident_curves_are_labelled_and_styled_apart() -> None:
+    from synctune.sim.curves import coincident_labels, line_style
+
+    a = (np.arange(5.0), np.ones(5))
+    labels = coincident_labels({"periodic:60": a, "seed-rule": (a[0].copy(), a[1].copy()),
+                                "adaptive": (np.arange(5.0), np.zeros(5)),
+                                "short": (np.arange(3.0), np.ones(3)),
+                                "close": (np.arange(5.0), np.full(5, 0.4))}, atol=0.5)
+    assert labels == {"periodic:60": "periodic:60", "seed-rule": "seed-rule (same as periodic:60)",
+                      "adaptive": "adaptive", "short": "short", "close": "close (≈ adaptive)"}
+    styles = [line_style(i) for i in range(4)]
+    assert len({s["ls"] for s in styles}) == 4
+    assert all(s["lw"] > 0 for s in styles)

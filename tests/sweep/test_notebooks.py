@@ -55,3 +55,22 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel_name: str) -> None:
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if "image/png" in o.get("data", {})]
     assert images, f"{path.name} drew no figure"
+
+
+PUBLISHED = NOTEBOOKS[0].parent / "executed" if NOTEBOOKS else Path("notebooks/executed")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_published_executed_copy_is_current_and_shows_its_figures(path: Path) -> None:
+    """notebooks/executed/ holds what readers open; scripts/publish_notebooks.py writes it."""
+    copy = PUBLISHED / path.name
+    assert copy.is_file(), f"run scripts/publish_notebooks.py: {copy} is missing"
+    clean, executed = nbformat.read(path, as_version=4), nbformat.read(copy, as_version=4)
+    nbformat.validate(executed)
+    assert [c.source for c in executed.cells] == [c.source for c in clean.cells], \
+        f"{copy.name} is stale: run scripts/publish_notebooks.py"
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)

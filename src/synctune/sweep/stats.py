@@ -186,7 +186,8 @@ def summarize(results: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] |
 def _fmt(x: float) -> str:
     if math.isnan(x):
         return "nan"
-    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.4g}"
+    # large counts and sizes in full with separators (64,012,345), never 6.4e+07
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
 def ci_table(summary: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
