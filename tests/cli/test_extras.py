@@ -76,6 +76,7 @@ def test_the_check_sees_a_heavy_import() -> None:
     ("prometheus_client", ["run", "--db", "x.db", "--url", "http://127.0.0.1:9",
                            "--freshness", "5", "--metrics-port", "0"], "prometheus"),
     ("turso", ["doctor", "--url", "http://127.0.0.1:9", "--db", "x.db"], "turso"),
+    ("distributed", ["sweep", "--seeds", "1", "--duration", "60", "--dask", "local"], "dask"),
 ])
 def test_missing_extra_is_one_line_naming_it_and_exit_2(tmp_path: Path, blocked: str,
                                                         args: list[str], extra: str) -> None:

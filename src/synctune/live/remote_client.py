@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synctune._extras import require
 from synctune.live.replica import (
     NoSyncReplica,
     SyncError,
@@ -62,11 +63,7 @@ class RemoteReplica(NoSyncReplica):
     kind = "remote"
 
     def __init__(self, url: str, *, auth_token: str | None = None) -> None:
-        try:
-            import libsql_client  # noqa: F401
-        except ImportError:
-            raise ImportError("remote mode needs the remote extra: "
-                              "pip install 'synctune[remote]'") from None
+        require("remote mode", "remote", "libsql_client")
         self.url = url
         self._token = auth_token or None
         self._open: list[RemoteConnection] = []

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+from synctune._extras import require
 from synctune.policy import _check
 from synctune.policy.errors import InvalidInput
 
@@ -39,10 +40,8 @@ def open_executor(dask: str | None = None, workers: int | None = None) -> Iterat
         return
     if not isinstance(dask, str) or not dask.strip():
         raise InvalidInput(f"dask must be 'local' or a scheduler address, got {dask!r}")
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError("--dask needs distributed: pip install 'synctune[dask]'") from exc
+    require("--dask", "dask", "distributed")
+    from distributed import Client, LocalCluster
     if dask == "local":
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None,
