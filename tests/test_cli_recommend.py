@@ -78,6 +78,7 @@ def test_trace_advice_table_has_paste_ready_settings() -> None:
 @pytest.mark.parametrize(("args", "needle"), [
     (("--trace", TRACE), "--freshness"),
     (("--trace", TRACE, "--freshness", "30", "--write-frequency", "2"), "--trace replaces"),
+    (("--trace", TRACE, "--freshness", "30", "--network-latency", "-5"), "rtt_ms"),
     (("--trace", TRACE, "--freshness", "30", "--stale-share", "1.5"), "stale_share"),
     (("--trace", "no-such-trace.csv", "--freshness", "30"), "no-such-trace.csv"),
 ])

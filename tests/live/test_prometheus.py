@@ -193,6 +193,7 @@ def test_scrape_exposes_the_six_metrics_with_the_controllers_values(tmp_path):
     assert samples["synctune_query_latency_seconds_bucket[('le', '+Inf')]"] == 1
     assert 0 < samples["synctune_query_latency_seconds_sum"] < 1
     assert samples["synctune_reads_total"] == 1
+    assert samples["synctune_reads_over_freshness_total"] == 0  # a local file is never stale
     for kind in FailureKind:
         assert samples[f"synctune_sync_failures_total[('kind', '{kind.value}')]"] == 0
     for direction in ("push", "pull"):

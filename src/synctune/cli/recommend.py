@@ -73,7 +73,8 @@ def _advice_table(advice: Advice, trace: str) -> None:
 @click.option("--stale-share", type=float, default=0.01, show_default=True,
               help="With --trace: target share of reads older than --freshness.")
 @click.option("--write-frequency", type=float, help="Writes per minute (with the two below).")
-@click.option("--network-latency", type=float, help="Network latency in ms.")
+@click.option("--network-latency", type=float,
+              help="Network latency in ms (with --trace: the replay's median round trip).")
 @click.option("--freshness", "data_freshness", type=float, help="Required freshness in s.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def recommend(trace: str | None, stale_share: float, write_frequency: float | None,
@@ -89,13 +90,15 @@ def recommend(trace: str | None, stale_share: float, write_frequency: float | No
     built-in workloads.
     """
     if trace is not None:
-        if write_frequency is not None or network_latency is not None:
-            raise click.UsageError("--trace replaces --write-frequency and --network-latency")
+        if write_frequency is not None:
+            raise click.UsageError("--trace replaces --write-frequency (the trace has the writes)")
         if data_freshness is None:
             raise click.UsageError("--trace needs --freshness (the target D in seconds)")
-        from synctune.sim import advise  # the simulator loads only when asked for
+        from synctune.sim import SimConfig, advise  # the simulator loads only when asked for
 
-        advice = advise(trace, data_freshness, stale_share)
+        # the replay's network: the given latency as its median round trip, else the default
+        config = SimConfig(rtt_ms=network_latency) if network_latency is not None else None
+        advice = advise(trace, data_freshness, stale_share, config=config)
         if as_json:
             click.echo(json.dumps(advice.to_dict(), indent=2))
         else:

@@ -93,6 +93,7 @@ class SyncController:
                                            strict=True)
         check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
         self._delegated = replica.writes_delegated
+        self._syncs = replica.syncs
         # guards the strategy and the backlog counter; never held during I/O
         self._lock = threading.Lock()
         if recorder is not None and not isinstance(recorder, TraceRecorder):
@@ -205,7 +206,9 @@ class SyncController:
         if seconds.__class__ is not float or not 0.0 <= seconds < math.inf:
             seconds = _check.real("seconds", seconds, minimum=0.0)
         self._metrics.reads.append(seconds)
-        self._metrics.telemetry.on_read(seconds, self._metrics.freshness(self._clock()))
+        # a replica with nothing to sync is never stale (as in status())
+        bound = self._metrics.freshness(self._clock()) if self._syncs else 0.0
+        self._metrics.telemetry.on_read(seconds, bound)
         if self._recorder is not None:
             self._recorder.read()
 
