@@ -42,7 +42,23 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(final.parent)
     return final
+
+
+def _fsync_dir(folder: Path) -> None:
+    # make the rename itself durable; some platforms cannot open a directory, and lose nothing
+    # but that guarantee there
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
