@@ -20,7 +20,7 @@ from synctune.live.replica import Replica
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.sync_run import SyncOutcome, run_sync
 from synctune.live.telemetry import engine_pull_unix
-from synctune.live.timing import Timer
+from synctune.live.timing import SYNC_THREAD_NAME, Timer
 from synctune.policy import Decision, SyncReport, SyncStrategy
 
 log = logging.getLogger("synctune.live")
@@ -77,7 +77,7 @@ class SyncLoop:
 
     # ----------------------------------------------------------- control
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="synctune-sync", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=SYNC_THREAD_NAME, daemon=True)
         self._thread.start()
 
     @property
@@ -122,7 +122,6 @@ class SyncLoop:
     # ------------------------------------------------------------ thread
     def _run(self) -> None:
         try:
-            self._adopt_backlog()
             while True:
                 self.wake.clear()
                 with self._lock:
@@ -152,9 +151,10 @@ class SyncLoop:
             self.done.set()
             self._history.wake()
 
-    def _adopt_backlog(self) -> None:
+    def adopt_backlog(self) -> None:
         """Changes the engine held before start are at risk too: count them and tell the
-        strategy, so it plans their push like any other write."""
+        strategy, so it plans their push like any other write (called by ``start``, before
+        the thread runs, so no status ever shows fewer)."""
         held = self._backlog.count()
         if held:
             with self._lock:

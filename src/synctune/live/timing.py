@@ -15,6 +15,9 @@ from typing import Protocol
 
 from synctune.policy import _check
 
+#: the name of every controller's sync thread
+SYNC_THREAD_NAME = "synctune-sync"
+
 
 class Timer(Protocol):
     """A monotonic clock (seconds) with the two ways the controller waits."""
@@ -55,22 +58,26 @@ REAL_TIME = RealTimer()
 class ManualTimer:
     """Virtual time for tests: waiting and sleeping move the clock instead of blocking.
 
-    ``wait(event, s)`` gives other threads ``grace`` real seconds to set ``event`` (work that
+    ``wait(event, s)`` first gives other threads some real time to set ``event`` (work that
     takes no virtual time, such as a scripted sync, finishes within it); if it is still unset,
-    the clock jumps ``s`` seconds ahead and the answer is whether it got set meanwhile. So a
-    stop deadline passes only while the sync thread is really stuck. ``sleep(s)`` moves the
-    clock ``s`` ahead at once. The recent pauses are kept in
+    the clock jumps ``s`` seconds ahead and the answer is whether it got set meanwhile. The sync
+    thread's own waits allow ``grace`` (an app event may be on its way); waits in any other
+    thread - a stop waiting for the sync thread - allow ``patience``, so a stop deadline passes
+    only while the sync thread is really stuck, not merely slow to get the processor.
+    ``sleep(s)`` moves the clock ``s`` ahead at once. The recent pauses are kept in
     :attr:`pauses` (seconds) so tests can check backoff and deadlines exactly. Thread-safe: the
     sync thread and the test thread share one clock, which never goes backwards.
 
     Args:
         start: the clock's first reading (s).
-        grace: real seconds a wait lets other threads act before time jumps.
+        grace: real seconds a wait in the sync thread lets others act before time jumps.
+        patience: real seconds a wait in another thread lets the sync thread act.
     """
 
-    def __init__(self, start: float = 0.0, grace: float = 0.05) -> None:
+    def __init__(self, start: float = 0.0, grace: float = 0.05, patience: float = 0.5) -> None:
         self._now = _check.real("start", start)
         self.grace = _check.real("grace", grace, minimum=0.0)
+        self.patience = _check.real("patience", patience, minimum=0.0)
         self._lock = threading.Lock()
         #: the last 10,000 waits and sleeps, in seconds, oldest first
         self.pauses: deque[float] = deque(maxlen=10_000)
@@ -87,7 +94,8 @@ class ManualTimer:
             return self._now
 
     def wait(self, event: threading.Event, seconds: float) -> bool:
-        if event.wait(self.grace):
+        mine = threading.current_thread().name == SYNC_THREAD_NAME
+        if event.wait(self.grace if mine else self.patience):
             return True
         seconds = max(0.0, seconds)
         with self._lock:
