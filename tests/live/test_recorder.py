@@ -44,6 +44,7 @@ def _other_client(url: str, db: Path, commits: int, stop: threading.Event) -> in
 
 
 @pytest.mark.server
+@pytest.mark.slow
 def test_recorded_traffic_replays_in_compare_and_recommend(server, tmp_path):
     path = tmp_path / "traffic.csv"
     recorder = TraceRecorder(path, flush_every=0.05)
@@ -190,3 +191,25 @@ def test_an_existing_recording_is_never_overwritten(tmp_path):
     assert path.read_text() == "keep me"
     with pytest.raises(InvalidInput, match="no such directory"):
         TraceRecorder(tmp_path / "missing" / "t.csv")
+
+
+@pytest.mark.server
+def test_run_records_traffic_and_serves_metrics_on_the_given_address(server, tmp_path):
+    record = tmp_path / "run.csv"
+    out = subprocess.run([sys.executable, "-m", "synctune", "run", "--db", str(tmp_path / "a.db"),
+                          "--url", server.url, "--freshness", "5", "--strategy", "periodic:0.2",
+                          "--duration", "1.5", "--status-every", "0.5", "--record", str(record),
+                          "--metrics-port", "0", "--metrics-addr", "0.0.0.0"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "metrics at http://0.0.0.0:" in out.stdout
+    lines = record.read_text().splitlines()
+    assert lines[0] == "t,node,op,bytes,changes"
+    assert any(",pull," in ln for ln in lines[1:])  # the syncs' pulls, with their counts
+    assert record.stat().st_mode & 0o777 == 0o600
+    # an existing recording is refused before anything starts
+    again = subprocess.run([sys.executable, "-m", "synctune", "run", "--db",
+                            str(tmp_path / "a.db"), "--url", server.url, "--freshness", "5",
+                            "--record", str(record)], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1

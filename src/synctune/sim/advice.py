@@ -22,6 +22,7 @@ from synctune.sim.hindsight import (
     DEFAULT_STALE_SHARE,
     FixedInterval,
     best_fixed_interval,
+    check_stale_share,
     run_spec,
 )
 
@@ -153,6 +154,7 @@ def advise(trace: str, freshness: float, stale_share: float = DEFAULT_STALE_SHAR
     base = config if config is not None else SimConfig()
     if not isinstance(base, SimConfig):
         raise InvalidType(f"config must be a SimConfig, got {config!r}")
+    check_stale_share(stale_share)  # before the trace is read
     cfg = dataclasses.replace(base, trace=trace, freshness=freshness, detail=False)
     workload = build_workload(cfg)
     found: FixedInterval = best_fixed_interval(cfg, stale_share, workload=workload)

@@ -56,6 +56,14 @@ class FixedInterval:
         return int(self.summary["syncs"])
 
 
+def check_stale_share(stale_share: float) -> float:
+    """``stale_share`` as a float in [0, 1), or a one-line error naming it."""
+    _check.real("stale_share", stale_share, minimum=0.0)
+    if stale_share >= 1.0:
+        raise InvalidInput(f"stale_share must be < 1, got {stale_share!r}")
+    return float(stale_share)
+
+
 def run_spec(config: SimConfig, spec: str, workload: Workload) -> dict[str, Any]:
     """Summary of ``spec`` on ``workload`` under ``config`` (no per-read tables kept)."""
     run = dataclasses.replace(config, strategy=spec, detail=False)
@@ -77,9 +85,7 @@ def best_fixed_interval(config: SimConfig, stale_share: float = DEFAULT_STALE_SH
     """
     if not isinstance(config, SimConfig):
         raise InvalidType(f"config must be a SimConfig, got {config!r}")
-    _check.real("stale_share", stale_share, minimum=0.0)
-    if stale_share >= 1.0:
-        raise InvalidInput(f"stale_share must be < 1, got {stale_share!r}")
+    check_stale_share(stale_share)
     _check.count("steps", steps)
     _check.real("longest", longest, minimum=0.0, strict=True)
     wl = workload if workload is not None else build_workload(config)
