@@ -34,7 +34,8 @@ log = logging.getLogger("synctune.live")
 
 __all__ = ["TraceRecorder"]
 
-_Event = tuple[float, str, int, int]  # (monotonic time, op, bytes, changes)
+# (monotonic time, op, bytes, n): n is the changes of a pull, the count of a write batch
+_Event = tuple[float, str, int, int]
 
 
 class TraceRecorder:
@@ -103,9 +104,9 @@ class TraceRecorder:
         self._add("read")
 
     def write(self, count: int = 1, nbytes: int = 0) -> None:
-        """The app committed ``count`` writes (``nbytes`` each when known, else 0)."""
-        for _ in range(count):
-            self._add("write", nbytes)
+        """The app committed ``count`` writes (``nbytes`` each when known, else 0); one queue
+        entry whatever the count, expanded into rows by the writer thread."""
+        self._add("write", nbytes, count)
 
     def sync_point(self) -> None:
         """The app asked for a sync (a manual sync point)."""
@@ -156,7 +157,7 @@ class TraceRecorder:
 
             os.close(fd)  # created private; the writer reopens it
             schema = pa.schema([("t", pa.float64()), ("node", pa.string()), ("op", pa.string()),
-                                ("bytes", pa.int64()), ("changes", pa.int64())])
+                                ("bytes", pa.string()), ("changes", pa.int64())])
             self._pq = pq.ParquetWriter(str(self.path), schema)
         else:
             self._fh = os.fdopen(fd, "w", newline="", encoding="utf-8")
@@ -192,11 +193,16 @@ class TraceRecorder:
 
     def _drain(self) -> None:
         events = self._events
-        rows: list[tuple[float, str, str, int, int]] = []
+        rows: list[tuple[float, str, str, str, int]] = []
         node, t0 = self.node, self._t0
         while events:
             t, op, nbytes, changes = events.popleft()
-            rows.append((max(0.0, t - t0), node, op, nbytes, changes))
+            # an unknown write size stays empty: the replay then uses its default size
+            size = str(nbytes) if nbytes > 0 else ""
+            if op == "write":  # a batch of commits: one row each, no change count
+                rows.extend([(max(0.0, t - t0), node, op, size, 0)] * changes)
+            else:
+                rows.append((max(0.0, t - t0), node, op, size, changes))
         if not rows:
             return
         rows.sort(key=lambda r: r[0])  # threads stamp, then queue: restore time order
