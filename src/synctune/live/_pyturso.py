@@ -233,18 +233,28 @@ class Engine:
         finally:
             self.lock.release()
 
-    def open_connection(self, wait: bool) -> Any | None:
+    def open_connection(self, wait: bool, gate: threading.Lock,
+                        gate_timeout: float) -> Any | None:
         """A new app connection (``turso.lib.Connection``, no ``extra_io``).
 
-        Returns ``None`` when an operation is in flight and ``wait`` is false; with ``wait``
-        it waits for that operation (bounded by its own deadline).
+        Opening one writes (the engine sets the connection up), which makes a concurrent app
+        write fail with "database is locked"; so it also takes the app's write ``gate``
+        (waiting at most ``gate_timeout`` seconds, after the engine lock, so the gate is never
+        held while an operation is on the network). Returns ``None`` when an operation is in
+        flight and ``wait`` is false, or the gate stays taken; with ``wait`` it waits for that
+        operation (bounded by its own deadline).
         """
         import turso.lib as lib
 
         if not self.lock.acquire(blocking=wait):
             return None
         try:
-            raw = self._local(self._sync.connect)
+            if not gate.acquire(timeout=gate_timeout):
+                return None
+            try:
+                raw = self._local(self._sync.connect)
+            finally:
+                gate.release()
         finally:
             self.lock.release()
         return lib.Connection(raw, isolation_level="DEFERRED", extra_io=None)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synctune.live import _pyturso
-from synctune.live.connection import DEFAULT_BUSY_TIMEOUT, SyncedConnection
+from synctune.live.connection import DEFAULT_BUSY_TIMEOUT, LocalWriteTimeout, SyncedConnection
 from synctune.live.connection_pool import ConnectionPool
 from synctune.live.replica import (
     PullResult,
@@ -91,11 +91,22 @@ class TursoReplica(Replica):
             raise
         except Exception as exc:
             raise self._error(exc) from None
-        self._pool = ConnectionPool(self._engine.open_connection, spare=spare_connections)
+        self._pool = ConnectionPool(self._open_connection, spare=spare_connections)
         self._pool.fill()
         self._stats = self._engine.stats()
 
     # ---------------------------------------------------------------- plumbing
+    def _open_connection(self, wait: bool) -> Any | None:
+        # the app's opens (wait) take their turn with its writers; the sync thread's top-ups
+        # (no wait) give up quickly and try again before the next sync
+        conn = self._engine.open_connection(wait, self._gate,
+                                            DEFAULT_BUSY_TIMEOUT if wait else 0.05)
+        if conn is None and wait:
+            raise LocalWriteTimeout(
+                f"opening a connection waited for the local write lock for more than "
+                f"{DEFAULT_BUSY_TIMEOUT:g} s (a write transaction held it); nothing was run")
+        return conn
+
     def _error(self, exc: BaseException) -> SyncError:
         message = redact(f"{type(exc).__name__}: {exc}", self._token)
         return SyncError(classify(exc, message), message)
