@@ -6,10 +6,11 @@ import dataclasses
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from synctune.sim import SimConfig, engine, simulate, sketch
+from synctune.sim import SCENARIOS, SimConfig, engine, simulate, sketch
 from synctune.sim.shards import shard_ranges, shardable, simulate_sharded
 
 CFG = SimConfig(scenario="microservice", nodes=7, duration=1200.0, strategy="adaptive",
@@ -76,3 +77,18 @@ def test_what_cannot_be_sharded_says_why() -> None:
     with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="local-first"):
         simulate_sharded(lf, pool, workers=1)
     assert shardable(CFG) is None
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("seed", [0, 11])
+def test_a_workload_built_for_some_nodes_is_the_same_for_them(name: str, seed: int) -> None:
+    sc = SCENARIOS[name]
+    full = sc.build(1800.0, 6, np.random.default_rng(seed))
+    part = sc.build(1800.0, 6, np.random.default_rng(seed), only=range(2, 4))
+    for i, (node, load) in enumerate(full.nodes.items()):
+        got = part.nodes[node]
+        for field in ("writes", "write_bytes", "syncs", "cold_starts"):
+            assert np.array_equal(getattr(load, field), getattr(got, field)), (node, field)
+        assert np.array_equal(got.reads, load.reads if i in (2, 3) else np.empty(0))
+    assert np.array_equal(full.primary_writes, part.primary_writes)
+    assert np.array_equal(full.primary_bytes, part.primary_bytes)

@@ -27,6 +27,7 @@ from synctune.sim.oracle import Oracle, oracle_pulls
 from synctune.sim.primary import PrimaryLog
 from synctune.sim.result import SYNC_COLUMNS, SimResult
 from synctune.sim.scenarios import scenario
+from synctune.sim.sketch import QuantileSketch
 from synctune.sim.staleness import staleness, visible_at
 from synctune.sim.tally import NodeOutcome, Tally
 from synctune.sim.trace import load_trace
@@ -35,6 +36,8 @@ from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
 #: reads one process holds at a time when a run is split into chunks of nodes
 CHUNK_READS = 1 << 22
+#: commits looked at together when measuring visibility at one node
+_VISIBILITY_SLICE = 1 << 22
 _ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
 #: reads reach the strategy in batches of at most this span (s), counted at the batch's last
 #: read: read-aware strategies learn rates, which a second's delay does not change, and a busy
@@ -285,8 +288,8 @@ class _Attempts:
 
 
 #: what chunks of one delegated run share: the write plan, the commit log and its order
-_SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "ext_sorted", "log",
-           "ct", "cb", "co", "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds")
+_SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "log", "ct", "co",
+           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds")
 
 
 class _Run:
@@ -357,9 +360,9 @@ class _Run:
             self.w_commit.append(commit)
             self.w_ok.append(ok)
             self.w_event.append(ev_w)
-        self.ext = (np.concatenate(ext_t), np.concatenate(ext_b).astype(np.int64),
-                    np.concatenate(ext_origin), np.concatenate(ext_ref))
-        self.ext_sorted = np.sort(self.ext[0])
+        self.ext: tuple[np.ndarray, ...] | None = (
+            np.concatenate(ext_t), np.concatenate(ext_b).astype(np.int64),
+            np.concatenate(ext_origin).astype(np.int32), np.concatenate(ext_ref).astype(np.int32))
 
     def _events(self, i: int) -> tuple[list[float], list[int], list[int]]:
         """Node ``i``'s app events for its strategy, in time order (a write before a request
@@ -380,11 +383,13 @@ class _Run:
         """The runnable oracle for node ``i``: plans from commits known in advance (local-first
         writes of other nodes counted as if pushed at once), each pull started early enough
         to be visible before the read that needs it."""
-        commits = self.ext_sorted
         if self.local_first:
+            assert self.ext is not None
             known = [self.ext[0]] + [ld.writes for j, ld in enumerate(self.wl.nodes.values())
                                      if j != i]
             commits = np.sort(np.concatenate(known))
+        else:
+            commits = self.ct  # known in advance, sorted before the nodes run
         free_t, free_reach = self._free_pulls(i)
         # start early enough for a slow round trip (3 sigma) plus transfer and apply; an
         # instant network needs no lead, and then the plan is exactly the oracle's count
@@ -429,14 +434,16 @@ class _Run:
     def _ran(self, which: range) -> Iterator[tuple[int, ReplicaNode]]:
         """Nodes ``which`` after their run, one at a time, with the commit log complete."""
         n = len(self.names)
-        if self.log is None:
-            self.log = PrimaryLog(self.ext[0], self.ext[1])
-        log = self.log
         if not self.local_first:
             if not hasattr(self, "ct"):
                 self._commits([])
+                # the log from the sorted commits; the unsorted plan is no longer needed
+                self.log = PrimaryLog(self.ct, np.diff(self.cum_bytes))
+                self.ext = None
             elif self.cfg.detail and self.sink.worst is None:
                 self._track_worst()
+            log = self.log
+            assert log is not None
             for i in which:
                 env = simpy.Environment()
                 node = self._node(env, log, i)
@@ -446,6 +453,8 @@ class _Run:
         # local-first nodes push into the log they pull from: they run together
         if which != range(n):
             raise InvalidInput("local-first writes run all nodes together, not in shards")
+        assert self.ext is not None
+        log = self.log = PrimaryLog(self.ext[0], self.ext[1])
         env = simpy.Environment()
         nodes = deque(self._node(env, log, i) for i in range(n))
         env.run()
@@ -469,6 +478,7 @@ class _Run:
     # ---------------------------------------------------------------- results
     def _commits(self, nodes: list[ReplicaNode]) -> None:
         """Every primary commit sorted by commit time, with origin and origin time."""
+        assert self.ext is not None
         ext_t, ext_b, ext_origin, ext_ref = self.ext
         t, b, origin, ref = [ext_t], [ext_b], [ext_origin], [ext_ref]
         for i, node in enumerate(nodes):
@@ -478,24 +488,28 @@ class _Run:
             self.w_commit[i] = pc
             t.append(pc[ok])
             b.append(self.wl.nodes[self.names[i]].write_bytes[ok])
-            origin.append(np.full(int(ok.sum()), i))
-            ref.append(np.flatnonzero(ok))
-        ct, cb = np.concatenate(t), np.concatenate(b)
-        co, cr = np.concatenate(origin), np.concatenate(ref)
+            origin.append(np.full(int(ok.sum()), i, dtype=np.int32))
+            ref.append(np.flatnonzero(ok).astype(np.int32))
+        ct = np.concatenate(t)
         order = np.argsort(ct, kind="stable")
-        self.ct, self.cb, self.co, self.cr = ct[order], cb[order], co[order], cr[order]
+        self.ct = ct[order]
+        del ct
+        # a fleet's log holds tens of millions of commits: keep it in as few bytes as possible
+        self.co = np.concatenate(origin)[order]
+        self.cr = np.concatenate(ref)[order]
+        self.cum_bytes = np.concatenate([[0], np.cumsum(np.concatenate(b)[order])])
+        del order
         # when each write was committed at its origin: the primary's own writes and delegated
         # writes at the primary, local-first writes locally
-        origin_t = self.ct.copy()
+        self.origin_t = self.ct
         if self.local_first:
+            self.origin_t = self.ct.copy()
             for i, ld in enumerate(self.wl.nodes.values()):
                 mine = self.co == i
-                origin_t[mine] = ld.writes[self.cr[mine]]
-        self.origin_t = origin_t
-        self.cum_bytes = np.concatenate([[0], np.cumsum(self.cb)])
+                self.origin_t[mine] = ld.writes[self.cr[mine]]
         # commits grouped by origin (-1 = the primary's own): node i's are
         # by_origin[origin_bounds[i + 1]:origin_bounds[i + 2]]
-        self.by_origin = np.argsort(self.co, kind="stable")
+        self.by_origin = np.argsort(self.co, kind="stable").astype(np.int32)
         self.origin_bounds = np.searchsorted(self.co[self.by_origin],
                                              np.arange(-1, len(self.names) + 1))
         if self.cfg.detail and self.sink.worst is None:
@@ -559,24 +573,31 @@ class _Run:
             lat = lat + np.where(held, a1[np.maximum(k, 0)] - rt, 0.0)
         return run_at, stale, lat
 
-    def _visibility(self, i: int, vis_t: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, int]:
+    def _visibility(self, i: int, vis_t: np.ndarray,
+                    reach: np.ndarray) -> tuple[QuantileSketch, int]:
         """Delays (s) until other origins' commits became visible at node ``i``, for those that
         did, and how many never did."""
-        # every commit at once (no copies of the log per node), then this node's own left out
-        seen_at = visible_at(self.ct, vis_t, reach)
-        delay = np.maximum(seen_at - self.origin_t, 0.0)
-        own = self.by_origin[self.origin_bounds[i + 1]:self.origin_bounds[i + 2]]
-        never = np.isnan(seen_at)
-        never[own] = False
-        seen = ~np.isnan(seen_at)
-        seen[own] = False
+        own_all = np.sort(self.by_origin[self.origin_bounds[i + 1]:self.origin_bounds[i + 2]])
+        sketch, never_total = QuantileSketch(), 0
         sink = self.sink
-        if sink.worst is not None and sink.unseen is not None:
-            others = delay.copy()
-            others[own] = np.nan
-            np.fmax(sink.worst, others, out=sink.worst)
-            sink.unseen |= never
-        return delay[seen], int(never.sum())
+        # slices of the log, not copies of it: a fleet's log has tens of millions of commits
+        for a in range(0, max(self.ct.size, 1), _VISIBILITY_SLICE):
+            b = min(a + _VISIBILITY_SLICE, self.ct.size)
+            seen_at = visible_at(self.ct[a:b], vis_t, reach)
+            delay = np.maximum(seen_at - self.origin_t[a:b], 0.0)
+            own = own_all[np.searchsorted(own_all, a):np.searchsorted(own_all, b)] - a
+            never = np.isnan(seen_at)
+            never[own] = False
+            seen = ~np.isnan(seen_at)
+            seen[own] = False
+            if sink.worst is not None and sink.unseen is not None:
+                delay_others = delay.copy()
+                delay_others[own] = np.nan
+                np.fmax(sink.worst[a:b], delay_others, out=sink.worst[a:b])
+                sink.unseen[a:b] |= never
+            sketch.add(delay[seen])
+            never_total += int(never.sum())
+        return sketch, never_total
 
     def _outcome(self, i: int, node: ReplicaNode, grid: np.ndarray,
                  series: tuple[np.ndarray, float], writer: DetailWriter | None,

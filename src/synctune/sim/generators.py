@@ -21,17 +21,26 @@ def _args(rate: float, duration: float, rng: np.random.Generator) -> tuple[float
     return r, d
 
 
-def poisson(rate: float, duration: float, rng: np.random.Generator, *,
-            ordered: bool = True) -> np.ndarray:
-    """Homogeneous Poisson arrivals at ``rate`` per second.
-
-    ``ordered=False`` skips the sort: the same draws (``rng`` ends in the same state), for a
-    caller that only needs to advance the stream past them.
-    """
+def poisson(rate: float, duration: float, rng: np.random.Generator) -> np.ndarray:
+    """Homogeneous Poisson arrivals at ``rate`` per second."""
     rate, duration = _args(rate, duration, rng)
     n = rng.poisson(rate * duration)
-    times = rng.uniform(0.0, duration, n)
-    return np.sort(times) if ordered else times
+    return np.sort(rng.uniform(0.0, duration, n))
+
+
+def skip_poisson(rate: float, duration: float, rng: np.random.Generator) -> None:
+    """Leave ``rng`` where :func:`poisson` would, without drawing the arrival times.
+
+    Each uniform draw takes exactly one 64-bit step of the bit generator, so the stream is
+    advanced by the count instead (a fleet's skipped nodes cost nothing).
+    """
+    rate, duration = _args(rate, duration, rng)
+    n = int(rng.poisson(rate * duration))
+    advance = getattr(rng.bit_generator, "advance", None)  # PCG64 and Philox have it
+    if advance is None:
+        rng.uniform(0.0, duration, n)
+    else:
+        advance(n)
 
 
 def thinned(rate_at: Callable[[np.ndarray], np.ndarray], max_rate: float, duration: float,

@@ -28,7 +28,8 @@ class NodeOutcome:
         oracle_syncs: the oracle's pull count for this node on this run's commits.
         staleness: staleness of each read.
         read_latency: latency of each read.
-        visibility: delay until each other origin's commit became visible here (pairs seen).
+        visibility: delays until other origins' commits became visible here (pairs seen),
+            as a sketch (a fleet's log is too long to hold them all).
         visibility_censored: other origins' commits never visible here.
         writes: writes issued here; write_errors: those lost to an outage.
         write_latency_ms: latency of each acknowledged write (ms).
@@ -44,7 +45,7 @@ class NodeOutcome:
     oracle_syncs: int
     staleness: np.ndarray
     read_latency: np.ndarray
-    visibility: np.ndarray
+    visibility: QuantileSketch
     visibility_censored: int
     writes: int
     write_errors: int
@@ -107,7 +108,7 @@ class Tally:
             self.alerts[name] = self.alerts.get(name, 0) + n
         self.staleness.add(o.staleness)
         self.read_latency.add(o.read_latency)
-        self.visibility.add(o.visibility)
+        self.visibility.merge(o.visibility)
         self.write_latency_ms.add(o.write_latency_ms)
 
     def merge(self, other: Tally) -> None:
