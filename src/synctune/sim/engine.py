@@ -34,8 +34,9 @@ from synctune.sim.trace import load_trace
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
-#: reads one process holds at a time when a run is split into chunks of nodes
-CHUNK_READS = 1 << 22
+#: reads one process holds at a time when a run is split into chunks of nodes (8 bytes each;
+#: each chunk builds the workload again, so not too few)
+CHUNK_READS = 1 << 25
 #: commits looked at together when measuring visibility at one node
 _VISIBILITY_SLICE = 1 << 22
 _ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
@@ -175,9 +176,17 @@ def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
     if config.detail:
         raise InvalidInput("detail tables are written by an unsharded run only")
     spec = strategies.name_of(config.strategy)
-    run = _prepare(config, st, build_workload(config, only=nodes), spec)
-    sink = _Sink(run, None)
-    run.run_nodes(nodes, sink)
+    # chunks of the shard's nodes in turn, sharing the write plan (as an unsharded run does)
+    size = len(node_chunks(config, CHUNK_READS)[0])
+    run: _Run | None = None
+    sink: _Sink | None = None
+    for a in range(nodes.start, nodes.stop, size):
+        chunk = range(a, min(a + size, nodes.stop))
+        run = _prepare(config, st, build_workload(config, only=chunk), spec, run)
+        sink = sink or _Sink(run, None)
+        run.run_nodes(chunk, sink)
+    if sink is None:
+        raise InvalidInput(f"nodes must be a non-empty range, got {nodes!r}")
     return sink.shard()
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import Executor, Future, as_completed
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
-from synctune.sim.engine import CHUNK_READS, Shard, finish, node_chunks, resolve, simulate_nodes
+from synctune.sim.engine import Shard, finish, resolve, simulate_nodes
 from synctune.sim.result import SimResult
 
 
@@ -37,11 +37,10 @@ def shardable(config: SimConfig) -> str | None:
 
 
 def shard_ranges(config: SimConfig, workers: int) -> list[range]:
-    """Node ranges for ``workers`` workers: at least two per worker, so a slow one does not hold
-    the rest up, and each small enough that its reads fit :data:`CHUNK_READS`."""
+    """Node ranges for ``workers`` workers: two per worker, so a slow one does not hold the
+    rest up (each shard runs its nodes in chunks whose reads fit in memory)."""
     nodes = resolve(config).nodes
-    by_memory = node_chunks(config, CHUNK_READS)
-    size = min(len(by_memory[0]), max(1, -(-nodes // (2 * workers))))
+    size = max(1, -(-nodes // (2 * workers)))
     return [range(a, min(a + size, nodes)) for a in range(0, nodes, size)]
 
 
