@@ -92,3 +92,17 @@ def test_a_workload_built_for_some_nodes_is_the_same_for_them(name: str, seed: i
         assert np.array_equal(got.reads, load.reads if i in (2, 3) else np.empty(0))
     assert np.array_equal(full.primary_writes, part.primary_writes)
     assert np.array_equal(full.primary_bytes, part.primary_bytes)
+
+
+def test_the_cost_estimate_follows_the_workload() -> None:
+    from synctune.sim.cost import estimate
+
+    small = estimate(CFG)
+    actual = simulate(CFG).summary
+    assert 0.8 < small.reads / actual.reads < 1.25
+    assert 0.5 < small.writes / actual.writes < 2.0
+    big = estimate(dataclasses.replace(CFG, nodes=70))
+    assert big.reads == pytest.approx(10 * small.reads, rel=0.01)
+    assert big.memory_bytes > small.memory_bytes and big.seconds > 10 * small.seconds
+    assert small.sharded and not estimate(dataclasses.replace(CFG, detail=True)).sharded
+    assert not estimate(dataclasses.replace(CFG, write_model="local-first")).sharded
