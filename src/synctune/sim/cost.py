@@ -20,11 +20,12 @@ from synctune.sim.scenarios import scenario
 # measured per-unit costs (one process, 2-core machine; benchmarks/bench_fleet.py)
 _S_PER_READ = 0.45e-6  # evaluation of one read (staleness, latency, oracle, batches)
 _S_PER_WRITE = 6e-6  # one delegated write: its plan, read-your-writes pull, strategy call
-_S_PER_PAIR = 4e-9  # one (commit, other node) visibility pair
+_S_PER_PAIR = 13e-9  # one (commit, other node) visibility pair
 _S_PER_SAMPLE = 15e-6  # one node's metrics and alerts at one sample time
 _BYTES_BASE = 250 << 20  # interpreter, numpy, pandas, simpy
-_BYTES_PER_WRITE = 200  # plans, the commit log, per-node visibility arrays
-_BYTES_PER_HELD_READ = 90  # a read held with its staleness, latency and strategy batches
+_BYTES_PER_WRITE = 110  # the workload's write, its plan, the commit log and its order
+_BYTES_PER_HELD_READ = 8  # a read of the workload (held a chunk of nodes at a time)
+_BYTES_PER_NODE_READ = 90  # one node's read while it is reduced (staleness, latency, batches)
 _BYTES_PER_TRACE_ROW = 250  # parsing a trace (strings) before it is arrays
 _BYTES_PER_SAMPLE = 110  # one row of the metric series
 
@@ -78,6 +79,7 @@ def estimate(config: SimConfig) -> RunCost:
         # delegated runs hold one chunk of nodes' reads at a time; local-first holds them all
         held = reads if local_first else min(reads, CHUNK_READS)
         parse = 0
+    node_reads = reads // max(nodes, 1)
     pairs = writes * max(nodes - 1, 1)
     samples = int(nodes * samples_per_node)
     seconds = (reads * _S_PER_READ + writes * _S_PER_WRITE + pairs * _S_PER_PAIR
@@ -87,7 +89,7 @@ def estimate(config: SimConfig) -> RunCost:
     limit = sketch.EXACT_LIMIT
     kept = 2 * min(reads, limit) + min(pairs, limit) + min(writes, limit)
     memory = (_BYTES_BASE + writes * _BYTES_PER_WRITE + held * _BYTES_PER_HELD_READ + parse
-              + metric_rows * _BYTES_PER_SAMPLE + 8 * kept)
+              + node_reads * _BYTES_PER_NODE_READ + metric_rows * _BYTES_PER_SAMPLE + 8 * kept)
     return RunCost(nodes=nodes, reads=reads, writes=writes, visibility_pairs=pairs,
                    events=reads + writes + samples, memory_bytes=int(memory),
                    seconds=seconds,
