@@ -76,3 +76,27 @@ def test_open_against_a_dead_primary_fails_with_a_sync_error(tmp_path):
     with pytest.raises(SyncError) as err:
         TursoReplica(tmp_path / "x.db", f"http://127.0.0.1:{free_port()}", open_timeout=2)
     assert err.value.kind is FailureKind.NETWORK
+
+
+def test_close_frees_the_file_for_another_process_at_once(server, tmp_path):
+    import gc
+    import subprocess
+    import sys
+
+    db = tmp_path / "a.db"
+    gc.disable()  # what frees the file must be close() itself, not a collection that may run
+    try:
+        replica = TursoReplica(db, server.url)
+        conn = replica.connection()
+        conn.execute("CREATE TABLE t(x)")
+        conn.commit()
+        conn.close()
+        replica.close()
+        del replica, conn
+        code = ("import sys, turso.sync; turso.sync.connect(sys.argv[1], sys.argv[2]).close(); "
+                "print('opened')")
+        out = subprocess.run([sys.executable, "-c", code, str(db), server.url],
+                             capture_output=True, text=True, timeout=30)
+    finally:
+        gc.enable()
+    assert out.stdout.strip() == "opened", out.stderr[-300:]

@@ -26,6 +26,7 @@ exceeds ``checkpoint_bytes``, holding the app's write lock, so never inside an a
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -56,6 +57,17 @@ DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 #: the engine's files beside the database: its WAL, the log of local changes to revert before
 #: applying remote ones, and fetched changes awaiting their apply
 _ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
+
+
+def _open_connection(engine: _pyturso.Engine, gate: threading.Lock, wait: bool) -> Any | None:
+    # the app's opens (wait) take their turn with its writers; the sync thread's top-ups
+    # (no wait) give up quickly and try again before the next sync
+    conn = engine.open_connection(wait, gate, DEFAULT_BUSY_TIMEOUT if wait else 0.05)
+    if conn is None and wait:
+        raise LocalWriteTimeout(
+            f"opening a connection waited for the local write lock for more than "
+            f"{DEFAULT_BUSY_TIMEOUT:g} s (a write transaction held it); nothing was run")
+    return conn
 
 
 class TursoReplica(Replica):
@@ -91,22 +103,14 @@ class TursoReplica(Replica):
             raise
         except Exception as exc:
             raise self._error(exc) from None
-        self._pool = ConnectionPool(self._open_connection, spare=spare_connections)
+        # the opener must not hold the replica (a cycle would keep the file locked after
+        # close() until the garbage collector ran)
+        self._pool = ConnectionPool(functools.partial(_open_connection, self._engine, self._gate),
+                                    spare=spare_connections)
         self._pool.fill()
         self._stats = self._engine.stats()
 
     # ---------------------------------------------------------------- plumbing
-    def _open_connection(self, wait: bool) -> Any | None:
-        # the app's opens (wait) take their turn with its writers; the sync thread's top-ups
-        # (no wait) give up quickly and try again before the next sync
-        conn = self._engine.open_connection(wait, self._gate,
-                                            DEFAULT_BUSY_TIMEOUT if wait else 0.05)
-        if conn is None and wait:
-            raise LocalWriteTimeout(
-                f"opening a connection waited for the local write lock for more than "
-                f"{DEFAULT_BUSY_TIMEOUT:g} s (a write transaction held it); nothing was run")
-        return conn
-
     def _error(self, exc: BaseException) -> SyncError:
         message = redact(f"{type(exc).__name__}: {exc}", self._token)
         return SyncError(classify(exc, message), message)
