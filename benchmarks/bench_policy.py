@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_policy.py [--writes N] [--repeats R]``
 
 Prints, for each strategy, the median cost of one observed write (``on_local_write`` then
-``next_sync_due``, as a driver does), the median cost of a full decision after a sync
+``next_sync_due``, as a driver does), of one observed read (``on_read`` alone, and with
+``next_sync_due``), the median cost of a full decision after a sync
 (``on_sync_started``, ``on_sync_finished``, ``next_sync_due``), both as ratios to ``Periodic``
 measured in the same run, and the memory traced by ``tracemalloc`` before and after 1e5 and 1e6
 writes (O(1): the difference does not grow with the number of writes).
@@ -19,7 +20,15 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from synctune.policy import Adaptive, OnWrite, Periodic, SeedRule, SyncReport, SyncStrategy
+from synctune.policy import (
+    Adaptive,
+    Budgeted,
+    OnWrite,
+    Periodic,
+    SeedRule,
+    SyncReport,
+    SyncStrategy,
+)
 
 BATCH = 1000  # writes per timed batch; the median over batches is reported
 SYNC_EVERY = 5000  # writes between syncs while timing writes (keeps states realistic)
@@ -31,6 +40,7 @@ def factories() -> dict[str, Callable[[], SyncStrategy]]:
         "on-write": lambda: OnWrite(coalesce=1.0, rng=random.Random(1)),
         "seed-rule": lambda: SeedRule(45.0, rng=random.Random(1)),
         "adaptive": lambda: Adaptive(60.0, rng=random.Random(1)),
+        "budgeted": lambda: Budgeted(60.0, rng=random.Random(1)),
     }
 
 
@@ -60,6 +70,36 @@ def per_write_ns(make: Callable[[], SyncStrategy], writes: int) -> float:
         done += BATCH
         if done % SYNC_EVERY == 0:
             t = _sync(s, t, 3)
+    return statistics.median(times)
+
+
+def per_read_ns(make: Callable[[], SyncStrategy], reads: int,
+                decide: bool) -> float:
+    """Median ns of on_read (and next_sync_due when ``decide``) over batches of BATCH reads;
+    a sync every SYNC_EVERY reads, every read past the freshness target of the last one."""
+    s = make()
+    s.start(0.0)
+    t = _sync(s, 0.0, 0)
+    step = 0.02
+    times = []
+    perf = time.perf_counter_ns
+    read, due = s.on_read, s.next_sync_due
+    done = 0
+    while done < reads:
+        begin = perf()
+        if decide:
+            for _ in range(BATCH):
+                t += step
+                read(t)
+                due(t)
+        else:
+            for _ in range(BATCH):
+                t += step
+                read(t)
+        times.append((perf() - begin) / BATCH)
+        done += BATCH
+        if done % SYNC_EVERY == 0:
+            t = _sync(s, t, 1)
     return statistics.median(times)
 
 
@@ -122,6 +162,10 @@ def main() -> None:
                 for n, m in makers.items()}
     sync_us = {n: min(per_sync_us(m, args.syncs) for _ in range(args.repeats))
                for n, m in makers.items()}
+    read_ns = {n: min(per_read_ns(m, args.writes, False) for _ in range(args.repeats))
+               for n, m in makers.items()}
+    read_due_ns = {n: min(per_read_ns(m, args.writes, True) for _ in range(args.repeats))
+                   for n, m in makers.items()}
     base_w, base_s = write_ns["periodic"], sync_us["periodic"]
     print(f"decision cost (median; best of {args.repeats} runs)")
     print(f"{'strategy':<10} {'per write (us)':>15} {'x periodic':>11} "
@@ -132,10 +176,22 @@ def main() -> None:
     goal = write_ns["adaptive"] / 1000
     print(f"adaptive per-write goal <= 5 us median: {'met' if goal <= 5 else 'MISSED'} "
           f"({goal:.3f} us)")
+    base_r = read_ns["periodic"]
+    print(f"\n{'strategy':<10} {'on_read (us)':>13} {'x periodic':>11} "
+          f"{'+ next_sync_due (us)':>21}")
+    for n in makers:
+        print(f"{n:<10} {read_ns[n] / 1000:>13.3f} {read_ns[n] / base_r:>11.2f} "
+              f"{read_due_ns[n] / 1000:>21.3f}")
+    r = read_ns["budgeted"] / 1000
+    print(f"budgeted per-read goal <= 1 us median: {'met' if r <= 1 else 'MISSED'} ({r:.3f} us)")
+    worst = max(write_ns["budgeted"] / 1000, read_due_ns["budgeted"] / 1000,
+                sync_us["budgeted"])
+    print(f"budgeted per-event goal (write, read, sync) <= 5 us median: "
+          f"{'met' if worst <= 5 else 'MISSED'} (worst {worst:.3f} us)")
 
     print("\nmemory traced by tracemalloc (bytes): held after warm-up, growth after N writes")
     print(f"{'strategy':<10} {'N writes':>10} {'held':>8} {'growth':>8}")
-    for n in ("periodic", "adaptive", "seed-rule"):
+    for n in ("periodic", "adaptive", "seed-rule", "budgeted"):
         for count in args.memory:
             held, growth = traced_bytes(makers[n], count)
             print(f"{n:<10} {count:>10} {held:>8} {growth:>8}")

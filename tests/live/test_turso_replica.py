@@ -100,3 +100,17 @@ def test_close_frees_the_file_for_another_process_at_once(server, tmp_path):
     finally:
         gc.enable()
     assert out.stdout.strip() == "opened", out.stderr[-300:]
+
+
+def test_long_poll_is_passed_through_and_a_server_that_ignores_it_is_detected(server, tmp_path):
+    plain = TursoReplica(tmp_path / "p.db", server.url)
+    plain.pull(5)
+    assert plain.long_poll_ignored is None  # not asked for: nothing to judge
+    a = TursoReplica(tmp_path / "a.db", server.url, long_poll_timeout_ms=3000)
+    began = time.monotonic()
+    assert a.pull(10).changes == 0  # nothing new: a server honouring long-poll holds this
+    held = time.monotonic() - began
+    # the verdict follows what the server did: held (>= 0.3 s) or answered at once
+    assert a.long_poll_ignored is (held < 0.3)
+    with pytest.raises(ValueError, match="long_poll_timeout_ms"):
+        TursoReplica(tmp_path / "b.db", server.url, long_poll_timeout_ms=0)

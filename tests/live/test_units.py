@@ -194,3 +194,19 @@ def test_urls_are_shown_without_userinfo_or_query(tmp_path):
     with pytest.raises(ValueError) as err:
         open_replica(tmp_path / "a.db", "ftp://user:PW-secret@h/?authToken=tok-secret")
     assert "secret" not in str(err.value) and "ftp://h/" in str(err.value)
+
+
+def test_reads_reach_the_strategy_through_record_query_and_notify_read(tmp_path):
+    from synctune.policy import Budgeted
+
+    now = [0.0]
+    strategy = Budgeted(30.0)
+    ctl = SyncController(LocalReplica(tmp_path / "a.db"), strategy, clock=lambda: now[0])
+    ctl.start()
+    now[0] = 1.0
+    ctl.record_query(0.001)
+    ctl.notify_read(4)
+    assert strategy.reads == 5
+    with pytest.raises(ValueError, match="count"):
+        ctl.notify_read(-1)
+    ctl.stop(1)

@@ -177,14 +177,16 @@ class Engine:
     behind the network.
     """
 
-    def __init__(self, path: str, url: str, token: str | None, open_timeout: float) -> None:
+    def __init__(self, path: str, url: str, token: str | None, open_timeout: float,
+                 long_poll_timeout_ms: int | None = None) -> None:
         check()
         install()
         import turso.sync
 
         self.lock = threading.Lock()
         with deadline(open_timeout):
-            self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune")
+            self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune",
+                                            long_poll_timeout_ms=long_poll_timeout_ms)
         self._sync = self._base._sync
         self._ctx = self._base._http_ctx
 

@@ -71,6 +71,10 @@ class AsyncSyncController:
         """How the last stop ended."""
         return self.controller.stop_report
 
+    def notify_read(self, count: int = 1) -> None:
+        """The app served ``count`` reads (see :meth:`SyncController.notify_read`)."""
+        self.controller.notify_read(count)
+
     def record_query(self, seconds: float) -> None:
         """Report one local read's latency in seconds."""
         self.controller.record_query(seconds)

@@ -183,6 +183,21 @@ class SyncController:
         if not self._wake.is_set():
             self._wake.set()
 
+    def notify_read(self, count: int = 1) -> None:
+        """The app served ``count`` reads from the replica (cheap; read-aware strategies such
+        as ``Budgeted`` learn the read rate from it, and pull nowhere nobody reads).
+
+        :meth:`record_query` (what app connections call per read) already counts its read:
+        call this only for reads that bypass it.
+        """
+        with self._lock:
+            now = self._clock()
+            self.strategy.on_read(now, count)
+            due = self.strategy.next_sync_due(now)
+        # a read may make a sync due now (a stale-read budget running low)
+        if due is not None and due <= now and not self._wake.is_set():
+            self._wake.set()
+
     def request_sync(self) -> None:
         """Ask for a sync as soon as possible (the guide's manual ``sync()``), without waiting."""
         with self._lock:
@@ -203,7 +218,8 @@ class SyncController:
         return self._history.wait_after(asked, timeout, self._loop.alive)
 
     def record_query(self, seconds: float) -> None:
-        """Report one local read's latency in seconds (feeds ``query_latency``)."""
+        """Report one local read's latency in seconds (feeds ``query_latency``); the read also
+        counts as one :meth:`notify_read`."""
         if seconds.__class__ is not float or not 0.0 <= seconds < math.inf:
             seconds = _check.real("seconds", seconds, minimum=0.0)
         self._metrics.reads.append(seconds)
@@ -212,6 +228,7 @@ class SyncController:
         self._metrics.telemetry.on_read(seconds, bound)
         if self._recorder is not None:
             self._recorder.read()
+        self.notify_read(1)
 
     def connection(self, **kwargs: Any) -> SyncedConnection:
         """A thread-safe app connection on the replica that reports commits and read latency

@@ -48,6 +48,7 @@ from synctune.live.replica import (
     safe_url,
 )
 from synctune.policy import FailureKind
+from synctune.policy.errors import InvalidInput
 
 log = logging.getLogger("synctune.live")
 
@@ -81,13 +82,27 @@ class TursoReplica(Replica):
         open_timeout: seconds allowed for opening (bootstraps from the primary when empty).
         spare_connections: idle app connections kept ready so that opening one never waits.
         checkpoint_bytes: write-ahead log size (bytes) that triggers a checkpoint.
+        long_poll_timeout_ms: ask the server to hold an empty pull up to this long until a
+            change arrives (pyturso's ``long_poll_timeout_ms``; pull timeouts must exceed it).
+            A server that answers empty pulls at once anyway is detected
+            (:attr:`long_poll_ignored`), so a caller can stop relying on it instead of spinning.
     """
 
     kind = "turso"
 
     def __init__(self, path: str | os.PathLike[str], url: str, *, auth_token: str | None = None,
                  open_timeout: float = DEFAULT_OPEN_TIMEOUT, spare_connections: int = 4,
-                 checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES) -> None:
+                 checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES,
+                 long_poll_timeout_ms: int | None = None) -> None:
+        if long_poll_timeout_ms is not None and (
+                isinstance(long_poll_timeout_ms, bool) or not isinstance(long_poll_timeout_ms, int)
+                or long_poll_timeout_ms <= 0):
+            raise InvalidInput(f"long_poll_timeout_ms must be a positive integer or None, "
+                               f"got {long_poll_timeout_ms!r}")
+        self.long_poll_timeout_ms = long_poll_timeout_ms
+        #: None until an empty pull tells; True when the server answered it well before the
+        #: long-poll timeout (it does not hold pulls: tursodb 0.6.0 answers at once)
+        self.long_poll_ignored: bool | None = None
         self.path = os.fspath(path)
         self.url = url
         self._token = auth_token or None
@@ -98,7 +113,8 @@ class TursoReplica(Replica):
         self.checkpoints = 0
         self.checkpoints_deferred = 0
         try:
-            self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout)
+            self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
+                                           long_poll_timeout_ms)
         except _pyturso.EngineShapeError:
             raise
         except Exception as exc:
@@ -179,6 +195,10 @@ class TursoReplica(Replica):
                 finally:
                     self._gate.release()
             after = self._refresh_stats()
+        if self.long_poll_timeout_ms is not None and changes is None:
+            # an empty pull answered in under a tenth of the long-poll timeout was not held
+            held = time.monotonic() - (end - timeout) >= 1e-4 * self.long_poll_timeout_ms
+            self.long_poll_ignored = not held
         return PullResult(changes=1 if changes is not None else 0,
                           nbytes=self._bytes(before, after))
 

@@ -7,6 +7,7 @@ objects through the event interface in :mod:`synctune.policy.strategy`.
 from synctune.policy.adaptive import Adaptive
 from synctune.policy.any_of import AnyOf
 from synctune.policy.backoff import Backoff
+from synctune.policy.budgeted import Budgeted
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.from_settings import from_settings
@@ -18,13 +19,15 @@ from synctune.policy.seed_rule import seed_rule
 from synctune.policy.seed_rule_strategy import SeedRule
 from synctune.policy.settings import SyncSettings
 from synctune.policy.spec import STRATEGY_SPECS, strategy_forms, strategy_from_spec
+from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.staleness_model import IntervalChoice, longest_interval, stale_share
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 __all__ = [
-    "PRESETS", "STRATEGY_SPECS", "Adaptive", "AnyOf", "Backoff", "ChangeRateEstimator", "Decision",
-    "FailureKind", "IntervalChoice", "InvalidInput", "InvalidType", "LatencyEstimator", "Manual",
-    "OnWrite", "Periodic", "Preset",
-    "SeedRule", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings", "longest_interval",
-    "preset", "seed_rule", "stale_share", "strategy_forms", "strategy_from_spec",
+    "PRESETS", "STRATEGY_SPECS", "Adaptive", "AnyOf", "Backoff", "Budgeted",
+    "ChangeRateEstimator", "Decision", "FailureKind", "IntervalChoice", "InvalidInput",
+    "InvalidType", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset", "SeedRule",
+    "StaleReadBudget", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings",
+    "longest_interval", "preset", "seed_rule", "stale_share", "strategy_forms",
+    "strategy_from_spec",
 ]

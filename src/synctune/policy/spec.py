@@ -8,6 +8,7 @@ from collections.abc import Callable
 from synctune.policy import _check
 from synctune.policy.adaptive import Adaptive
 from synctune.policy.any_of import AnyOf
+from synctune.policy.budgeted import Budgeted
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.from_settings import from_settings
 from synctune.policy.manual import Manual
@@ -25,6 +26,8 @@ STRATEGY_SPECS: tuple[tuple[str, str], ...] = (
     ("seed-rule", "the guide's adjustSyncInterval rule on measured inputs"),
     ("adaptive[:STALE_SHARE]", "tuner keeping reads older than the freshness target under "
                                "STALE_SHARE (default 0.01)"),
+    ("budgeted[:STALE_SHARE]", "read-aware tuner spending a stale-read budget (STALE_SHARE of "
+                               "each hour's reads, default 0.01) where it saves the most syncs"),
     ("preset:NAME", f"a preset's settings ({', '.join(PRESETS)})"),
     ("A+B", "several of the above at once; the earliest due time wins (periodic:60+on-write)"),
 )
@@ -63,6 +66,12 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> S
         share = _number(spec, part, arg) if sep else 0.01
         try:
             return Adaptive(freshness, stale_share=share, rng=rng)
+        except (TypeError, ValueError) as exc:
+            raise _bad(spec, str(exc)) from None
+    if kind == "budgeted":
+        share = _number(spec, part, arg) if sep else 0.01
+        try:
+            return Budgeted(freshness, stale_share=share, rng=rng)
         except (TypeError, ValueError) as exc:
             raise _bad(spec, str(exc)) from None
     if kind == "preset":

@@ -145,3 +145,69 @@ def longest_interval(rate: float, freshness: float, latency: float, stale_share_
         else:
             bound, interval = "min", min_interval
     return IntervalChoice(interval, cycle_stale_share(interval + latency, rate, budget), bound)
+
+
+def longest_cycle(rate: float, budget: float, share: float) -> float:
+    """Largest cycle ``c`` (s) with ``S(c) <= share`` for budget ``a > 0`` and ``0 < share < 1``."""
+    return _longest_cycle(rate, budget, share)
+
+
+def cycle_stale_time(cycle: float, rate: float, budget: float) -> float:
+    """Expected seconds of a cycle during which a read would be stale: ``c * S(c)``.
+
+    Times the read rate, the expected stale reads of one cycle (``budget`` a >= 0).
+    """
+    if rate <= 0.0 or cycle <= budget:
+        return 0.0
+    if rate == math.inf:
+        return cycle - budget
+    return _excess(rate * (cycle - budget)) / rate
+
+
+def _marginal(x: float, rate: float, budget: float) -> float:
+    # h = a (1 - e^-x) + (1 - e^-x - x e^-x) / rate, with x = rate (c - a)
+    if x < 1e-4:
+        return budget * x * (1.0 - 0.5 * x) + x * x * (0.5 - x / 3.0) / rate
+    e = math.exp(-x)
+    return -budget * math.expm1(-x) + (-math.expm1(-x) - x * e) / rate
+
+
+def priced_cycle(rate: float, budget: float, price_reads: float) -> float:
+    """The cycle (s) that minimises syncs plus ``price_reads`` per expected stale-read-second.
+
+    With a price ``mu`` per stale read and ``rho`` reads/s, one cycle of ``c`` seconds costs one
+    sync plus ``mu * rho * c * S(c)``; the cost per second is least where
+    ``h(c) = a - c e^{-x} + (1 - e^{-x}) / rate = 1 / (mu * rho)`` (``x = rate (c - a)``). ``h``
+    rises from 0 at ``c = a`` to ``a + 1 / rate``: a dearer stale read or more reads shorten the
+    cycle, roughly as ``sqrt(a² + 2 / (mu rho rate))`` when changes are rare (the square-root
+    law of refresh scheduling). Returns ``inf`` when no finite cycle is worth a sync.
+
+    Args:
+        rate: remote changes per second (> 0, finite).
+        budget: a = D - latency (s, > 0).
+        price_reads: ``mu * rho``, the price of one second of stale reading (>= 0).
+    """
+    if price_reads <= 0.0 or rate <= 0.0:
+        return math.inf
+    target = 1.0 / price_reads
+    if target >= budget + 1.0 / rate:
+        return math.inf
+    # Newton on x from the rare-change approximation, kept inside a shrinking bracket
+    x = rate * (math.sqrt(budget * budget + 2.0 * target / rate) - budget)
+    lo, hi = 0.0, math.inf
+    for _ in range(60):
+        f = _marginal(x, rate, budget) - target
+        if f > 0.0:
+            hi = x
+        else:
+            lo = x
+        slope = math.exp(-x) * (budget + x / rate)
+        step = f / slope if slope > 0.0 else math.inf
+        nxt = x - step
+        if not lo < nxt < hi:
+            nxt = 0.5 * (lo + hi) if hi < math.inf else 2.0 * x + 1.0
+        if abs(nxt - x) <= 1e-9 * (1.0 + x):
+            x = nxt
+            break
+        x = nxt
+    return budget + x / rate

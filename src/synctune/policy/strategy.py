@@ -100,6 +100,8 @@ class SyncStrategy(ABC):
 
     #: short name used in tables and CLI specs
     name: str = "strategy"
+    #: whether a pending app request moves the due time (reference strategies may opt out)
+    honours_requests: bool = True
 
     def __init__(self, backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
         self._now = -math.inf
@@ -285,7 +287,8 @@ class SyncStrategy(ABC):
                 raise RuntimeError(f"{type(self).__name__}.start(now) must be called first")
             decision = self._decide(now)
             requested = self._requested_at
-            if requested is not None and (decision.due is None or requested <= decision.due):
+            if requested is not None and (decision.due is None or requested <= decision.due) \
+                    and self.honours_requests:
                 decision = Decision(requested, "app requested a sync", decision.interval)
             self._decision = decision
         return decision

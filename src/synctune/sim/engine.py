@@ -23,6 +23,7 @@ from synctune.sim.detail import DetailWriter
 from synctune.sim.monitor import NodeHistory, alert_events, metric_series, sample_grid
 from synctune.sim.network import Link
 from synctune.sim.node import COLD, READ, REQUEST, WRITE, ReplicaNode
+from synctune.sim.notify import Notify
 from synctune.sim.oracle import Oracle, oracle_pulls
 from synctune.sim.primary import PrimaryLog
 from synctune.sim.result import SYNC_COLUMNS, SimResult
@@ -388,10 +389,10 @@ class _Run:
         order = np.lexsort((k, t))
         return t[order].tolist(), k[order].tolist(), j[order].tolist()
 
-    def _oracle(self, i: int) -> Oracle:
-        """The runnable oracle for node ``i``: plans from commits known in advance (local-first
-        writes of other nodes counted as if pushed at once), each pull started early enough
-        to be visible before the read that needs it."""
+    def _known_commits(self, i: int) -> tuple[np.ndarray, float]:
+        """Commits node ``i`` must see, known in advance (local-first writes of other nodes
+        counted as if pushed at once), and how early a pull must start to show them in time
+        (a slow round trip, 3 sigma, plus transfer and apply)."""
         if self.local_first:
             assert self.ext is not None
             known = [self.ext[0]] + [ld.writes for j, ld in enumerate(self.wl.nodes.values())
@@ -399,7 +400,6 @@ class _Run:
             commits = np.sort(np.concatenate(known))
         else:
             commits = self.ct  # known in advance, sorted before the nodes run
-        free_t, free_reach = self._free_pulls(i)
         # start early enough for a slow round trip (3 sigma) plus transfer and apply; an
         # instant network needs no lead, and then the plan is exactly the oracle's count
         cfg = self.cfg
@@ -408,7 +408,14 @@ class _Run:
         rounds = 2 if self.local_first else 1
         lead = 0.0 if instant else (rounds * self.links[i].median_rtt
                                     * math.exp(3 * cfg.rtt_jitter) + _ORACLE_MARGIN_S)
-        pulls = oracle_pulls(commits, self.wl.nodes[self.names[i]].reads, cfg.freshness,
+        return commits, lead
+
+    def _oracle(self, i: int) -> Oracle:
+        """The runnable oracle for node ``i``: plans from commits known in advance, each pull
+        started early enough to be visible before the read that needs it."""
+        commits, lead = self._known_commits(i)
+        free_t, free_reach = self._free_pulls(i)
+        pulls = oracle_pulls(commits, self.wl.nodes[self.names[i]].reads, self.cfg.freshness,
                              start_reach=-math.inf, free_t=free_t, free_reach=free_reach,
                              lag=lead)
         return Oracle(pulls, lead=lead)
@@ -427,6 +434,10 @@ class _Run:
         cfg = self.cfg
         if self.oracle:
             strategy: SyncStrategy = self._oracle(i)
+        elif strategies.is_notify(cfg.strategy):
+            commits, lead = self._known_commits(i)
+            strategy = Notify(commits, cfg.freshness, lead,
+                              reads=bool(self.wl.nodes[self.names[i]].reads.size))
         else:
             strategy = strategies.build(cfg.strategy, cfg.freshness,
                                         streams.python_random(cfg.seed, "strategy", i))

@@ -78,6 +78,7 @@ class Oracle(SyncStrategy):
     """
 
     name = "oracle"
+    honours_requests = False
 
     def __init__(self, pulls: np.ndarray, lead: float = 0.0) -> None:
         super().__init__()

@@ -17,6 +17,8 @@ from synctune.policy.spec import strategy_from_spec
 from synctune.policy.strategy import SyncStrategy
 
 ORACLE = "oracle"
+#: the change-notification reference (long-poll primaries), built by the simulator too
+NOTIFY = "notify"
 
 #: a callable building one node's strategy from the freshness target (s) and the node's RNG
 StrategyFactory: TypeAlias = Callable[[float, random.Random], SyncStrategy]
@@ -50,9 +52,14 @@ def is_oracle(spec: StrategyChoice) -> bool:
     return isinstance(spec, str) and spec.strip() == ORACLE
 
 
+def is_notify(spec: StrategyChoice) -> bool:
+    """True when ``spec`` names the change-notification reference (built by the simulator)."""
+    return isinstance(spec, str) and spec.strip() == NOTIFY
+
+
 def check_spec(spec: str, freshness: float) -> None:
     """Raise the policy core's one-line ``ValueError`` if ``spec`` is not a valid strategy."""
-    if is_oracle(spec):
+    if is_oracle(spec) or is_notify(spec):
         return
     try:
         strategy_from_spec(spec, freshness, rng=random.Random(0))

@@ -1,0 +1,345 @@
+"""A read-aware tuner that spends a stale-read budget where it saves the most syncs."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from synctune.policy import _check
+from synctune.policy.backoff import Backoff
+from synctune.policy.errors import InvalidInput
+from synctune.policy.estimators import LatencyEstimator
+from synctune.policy.stale_budget import StaleReadBudget
+from synctune.policy.staleness_model import (
+    _marginal,
+    cycle_stale_time,
+    longest_cycle,
+    priced_cycle,
+)
+from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+from synctune.policy.traffic_rate import DailyProfile, TrafficRate
+
+_INF = math.inf
+_IDLE = "no reads expected and nothing to push: no pull planned"
+_LOW = "stale-read budget running low: pull now"
+
+
+class Budgeted(SyncStrategy):
+    """Keep at most ``stale_share`` of the reads of each ``window`` older than ``freshness``.
+
+    Staleness costs nothing until a read sees it, so the tuner plans from the node's own reads
+    as well as the remote changes:
+
+    * **rates** (:class:`~synctune.policy.traffic_rate.TrafficRate`): remote changes per pull
+      and reads per ``on_read``, each a Gamma-Poisson mean at two time scales shrunk towards a
+      learned daily profile (a fixed table), with bursts followed within one pull;
+    * **a price per stale read**, the Lagrange multiplier of the budget: one stale read is worth
+      ``mu`` syncs, with ``mu`` the value that meets the share at the window's average rates.
+      Each cycle then minimises syncs plus ``mu`` times its expected stale reads
+      (:func:`~synctune.policy.staleness_model.priced_cycle`): cycles grow where reads are few
+      or changes rare (roughly as ``1 / sqrt(reads * changes)``), and a node that serves no
+      reads plans no pulls at all (only the pushes its writes need);
+    * **a budget that is not overspent** (:class:`~synctune.policy.stale_budget.StaleReadBudget`):
+      after each pull the reads of the cycle just ended are judged: none were stale if the pull
+      brought nothing, else the expected share given what came. A cycle may spend at most its
+      own share plus half the surplus left in the window, and reads that make the current cycle
+      dearer than that (reads resuming after a quiet spell, a read burst) pull at once.
+
+    Local writes are pushed at the latest ``max_unpushed_age`` seconds after the oldest unpushed
+    one. Failures are retried after capped exponential backoff with full jitter while there is
+    something to pull or push. The sync timeout is RFC 6298 style, as :class:`Adaptive`'s.
+
+    Args:
+        freshness: target D, seconds (> 0).
+        stale_share: allowed share of reads older than D per window, in (0, 1); default 1 %.
+        min_interval: shortest interval between syncs, seconds (> 0).
+        max_interval: longest interval while reads are expected, seconds (>= min_interval).
+        max_unpushed_age: seconds a local write may wait for a push (> 0); default D.
+        backoff: retry delays after failures; default ``Backoff(base=1, cap=300)``.
+        rng: random source for jitter.
+        window: the budget's rolling window, seconds (> 0); default one hour.
+        half_life: half-life of the fast rate estimates, seconds (> 0).
+        day: period of the daily profile, seconds (> 0); default one day.
+        latency_margin: RTTVARs added to SRTT when spending the freshness target (>= 0).
+        min_timeout: floor of the sync timeout, seconds (> 0).
+        max_timeout: cap of the sync timeout, seconds (>= min_timeout).
+        budget: a stale-read budget shared with other replicas' strategies (their reads and
+            the price pool); default one of this strategy's own (``stale_share``, ``window``).
+        use: share of the budget the plan aims to spend (in (0, 1]); the rest is a margin for
+            model error, since a stale read is only known at the next pull.
+        bool_pulls: the driver reports a pull's changes only as 0 or 1 (changed or not, as
+            pyturso's pull does): a 1 then stands for the expected count given one or more.
+    """
+
+    name = "budgeted"
+
+    def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
+                 max_interval: float = 3600.0, max_unpushed_age: float | None = None,
+                 backoff: Backoff | None = None, rng: random.Random | None = None, *,
+                 window: float = 3600.0, half_life: float = 300.0, day: float = 86_400.0,
+                 latency_margin: float = 2.0, min_timeout: float = 5.0,
+                 max_timeout: float = 120.0, budget: StaleReadBudget | None = None,
+                 bool_pulls: bool = False, use: float = 0.7) -> None:
+        super().__init__(
+            _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
+            _check.instance_or("rng", rng, random.Random, random.Random))
+        self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
+        self._share = _check.real("stale_share", stale_share, minimum=0.0, strict=True,
+                                  maximum=1.0, strict_maximum=True)
+        self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
+        self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
+        if self._max_interval < self._min_interval:
+            raise InvalidInput(f"max_interval must be >= min_interval ({min_interval!r}), "
+                             f"got {max_interval!r}")
+        self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
+            "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
+        self._window = _check.real("window", window, minimum=0.0, strict=True)
+        half_life = _check.real("half_life", half_life, minimum=0.0, strict=True)
+        day = _check.real("day", day, minimum=0.0, strict=True)
+        self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
+        slow = max(self._window, half_life)
+        self._changes = TrafficRate(half_life, slow, profile=DailyProfile(day))
+        # reads are counted exactly and plenty: a light prior lets a quiet spell show at once
+        self._read_rate = TrafficRate(half_life, slow, prior_weight=0.1 * half_life,
+                                      profile=DailyProfile(day))
+        self._bool_pulls = _check.flag("bool_pulls", bool_pulls)
+        # plan to spend this part of the share: the Poisson model errs on real, clustered
+        # traffic, and the budget only learns of a stale read at the next pull
+        self._plan_share = self._share * _check.real("use", use, minimum=0.0, strict=True,
+                                                     maximum=1.0)
+        self._budget = _check.instance_or("budget", budget, StaleReadBudget,
+                                          lambda: StaleReadBudget(self._share, self._window))
+        self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
+        # the replica reflects the primary as of _snap; reads after _late_from may be stale
+        self._snap: float | None = None
+        self._fresh_at: float | None = None  # end of the last pull (schedules count from it)
+        self._late_from = _INF
+        self._late_n = 0  # reads of this cycle past the freshness target
+        self._late_x = 0.0  # their summed seconds past it
+        self._pend_reads = 0  # reads not yet folded into the read rate
+        self._folded_at: float | None = None
+        # the plan: interval (inf = no pull planned), and the per-read budget check
+        self._interval = _INF
+        self._lam = 0.0  # change rate the plan assumed
+        self._allow = 0.0  # surplus the current cycle may spend beyond its own share
+        self._pull_now = False
+        self._cadence_reason = _IDLE
+        self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
+        self._last: Decision | None = None
+
+    # ------------------------------------------------------------------ events
+    def start(self, now: float) -> None:
+        super().start(now)
+        # unknown age: judge reads as if the replica were as of the start
+        self._snap = self._folded_at = self._now
+        self._late_from = self._now + self._freshness
+        self._lam = self._changes.fast_at(self._now)
+
+    def _after_read(self, now: float, count: int) -> None:
+        self._pend_reads += count
+        if now > self._late_from:
+            self._late_n += count
+            x = self._late_x = self._late_x + count * (now - self._late_from)
+            # expected stale reads of this cycle against what it may spend
+            if (not self._pull_now and self._interval > 0.0
+                    and x * self._lam > self._allow + self._plan_share * self._pend_reads):
+                self._pull_now = True
+                self._decision = None
+
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        self._latency.observe(report.duration)
+        self._caught_up(now, started, report.pulled)
+        self._fresh_at = now
+
+    def _after_pull_observed(self, now: float, pulled: int) -> None:
+        if self._snap is not None and now > self._snap:
+            self._caught_up(now, now, pulled)
+            if self._fresh_at is None or now > self._fresh_at:
+                self._fresh_at = now
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        if kind is FailureKind.TIMEOUT:
+            self._latency.expired()
+
+    def _caught_up(self, now: float, snap: float, pulled: int) -> None:
+        """The replica now reflects the primary as of ``snap``: judge the cycle, re-plan."""
+        prev = self._snap if self._snap is not None else snap
+        span = snap - prev
+        lam = self._changes.fast_at(snap)
+        self._changes.observe(pulled, span, snap)
+        stale = 0.0
+        if pulled > 0 and self._late_n:
+            # n changes over the span, each uniform in it: a read x s past the target was stale
+            # with probability 1 - (1 - x/span)^n, concave in x, so the cycle's mean excess
+            # bounds the sum from above (Jensen)
+            n = float(pulled) if pulled > 1 else self._changes_given_one(lam, span)
+            mean_x = self._late_x / self._late_n
+            p = 1.0 if span <= mean_x else -math.expm1(n * math.log1p(-mean_x / span))
+            stale = self._late_n * p
+        self._fold_reads(now)
+        self._budget.book(now, 0.0, stale)
+        self._snap = snap
+        self._late_from = snap + self._freshness
+        self._late_n, self._late_x = 0, 0.0
+        self._pull_now = False
+        self._plan(now)
+
+    def _changes_given_one(self, lam: float, span: float) -> float:
+        """Changes behind a pull that reported one: exact from a counting driver; from one that
+        only tells *whether* something changed, the expected count given at least one."""
+        if not self._bool_pulls:
+            return 1.0
+        mean = lam * span
+        return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
+
+    def _fold_reads(self, now: float) -> None:
+        since = self._folded_at if self._folded_at is not None else now
+        self._read_rate.observe(self._pend_reads, now - since, now)
+        self._budget.book(now, float(self._pend_reads), 0.0)
+        self._pend_reads = 0
+        self._folded_at = now
+
+    # ---------------------------------------------------------------- planning
+    def _plan(self, now: float) -> None:
+        """Re-plan the cycle from the current estimates (after each pull, not per event)."""
+        latency = self._latency.conservative(self._latency_margin) or 0.0
+        a = self._freshness - latency
+        d = self._freshness
+        # human changes cluster: a quiet hour says little about the next change, so the plan
+        # never assumes less than half the long-run rate
+        lam = max(self._changes.fast_at(now), 0.5 * self._changes.mean)
+        self._lam = lam
+        budget = self._budget
+        remaining = budget.remaining(now)
+        rho = self._read_rate.fast_at(now) if self._reads else 0.0
+        rho_avg = self._read_rate.slow_at(now) if self._reads else 0.0
+        # this replica's part of the (possibly shared) window's reads and surplus
+        pool = budget.reads(now)
+        part = min(1.0, rho_avg * self._window / pool) if pool > 0.0 else 1.0
+        self._allow = 0.5 * part * max(0.0, remaining)
+        if self._reads == 0:
+            self._interval, self._cadence_reason = _INF, _IDLE
+            return
+        if a <= 0.0:
+            self._interval = self._min_interval
+            self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
+                                    f"freshness {d:g} s; syncing every {self._min_interval:g} s")
+            return
+        price = None
+        lam_avg = max(self._changes.slow_at(now), 0.5 * self._changes.mean)
+        budget.register(id(self), rho_avg)
+        if budget.shared:
+            # replicas pooling their reads: one price for all, set by the pooled reads
+            price = budget.common_price(now, lam_avg, a, self._plan_share)
+        elif rho_avg > 0.0:
+            # the price that meets the share at this replica's average rates
+            c_avg = longest_cycle(lam_avg, a, self._plan_share)
+            if c_avg < _INF:
+                price = 1.0 / (rho_avg * _marginal(lam_avg * (c_avg - a), lam_avg, a))
+        cycle = priced_cycle(lam, a, (price or 0.0) * rho)
+        limit = min(cycle, self._max_interval + latency)
+        # never plan a cycle that expects to spend more than what its reads add to the budget
+        # (at their average rate: a quiet spell may spend what a busy one saved) plus this
+        # replica's part of the surplus (none when overspent). A replica sharing a budget
+        # spends at the common price while the pool has a surplus: that a replica with few
+        # reads goes over its own share is the point of pooling.
+        cap = _INF
+        if not budget.shared or remaining <= 0.0:
+            cap = self._cap(lam, a, rho, self._plan_share * rho_avg, self._allow)
+        why = "budget running low" if remaining > 0.0 else "budget spent"
+        if cap < limit:
+            limit = cap
+        else:
+            why = "price"
+        interval = min(max(limit - latency, self._min_interval), self._max_interval)
+        self._interval = interval
+        self._cadence_reason = (
+            f"every {interval:.4g} s ({why}): changes ~{lam:.3g}/s, reads ~{rho:.3g}/s, stale "
+            f"read ~{price or 0.0:.3g} syncs, sync ~{latency:.3g} s, budget left "
+            f"{remaining:.3g} stale reads at D={d:g} s")
+
+    @staticmethod
+    def _cap(lam: float, a: float, rho: float, accrual: float, allow: float) -> float:
+        """Longest cycle whose expected stale reads stay within ``accrual * c + allow``."""
+        def over(c: float) -> bool:
+            return rho * cycle_stale_time(c, lam, a) > accrual * c + allow
+
+        hi = a * 2.0
+        while not over(hi):
+            hi *= 2.0
+            if hi > 1e9:
+                return _INF
+        lo = a
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            if over(mid):
+                hi = mid
+            else:
+                lo = mid
+        return lo
+
+    # ---------------------------------------------------------------- decision
+    def _decide(self, now: float) -> Decision:
+        due: float | None = None
+        reason = self._cadence_reason
+        if self._pull_now:
+            due, reason = now, _LOW
+        elif self._interval < _INF:
+            due = (self._fresh_at if self._fresh_at is not None else self._snap or 0.0) \
+                + self._interval
+        oldest = self.oldest_unpushed_write
+        if oldest is not None and (due is None or oldest + self._max_unpushed_age < due):
+            due, reason = oldest + self._max_unpushed_age, self._write_reason
+        retry_at = self._retry_at
+        if retry_at is not None and self._consecutive_failures and due is not None:
+            due, reason = retry_at, self._retry_reason
+        interval = None if self._interval == _INF else self._interval
+        last = self._last
+        if last is not None and last.due == due and last.reason is reason:
+            return last
+        self._last = last = Decision(due, reason, interval)
+        return last
+
+    def sync_timeout(self) -> float | None:
+        """RTO (s) for the next sync: ``SRTT + 4 RTTVAR``, floored and capped; ``None`` at first."""
+        return self._latency.timeout()
+
+    # ------------------------------------------------------------------ estimates
+    @property
+    def interval_in_force(self) -> float | None:
+        return None if self._interval == _INF else self._interval
+
+    @property
+    def interval(self) -> float:
+        """Planned interval (s) from the end of one pull to the next; ``inf`` when none."""
+        return self._interval
+
+    @property
+    def change_rate(self) -> float:
+        """Estimated remote changes per second for the coming minutes."""
+        return self._changes.fast_at(self._now)
+
+    @property
+    def read_rate(self) -> float:
+        """Estimated reads per second for the coming minutes (as of the last plan)."""
+        return self._read_rate.fast_at(self._now) if self._reads else 0.0
+
+    @property
+    def budget_left(self) -> float:
+        """Stale reads the window still allows (negative: overspent)."""
+        return self._budget.remaining(self._now)
+
+    @property
+    def freshness(self) -> float:
+        """Freshness target D (s)."""
+        return self._freshness
+
+    @property
+    def stale_share(self) -> float:
+        """Allowed share of reads older than D per window."""
+        return self._share
+
+    def __repr__(self) -> str:
+        return (f"Budgeted(freshness={self._freshness:g}, stale_share={self._share:g}, "
+                f"window={self._window:g}, min_interval={self._min_interval:g}, "
+                f"max_interval={self._max_interval:g})")

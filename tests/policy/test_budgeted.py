@@ -1,0 +1,153 @@
+"""The read-aware, budgeted tuner and its parts: invariants as properties."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synctune.policy import Budgeted, StaleReadBudget, SyncReport, strategy_from_spec
+from synctune.policy.staleness_model import _marginal, cycle_stale_time, priced_cycle
+from synctune.policy.traffic_rate import DailyProfile, TrafficRate
+
+# one step of a driver: (gap before it in s, what happens, a count)
+_steps = st.lists(st.tuples(st.floats(0.0, 400.0), st.sampled_from(["read", "write", "sync"]),
+                            st.integers(0, 6)), max_size=60)
+
+
+def _drive(s: Budgeted, steps: list[tuple[float, str, int]], *, reads: bool,
+           check: object = None) -> None:
+    s.start(0.0)
+    t = 0.0
+    for gap, kind, n in steps:
+        t += gap
+        if kind == "read" and reads and n:
+            s.on_read(t, n)
+        elif kind == "write":
+            s.on_local_write(t, 1, True)  # delegated: already on the primary
+        elif kind == "sync":
+            s.on_sync_started(t)
+            t += 0.05
+            s.on_sync_finished(t, SyncReport(0.05, pulled=n))
+        if callable(check):
+            check(s, t)
+
+
+@given(_steps)
+def test_a_replica_nobody_reads_plans_no_pull(steps: list[tuple[float, str, int]]) -> None:
+    def check(s: Budgeted, t: float) -> None:
+        assert s.next_sync_due(t) is None and s.interval_in_force is None
+
+    _drive(Budgeted(30.0, rng=random.Random(0)), steps, reads=False, check=check)
+
+
+@given(_steps, st.floats(5.0, 120.0))
+def test_intervals_stay_within_their_bounds(steps: list[tuple[float, str, int]],
+                                            freshness: float) -> None:
+    def check(s: Budgeted, t: float) -> None:
+        iv = s.interval_in_force
+        assert iv is None or 1.0 <= iv <= 600.0
+        due = s.next_sync_due(t)
+        assert due is None or due >= 0.0
+
+    _drive(Budgeted(freshness, max_interval=600.0, rng=random.Random(1)), steps, reads=True,
+           check=check)
+
+
+@settings(max_examples=60)
+@given(_steps)
+def test_a_plan_never_expects_to_overspend(steps: list[tuple[float, str, int]]) -> None:
+    # after every pull the planned cycle's expected stale reads (the model's, at the planned
+    # rates) stay within what the cycle's reads add to the budget plus its part of the surplus
+    def check(s: Budgeted, t: float) -> None:
+        iv = s.interval_in_force
+        if iv is None or iv <= s._min_interval:  # nothing planned, or floored: nothing to spend
+            return
+        latency = s._latency.conservative(s._latency_margin) or 0.0
+        a = s.freshness - latency
+        rho = s._read_rate.fast_at(t)
+        accrual = s._plan_share * s._read_rate.slow_at(t)
+        spend = rho * cycle_stale_time(iv + latency, s._lam, a)
+        assert spend <= accrual * (iv + latency) + s._allow + 1e-9 * (1.0 + spend)
+
+    _drive(Budgeted(30.0, rng=random.Random(2)), steps, reads=True, check=check)
+
+
+@given(st.lists(st.tuples(st.floats(0.0, 900.0), st.floats(0.0, 50.0), st.floats(0.0, 2.0)),
+                max_size=80))
+def test_the_budget_is_the_share_of_the_window_minus_what_was_spent(
+        bookings: list[tuple[float, float, float]]) -> None:
+    b = StaleReadBudget(0.01, window=3600.0, slots=12)
+    t, log = 0.0, []
+    for gap, reads, stale in bookings:
+        t += gap
+        b.book(t, reads, stale)
+        log.append((t, reads, stale))
+        # the window: the current 300 s slot and the 11 before it
+        first = (math.floor(t / 300.0) - 11) * 300.0
+        r = sum(x for u, x, _ in log if u >= first)
+        s = sum(y for u, _, y in log if u >= first)
+        assert b.reads(t) == pytest.approx(r, abs=1e-6)
+        assert b.remaining(t) == pytest.approx(0.01 * r - s, abs=1e-6)
+
+
+@given(st.floats(1e-6, 10.0), st.floats(0.5, 300.0), st.floats(1e-4, 1e4))
+def test_the_priced_cycle_solves_its_condition_and_shortens_as_stale_reads_cost_more(
+        rate: float, budget: float, price: float) -> None:
+    c = priced_cycle(rate, budget, price)
+    assert c >= budget
+    if c < math.inf:
+        assert _marginal(rate * (c - budget), rate, budget) == pytest.approx(1.0 / price,
+                                                                            rel=1e-6)
+        assert priced_cycle(rate, budget, 2.0 * price) <= c
+
+
+def test_rates_settle_on_a_steady_poisson_load_and_memory_stays_fixed() -> None:
+    rng = random.Random(5)
+    rate = TrafficRate(fast=300.0, slow=3600.0, profile=DailyProfile(slots=24))
+    t = 0.0
+    for _ in range(20_000):  # ~2.3 days of 10 s pulls at 0.05 changes/s
+        n = sum(1 for _ in range(50) if rng.random() < 0.01)
+        t += 10.0
+        rate.observe(n, 10.0, t)
+    assert rate.slow_at(t) == pytest.approx(0.05, rel=0.15)
+    assert rate.mean == pytest.approx(0.05, rel=0.05)
+    assert len(rate.profile._changes) == 24  # the daily table does not grow
+
+
+def test_a_burst_is_followed_within_one_pull() -> None:
+    rate = TrafficRate()
+    t = 0.0
+    for _ in range(100):
+        t += 30.0
+        rate.observe(0, 30.0, t)
+    quiet = rate.fast_at(t)
+    assert rate.observe(60, 30.0, t + 30.0)
+    assert rate.fast_at(t + 30.0) > 20 * quiet
+
+
+def test_a_first_read_after_a_quiet_spell_pulls_at_once() -> None:
+    s = Budgeted(30.0, rng=random.Random(3))
+    s.start(0.0)
+    s.on_read(1.0)
+    s.on_sync_started(1.0)
+    s.on_sync_finished(1.1, SyncReport(0.1, pulled=3))
+    # hours without reads: nothing planned beyond the long interval; then reads resume
+    t = 1.1 + 4 * 3600.0
+    s.on_read(t, 1)
+    d = s.decide(t)
+    assert d.due is not None and d.due <= t and "budget" in d.reason
+
+
+def test_spec_and_bad_values_name_the_field() -> None:
+    s = strategy_from_spec("budgeted:0.02", 30.0)
+    assert isinstance(s, Budgeted) and s.stale_share == 0.02
+    with pytest.raises(ValueError, match="stale_share"):
+        Budgeted(30.0, stale_share=1.0)
+    with pytest.raises(ValueError, match="use"):
+        Budgeted(30.0, use=0.0)
+    with pytest.raises(TypeError, match="budget"):
+        Budgeted(30.0, budget=0.01)  # type: ignore[arg-type]
