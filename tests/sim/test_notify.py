@@ -18,8 +18,8 @@ def test_one_pull_covers_a_burst_and_none_follow_without_commits() -> None:
     s = simulate(instant(strategy="notify", freshness=5.0, detail=True), workload=wl)
     assert s.summary.syncs == 2  # the burst at 10-12 s and the commit at 100 s
     assert s.summary.over_freshness_fraction == 0.0
-    # each pull starts its lead (50 ms for transfer and apply) before the commit is D old
-    assert s.syncs["start"].tolist() == pytest.approx([14.95, 104.95])
+    # an instant network needs no lead: each pull starts as the oldest unpulled commit turns D
+    assert s.syncs["start"].tolist() == pytest.approx([15.0, 105.0])
 
 
 def test_a_replica_nobody_reads_never_pulls() -> None:
