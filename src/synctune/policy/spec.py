@@ -62,16 +62,11 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> S
             return Periodic(interval)
         except (TypeError, ValueError) as exc:
             raise _bad(spec, str(exc)) from None
-    if kind == "adaptive":
+    if kind in ("adaptive", "budgeted"):
         share = _number(spec, part, arg) if sep else 0.01
+        tuner = Adaptive if kind == "adaptive" else Budgeted
         try:
-            return Adaptive(freshness, stale_share=share, rng=rng)
-        except (TypeError, ValueError) as exc:
-            raise _bad(spec, str(exc)) from None
-    if kind == "budgeted":
-        share = _number(spec, part, arg) if sep else 0.01
-        try:
-            return Budgeted(freshness, stale_share=share, rng=rng)
+            return tuner(freshness, stale_share=share, rng=rng)
         except (TypeError, ValueError) as exc:
             raise _bad(spec, str(exc)) from None
     if kind == "preset":
