@@ -202,11 +202,12 @@ def test_reads_reach_the_strategy_through_record_query_and_notify_read(tmp_path)
     now = [0.0]
     strategy = Budgeted(30.0)
     ctl = SyncController(LocalReplica(tmp_path / "a.db"), strategy, clock=lambda: now[0])
+    ctl.record_query(0.001)  # before start: counted, nothing to schedule yet
     ctl.start()
     now[0] = 1.0
     ctl.record_query(0.001)
     ctl.notify_read(4)
-    assert strategy.reads == 5
+    assert strategy.reads == 6
     with pytest.raises(ValueError, match="count"):
         ctl.notify_read(-1)
     ctl.stop(1)

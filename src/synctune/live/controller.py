@@ -193,7 +193,8 @@ class SyncController:
         with self._lock:
             now = self._clock()
             self.strategy.on_read(now, count)
-            due = self.strategy.next_sync_due(now)
+            # before start() there is no schedule to move (reads are still counted)
+            due = self.strategy.next_sync_due(now) if self._loop.started else None
         # a read may make a sync due now (a stale-read budget running low)
         if due is not None and due <= now and not self._wake.is_set():
             self._wake.set()
