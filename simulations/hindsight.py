@@ -56,6 +56,11 @@ def table(workloads: dict[str, dict[str, object]], targets: tuple[float, ...]) -
     return pd.DataFrame(rows)
 
 
+def _seconds(x: float) -> str:
+    # 3,600 rather than 3.6e+03
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def markdown(df: pd.DataFrame) -> str:
     lines = ["Seed 0; target: at most 1 % of reads older than D. `best fixed` is the longest "
              "periodic interval meeting the target on this run, found in hindsight.", "",
@@ -65,7 +70,7 @@ def markdown(df: pd.DataFrame) -> str:
     for r in df.itertuples():
         ratio = r.adaptive_syncs / r.best_fixed_syncs if r.best_fixed_syncs else float("nan")
         lines.append(
-            f"| {r.workload} | {r.freshness:g} | {r.best_interval_s:.3g} | "
+            f"| {r.workload} | {r.freshness:g} | {_seconds(r.best_interval_s)} | "
             f"{r.best_fixed_syncs:,} / {100 * r.best_fixed_over:.2f} % | "
             f"{r.adaptive_syncs:,} / {100 * r.adaptive_over:.2f} % | {ratio:.2f} | "
             f"{r.oracle_syncs:,} |")
