@@ -57,8 +57,9 @@ def _advice_table(advice: Advice, trace: str) -> None:
                    f"{float(fig['staleness_p99_s']):>7.1f}  {'yes' if meets else 'no'}")
     click.echo(f"  {'oracle (the limit)':<20} {'':<22} {advice.oracle_syncs:>8,} "
                f"{advice.oracle_syncs / hours:>8.1f}")
-    click.echo("adaptive = synctune's tuner (its expected cost if it drives the syncs); oracle = "
-               "fewest pulls keeping every read within D.")
+    click.echo("syncs and MB: all nodes of the trace over its whole length; adaptive = synctune's "
+               "tuner (its expected cost if it drives the syncs); oracle = fewest pulls keeping "
+               "every read within D.")
     click.echo("")
     click.echo("Python (libsql):")
     click.echo(advice.python())
