@@ -213,3 +213,20 @@ def test_run_records_traffic_and_serves_metrics_on_the_given_address(server, tmp
                             "--record", str(record)], capture_output=True, text=True, timeout=60)
     assert again.returncode == 2
     assert "already exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+
+
+def test_reads_reported_without_a_latency_are_recorded_and_counted(tmp_path):
+    from synctune.live.local_replica import LocalReplica
+    from synctune.policy import Manual
+
+    path = tmp_path / "t.csv"
+    ctl = SyncController(LocalReplica(tmp_path / "a.db"), Manual(), freshness=30.0,
+                         recorder=TraceRecorder(path, flush_every=0.01))
+    with ctl:
+        ctl.notify_read(5)   # reads that bypass ctl.connection()
+        ctl.record_query(0.001)
+        ctl.notify_write(2)
+    snap = ctl.telemetry.snapshot()
+    assert snap.reads == 6 and snap.query_latency.count == 1
+    wl = load_trace(path)
+    assert wl.nodes["app"].reads.size == 6 and wl.nodes["app"].writes.size == 2

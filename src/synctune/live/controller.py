@@ -195,6 +195,11 @@ class SyncController:
             self.strategy.on_read(now, count)
             # before start() there is no schedule to move (reads are still counted)
             due = self.strategy.next_sync_due(now) if self._loop.started else None
+        # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
+        bound = self._metrics.freshness(now) if self._syncs else 0.0
+        self._metrics.telemetry.count_reads(count, bound)
+        if self._recorder is not None:
+            self._recorder.read(count)
         # a read may make a sync due now (a stale-read budget running low)
         if due is not None and due <= now and not self._wake.is_set():
             self._wake.set()
@@ -224,12 +229,8 @@ class SyncController:
         if seconds.__class__ is not float or not 0.0 <= seconds < math.inf:
             seconds = _check.real("seconds", seconds, minimum=0.0)
         self._metrics.reads.append(seconds)
-        # a replica with nothing to sync is never stale (as in status())
-        bound = self._metrics.freshness(self._clock()) if self._syncs else 0.0
-        self._metrics.telemetry.on_read(seconds, bound)
-        if self._recorder is not None:
-            self._recorder.read()
-        self.notify_read(1)
+        self._metrics.telemetry.query_latency.observe(seconds)
+        self.notify_read(1)  # counts it (SLO, recording) and tells the strategy
 
     def connection(self, **kwargs: Any) -> SyncedConnection:
         """A thread-safe app connection on the replica that reports commits and read latency

@@ -99,9 +99,9 @@ class TraceRecorder:
             return
         events.append((self._clock(), op, nbytes, changes))  # deque.append is atomic
 
-    def read(self) -> None:
-        """The app read from the replica."""
-        self._add("read")
+    def read(self, count: int = 1) -> None:
+        """The app read from the replica ``count`` times (one queue entry)."""
+        self._add("read", 0, count)
 
     def write(self, count: int = 1, nbytes: int = 0) -> None:
         """The app committed ``count`` writes (``nbytes`` each when known, else 0); one queue
@@ -199,7 +199,7 @@ class TraceRecorder:
             t, op, nbytes, changes = events.popleft()
             # an unknown write size stays empty: the replay then uses its default size
             size = str(nbytes) if nbytes > 0 else ""
-            if op == "write":  # a batch of commits: one row each, no change count
+            if op in ("write", "read"):  # a batch: one row each, no change count
                 rows.extend([(max(0.0, t - t0), node, op, size, 0)] * changes)
             else:
                 rows.append((max(0.0, t - t0), node, op, size, changes))

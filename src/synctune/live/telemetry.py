@@ -79,10 +79,16 @@ class SyncTelemetry:
         """One local read took ``latency`` s while the replica was at most
         ``staleness_bound`` s old."""
         self.query_latency.observe(latency)
+        self.count_reads(1, staleness_bound)
+
+    def count_reads(self, count: int, staleness_bound: float) -> None:
+        """``count`` reads (latency unknown) while the replica was at most ``staleness_bound``
+        s old."""
         over = self.freshness is not None and staleness_bound > self.freshness
         with self._lock:
-            self._reads += 1
-            self._over += over
+            self._reads += count
+            if over:
+                self._over += count
 
     def on_sync_failed(self, duration: float, kind: FailureKind) -> None:
         """A sync attempt failed after ``duration`` s for ``kind``."""
