@@ -196,7 +196,7 @@ class SyncController:
             # before start() there is no schedule to move (reads are still counted)
             due = self.strategy.next_sync_due(now) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
-        bound = self._metrics.freshness(now) if self._syncs else 0.0
+        bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
         if self._recorder is not None:
             self._recorder.read(count)
