@@ -169,3 +169,14 @@ def test_coincident_curves_are_labelled_and_styled_apart() -> None:
     styles = [line_style(i) for i in range(4)]
     assert len({s["ls"] for s in styles}) == 4
     assert all(s["lw"] > 0 for s in styles)
+
+
+def test_a_trace_too_short_to_tell_long_intervals_apart_says_so(tmp_path: Path) -> None:
+    # reads only and no commits anywhere: every interval meets the target, up to what the
+    # trace can test (half its length)
+    path = tmp_path / "quiet.csv"
+    path.write_text("t,node,op\n" + "".join(f"{t},app,read\n" for t in range(0, 600, 5)))
+    advice = advise(str(path), 30.0)
+    assert advice.met and advice.capped
+    assert advice.longest - 1.0 <= advice.sync_interval <= advice.longest <= 300.0
+    assert advice.to_dict()["capped_by_trace_length"] is True

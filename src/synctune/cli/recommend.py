@@ -43,6 +43,9 @@ def _advice_table(advice: Advice, trace: str) -> None:
                f"{advice.fixed['syncs']:,} syncs ({advice.fixed['syncs'] / hours:.1f}/h), "
                f"{100 * advice.over_freshness_fraction:.2f} % of reads older than D "
                f"({verdict}).")
+    if advice.capped:
+        click.echo(f"The trace is too short to test longer intervals ({advice.longest:g} s is half "
+                   f"of it): record a longer one before going above.")
     click.echo("")
     rows = [("fixed (recommended)", f"periodic:{advice.sync_interval:g}", advice.fixed,
              advice.met)]

@@ -20,6 +20,7 @@ from synctune.sim.config import SimConfig
 from synctune.sim.engine import build_workload
 from synctune.sim.hindsight import (
     DEFAULT_STALE_SHARE,
+    LONGEST_INTERVAL,
     FixedInterval,
     best_fixed_interval,
     check_stale_share,
@@ -57,6 +58,9 @@ class Advice:
         oracle_syncs: fewest pulls keeping every read within D (no strategy does better).
         duration: seconds of traffic replayed.
         local_writes: writes the app's replicas made in the trace.
+        longest: the longest interval the search tried (s): half the trace, at most an hour.
+        capped: True when the search stopped at ``longest`` (the trace is too short to tell
+            longer intervals apart: record a longer one).
     """
 
     freshness: float
@@ -68,6 +72,8 @@ class Advice:
     oracle_syncs: int
     duration: float
     local_writes: int
+    longest: float = LONGEST_INTERVAL
+    capped: bool = False
 
     @property
     def over_freshness_fraction(self) -> float:
@@ -109,6 +115,8 @@ class Advice:
             "read_your_writes": self.read_your_writes,
             "oracle_syncs": self.oracle_syncs,
             "duration_s": self.duration,
+            "longest_tested_s": self.longest,
+            "capped_by_trace_length": self.capped,
             "alternatives": self.alternatives,
             "settings": {"python": self.python(), "typescript": self.typescript()},
         }
@@ -157,7 +165,11 @@ def advise(trace: str, freshness: float, stale_share: float = DEFAULT_STALE_SHAR
     check_stale_share(stale_share)  # before the trace is read
     cfg = dataclasses.replace(base, trace=trace, freshness=freshness, detail=False)
     workload = build_workload(cfg)
-    found: FixedInterval = best_fixed_interval(cfg, stale_share, workload=workload)
+    # an interval longer than half the trace syncs at most once in the replay: it cannot be
+    # told apart from "never", so the search stops there and the advice says so
+    longest = min(LONGEST_INTERVAL, max(workload.duration / 2.0, 1.0))
+    found: FixedInterval = best_fixed_interval(cfg, stale_share, workload=workload,
+                                               longest=longest)
     interval, summary, met = found.interval, found.summary, found.met
     # a rounder value to paste when it still meets the target (the share is not monotone)
     for rounded in dict.fromkeys((paste_interval(interval), math.floor(interval * 10) / 10)):
@@ -173,4 +185,5 @@ def advise(trace: str, freshness: float, stale_share: float = DEFAULT_STALE_SHAR
     return Advice(freshness=cfg.freshness, stale_share=stale_share, sync_interval=interval,
                   met=met, fixed=summary, alternatives=alternatives,
                   oracle_syncs=int(summary["oracle_syncs"]), duration=float(summary["duration_s"]),
-                  local_writes=local_writes)
+                  local_writes=local_writes, longest=longest,
+                  capped=found.met and found.interval >= 0.999 * longest)
