@@ -95,3 +95,17 @@ def test_forms_listing_for_help() -> None:
     # every simple form shown builds
     for form in ("on-write", "manual", "seed-rule", "adaptive"):
         strategy_from_spec(form, 30.0)
+
+
+def test_bool_pulls_reaches_the_budgeted_tuner_only() -> None:
+    from synctune.policy import Budgeted
+    from synctune.policy.errors import InvalidInput
+
+    told = strategy_from_spec("budgeted+periodic:60", 30, bool_pulls=True)
+    tuner = next(p for p in told.parts if isinstance(p, Budgeted))  # type: ignore[attr-defined]
+    assert tuner._bool_pulls is True
+    plain = strategy_from_spec("budgeted", 30)
+    assert isinstance(plain, Budgeted) and plain._bool_pulls is False
+    assert isinstance(strategy_from_spec("adaptive", 30, bool_pulls=True), Adaptive)
+    with pytest.raises(InvalidInput, match="bool_pulls"):
+        strategy_from_spec("budgeted", 30, bool_pulls="yes")  # type: ignore[arg-type]

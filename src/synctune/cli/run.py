@@ -83,7 +83,8 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
             fail(f"--metrics-port must be in 0..65535, got {metrics_port!r}")
         require("--metrics-port", "prometheus", "prometheus_client")
     check_url(url)
-    strategy = strategy_from_spec(spec, freshness)
+    # both adapters report a pull as "changed or not", never a count of commits
+    strategy = strategy_from_spec(spec, freshness, bool_pulls=True)
     recorder = None
     if record is not None:  # checked (and the file created) before anything starts
         from synctune.live.recorder import TraceRecorder

@@ -49,7 +49,8 @@ def _number(spec: str, part: str, text: str) -> float:
         raise _bad(spec, f"{part!r} needs a number after ':', got {text!r}") from None
 
 
-def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> SyncStrategy:
+def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
+         bool_pulls: bool) -> SyncStrategy:
     kind, sep, arg = part.partition(":")
     if kind == "oracle":
         raise _bad(spec, "'oracle' needs the workload's future and is run by the simulator "
@@ -64,9 +65,10 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> S
             raise _bad(spec, str(exc)) from None
     if kind in ("adaptive", "budgeted"):
         share = _number(spec, part, arg) if sep else 0.01
-        tuner = Adaptive if kind == "adaptive" else Budgeted
         try:
-            return tuner(freshness, stale_share=share, rng=rng)
+            if kind == "budgeted":
+                return Budgeted(freshness, stale_share=share, rng=rng, bool_pulls=bool_pulls)
+            return Adaptive(freshness, stale_share=share, rng=rng)
         except (TypeError, ValueError) as exc:
             raise _bad(spec, str(exc)) from None
     if kind == "preset":
@@ -85,8 +87,8 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None) -> S
     raise _bad(spec, f"unknown strategy {part!r}")
 
 
-def strategy_from_spec(spec: str, freshness: float, *,
-                       rng: random.Random | None = None) -> SyncStrategy:
+def strategy_from_spec(spec: str, freshness: float, *, rng: random.Random | None = None,
+                       bool_pulls: bool = False) -> SyncStrategy:
     """Build the strategy a spec names.
 
     Args:
@@ -96,6 +98,8 @@ def strategy_from_spec(spec: str, freshness: float, *,
         freshness: the freshness target D in seconds (> 0), used by ``seed-rule`` and
             ``adaptive``.
         rng: random source for jitter, shared by all parts.
+        bool_pulls: the replica reports a pull's changes only as 0 or 1 (pyturso, libsql):
+            tells ``budgeted`` to estimate rates from "changed or not".
 
     Raises:
         ValueError: naming ``strategy``, the spec and the valid forms.
@@ -109,5 +113,6 @@ def strategy_from_spec(spec: str, freshness: float, *,
     parts = [p.strip() for p in spec.strip().split("+")]
     if not spec.strip() or any(not p for p in parts):
         raise _bad(spec, "empty part")
-    built = [_one(spec, p, freshness, rng) for p in parts]
+    _check.flag("bool_pulls", bool_pulls)
+    built = [_one(spec, p, freshness, rng, bool_pulls) for p in parts]
     return built[0] if len(built) == 1 else AnyOf(*built)
