@@ -20,36 +20,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import socket
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench_live import _port, _start, _tursodb
+from bench_live import SilentPrimary, _port, _start, _tursodb
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
 from synctune.policy import Periodic
 
 BATCH = 50
-
-
-def _silent(port: int) -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(64)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                held.append(sock.accept()[0])
-
-    threading.Thread(target=accept, daemon=True).start()
-    return sock
 
 
 def _commits(ctl: SyncController, replica: TursoReplica, n: int, tag: str,
@@ -109,7 +92,7 @@ def main() -> None:
         replica.push(5)
         proc.kill()
         proc.wait()
-        silent = _silent(port)
+        silent = SilentPrimary(port)
         ctl = SyncController(replica, Periodic(0.01), default_timeout=2.0).start()
         try:
             time.sleep(0.2)

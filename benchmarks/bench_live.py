@@ -16,6 +16,7 @@ Prints:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import socket
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +63,32 @@ def _start(binary: str, db: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.01)
     proc.kill()
     sys.exit("bench_live: tursodb did not start")
+
+
+class SilentPrimary:
+    """A primary that accepts on ``port`` and never answers (every sync hangs)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        for c in self.held:
+            c.close()
 
 
 def bench_pull(tmp: Path, url: str, pulls: int) -> None:

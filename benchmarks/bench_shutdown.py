@@ -18,52 +18,23 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import contextlib
 
-from bench_live import _port, _start, _tursodb
+from bench_live import SilentPrimary, _port, _start, _tursodb
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
 from synctune.policy import OnWrite
 
 ROWS = 20
-
-
-class _Silent:
-    """Accepts on ``port`` and never answers."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(16)
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.held.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        for c in self.held:
-            c.close()
 
 
 def _hold_rows(db: Path, url: str) -> None:
@@ -130,7 +101,7 @@ def main() -> None:
         finally:
             server.kill()
             server.wait()
-        silent = _Silent(port)
+        silent = SilentPrimary(port)
         try:
             results: dict[float, list[tuple[float, int]]] = {}
             for deadline, db in dbs:
