@@ -150,7 +150,26 @@ def hold_local_rows(db: Path, url: str, n: int) -> int:
     return held
 
 
-class ScriptedHttpServer:
+class _LoopbackHttp:
+    """A loopback listener (a :class:`SilentServer`) handing each connection to ``_serve``."""
+
+    def __init__(self) -> None:
+        self.silent = SilentServer()
+        self.port = self.silent.port
+        self.silent.accepted_hook = self._serve  # type: ignore[attr-defined]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.silent.close()
+
+
+class ScriptedHttpServer(_LoopbackHttp):
     """A loopback HTTP server answering each request line with ``answer(line)``.
 
     ``answer`` returns the raw response bytes, or ``None`` to hold the connection open
@@ -160,13 +179,7 @@ class ScriptedHttpServer:
     def __init__(self, answer: Callable[[str], bytes | None]) -> None:
         self.answer = answer
         self.lines: list[str] = []
-        self.silent = SilentServer()
-        self.port = self.silent.port
-        self.silent.accepted_hook = self._serve  # type: ignore[attr-defined]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         def run() -> None:
@@ -186,29 +199,20 @@ class ScriptedHttpServer:
 
         threading.Thread(target=run, daemon=True).start()
 
-    def close(self) -> None:
-        self.silent.close()
-
 
 def http_reply(status: int, body: bytes = b"") -> bytes:
     return (f"HTTP/1.1 {status} X\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             .encode() + body)
 
 
-class ReplyDroppingProxy:
+class ReplyDroppingProxy(_LoopbackHttp):
     """A loopback HTTP proxy to a real server that forwards every request but holds back the
     reply to those ``drop(body)`` picks: the primary applies them, the client never hears."""
 
     def __init__(self, upstream_port: int, drop: Callable[[bytes], bool]) -> None:
         self.upstream_port, self.drop = upstream_port, drop
         self.dropped = 0  # requests applied upstream whose reply was held back
-        self.silent = SilentServer()
-        self.port = self.silent.port
-        self.silent.accepted_hook = self._serve  # type: ignore[attr-defined]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
@@ -236,6 +240,3 @@ class ReplyDroppingProxy:
                 return  # the connection stays open (kept by the SilentServer), unanswered
             conn.sendall(reply)
             conn.close()
-
-    def close(self) -> None:
-        self.silent.close()
