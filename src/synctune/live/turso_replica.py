@@ -288,7 +288,8 @@ class TursoReplica(Replica):
     def connection(self, **kwargs: Any) -> SyncedConnection:
         """A thread-safe app connection (see :class:`~synctune.live.connection.SyncedConnection`;
         keyword arguments go to it)."""
-        kwargs.setdefault("busy_timeout", DEFAULT_BUSY_TIMEOUT)
+        # as Replica.connection, but the hand-back goes to the pool, not through the replica,
+        # so an app connection never keeps a closed replica (and pyturso's file lock) alive
         return SyncedConnection(self._pool.lease(), gate=self._gate, release=self._pool.give_back,
                                 **kwargs)
 
