@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_policy.py [--writes N] [--repeats R]``
 
 Prints, for each strategy, the median cost of one observed write (``on_local_write`` then
 ``next_sync_due``, as a driver does), of one observed read (``on_read`` alone, and with
-``next_sync_due``), the median cost of a full decision after a sync
+``next_sync_due``; and with ``before_read`` first, as a driver of bounded-staleness reads
+asks), the median cost of a full decision after a sync
 (``on_sync_started``, ``on_sync_finished``, ``next_sync_due``), both as ratios to ``Periodic``
 measured in the same run, and the memory traced by ``tracemalloc`` before and after 1e5 and 1e6
 writes (O(1): the difference does not grow with the number of writes).
@@ -22,9 +23,11 @@ from collections.abc import Callable
 
 from synctune.policy import (
     Adaptive,
+    AnyOf,
     Budgeted,
     OnWrite,
     Periodic,
+    ReadWait,
     SeedRule,
     SyncReport,
     SyncStrategy,
@@ -96,6 +99,32 @@ def per_read_ns(make: Callable[[], SyncStrategy], reads: int,
             for _ in range(BATCH):
                 t += step
                 read(t)
+        times.append((perf() - begin) / BATCH)
+        done += BATCH
+        if done % SYNC_EVERY == 0:
+            t = _sync(s, t, 1)
+    return statistics.median(times)
+
+
+def per_read_wait_ns(make: Callable[[], SyncStrategy], reads: int) -> float:
+    """Median ns of before_read + on_read + next_sync_due (a driver's per-read work with
+    bounded-staleness reads) over batches of BATCH reads; a sync every SYNC_EVERY reads, so
+    most reads are vouched for and the ones past the freshness target make a sync due."""
+    s = make()
+    s.start(0.0)
+    t = _sync(s, 0.0, 0)
+    step = 0.02
+    times = []
+    perf = time.perf_counter_ns
+    ask, read, due = s.before_read, s.on_read, s.next_sync_due
+    done = 0
+    while done < reads:
+        begin = perf()
+        for _ in range(BATCH):
+            t += step
+            ask(t)
+            read(t)
+            due(t)
         times.append((perf() - begin) / BATCH)
         done += BATCH
         if done % SYNC_EVERY == 0:
@@ -188,6 +217,20 @@ def main() -> None:
                 sync_us["budgeted"])
     print(f"budgeted per-event goal (write, read, sync) <= 5 us median: "
           f"{'met' if worst <= 5 else 'MISSED'} (worst {worst:.3f} us)")
+
+    waiting = {"periodic": lambda: Periodic(60.0),
+               "budgeted": lambda: Budgeted(60.0, rng=random.Random(1)),
+               "budgeted+read-wait": lambda: AnyOf(Budgeted(60.0, rng=random.Random(1)),
+                                                   ReadWait(60.0, 1.0, rng=random.Random(1)))}
+    wait_ns = {n: min(per_read_wait_ns(m, args.writes) for _ in range(args.repeats))
+               for n, m in waiting.items()}
+    print(f"\n{'strategy':<19} {'before_read + on_read + next_sync_due (us)':>43} "
+          f"{'x periodic':>11}")
+    for n in waiting:
+        print(f"{n:<19} {wait_ns[n] / 1000:>43.3f} {wait_ns[n] / wait_ns['periodic']:>11.2f}")
+    rw = wait_ns["budgeted+read-wait"] / 1000
+    print(f"read-wait per-read goal <= 5 us median: {'met' if rw <= 5 else 'MISSED'} "
+          f"({rw:.3f} us)")
 
     print("\nmemory traced by tracemalloc (bytes): held after warm-up, growth after N writes")
     print(f"{'strategy':<10} {'N writes':>10} {'held':>8} {'growth':>8}")

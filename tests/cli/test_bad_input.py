@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -164,3 +165,32 @@ def test_output_files_follow_the_umask(tmp_path: Path, umask: int, mode: int) ->
     assert code == 0, err
     assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == mode
     assert stat.S_IMODE((tmp_path / "cmp" / "compare.csv").stat().st_mode) == mode
+
+
+@pytest.mark.parametrize(("spec", "needle"), [
+    ("budgeted+read-wait", "'read-wait' needs the longest wait"),
+    ("budgeted+read-wait:0", "max_read_wait must be > 0, got 0"),
+    ("periodic:300+read-wait:soon", "needs a number after ':', got 'soon'"),
+])
+def test_bad_read_wait_specs_exit_2_in_run_and_compare(tmp_path: Path, spec: str,
+                                                       needle: str) -> None:
+    code, err = _cli("compare", "--strategies", f"budgeted,{spec}", "--duration", "60")
+    assert code == 2 and needle in _one_line(err)
+    code, err = _cli("run", "--db", str(tmp_path / "r.db"), "--url", "http://127.0.0.1:9",
+                     "--freshness", "30", "--strategy", spec)
+    assert code == 2 and needle in _one_line(err)
+    assert list(tmp_path.iterdir()) == []  # no replica file was created
+
+
+def test_compare_shows_the_read_wait_columns_only_when_reads_waited() -> None:
+    args = ["compare", "--strategies", "periodic:600,periodic:600+read-wait:1",
+            "--duration", "300"]
+    table = CliRunner().invoke(main, args)
+    assert table.exit_code == 0, table.output
+    assert "wait p99 ms" in table.output
+    rows = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    assert rows[0]["read_waits"] == 0 and rows[1]["read_waits"] > 0
+    assert 0 < rows[1]["read_wait_p99_ms"] <= 1000.0
+    alone = CliRunner().invoke(main, ["compare", "--strategies", "periodic:600",
+                                      "--duration", "300"])
+    assert alone.exit_code == 0 and "wait p99 ms" not in alone.output

@@ -31,7 +31,8 @@ DEFAULT_STRATEGIES = "periodic:60,on-write,periodic:60+on-write,seed-rule,adapti
 JSON_FIELDS = ("strategy", "syncs", "sync_failures", "bytes", "reads", "stale_read_fraction",
                "over_freshness_fraction", "staleness_mean_s", "staleness_p99_s",
                "staleness_max_s", "visibility_p99_s", "write_latency_p99_ms",
-               "unsynced_writes_max", "ryw_pulls", "oracle_syncs")
+               "unsynced_writes_max", "ryw_pulls", "oracle_syncs", "read_waits",
+               "read_wait_timeout_fraction", "read_wait_p50_ms", "read_wait_p99_ms")
 
 # (header, summary key, format)
 _TABLE = (
@@ -49,6 +50,13 @@ _TABLE = (
     ("write p99 ms", "write_latency_p99_ms", "{:.0f}"),
     ("unsynced", "unsynced_writes_max", "{:d}"),
     ("alerts", "alerts", "{}"),
+)
+# shown only when some strategy held reads for a pull (bounded-staleness reads)
+_WAIT_TABLE = (
+    ("waits", "read_waits", "{:d}"),
+    ("waited out%", "read_wait_timeout_fraction", "{:.1f}"),
+    ("wait p50 ms", "read_wait_p50_ms", "{:.0f}"),
+    ("wait p99 ms", "read_wait_p99_ms", "{:.0f}"),
 )
 
 
@@ -75,15 +83,17 @@ def _cell(fmt: str, key: str, row: dict[str, Any]) -> str:
     value = row[key]
     if key == "bytes":
         value = value / 1e6
-    elif key in ("stale_read_fraction", "over_freshness_fraction"):
+    elif key in ("stale_read_fraction", "over_freshness_fraction",
+                 "read_wait_timeout_fraction"):
         value = 100.0 * value
     return fmt.format(int(value) if fmt == "{:d}" else value)
 
 
 def _print_table(table: pd.DataFrame, title: str) -> None:
     rows = table.to_dict(orient="records")
-    cells = [[_cell(fmt, key, r) for _, key, fmt in _TABLE] for r in rows]
-    heads = [h for h, _, _ in _TABLE]
+    columns = _TABLE + (_WAIT_TABLE if any(r.get("read_waits", 0) for r in rows) else ())
+    cells = [[_cell(fmt, key, r) for _, key, fmt in columns] for r in rows]
+    heads = [h for h, _, _ in columns]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
     click.echo(title)
     click.echo("  ".join(h.ljust(w) if i == 0 else h.rjust(w)
@@ -94,6 +104,9 @@ def _print_table(table: pd.DataFrame, title: str) -> None:
     names = "/".join(a.name for a in ALERTS)
     click.echo(f"stale% = reads with staleness > 0; >D% = reads older than the freshness target; "
                f"oracle = fewest pulls keeping every read within D; alerts = {names} firings.")
+    if len(columns) > len(_TABLE):
+        click.echo("waits = reads held for a pull (read-wait); waited out% = of those, ran "
+                   "without it; wait p50/p99 = how long a held read waited.")
 
 
 def plan_nodes(config: SimConfig) -> int:

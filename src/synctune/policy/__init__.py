@@ -15,6 +15,7 @@ from synctune.policy.manual import Manual
 from synctune.policy.on_write import OnWrite
 from synctune.policy.periodic import Periodic
 from synctune.policy.presets import PRESETS, Preset, preset
+from synctune.policy.read_wait import ReadWait
 from synctune.policy.seed_rule import seed_rule
 from synctune.policy.seed_rule_strategy import SeedRule
 from synctune.policy.settings import SyncSettings
@@ -26,8 +27,8 @@ from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStra
 __all__ = [
     "PRESETS", "STRATEGY_SPECS", "Adaptive", "AnyOf", "Backoff", "Budgeted",
     "ChangeRateEstimator", "Decision", "FailureKind", "IntervalChoice", "InvalidInput",
-    "InvalidType", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset", "SeedRule",
-    "StaleReadBudget", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings",
+    "InvalidType", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset", "ReadWait",
+    "SeedRule", "StaleReadBudget", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings",
     "longest_interval", "preset", "seed_rule", "stale_share", "strategy_forms",
     "strategy_from_spec",
 ]

@@ -24,6 +24,9 @@ class AnyOf(SyncStrategy):
             flat.extend(part.parts if isinstance(part, AnyOf) else (part,))
         self.parts: tuple[SyncStrategy, ...] = tuple(flat)
         self.name = "+".join(p.name for p in self.parts)
+        # only parts that can make a read wait are asked before each read
+        self._waiters = tuple(p for p in self.parts if p.max_read_wait > 0.0)
+        self._max_read_wait = max((p.max_read_wait for p in self._waiters), default=0.0)
 
     def start(self, now: float) -> None:
         super().start(now)
@@ -44,6 +47,21 @@ class AnyOf(SyncStrategy):
         # a part that re-decides on reads makes the whole re-decide
         if any(p._decision is None for p in self.parts):
             self._decision = None
+
+    def before_read(self, now: float) -> float:
+        """The longest wait any part asks for (0.0 when none does)."""
+        wait = 0.0
+        for p in self._waiters:
+            w = p.before_read(now)
+            if w > wait:
+                wait = w
+            if p._decision is None:
+                self._decision = None
+        return wait
+
+    @property
+    def max_read_wait(self) -> float:
+        return self._max_read_wait
 
     def on_pull_observed(self, now: float, pulled: int = 0) -> None:
         super().on_pull_observed(now, pulled)

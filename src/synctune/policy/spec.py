@@ -15,6 +15,7 @@ from synctune.policy.manual import Manual
 from synctune.policy.on_write import OnWrite
 from synctune.policy.periodic import Periodic
 from synctune.policy.presets import PRESETS
+from synctune.policy.read_wait import ReadWait
 from synctune.policy.seed_rule_strategy import SeedRule
 from synctune.policy.strategy import SyncStrategy
 
@@ -28,6 +29,9 @@ STRATEGY_SPECS: tuple[tuple[str, str], ...] = (
                                "STALE_SHARE (default 0.01)"),
     ("budgeted[:STALE_SHARE]", "read-aware tuner spending a stale-read budget (STALE_SHARE of "
                                "each hour's reads, default 0.01) where it saves the most syncs"),
+    ("read-wait:SECONDS", "bounded-staleness reads: a read the replica cannot vouch for "
+                          "within the freshness target waits up to SECONDS for a pull "
+                          "(combine it: budgeted+read-wait:1)"),
     ("preset:NAME", f"a preset's settings ({', '.join(PRESETS)})"),
     ("A+B", "several of the above at once; the earliest due time wins (periodic:60+on-write)"),
 )
@@ -63,6 +67,15 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
             return Periodic(interval)
         except (TypeError, ValueError) as exc:
             raise _bad(spec, str(exc)) from None
+    if kind == "read-wait":
+        if not sep:
+            raise _bad(spec, "'read-wait' needs the longest wait of a read in seconds, "
+                             "e.g. read-wait:1")
+        wait = _number(spec, part, arg)
+        try:
+            return ReadWait(freshness, wait, rng=rng)
+        except (TypeError, ValueError) as exc:
+            raise _bad(spec, str(exc)) from None
     if kind in ("adaptive", "budgeted"):
         share = _number(spec, part, arg) if sep else 0.01
         try:
@@ -93,10 +106,10 @@ def strategy_from_spec(spec: str, freshness: float, *, rng: random.Random | None
 
     Args:
         spec: e.g. ``periodic:60``, ``on-write``, ``manual``, ``seed-rule``, ``adaptive``,
-            ``adaptive:0.05``, ``preset:production`` or a ``+`` combination such as
-            ``periodic:60+on-write``.
-        freshness: the freshness target D in seconds (> 0), used by ``seed-rule`` and
-            ``adaptive``.
+            ``adaptive:0.05``, ``read-wait:1``, ``preset:production`` or a ``+``
+            combination such as ``periodic:60+on-write`` or ``budgeted+read-wait:1``.
+        freshness: the freshness target D in seconds (> 0), used by ``seed-rule``,
+            ``adaptive``, ``budgeted`` and ``read-wait``.
         rng: random source for jitter, shared by all parts.
         bool_pulls: the replica reports a pull's changes only as 0 or 1 (pyturso, libsql):
             tells ``budgeted`` to estimate rates from "changed or not".

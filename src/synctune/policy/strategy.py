@@ -7,7 +7,9 @@ an injected ``random.Random``. The contract, for any driver:
 
 1. ``start(now)`` once.
 2. ``on_local_write(now)`` for every local commit; ``on_read(now, count)`` for the app's reads
-   (single reads or a batch counted at the time of its last read); ``on_sync_requested(now)``
+   (single reads or a batch counted at the time of its last read), each read first asking
+   ``before_read(now)`` whether it must wait for a sync when ``max_read_wait`` is above 0;
+   ``on_sync_requested(now)``
    when the app asks; ``on_pull_observed(now, pulled)`` when the replica caught up by other
    means (read-your-writes).
 3. Whenever ``next_sync_due(now)`` returns a time ``<= now`` and no sync is in flight, the driver
@@ -292,6 +294,21 @@ class SyncStrategy(ABC):
                 decision = Decision(requested, "app requested a sync", decision.interval)
             self._decision = decision
         return decision
+
+    def before_read(self, now: float) -> float:
+        """A read is about to run at ``now`` (s): how long (s) it should wait, at most, for a
+        sync started at or after ``now`` to finish; 0.0 to run at once (the default).
+
+        Bounded-staleness parts (:class:`~synctune.policy.read_wait.ReadWait`) answer more
+        than 0 when the replica cannot vouch for data younger than the freshness target, and
+        then make a sync due at ``now``. Call :meth:`on_read` after the read as usual.
+        """
+        return 0.0
+
+    @property
+    def max_read_wait(self) -> float:
+        """The longest (s) :meth:`before_read` may ever answer; 0.0 when reads never wait."""
+        return 0.0
 
     def sync_timeout(self) -> float | None:
         """Deadline (s) for the next sync attempt, or ``None`` to let the driver choose."""

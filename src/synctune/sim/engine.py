@@ -374,14 +374,21 @@ class _Run:
             np.concatenate(ext_t), np.concatenate(ext_b).astype(np.int64),
             np.concatenate(ext_origin).astype(np.int32), np.concatenate(ext_ref).astype(np.int32))
 
-    def _events(self, i: int) -> tuple[list[float], list[int], list[int]]:
+    def _events(self, i: int, single_reads: bool = False,
+                ) -> tuple[list[float], list[int], list[int]]:
         """Node ``i``'s app events for its strategy, in time order (a write before a request
-        at a tie); for writes the ref is the write's index, for reads the batch's read count."""
+        at a tie); for writes the ref is the write's index, for reads the batch's read count,
+        or with ``single_reads`` (a strategy asked before each read) one read per event and
+        its index."""
         ld, end = self.wl.nodes[self.names[i]], self.duration
         # what the app did up to the end; a write's acknowledgement may land after it
         wi = np.flatnonzero(self.w_ok[i] & (ld.writes <= end))
         syncs, cold = _upto(ld.syncs, end), _upto(ld.cold_starts, end)
-        rb_t, rb_n = read_batches(_upto(ld.reads, end))
+        if single_reads:
+            rb_t = _upto(ld.reads, end)
+            rb_n = np.arange(rb_t.size)
+        else:
+            rb_t, rb_n = read_batches(_upto(ld.reads, end))
         t = np.concatenate([self.w_event[i][wi], syncs, cold, rb_t])
         k = np.concatenate([np.full(wi.size, WRITE), np.full(syncs.size, REQUEST),
                             np.full(cold.size, COLD), np.full(rb_t.size, READ)])
@@ -441,7 +448,8 @@ class _Run:
         else:
             strategy = strategies.build(cfg.strategy, cfg.freshness,
                                         streams.python_random(cfg.seed, "strategy", i))
-        node = ReplicaNode(env, i, strategy, self.links[i], log, self._events(i),
+        node = ReplicaNode(env, i, strategy, self.links[i], log,
+                           self._events(i, strategy.max_read_wait > 0.0),
                            self.duration, local_first=self.local_first,
                            write_bytes=self.wl.nodes[self.names[i]].write_bytes,
                            ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
@@ -573,10 +581,29 @@ class _Run:
         ryw_bytes[order[is_ryw] - n_sync] = np.maximum(gained, 0) + self.cfg.sync_overhead_bytes
         return vis_t, seen, ryw_bytes
 
+    @staticmethod
+    def _held_reads(rt: np.ndarray, node: ReplicaNode, at: _Attempts,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reads the strategy held for a pull (bounded-staleness reads): their indices, when
+        each ran and whether it ran without that pull. A held read waits for the first attempt
+        starting at or after it, at most its longest wait: it runs when the attempt ends (a
+        failed one answers it too) or when its wait runs out."""
+        idx = np.asarray(node.held, dtype=np.int64)
+        r = rt[idx]
+        limit = r + np.asarray(node.held_for, dtype=np.float64)
+        k = np.searchsorted(at.start, r, side="left")
+        kk = np.minimum(k, max(at.start.size - 1, 0))
+        answered = k < at.start.size
+        end = np.where(answered, at.end[kk] if at.end.size else np.inf, np.inf)
+        ran = np.minimum(end, limit)
+        fresh = answered & (end <= limit) & (at.ok[kk] if at.ok.size else False)
+        return idx, ran, ~fresh
+
     def _reads(self, i: int, ld: NodeLoad, at: _Attempts, vis_t: np.ndarray,
-               reach: np.ndarray, must_see: np.ndarray,
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """When node ``i``'s reads ran, their staleness and latency (s), vectorised."""
+               reach: np.ndarray, must_see: np.ndarray, node: ReplicaNode,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """When node ``i``'s reads ran, their staleness and latency (s), vectorised; and for
+        the reads held for a pull, how long each waited (s) and how many ran without it."""
         cfg, rt = self.cfg, ld.reads
         lrng = streams.generator(cfg.seed, "latency", i)
         lat = (cfg.query_ms / 1000.0 * np.exp(
@@ -584,6 +611,14 @@ class _Run:
         # the oracle ignores app sync points, so nothing waits on them
         blocks = cfg.sync_blocks_reads and not self.oracle
         run_at = self._after_app_syncs(rt, ld, at) if blocks else rt
+        held_wait, unserved = np.empty(0), 0
+        if node.held:
+            idx, ran, missed = self._held_reads(rt, node, at)
+            if run_at is rt:
+                run_at = rt.copy()
+            run_at[idx] = np.maximum(run_at[idx], ran)
+            held_wait = run_at[idx] - rt[idx]
+            unserved = int(missed.sum())
         stale = staleness(run_at, vis_t, reach, must_see)
         lat = lat + (run_at - rt)
         if cfg.read_hold and at.ok.any():
@@ -591,7 +626,7 @@ class _Run:
             k = np.searchsorted(a0, rt, side="right") - 1
             held = (k >= 0) & (rt < a1[np.maximum(k, 0)])
             lat = lat + np.where(held, a1[np.maximum(k, 0)] - rt, 0.0)
-        return run_at, stale, lat
+        return run_at, stale, lat, held_wait, unserved
 
     def _visibility(self, i: int, vis_t: np.ndarray,
                     reach: np.ndarray) -> tuple[QuantileSketch, int]:
@@ -629,7 +664,8 @@ class _Run:
         at = _Attempts.of(node.syncs)
         vis_t, reach, ryw_bytes = self._timeline(node)
         must_see = self.ct[self.co != i] if self.local_first else self.ct
-        run_at, stale, lat = self._reads(i, ld, at, vis_t, reach, must_see)
+        run_at, stale, lat, held_wait, unserved = self._reads(i, ld, at, vis_t, reach,
+                                                              must_see, node)
         delay, never = self._visibility(i, vis_t, reach)
         free_t, free_reach = self._free_pulls(i)
         # judged with the same read semantics as the run: each read when it ran (after the
@@ -655,7 +691,8 @@ class _Run:
             visibility=delay, visibility_censored=never,
             writes=int(ld.writes.size), write_errors=int((~self.w_ok[i]).sum()),
             write_latency_ms=w_lat[~np.isnan(w_lat)], unsynced_max=node.unsynced_max,
-            unsynced_end=node.unsynced_end, cold_starts=node.cold_starts, alerts=dict(fired))
+            unsynced_end=node.unsynced_end, cold_starts=node.cold_starts, alerts=dict(fired),
+            read_waits=held_wait, read_wait_timeouts=unserved)
         return outcome, metrics, alerts
 
     def _history(self, i: int, node: ReplicaNode, at: _Attempts, vis_t: np.ndarray,

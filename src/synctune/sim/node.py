@@ -4,7 +4,9 @@ App events (writes, manual sync points, cold starts, batches of reads) are deliv
 strategy in time order without a SimPy event each: they only touch this node's state, so the
 process hands them over inline and yields to the simulated clock only for sync phases, where
 nodes meet at the primary. What each read saw is evaluated afterwards against the replica
-timeline; the strategy only learns when reads happened.
+timeline; the strategy only learns when reads happened, except that a strategy that can make
+reads wait (bounded-staleness reads) is asked before each read, one read per event, and the
+reads it holds are recorded with their longest wait.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class ReplicaNode:
         link: the node's network path.
         log: the shared primary commit log.
         events: ``(times, kinds, refs)``: sorted app-event times, kinds (``WRITE``, ``REQUEST``,
-            ``COLD``, ``READ``) and, for writes, the write's index, for reads their count.
+            ``COLD``, ``READ``) and, for writes, the write's index, for reads their count (for
+            a strategy that can make reads wait: one read per event, the ref its index).
         end: no sync starts at or after this time (s); ``events`` hold only what the app did
             up to it, and every one of them is handled, even past it (a write's
             acknowledgement and read-your-writes pull land after the write).
@@ -84,6 +87,10 @@ class ReplicaNode:
         self.ryw_t: list[float] = []
         self.ryw_reach: list[float] = []
         self.cold_starts = 0
+        # reads held for a pull (bounded-staleness reads): their index and longest wait (s)
+        self._asks = strategy.max_read_wait > 0.0
+        self.held: list[int] = []
+        self.held_for: list[float] = []
         self.intervals: list[tuple[float, float | None]] = []
         self._interval: object = object()
         self._iv_step = interval_check
@@ -136,6 +143,13 @@ class ReplicaNode:
     def _handle(self, i: int, t: float) -> None:
         kind, s = self._ev_k[i], self.strategy
         if kind == READ:
+            if self._asks:
+                wait = s.before_read(t)
+                if wait > 0.0:
+                    self.held.append(self._ev_j[i])
+                    self.held_for.append(wait)
+                s.on_read(t, 1)
+                return
             s.on_read(t, self._ev_j[i])
             return
         if kind == WRITE:

@@ -56,6 +56,11 @@ class RunSummary:
         "most local-first writes committed locally but not pushed, any node")
     unsynced_writes_end: int = _doc("local-first writes still unpushed at the end (at risk)")
     cold_starts: int = _doc("serverless cold starts")
+    read_waits: int = _doc("reads held for a pull (bounded-staleness reads, read-wait)")
+    read_wait_timeout_fraction: float = _doc(
+        "share of held reads that ran without that pull (wait ran out or the pull failed)")
+    read_wait_p50_ms: float = _doc("median wait of a held read (ms)")
+    read_wait_p99_ms: float = _doc("99th percentile wait of a held read (ms)")
     alerts_high_sync_lag: int = _doc("high_sync_lag firings")
     alerts_sync_failure: int = _doc("sync_failure firings")
     alerts_replica_stale: int = _doc("replica_stale firings")

@@ -36,6 +36,9 @@ class NodeOutcome:
         unsynced_max, unsynced_end: local-first writes not pushed, at most and at the end.
         cold_starts: cold starts.
         alerts: firings per alert name.
+        read_waits: how long (s) each read held for a pull waited (bounded-staleness reads).
+        read_wait_timeouts: held reads that ran without that pull (the wait ran out or the
+            attempt failed).
     """
 
     syncs: int
@@ -54,6 +57,8 @@ class NodeOutcome:
     unsynced_end: int
     cold_starts: int
     alerts: dict[str, int]
+    read_waits: np.ndarray = field(default_factory=lambda: np.empty(0))
+    read_wait_timeouts: int = 0
 
 
 def _alert_counts() -> dict[str, int]:
@@ -82,11 +87,13 @@ class Tally:
     unsynced_max: int = 0
     unsynced_end: int = 0
     cold_starts: int = 0
+    read_wait_timeouts: int = 0
     alerts: dict[str, int] = field(default_factory=_alert_counts)
     staleness: QuantileSketch = field(default_factory=QuantileSketch)
     read_latency: QuantileSketch = field(default_factory=QuantileSketch)
     visibility: QuantileSketch = field(default_factory=QuantileSketch)
     write_latency_ms: QuantileSketch = field(default_factory=QuantileSketch)
+    read_waits: QuantileSketch = field(default_factory=QuantileSketch)
 
     def add(self, o: NodeOutcome, freshness: float) -> None:
         """Fold one node's outcome in (``freshness`` is the target D, s)."""
@@ -110,13 +117,15 @@ class Tally:
         self.read_latency.add(o.read_latency)
         self.visibility.merge(o.visibility)
         self.write_latency_ms.add(o.write_latency_ms)
+        self.read_waits.add(o.read_waits)
+        self.read_wait_timeouts += o.read_wait_timeouts
 
     def merge(self, other: Tally) -> None:
         """Fold in the tally of another, disjoint set of nodes (another shard)."""
         for name in ("nodes", "syncs", "sync_failures", "sync_bytes", "ryw_pulls",
                      "oracle_syncs", "stale_reads", "over_freshness_reads",
                      "visibility_censored", "writes", "write_errors", "unsynced_end",
-                     "cold_starts"):
+                     "cold_starts", "read_wait_timeouts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unsynced_max = max(self.unsynced_max, other.unsynced_max)
         for name, n in other.alerts.items():
@@ -125,11 +134,12 @@ class Tally:
         self.read_latency.merge(other.read_latency)
         self.visibility.merge(other.visibility)
         self.write_latency_ms.merge(other.write_latency_ms)
+        self.read_waits.merge(other.read_waits)
 
     def summary(self, *, strategy: str, workload: str, write_model: str, duration: float,
                 freshness: float, seed: int, primary_writes: int) -> RunSummary:
         """The summary step: the run's figures from the totals of all its nodes."""
-        st, vis = self.staleness, self.visibility
+        st, vis, waits = self.staleness, self.visibility, self.read_waits
         reads = st.count
         if self.oracle_syncs:
             per_oracle = self.syncs / self.oracle_syncs
@@ -152,6 +162,11 @@ class Tally:
             read_latency_p99_ms=self.read_latency.quantile(99) * 1000.0,
             unsynced_writes_max=self.unsynced_max, unsynced_writes_end=self.unsynced_end,
             cold_starts=self.cold_starts,
+            read_waits=waits.count,
+            read_wait_timeout_fraction=(self.read_wait_timeouts / waits.count if waits.count
+                                        else 0.0),
+            read_wait_p50_ms=waits.quantile(50) * 1000.0,
+            read_wait_p99_ms=waits.quantile(99) * 1000.0,
             alerts_high_sync_lag=self.alerts.get("high_sync_lag", 0),
             alerts_sync_failure=self.alerts.get("sync_failure", 0),
             alerts_replica_stale=self.alerts.get("replica_stale", 0),
