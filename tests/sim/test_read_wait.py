@@ -16,6 +16,8 @@ from ._helpers import instant, single_node
 D = 10.0
 
 _TIMES = st.lists(st.floats(0.0, 200.0, allow_nan=False), max_size=40).map(sorted)
+# reads end before the run does: no sync starts at or after the end of a run
+_READS = st.lists(st.floats(0.0, 190.0, allow_nan=False), max_size=40).map(sorted)
 
 
 def _run(spec: str, primary, reads, duration: float = 200.0, **kw):  # type: ignore[no-untyped-def]
@@ -30,7 +32,7 @@ def _over(res) -> int:  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=50, deadline=None)
-@given(_TIMES, _TIMES, st.sampled_from([0.0, 0.3]), st.sampled_from([0.05, 0.5, 3.0]))
+@given(_TIMES, _READS, st.sampled_from([0.0, 0.3]), st.sampled_from([0.05, 0.5, 3.0]))
 def test_only_reads_that_waited_out_are_older_than_d(primary, reads, failure_prob,
                                                      wait) -> None:  # type: ignore[no-untyped-def]
     """A read the replica vouches for, or one held until its pull succeeded, is never older
@@ -47,7 +49,7 @@ def test_only_reads_that_waited_out_are_older_than_d(primary, reads, failure_pro
 
 
 @settings(max_examples=50, deadline=None)
-@given(_TIMES, _TIMES, st.sampled_from([0.0, 0.3]), st.sampled_from([0.05, 1.0]))
+@given(_TIMES, _READS, st.sampled_from([0.0, 0.3]), st.sampled_from([0.05, 1.0]))
 def test_a_read_waits_at_most_its_wait(primary, reads, failure_prob, wait) -> None:  # type: ignore[no-untyped-def]
     """Against the same run without waits (same latency draws), each read's latency grows by
     at least 0 and at most the longest wait."""

@@ -11,6 +11,10 @@ A :class:`SyncedConnection` wraps a DB-API connection from a replica. Its rules:
   time, :class:`LocalWriteTimeout` is raised before anything ran.
 - **Reads are retried, because they change nothing.** A read refused while pulled changes are
   being applied ("database is locked") is run again until ``busy_timeout``.
+- **A read may wait for a fresh pull, holding nothing.** With ``before_read`` (bounded-staleness
+  reads), a read outside this connection's own transaction first calls it, before it takes
+  this connection's lock; a read inside an open transaction never waits (the pull's apply
+  might wait for that very transaction).
 - **``with conn:`` is sqlite3's.** It commits on success and rolls back on an exception, and the
   connection stays open.
 - **Commits are reported after they happen.** ``on_commit`` runs only after a commit that
@@ -116,18 +120,22 @@ class SyncedConnection:
         on_read: called with each read's latency in seconds.
         busy_timeout: seconds a write waits for the write lock, and a read retries a locked
             database.
+        before_read: called before each read outside a transaction, holding no lock; it may
+            wait (briefly) for the replica to be fresh enough (``SyncController.before_read``).
     """
 
     def __init__(self, conn: Any, *, gate: threading.Lock | None = None,
                  release: Callable[[Any], None] | None = None,
                  on_commit: Callable[[int], None] | None = None,
                  on_read: Callable[[float], None] | None = None,
-                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                 before_read: Callable[[], object] | None = None) -> None:
         if not (isinstance(busy_timeout, int | float) and 0 <= busy_timeout < float("inf")):
             raise ValueError(f"busy_timeout must be a finite number >= 0 (s), got {busy_timeout!r}")
         self._lease = _Lease(conn, gate, release)
         self._on_commit = on_commit
         self._on_read = on_read
+        self._before_read = before_read
         self._busy_timeout = float(busy_timeout)
         self._use = threading.RLock()
         self._wrote = False
@@ -187,9 +195,17 @@ class SyncedConnection:
         return result
 
     # ---------------------------------------------------------------------- DB-API
+    def _may_wait(self) -> bool:
+        """True when a read may wait for a pull: no transaction is open on this connection."""
+        with self._use:
+            raw = self._lease.raw
+            return raw is not None and not self._lease.holding and not raw.in_transaction
+
     def execute(self, sql: str, parameters: Any = ()) -> Any:
         """Run one statement; reads come back fetched (their latency goes to ``on_read``)."""
         kind = statement_kind(sql)
+        if kind == _READ and self._before_read is not None and self._may_wait():
+            self._before_read()  # outside every lock: a commit never waits for a pull
         with self._use:
             if kind == _COMMIT:
                 self._commit()

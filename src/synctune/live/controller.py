@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -94,6 +95,8 @@ class SyncController:
         check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
         self._delegated = replica.writes_delegated
         self._syncs = replica.syncs
+        # bounded-staleness reads: only then do app reads ask before running
+        self._reads_wait = replica.syncs and strategy.max_read_wait > 0.0
         # guards the strategy and the backlog counter; never held during I/O
         self._lock = threading.Lock()
         if recorder is not None and not isinstance(recorder, TraceRecorder):
@@ -204,6 +207,30 @@ class SyncController:
         if due is not None and due <= now and not self._wake.is_set():
             self._wake.set()
 
+    def before_read(self) -> float:
+        """Hold a read for a fresh pull when the strategy asks (bounded-staleness reads).
+
+        App connections call it before each read outside their own transaction. When the
+        replica cannot vouch for data within the freshness target (a strategy with
+        ``max_read_wait`` > 0, such as ``budgeted+read-wait:1``), the sync becomes due, the
+        sync thread is woken and the caller waits, at most ``max_read_wait`` real seconds, for
+        a sync started at or after the read; then the read runs, fresh or not. Call it holding
+        no lock: a commit never waits for it. Returns the seconds waited (0.0 at once when the
+        replica is fresh enough or reads never wait).
+        """
+        if not self._reads_wait or not self._loop.started:
+            return 0.0
+        with self._lock:
+            asked = self._clock()
+            wait = self.strategy.before_read(asked)
+        if wait <= 0.0:
+            return 0.0
+        began = time.monotonic()
+        self._wake.set()
+        fresh = self._history.wait_after(asked, wait, self._loop.alive)
+        self._metrics.telemetry.count_read_wait(fresh)
+        return time.monotonic() - began
+
     def request_sync(self) -> None:
         """Ask for a sync as soon as possible (the guide's manual ``sync()``), without waiting."""
         with self._lock:
@@ -234,8 +261,11 @@ class SyncController:
 
     def connection(self, **kwargs: Any) -> SyncedConnection:
         """A thread-safe app connection on the replica that reports commits and read latency
-        here (see :class:`~synctune.live.connection.SyncedConnection`; keyword arguments such
-        as ``busy_timeout`` go to it). Opening one never waits on the network."""
+        here, and holds reads for a fresh pull when the strategy asks (:meth:`before_read`;
+        see :class:`~synctune.live.connection.SyncedConnection`; keyword arguments such as
+        ``busy_timeout`` go to it). Opening one never waits on the network."""
+        if self._reads_wait:
+            kwargs.setdefault("before_read", self.before_read)
         return self.replica.connection(on_commit=self.notify_write, on_read=self.record_query,
                                        **kwargs)
 

@@ -6,7 +6,8 @@ sync thread pay nothing for the export. Every series is one of
 :data:`synctune.monitoring.metrics.EXPORTED`, under its ``prometheus_name``: the guide's six
 (failures by ``kind``, bytes by ``direction``, read latency as a histogram), the sync-duration
 histogram, the last successful pull as a Unix timestamp (the engine's record, so the lag is
-right after a restart), the interval in force, the stale-reads counters, the in-process alert
+right after a restart), the interval in force, the stale-reads counters, the reads held for a
+fresh pull (bounded-staleness reads) by outcome, the in-process alert
 states and build info. No label or help text carries the URL or the token.
 """
 
@@ -78,6 +79,8 @@ def _families(controller: SyncController) -> Iterator[Any]:
                               for a in ALERTS},
         m.CHECKPOINTS.name: {("done",): float(controller.replica.checkpoints),
                              ("deferred",): float(controller.replica.checkpoints_deferred)},
+        m.READ_WAITS.name: {("fresh",): float(tele.read_waits - tele.read_waits_out),
+                            ("waited_out",): float(tele.read_waits_out)},
         m.BUILD_INFO.name: {(__version__, platform.python_version()): 1.0},
     }
     histograms = {m.QUERY_LATENCY.name: tele.query_latency,

@@ -1,6 +1,7 @@
 """What the controller counts for the Prometheus export beyond its status: histograms of read
-latency and sync duration, failures by kind, bytes by direction, reads older than D, and the
-wall-clock time of the last successful pull (the engine's own record when it keeps one).
+latency and sync duration, failures by kind, bytes by direction, reads older than D, reads held
+for a fresh pull, and the wall-clock time of the last successful pull (the engine's own record
+when it keeps one).
 
 Fed by the controller from the app's threads (reads) and the sync thread (syncs); read by the
 exporter at scrape time. No call here touches the replica or the network.
@@ -51,6 +52,8 @@ class TelemetrySnapshot:
     reads_over_freshness: int
     last_sync_unix: float | None
     freshness: float | None
+    read_waits: int = 0
+    read_waits_out: int = 0
 
 
 class SyncTelemetry:
@@ -73,6 +76,8 @@ class SyncTelemetry:
         self._bandwidth = dict.fromkeys(DIRECTIONS, 0)
         self._reads = 0
         self._over = 0
+        self._waits = 0
+        self._waits_out = 0
         self._last_sync_unix: float | None = None
 
     def on_read(self, latency: float, staleness_bound: float) -> None:
@@ -89,6 +94,13 @@ class SyncTelemetry:
             self._reads += count
             if over:
                 self._over += count
+
+    def count_read_wait(self, fresh: bool) -> None:
+        """A read was held for a pull (bounded-staleness reads); ``fresh``: one came in time."""
+        with self._lock:
+            self._waits += 1
+            if not fresh:
+                self._waits_out += 1
 
     def on_sync_failed(self, duration: float, kind: FailureKind) -> None:
         """A sync attempt failed after ``duration`` s for ``kind``."""
@@ -124,5 +136,7 @@ class SyncTelemetry:
         with self._lock:
             failures, bandwidth = dict(self._failures), dict(self._bandwidth)
             reads, over, last = self._reads, self._over, self._last_sync_unix
+            waits, waits_out = self._waits, self._waits_out
         return TelemetrySnapshot(self.query_latency.snapshot(), self.sync_duration.snapshot(),
-                                 failures, bandwidth, reads, over, last, self.freshness)
+                                 failures, bandwidth, reads, over, last, self.freshness,
+                                 waits, waits_out)

@@ -109,6 +109,11 @@ READS_OVER_FRESHNESS = MetricSpec(
     "reads_over_freshness", "count", "counter",
     "Reads made while the replica's staleness bound exceeded the freshness target D (an upper "
     "bound on the reads older than D).")
+READ_WAITS = MetricSpec(
+    "read_waits", "count", "counter",
+    "Reads held for a fresh pull (bounded-staleness reads, read-wait), by outcome: fresh (a "
+    "pull started after the read succeeded in time) or waited_out (the wait ran out or the "
+    "pull failed, and the read ran on older data).", labels=("outcome",))
 FRESHNESS_TARGET = MetricSpec("freshness_target", "seconds", "gauge",
                               "The freshness target D; absent when none is set.")
 ALERT_FIRING = MetricSpec("alert_firing", "count", "gauge",
@@ -124,5 +129,5 @@ BUILD_INFO = MetricSpec("build_info", "info", "gauge",
 
 #: everything the live controller exports, the six first
 EXPORTED: tuple[MetricSpec, ...] = (*METRICS, SYNC_DURATION, LAST_SYNC, SYNC_INTERVAL, SYNCS,
-                                    UNPUSHED_WRITES, READS, READS_OVER_FRESHNESS,
+                                    UNPUSHED_WRITES, READS, READS_OVER_FRESHNESS, READ_WAITS,
                                     FRESHNESS_TARGET, CHECKPOINTS, ALERT_FIRING, BUILD_INFO)
