@@ -77,20 +77,27 @@ def per_write_ns(make: Callable[[], SyncStrategy], writes: int) -> float:
 
 
 def per_read_ns(make: Callable[[], SyncStrategy], reads: int,
-                decide: bool) -> float:
-    """Median ns of on_read (and next_sync_due when ``decide``) over batches of BATCH reads;
-    a sync every SYNC_EVERY reads, every read past the freshness target of the last one."""
+                decide: bool, ask: bool = False) -> float:
+    """Median ns of on_read (and next_sync_due when ``decide``; with ``before_read`` first when
+    ``ask``, as a driver of bounded-staleness reads does) over batches of BATCH reads; a sync
+    every SYNC_EVERY reads, every read past the freshness target of the last one."""
     s = make()
     s.start(0.0)
     t = _sync(s, 0.0, 0)
     step = 0.02
     times = []
     perf = time.perf_counter_ns
-    read, due = s.on_read, s.next_sync_due
+    read, due, before = s.on_read, s.next_sync_due, s.before_read
     done = 0
     while done < reads:
         begin = perf()
-        if decide:
+        if ask:
+            for _ in range(BATCH):
+                t += step
+                before(t)
+                read(t)
+                due(t)
+        elif decide:
             for _ in range(BATCH):
                 t += step
                 read(t)
@@ -99,32 +106,6 @@ def per_read_ns(make: Callable[[], SyncStrategy], reads: int,
             for _ in range(BATCH):
                 t += step
                 read(t)
-        times.append((perf() - begin) / BATCH)
-        done += BATCH
-        if done % SYNC_EVERY == 0:
-            t = _sync(s, t, 1)
-    return statistics.median(times)
-
-
-def per_read_wait_ns(make: Callable[[], SyncStrategy], reads: int) -> float:
-    """Median ns of before_read + on_read + next_sync_due (a driver's per-read work with
-    bounded-staleness reads) over batches of BATCH reads; a sync every SYNC_EVERY reads, so
-    most reads are vouched for and the ones past the freshness target make a sync due."""
-    s = make()
-    s.start(0.0)
-    t = _sync(s, 0.0, 0)
-    step = 0.02
-    times = []
-    perf = time.perf_counter_ns
-    ask, read, due = s.before_read, s.on_read, s.next_sync_due
-    done = 0
-    while done < reads:
-        begin = perf()
-        for _ in range(BATCH):
-            t += step
-            ask(t)
-            read(t)
-            due(t)
         times.append((perf() - begin) / BATCH)
         done += BATCH
         if done % SYNC_EVERY == 0:
@@ -222,7 +203,7 @@ def main() -> None:
                "budgeted": lambda: Budgeted(60.0, rng=random.Random(1)),
                "budgeted+read-wait": lambda: AnyOf(Budgeted(60.0, rng=random.Random(1)),
                                                    ReadWait(60.0, 1.0, rng=random.Random(1)))}
-    wait_ns = {n: min(per_read_wait_ns(m, args.writes) for _ in range(args.repeats))
+    wait_ns = {n: min(per_read_ns(m, args.writes, True, ask=True) for _ in range(args.repeats))
                for n, m in waiting.items()}
     print(f"\n{'strategy':<19} {'before_read + on_read + next_sync_due (us)':>43} "
           f"{'x periodic':>11}")

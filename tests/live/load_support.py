@@ -19,7 +19,7 @@ from typing import Any
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
-from synctune.policy import Backoff, OnWrite
+from synctune.policy import Backoff, OnWrite, SyncStrategy
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS w(writer TEXT NOT NULL, k INTEGER NOT NULL)"
 
@@ -35,11 +35,23 @@ class WriterLog:
     commits: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds)
 
 
-def controller(path: Path | str, url: str) -> SyncController:
-    strategy = OnWrite(coalesce=0.05, backoff=Backoff(base=0.1, cap=0.5),
-                       rng=random.Random(7))
+def controller(path: Path | str, url: str, strategy: SyncStrategy | None = None
+               ) -> SyncController:
+    """The writers' controller: on-write pushes with a short backoff (or ``strategy``)."""
+    if strategy is None:
+        strategy = OnWrite(coalesce=0.05, backoff=Backoff(base=0.1, cap=0.5),
+                           rng=random.Random(7))
     replica = TursoReplica(path, url)
     return SyncController(replica, strategy, default_timeout=2.0, check_every=0.1)
+
+
+def with_schema(ctl: SyncController) -> SyncController:
+    """Create the writers' table through ``ctl`` (started); returns ``ctl``."""
+    setup = ctl.connection()
+    with setup:
+        setup.execute(SCHEMA)
+    setup.close()
+    return ctl
 
 
 def writer(ctl: SyncController, log: WriterLog, stop: threading.Event, use_with: bool,
@@ -102,11 +114,7 @@ def worker_process(slot_root: str, url: str, out_dir: str, go_file: str, stop_fi
 
     slot = claim_worker_slot(slot_root)
     pid = os.getpid()
-    ctl = controller(slot.path, url).start()
-    setup = ctl.connection()
-    with setup:
-        setup.execute(SCHEMA)
-    setup.close()
+    ctl = with_schema(controller(slot.path, url).start())
     names = [f"p{pid}-t{i}" for i in range(threads)]
     journals = {n: open(Path(out_dir) / f"{n}.journal", "w") for n in names}  # noqa: SIM115
     Path(out_dir, f"ready-{pid}").write_text(str(slot.index))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from live_support import SilentServer, TursoServer, primary_rows
-from load_support import SCHEMA, controller, run_writers, worker_process
+from load_support import SCHEMA, controller, run_writers, with_schema, worker_process
 
 from synctune.live import LocalWriteTimeout
 
@@ -70,11 +70,7 @@ def _check_primary(server: TursoServer, tmp: Path, ok: dict[str, list[int]],
 
 
 def test_six_threads_through_kill9_and_a_hung_primary_every_commit_once(server, tmp_path):
-    ctl = controller(tmp_path / "app.db", server.url).start()
-    setup = ctl.connection()
-    with setup:
-        setup.execute(SCHEMA)
-    setup.close()
+    ctl = with_schema(controller(tmp_path / "app.db", server.url).start())
     assert ctl.sync_now(5)
     stop = threading.Event()
     marks = {"start": time.monotonic()}

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from live_support import SilentServer, wait_for
-from load_support import SCHEMA, run_writers
+from load_support import controller, run_writers, with_schema
 from test_concurrency_server import _check_primary, _faults
 
 from synctune.live import SyncController
@@ -98,12 +98,7 @@ def test_a_hung_primary_costs_a_read_its_wait_not_more(server, tmp_path):
 def test_readers_and_writers_through_kill9_and_a_hang_every_commit_once(server, tmp_path):
     strategy = OnWrite(coalesce=0.05, backoff=Backoff(base=0.1, cap=0.5),
                        rng=random.Random(7)) | ReadWait(0.3, 0.2, rng=random.Random(8))
-    ctl = SyncController(TursoReplica(tmp_path / "app.db", server.url), strategy,
-                         default_timeout=2.0, check_every=0.1).start()
-    setup = ctl.connection()
-    with setup:
-        setup.execute(SCHEMA)
-    setup.close()
+    ctl = with_schema(controller(tmp_path / "app.db", server.url, strategy).start())
     assert ctl.sync_now(5)
     stop = threading.Event()
     read_times: list[float] = []
