@@ -129,3 +129,27 @@ def test_pulls_on_demand_follow_the_renewal_cycle(rate: float) -> None:
     assert abs(res.summary["syncs"] - expected) < 4 * sd + 1
     assert res.summary["over_freshness_fraction"] == 0.0
     assert res.summary["read_waits"] == res.summary["syncs"]
+
+
+def test_the_read_wait_study_runs_and_its_doc_example_builds_the_spec(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("read_wait", root / "simulations" /
+                                                  "read_wait.py")
+    assert spec is not None and spec.loader is not None
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    table = study.run(0.5, 0)
+    on_demand = table[table["strategy"] == "manual+read-wait:1"]
+    assert (on_demand["over_freshness_fraction"] == 0.0).all()
+    assert (on_demand["read_waits"] > 0).all()
+    assert "| 600 s |" in study.markdown(table, 0.5)
+    doc = (root / "docs" / "bounded_staleness.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    namespace: dict[str, object] = {}
+    exec(compile(block[0], "bounded_staleness.md", "exec"), namespace)
+    built = namespace["strategy"]
+    assert built.max_read_wait == 1.0 and built.name == "budgeted+read-wait"  # type: ignore[attr-defined]
