@@ -153,3 +153,18 @@ def test_the_read_wait_study_runs_and_its_doc_example_builds_the_spec(tmp_path) 
     exec(compile(block[0], "bounded_staleness.md", "exec"), namespace)
     built = namespace["strategy"]
     assert built.max_read_wait == 1.0 and built.name == "budgeted+read-wait"  # type: ignore[attr-defined]
+
+
+def test_a_read_during_an_app_sync_waits_for_the_attempt_after_it() -> None:
+    wl = single_node([5.0], [99.95], 200.0, syncs=[99.9])
+    cfg = SimConfig(strategy="manual+read-wait:1", freshness=D, duration=200.0,
+                    read_your_writes=False, rtt_ms=80.0, rtt_jitter=0.0, seed=3)
+    res = simulate(cfg, workload=wl)
+    syncs = res.syncs
+    # the app's sync started before the read, so the read needs the next attempt
+    assert len(syncs) == 2 and syncs["start"].iloc[0] == 99.9
+    assert syncs["start"].iloc[1] == pytest.approx(syncs["end"].iloc[0])
+    waited = syncs["end"].iloc[1] - 99.95
+    assert res.reads["latency_ms"].iloc[0] / 1e3 >= waited
+    assert res.summary["read_waits"] == 1
+    assert res.summary["read_wait_p50_ms"] == pytest.approx(waited * 1e3)

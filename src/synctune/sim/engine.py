@@ -617,7 +617,7 @@ class _Run:
             if run_at is rt:
                 run_at = rt.copy()
             run_at[idx] = np.maximum(run_at[idx], ran)
-            held_wait = run_at[idx] - rt[idx]
+            held_wait = ran - rt[idx]  # the wait for the pull (an app sync may add its own)
             unserved = int(missed.sum())
         stale = staleness(run_at, vis_t, reach, must_see)
         lat = lat + (run_at - rt)
