@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synctune.policy import Budgeted, StaleReadBudget, SyncReport, strategy_from_spec
+from synctune.policy.model_bias import ModelBias
 from synctune.policy.staleness_model import _marginal, cycle_stale_time, priced_cycle
 from synctune.policy.traffic_rate import DailyProfile, TrafficRate
 
@@ -151,3 +152,61 @@ def test_spec_and_bad_values_name_the_field() -> None:
         Budgeted(30.0, use=0.0)
     with pytest.raises(TypeError, match="budget"):
         Budgeted(30.0, budget=0.01)  # type: ignore[arg-type]
+
+
+def test_a_sparse_week_is_judged_by_its_own_events_not_the_starting_guess() -> None:
+    # 25 changes in a week (a quiet real history): the prior is worth one event at 1/60 s
+    profile = DailyProfile()
+    for k in range(25):
+        profile.observe(1, 604_800.0 / 25, (k + 1) * 604_800.0 / 25)
+    assert profile.mean == pytest.approx((25 + 1) / (604_800.0 + 60.0))
+    assert profile.mean == pytest.approx(25 / 604_800.0, rel=0.05)
+    assert DailyProfile().mean == pytest.approx(1.0 / 60.0)  # before data: the guess
+    with pytest.raises(ValueError, match="prior_events"):
+        DailyProfile(prior_events=0.0)
+    with pytest.raises(ValueError, match="initial"):
+        DailyProfile(initial=0.0)
+
+
+@given(st.lists(st.tuples(st.floats(0.0, 1e4), st.floats(0.0, 1e4), st.floats(0.0, 1e5)),
+                max_size=50), st.floats(1.0, 10.0))
+def test_model_bias_only_tightens_and_is_capped(cycles: list[tuple[float, float, float]],
+                                                cap: float) -> None:
+    bias = ModelBias(cap=cap)
+    assert bias.factor == 1.0
+    for expected, booked, span in cycles:
+        bias.observe(expected, booked, span)
+        assert 1.0 <= bias.factor <= cap
+
+
+def test_model_bias_is_the_ratio_of_booked_to_expected_and_fades() -> None:
+    bias = ModelBias(half_life=3600.0, prior=1.0, cap=10.0)
+    bias.observe(2.0, 8.0, 0.0)
+    assert bias.factor == pytest.approx((8 + 1) / (2 + 1))
+    # a day of cycles that cost what the model said: the old shortfall fades to a half-life
+    for _ in range(24):
+        bias.observe(1.0, 1.0, 3600.0)
+    assert 1.0 <= bias.factor < 1.01
+    with pytest.raises(ValueError, match="cap"):
+        ModelBias(cap=0.5)
+
+
+def test_a_change_the_quiet_model_did_not_expect_tightens_the_plan() -> None:
+    # hours of reads and empty pulls make the change rate small; then one pull brings a change
+    # that the late reads of a long cycle saw: the booked stale reads run ahead of the model
+    s = Budgeted(30.0, rng=random.Random(4))
+    s.start(0.0)
+    t = 0.0
+    for _ in range(200):
+        t += 60.0
+        s.on_read(t - 30.0, 20)
+        s.on_sync_started(t)
+        s.on_sync_finished(t + 0.1, SyncReport(0.1, pulled=0))
+        t += 0.1
+    assert s.model_bias == 1.0
+    t += 1800.0
+    for k in range(1800):
+        s.on_read(t - 1800.0 + k, 1)
+    s.on_sync_started(t)
+    s.on_sync_finished(t + 0.1, SyncReport(0.1, pulled=1))
+    assert s.model_bias > 2.0

@@ -9,6 +9,7 @@ from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.errors import InvalidInput
 from synctune.policy.estimators import LatencyEstimator
+from synctune.policy.model_bias import ModelBias
 from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.staleness_model import (
     _marginal,
@@ -43,7 +44,10 @@ class Budgeted(SyncStrategy):
       after each pull the reads of the cycle just ended are judged: none were stale if the pull
       brought nothing, else the expected share given what came. A cycle may spend at most its
       own share plus half the surplus left in the window, and reads that make the current cycle
-      dearer than that (reads resuming after a quiet spell, a read burst) pull at once.
+      dearer than that (reads resuming after a quiet spell, a read burst) pull at once;
+    * **a model that learns its own error** (:class:`~synctune.policy.model_bias.ModelBias`):
+      the stale reads booked against those the Poisson model expected, as a factor (>= 1) on
+      the change rate it plans with.
 
     Local writes are pushed at the latest ``max_unpushed_age`` seconds after the oldest unpushed
     one. Failures are retried after capped exponential backoff with full jitter while there is
@@ -120,7 +124,9 @@ class Budgeted(SyncStrategy):
         self._folded_at: float | None = None
         # the plan: interval (inf = no pull planned), and the per-read budget check
         self._interval = _INF
-        self._lam = 0.0  # change rate the plan assumed
+        self._lam = 0.0  # change rate the plan assumed (the model's, times the bias)
+        self._lam_model = 0.0  # the model's own, before the bias
+        self._bias = ModelBias()
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._pull_now = False
         self._cadence_reason = _IDLE
@@ -176,6 +182,8 @@ class Budgeted(SyncStrategy):
             mean_x = self._late_x / self._late_n
             p = 1.0 if span <= mean_x else -math.expm1(n * math.log1p(-mean_x / span))
             stale = self._late_n * p
+        # what the model expected of the cycle's late reads against what they cost
+        self._bias.observe(self._lam_model * self._late_x, stale, span)
         self._fold_reads(now)
         self._budget.book(now, 0.0, stale)
         self._snap = snap
@@ -208,6 +216,10 @@ class Budgeted(SyncStrategy):
         # human changes cluster: a quiet hour says little about the next change, so the plan
         # never assumes less than half the long-run rate
         lam = max(self._changes.fast_at(now), 0.5 * self._changes.mean)
+        self._lam_model = lam
+        # clustered human commits cost more stale reads than a Poisson source of the same
+        # rate: plan with the rate the reads have been seeing
+        lam *= self._bias.factor
         self._lam = lam
         budget = self._budget
         remaining = budget.remaining(now)
@@ -318,6 +330,12 @@ class Budgeted(SyncStrategy):
     def change_rate(self) -> float:
         """Estimated remote changes per second for the coming minutes."""
         return self._changes.fast_at(self._now)
+
+    @property
+    def model_bias(self) -> float:
+        """Factor (>= 1) on the change rate the plan assumes: stale reads booked over those the
+        Poisson model expected (see :class:`~synctune.policy.model_bias.ModelBias`)."""
+        return self._bias.factor
 
     @property
     def read_rate(self) -> float:

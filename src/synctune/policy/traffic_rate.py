@@ -18,9 +18,10 @@ class DailyProfile:
     """How a rate moves over the day: one decayed count/time pair per slot of a fixed table.
 
     ``rate_at(t)`` is the slot's own rate shrunk towards the long-run mean with a prior worth
-    ``shrink`` seconds of exposure, so an unseen or thinly seen slot answers the mean; the mean
-    itself starts from ``initial`` worth ``shrink`` seconds, so a short quiet start never
-    claims a zero rate. Counts and
+    ``shrink`` seconds of exposure, so an unseen or thinly seen slot answers the mean. The mean
+    itself starts from ``initial`` worth ``prior_events`` events (a sparse Gamma prior): a short
+    quiet start never claims a zero rate, yet a week with a few dozen events is judged by them,
+    not by the guess it started from. Counts and
     exposure of every slot halve once the total exposure exceeds ``memory`` seconds (older days
     fade; memory stays fixed).
 
@@ -29,21 +30,25 @@ class DailyProfile:
         slots: table size (default 24: hourly slots).
         shrink: prior weight of the long-run mean and of ``initial``, seconds of exposure.
         memory: exposure (s) after which the table's weight halves (default a week).
-        initial: rate assumed before data (events/s, >= 0).
+        initial: rate assumed before data (events/s, > 0).
+        prior_events: weight of ``initial`` in the mean, in events (> 0).
     """
 
-    __slots__ = ("_changes", "_exposure", "_initial", "_memory", "_period", "_shrink",
-                 "_slot_len", "_total_n", "_total_t")
+    __slots__ = ("_changes", "_exposure", "_memory", "_period", "_prior_n", "_prior_t",
+                 "_shrink", "_slot_len", "_total_n", "_total_t")
 
     def __init__(self, period: float = 86_400.0, slots: int = 24, shrink: float = 1800.0,
-                 memory: float = 7 * 86_400.0, initial: float = 1.0 / 60.0) -> None:
+                 memory: float = 7 * 86_400.0, initial: float = 1.0 / 60.0,
+                 prior_events: float = 1.0) -> None:
         self._period = _check.real("period", period, minimum=0.0, strict=True)
         if _check.count("slots", slots) < 1:
             raise InvalidInput(f"slots must be >= 1, got {slots!r}")
         self._slot_len = self._period / slots
         self._shrink = _check.real("shrink", shrink, minimum=0.0)
         self._memory = _check.real("memory", memory, minimum=0.0, strict=True)
-        self._initial = _check.real("initial", initial, minimum=0.0)
+        initial = _check.real("initial", initial, minimum=0.0, strict=True)
+        self._prior_n = _check.real("prior_events", prior_events, minimum=0.0, strict=True)
+        self._prior_t = self._prior_n / initial
         self._changes = [0.0] * slots
         self._exposure = [0.0] * slots
         self._total_n = 0.0
@@ -70,9 +75,7 @@ class DailyProfile:
     @property
     def mean(self) -> float:
         """Long-run mean rate (events/s), starting from ``initial``."""
-        k = self._shrink
-        return (self._total_n + k * self._initial) / (self._total_t + k) if k > 0.0 else (
-            self._total_n / self._total_t if self._total_t > 0.0 else self._initial)
+        return (self._total_n + self._prior_n) / (self._total_t + self._prior_t)
 
     def rate_at(self, t: float) -> float:
         """Rate (events/s) expected at clock time ``t``."""
