@@ -28,6 +28,7 @@ older than D and visibility p99 <= 2 D (at the nodes that read).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import math
 import random
@@ -191,13 +192,18 @@ def _pooled(freshness: float, rng: random.Random, pool: StaleReadBudget) -> Budg
     return Budgeted(freshness, rng=rng, budget=pool)
 
 
-def run(wl: Workload, strategy: str, freshness: float, seed: int = 0) -> Outcome:
+def run(wl: Workload, strategy: str, freshness: float, seed: int = 0,
+        base: SimConfig | None = None) -> Outcome:
+    """``strategy`` on ``wl`` with the network and seed of ``base`` (default: the ``web``
+    scenario's network, seed ``seed``)."""
     choice: object = strategy
     if strategy == POOLED:
         choice = functools.partial(_pooled, pool=StaleReadBudget(TARGET_SHARE))
+    if base is None:
+        base = SimConfig(freshness=freshness, seed=seed, scenario="web", duration=wl.duration)
     # detail: the per-node sync table (written to parquet, read back once)
-    res = simulate(SimConfig(strategy=choice, freshness=freshness, seed=seed,  # type: ignore[arg-type]
-                             detail=True, scenario="web", duration=wl.duration), workload=wl)
+    config = dataclasses.replace(base, strategy=choice, freshness=freshness, detail=True)
+    res = simulate(config, workload=wl)
     syncs = res.syncs
     ok = syncs[syncs["ok"]]
     readers = [n for n, ld in wl.nodes.items() if ld.reads.size]

@@ -79,8 +79,10 @@ def test_front_keeps_only_non_dominated_points(headline: ModuleType) -> None:
     assert list(headline._front(x, y)) == [2, 0, 1, 3]
 
 
-def test_hindsight_table_uses_the_library_search(headline: ModuleType) -> None:
-    # the fixture makes `headline` importable for the script
+def test_hindsight_table_uses_the_library_search(headline: ModuleType,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fixture makes `headline` importable for the script; real_traffic comes from the path
+    monkeypatch.syspath_prepend(str(ROOT / "simulations"))
     spec = importlib.util.spec_from_file_location("hindsight",
                                                   ROOT / "simulations" / "hindsight.py")
     assert spec and spec.loader
@@ -93,3 +95,6 @@ def test_hindsight_table_uses_the_library_search(headline: ModuleType) -> None:
     assert df["best_fixed_syncs"].iloc[0] == found.syncs
     md = hindsight.markdown(df)
     assert "| m | 30 |" in md
+    # the read-aware tuners ran on the same workload, with their gap to the oracle
+    assert "`budgeted-pooled`" in md and df["budgeted_syncs"].iloc[0] > 0
+    assert df["best_fixed_reader_syncs"].iloc[0] <= df["best_fixed_syncs"].iloc[0]
