@@ -13,9 +13,12 @@ import random
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from live_support import SilentServer, TursoServer, primary_rows
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
@@ -133,3 +136,47 @@ def worker_process(slot_root: str, url: str, out_dir: str, go_file: str, stop_fi
                         "opens": log.opens} for log in logs]}
     Path(out_dir, f"report-{pid}.json").write_text(json.dumps(report))
     slot.release()
+
+
+def faults(server: TursoServer, stop: threading.Event, marks: dict[str, float],
+           scale: float = 1.0) -> None:
+    """kill -9 at 2 s, restart at 4 s; hang from 6 s to 10 s; then healthy until 13 s (times
+    ``scale``); sets ``stop`` at the end."""
+    def at(t: float) -> None:
+        time.sleep(max(0.0, t * scale - (time.monotonic() - marks["start"])))
+
+    at(2)
+    server.kill()
+    at(4)
+    server.start()
+    at(6)
+    server.kill()
+    silent = SilentServer(server.port)
+    marks["hang_start"] = time.monotonic()
+    at(10)
+    silent.close()
+    marks["hang_end"] = time.monotonic()
+    server.start()
+    at(13)
+    stop.set()
+
+
+def check_primary(server: TursoServer, tmp: Path, ok: dict[str, list[int]],
+                  failed: dict[str, list[int]], unsure: dict[str, set[int]] | None = None
+                  ) -> Counter[tuple[str, int]]:
+    """Every ``ok`` row on the primary once, no ``failed`` row, nothing nobody committed."""
+    rows = primary_rows(server.url, tmp, "SELECT writer, k, count(*) FROM w GROUP BY writer, k")
+    seen = Counter({(w, k): n for w, k, n in rows})
+    doubled = {key: n for key, n in seen.items() if n > 1}
+    assert not doubled, f"rows stored more than once: {list(doubled.items())[:10]}"
+    for name, keys in ok.items():
+        missing = [k for k in keys if (name, k) not in seen]
+        assert not missing, f"{name}: {len(missing)} committed rows never reached the primary"
+    for name, keys in failed.items():
+        stray = [k for k in keys if (name, k) in seen]
+        assert not stray, f"{name}: rows whose commit raised reached the primary: {stray[:10]}"
+    known = {(n, k) for n, ks in ok.items() for k in ks}
+    extra = [key for key in seen if key not in known and key[1] not in
+             (unsure or {}).get(key[0], set())]
+    assert not extra, f"rows nobody committed: {extra[:10]}"
+    return seen

@@ -13,12 +13,18 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
-from live_support import SilentServer, TursoServer, primary_rows
-from load_support import SCHEMA, controller, run_writers, with_schema, worker_process
+from load_support import (
+    SCHEMA,
+    check_primary,
+    controller,
+    faults,
+    run_writers,
+    with_schema,
+    worker_process,
+)
 
 from synctune.live import LocalWriteTimeout
 
@@ -27,55 +33,13 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 HERE = str(Path(__file__).resolve().parent)
 
 
-def _faults(server: TursoServer, stop: threading.Event, marks: dict[str, float],
-            scale: float = 1.0) -> None:
-    """kill -9 at 2 s, restart at 4 s; hang from 6 s to 10 s; then healthy until 13 s."""
-    def at(t: float) -> None:
-        time.sleep(max(0.0, t * scale - (time.monotonic() - marks["start"])))
-
-    at(2)
-    server.kill()
-    at(4)
-    server.start()
-    at(6)
-    server.kill()
-    silent = SilentServer(server.port)
-    marks["hang_start"] = time.monotonic()
-    at(10)
-    silent.close()
-    marks["hang_end"] = time.monotonic()
-    server.start()
-    at(13)
-    stop.set()
-
-
-def _check_primary(server: TursoServer, tmp: Path, ok: dict[str, list[int]],
-                   failed: dict[str, list[int]], unsure: dict[str, set[int]] | None = None
-                   ) -> Counter[tuple[str, int]]:
-    rows = primary_rows(server.url, tmp, "SELECT writer, k, count(*) FROM w GROUP BY writer, k")
-    seen = Counter({(w, k): n for w, k, n in rows})
-    doubled = {key: n for key, n in seen.items() if n > 1}
-    assert not doubled, f"rows stored more than once: {list(doubled.items())[:10]}"
-    for name, keys in ok.items():
-        missing = [k for k in keys if (name, k) not in seen]
-        assert not missing, f"{name}: {len(missing)} committed rows never reached the primary"
-    for name, keys in failed.items():
-        stray = [k for k in keys if (name, k) in seen]
-        assert not stray, f"{name}: rows whose commit raised reached the primary: {stray[:10]}"
-    known = {(n, k) for n, ks in ok.items() for k in ks}
-    extra = [key for key in seen if key not in known and key[1] not in
-             (unsure or {}).get(key[0], set())]
-    assert not extra, f"rows nobody committed: {extra[:10]}"
-    return seen
-
-
 def test_six_threads_through_kill9_and_a_hung_primary_every_commit_once(server, tmp_path):
     ctl = with_schema(controller(tmp_path / "app.db", server.url).start())
     assert ctl.sync_now(5)
     stop = threading.Event()
     marks = {"start": time.monotonic()}
     logs, threads = run_writers(ctl, [f"t{i}" for i in range(6)], stop)
-    _faults(server, stop, marks)
+    faults(server, stop, marks)
     for t in threads:
         t.join(10)
     assert ctl.stop(deadline=20), ctl.last_error
@@ -83,7 +47,7 @@ def test_six_threads_through_kill9_and_a_hung_primary_every_commit_once(server, 
     failed = {log.name: [k for k, _ in log.failed] for log in logs}
     commits = sum(len(log.ok) for log in logs)
     attempts = commits + sum(len(log.failed) for log in logs)
-    seen = _check_primary(server, tmp_path, ok, failed)
+    seen = check_primary(server, tmp_path, ok, failed)
     assert len(seen) == commits > 1000
     # failures are rare, and each one says plainly that nothing was written
     errors = [msg for log in logs for _, msg in log.failed]
@@ -128,14 +92,14 @@ def test_three_worker_processes_one_killed_every_commit_once(server, tmp_path):
     Path(go).touch()
     stop = threading.Event()
     marks = {"start": time.monotonic()}
-    faults = threading.Thread(target=_faults, args=(server, stop, marks), daemon=True)
-    faults.start()
+    faulting = threading.Thread(target=faults, args=(server, stop, marks), daemon=True)
+    faulting.start()
     time.sleep(3)
     victim = procs[0]
     os.kill(victim.pid, 9)  # type: ignore[arg-type]
     victim.join(10)
     procs.append(spawn())  # claims the freed slot and pushes what the victim left
-    faults.join(30)
+    faulting.join(30)
     Path(stop_file).touch()
     for p in procs[1:]:
         p.join(90)
@@ -157,7 +121,7 @@ def test_three_worker_processes_one_killed_every_commit_once(server, tmp_path):
         ok[name] = keys
         # the row in flight when it was killed may or may not have committed
         unsure[name] = {(max(keys) + 1) if keys else 0}
-    seen = _check_primary(server, tmp_path, ok, failed, unsure)
+    seen = check_primary(server, tmp_path, ok, failed, unsure)
     assert sum(len(v) for v in ok.values()) > 300
     assert len(seen) >= sum(len(v) for v in ok.values())
 
@@ -182,4 +146,4 @@ def test_checkpoints_keep_the_local_file_bounded_under_steady_writes(server, tmp
     assert replica.checkpoints >= 3  # type: ignore[attr-defined]
     # without checkpoints the WAL grows ~9 KB a commit (27 MB here); with them it levels off
     assert max(sizes[10:]) < 8 * bound, sizes
-    _check_primary(server, tmp_path, {"s": list(range(3000))}, {})
+    check_primary(server, tmp_path, {"s": list(range(3000))}, {})

@@ -10,8 +10,7 @@ import time
 
 import pytest
 from live_support import SilentServer, wait_for
-from load_support import controller, run_writers, with_schema
-from test_concurrency_server import _check_primary, _faults
+from load_support import check_primary, controller, faults, run_writers, with_schema
 
 from synctune.live import SyncController
 from synctune.live.turso_replica import TursoReplica
@@ -117,13 +116,13 @@ def test_readers_and_writers_through_kill9_and_a_hang_every_commit_once(server, 
         t.start()
     marks = {"start": time.monotonic()}
     logs, writers = run_writers(ctl, [f"t{i}" for i in range(4)], stop)
-    _faults(server, stop, marks, scale=0.5)
+    faults(server, stop, marks, scale=0.5)
     for t in [*writers, *readers]:
         t.join(10)
     assert ctl.stop(deadline=20), ctl.last_error
     ok = {log.name: log.ok for log in logs}
     failed = {log.name: [k for k, _ in log.failed] for log in logs}
-    _check_primary(server, tmp_path, ok, failed)
+    check_primary(server, tmp_path, ok, failed)
     assert sum(len(v) for v in ok.values()) > 50
     # reads waited whenever the writers' syncs left the replica older than D (while the
     # primary was away a retry or the hung attempt would not come in time: they ran at once)
