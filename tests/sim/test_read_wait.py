@@ -168,3 +168,25 @@ def test_a_read_during_an_app_sync_waits_for_the_attempt_after_it() -> None:
     assert res.reads["latency_ms"].iloc[0] / 1e3 >= waited
     assert res.summary["read_waits"] == 1
     assert res.summary["read_wait_p50_ms"] == pytest.approx(waited * 1e3)
+
+
+def test_reads_asked_about_one_by_one_are_still_counted_in_one_second_batches() -> None:
+    from synctune.policy import Manual, ReadWait
+    from synctune.sim.engine import read_batches
+
+    seen: list[tuple[float, int]] = []
+
+    class Counting(Manual):
+        def _after_read(self, now: float, count: int) -> None:
+            seen.append((now, count))
+
+    reads = np.sort(np.random.default_rng(4).uniform(0.0, 100.0, 400))
+    cfg = instant(strategy=lambda d, rng: Counting() | ReadWait(d, 1.0), freshness=1000.0,
+                  duration=100.0, detail=False)
+    res = simulate(cfg, workload=single_node([], reads, 100.0))
+    assert res.summary["read_waits"] == 1  # only the first read: nothing vouched for yet
+    # the first read's pull splits its batch; every other batch is the batched reads' own
+    times, counts = read_batches(reads)
+    assert sum(n for _, n in seen) == reads.size
+    assert seen[-(times.size - 1):] == list(zip(times[1:].tolist(), counts[1:].tolist(),
+                                                 strict=True))

@@ -455,7 +455,8 @@ class _Run:
                            ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
                            overhead=cfg.sync_overhead_bytes,
                            apply_s=cfg.apply_s_per_change, base_bytes=self.st.base_db_bytes,
-                           interval_check=min(1.0, cfg.sample_interval))
+                           interval_check=min(1.0, cfg.sample_interval),
+                           read_batch=READ_BATCH_S)
         env.process(node.run())
         return node
 

@@ -5,8 +5,8 @@ strategy in time order without a SimPy event each: they only touch this node's s
 process hands them over inline and yields to the simulated clock only for sync phases, where
 nodes meet at the primary. What each read saw is evaluated afterwards against the replica
 timeline; the strategy only learns when reads happened, except that a strategy that can make
-reads wait (bounded-staleness reads) is asked before each read, one read per event, and the
-reads it holds are recorded with their longest wait.
+reads wait (bounded-staleness reads) is asked before each read, one read per event (the reads
+are still counted in batches), and the reads it holds are recorded with their longest wait.
 """
 
 from __future__ import annotations
@@ -52,13 +52,15 @@ class ReplicaNode:
         base_bytes: replica size at start (a cold start pulls it again).
         interval_check: after writes and successful syncs, the interval in force is re-read
             at most this often (s); after failures and requests always.
+        read_batch: for a strategy asked before each read, reads are still counted
+            (``on_read``) in batches of at most this span (s), as batched reads are.
     """
 
     def __init__(self, env: simpy.Environment, index: int, strategy: SyncStrategy, link: Link,
                  log: PrimaryLog, events: tuple[list[float], list[int], list[int]], end: float,
                  *, local_first: bool, write_bytes: np.ndarray, ryw_reach: np.ndarray | None,
                  timeout: float, overhead: int, apply_s: float, base_bytes: int,
-                 interval_check: float = 1.0) -> None:
+                 interval_check: float = 1.0, read_batch: float = 1.0) -> None:
         self.env, self.index, self.strategy, self.link, self.log = env, index, strategy, link, log
         self._ev_t, self._ev_k, self._ev_j = events
         self._n = len(self._ev_t)
@@ -91,6 +93,9 @@ class ReplicaNode:
         self._asks = strategy.max_read_wait > 0.0
         self.held: list[int] = []
         self.held_for: list[float] = []
+        # reads asked about but not yet counted: how many, the last one's time and batch slot
+        self._batch = read_batch
+        self._pend, self._pend_t, self._pend_slot = 0, 0.0, -1.0
         self.intervals: list[tuple[float, float | None]] = []
         self._interval: object = object()
         self._iv_step = interval_check
@@ -127,6 +132,8 @@ class ReplicaNode:
                                        "without time passing")
                 last_start = start
                 self._i = i
+                if self._pend:
+                    self._count_reads()
                 yield from self._sync(start)
                 i = self._i
                 # the sync's outcome time as told to the strategy (env.now may differ in the
@@ -138,20 +145,29 @@ class ReplicaNode:
             now = t_ev
             handle(i, now)
             i += 1
+        if self._pend:
+            self._count_reads()
 
     # ------------------------------------------------------------------ events
     def _handle(self, i: int, t: float) -> None:
         kind, s = self._ev_k[i], self.strategy
         if kind == READ:
             if self._asks:
+                # counted in batches, as batched reads are: rates do not need every read
+                slot = t // self._batch
+                if self._pend and slot != self._pend_slot:
+                    self._count_reads()
                 wait = s.before_read(t)
                 if wait > 0.0:
                     self.held.append(self._ev_j[i])
                     self.held_for.append(wait)
-                s.on_read(t, 1)
+                self._pend += 1
+                self._pend_t, self._pend_slot = t, slot
                 return
             s.on_read(t, self._ev_j[i])
             return
+        if self._pend:
+            self._count_reads()
         if kind == WRITE:
             # delegated writes are already on the primary: seen, but not data at risk
             s.on_local_write(t, 1, not self.local_first)
@@ -179,6 +195,11 @@ class ReplicaNode:
             self.cold_starts += 1
             s.on_sync_requested(t)
         self._note_interval(t)
+
+    def _count_reads(self) -> None:
+        """Tell the strategy about the reads asked about since the last count."""
+        self.strategy.on_read(self._pend_t, self._pend)
+        self._pend = 0
 
     def _note_interval(self, t: float) -> None:
         # writes and successful syncs re-check at most every interval_check seconds
@@ -265,6 +286,8 @@ class ReplicaNode:
         total = push_bytes + pull_bytes
         self.syncs.append((start, done, True, "", count, pushed, total, reach, done - apply))
         self._told = done
+        if self._pend:
+            self._count_reads()
         s.on_sync_finished(done, SyncReport(done - start, count, pushed, total))
         if done >= self._iv_next:
             self._note_interval(done)
@@ -276,5 +299,7 @@ class ReplicaNode:
         self._told = now
         self.syncs.append((start, now, False, kind.value, 0, pushed, nbytes, math.nan,
                            math.nan))
+        if self._pend:
+            self._count_reads()
         self.strategy.on_sync_failed(now, kind, now - start)
         self._note_interval(now)
