@@ -190,3 +190,19 @@ def test_reads_asked_about_one_by_one_are_still_counted_in_one_second_batches() 
     assert sum(n for _, n in seen) == reads.size
     assert seen[-(times.size - 1):] == list(zip(times[1:].tolist(), counts[1:].tolist(),
                                                  strict=True))
+
+
+def test_held_reads_merge_across_shards_as_the_whole_run_counts_them() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from synctune.sim.shards import simulate_sharded
+
+    cfg = SimConfig(scenario="microservice", nodes=5, duration=900.0, seed=2, detail=False,
+                    strategy="periodic:120+read-wait:0.2", freshness=5.0, failure_prob=0.1)
+    whole = simulate(cfg).summary
+    with ThreadPoolExecutor(2) as pool:
+        sharded = simulate_sharded(cfg, pool, workers=2).summary
+    assert whole["read_waits"] > 0 and whole["read_wait_timeout_fraction"] > 0
+    for key in ("syncs", "reads", "read_waits", "read_wait_timeout_fraction",
+                "read_wait_p50_ms", "read_wait_p99_ms", "over_freshness_fraction"):
+        assert sharded[key] == whole[key], key
