@@ -210,3 +210,28 @@ def test_a_change_the_quiet_model_did_not_expect_tightens_the_plan() -> None:
     s.on_sync_started(t)
     s.on_sync_finished(t + 0.1, SyncReport(0.1, pulled=1))
     assert s.model_bias > 2.0
+
+
+@given(st.floats(1e-5, 1.0), st.floats(1.0, 120.0), st.floats(0.01, 5.0),
+       st.floats(1e-4, 0.05), st.floats(0.0, 50.0), st.floats(1.0, 4000.0))
+def test_the_cycle_cap_is_where_expected_stale_reads_meet_their_allowance(
+        lam: float, a: float, rho: float, accrual: float, allow: float, limit: float) -> None:
+    cap = Budgeted._cap(lam, a, rho, accrual, allow)
+    if cap < math.inf:
+        # within the bisection's tolerance of the crossing
+        assert rho * cycle_stale_time(cap, lam, a) <= accrual * cap + allow
+        assert rho * cycle_stale_time(cap * 1.001, lam, a) > accrual * cap * 1.001 + allow
+    # a limit that does not overspend settles it (inf: the cap does not bind) ...
+    capped = Budgeted._cap(lam, a, rho, accrual, allow, limit)
+    if limit <= cap:
+        assert capped == math.inf
+    elif limit > cap * 1.0001:  # ... and one that does gives the same crossing
+        assert capped == cap
+
+
+def test_rates_at_is_fast_and_slow_in_one_look_up() -> None:
+    rate = TrafficRate()
+    for k in range(50):
+        rate.observe(k % 3, 30.0, 30.0 * (k + 1))
+    t = 1600.0
+    assert rate.rates_at(t) == (rate.fast_at(t), rate.slow_at(t))

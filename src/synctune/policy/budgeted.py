@@ -127,6 +127,7 @@ class Budgeted(SyncStrategy):
         self._lam = 0.0  # change rate the plan assumed (the model's, times the bias)
         self._lam_model = 0.0  # the model's own, before the bias
         self._bias = ModelBias()
+        self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._pull_now = False
         self._cadence_reason = _IDLE
@@ -171,14 +172,16 @@ class Budgeted(SyncStrategy):
         """The replica now reflects the primary as of ``snap``: judge the cycle, re-plan."""
         prev = self._snap if self._snap is not None else snap
         span = snap - prev
-        lam = self._changes.fast_at(snap)
+        judge = pulled > 0 and self._late_n
+        # a reported 1 from a yes/no driver is read with the rate as it was before this pull
+        n = (float(pulled) if pulled > 1 or not self._bool_pulls else
+             self._changes_given_one(self._changes.fast_at(snap), span)) if judge else 0.0
         self._changes.observe(pulled, span, snap)
         stale = 0.0
-        if pulled > 0 and self._late_n:
+        if judge:
             # n changes over the span, each uniform in it: a read x s past the target was stale
             # with probability 1 - (1 - x/span)^n, concave in x, so the cycle's mean excess
             # bounds the sum from above (Jensen)
-            n = float(pulled) if pulled > 1 else self._changes_given_one(lam, span)
             mean_x = self._late_x / self._late_n
             p = 1.0 if span <= mean_x else -math.expm1(n * math.log1p(-mean_x / span))
             stale = self._late_n * p
@@ -215,39 +218,42 @@ class Budgeted(SyncStrategy):
         d = self._freshness
         # human changes cluster: a quiet hour says little about the next change, so the plan
         # never assumes less than half the long-run rate
-        lam = max(self._changes.fast_at(now), 0.5 * self._changes.mean)
+        lam_fast, lam_slow = self._changes.rates_at(now)
+        floor = 0.5 * self._changes.mean
+        lam = lam_fast if lam_fast > floor else floor
         self._lam_model = lam
         # clustered human commits cost more stale reads than a Poisson source of the same
         # rate: plan with the rate the reads have been seeing
         lam *= self._bias.factor
         self._lam = lam
+        if self._reads == 0:
+            # no reads, so no share of the window's surplus either
+            self._allow = 0.0
+            self._interval, self._cadence_reason = _INF, _IDLE
+            return
         budget = self._budget
         remaining = budget.remaining(now)
-        rho = self._read_rate.fast_at(now) if self._reads else 0.0
-        rho_avg = self._read_rate.slow_at(now) if self._reads else 0.0
+        rho, rho_avg = self._read_rate.rates_at(now)
         # this replica's part of the (possibly shared) window's reads and surplus
         pool = budget.reads(now)
         part = min(1.0, rho_avg * self._window / pool) if pool > 0.0 else 1.0
         self._allow = 0.5 * part * max(0.0, remaining)
-        if self._reads == 0:
-            self._interval, self._cadence_reason = _INF, _IDLE
-            return
         if a <= 0.0:
             self._interval = self._min_interval
             self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
                                     f"freshness {d:g} s; syncing every {self._min_interval:g} s")
             return
         price = None
-        lam_avg = max(self._changes.slow_at(now), 0.5 * self._changes.mean)
+        lam_avg = lam_slow if lam_slow > floor else floor
         budget.register(id(self), rho_avg)
         if budget.shared:
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
         elif rho_avg > 0.0:
             # the price that meets the share at this replica's average rates
-            c_avg = longest_cycle(lam_avg, a, self._plan_share)
-            if c_avg < _INF:
-                price = 1.0 / (rho_avg * _marginal(lam_avg * (c_avg - a), lam_avg, a))
+            m = self._marginal_at(lam_avg, a)
+            if m > 0.0:
+                price = 1.0 / (rho_avg * m)
         cycle = priced_cycle(lam, a, (price or 0.0) * rho)
         limit = min(cycle, self._max_interval + latency)
         # never plan a cycle that expects to spend more than what its reads add to the budget
@@ -257,7 +263,7 @@ class Budgeted(SyncStrategy):
         # reads goes over its own share is the point of pooling.
         cap = _INF
         if not budget.shared or remaining <= 0.0:
-            cap = self._cap(lam, a, rho, self._plan_share * rho_avg, self._allow)
+            cap = self._cap(lam, a, rho, self._plan_share * rho_avg, self._allow, limit)
         why = "budget running low" if remaining > 0.0 else "budget spent"
         if cap < limit:
             limit = cap
@@ -270,19 +276,38 @@ class Budgeted(SyncStrategy):
             f"read ~{price or 0.0:.3g} syncs, sync ~{latency:.3g} s, budget left "
             f"{remaining:.3g} stale reads at D={d:g} s")
 
+    def _marginal_at(self, lam: float, a: float) -> float:
+        """The model's marginal stale time at the cycle that spends the plan's share at change
+        rate ``lam`` and budget ``a`` (0 when no finite cycle does). Average rates move slowly:
+        the solve is redone only when ``lam`` or ``a`` moved by more than 1 %."""
+        key_lam, key_a, m = self._marginal_memo
+        if abs(lam - key_lam) <= 0.01 * key_lam and abs(a - key_a) <= 0.01 * key_a:
+            return m
+        c = longest_cycle(lam, a, self._plan_share)
+        m = _marginal(lam * (c - a), lam, a) if c < _INF else 0.0
+        self._marginal_memo = (lam, a, m)
+        return m
+
     @staticmethod
-    def _cap(lam: float, a: float, rho: float, accrual: float, allow: float) -> float:
-        """Longest cycle whose expected stale reads stay within ``accrual * c + allow``."""
+    def _cap(lam: float, a: float, rho: float, accrual: float, allow: float,
+             limit: float = _INF) -> float:
+        """Longest cycle whose expected stale reads stay within ``accrual * c + allow``, or
+        ``inf`` when ``limit`` already does (the cap would not bind)."""
         def over(c: float) -> bool:
             return rho * cycle_stale_time(c, lam, a) > accrual * c + allow
 
+        # stale time is convex in c and 0 at c = a, so "over" holds from one point on: a
+        # limit within it settles the question with one evaluation instead of a bisection
+        if limit < _INF and not over(limit):
+            return _INF
         hi = a * 2.0
         while not over(hi):
             hi *= 2.0
             if hi > 1e9:
                 return _INF
         lo = a
-        for _ in range(40):
+        # to a millisecond per 10 s of cycle: far below what a sync's timing can resolve
+        while hi - lo > 1e-4 * lo:
             mid = 0.5 * (lo + hi)
             if over(mid):
                 hi = mid

@@ -160,6 +160,11 @@ class TrafficRate:
         """Fast posterior mean (events/s) at clock time ``t``: what the next minutes bring."""
         return (self._fast_n + self._k * self.slow_at(t)) / (self._fast_t + self._k)
 
+    def rates_at(self, t: float) -> tuple[float, float]:
+        """``(fast_at(t), slow_at(t))`` with one look-up of the profile."""
+        slow = self.slow_at(t)
+        return (self._fast_n + self._k * slow) / (self._fast_t + self._k), slow
+
     @property
     def mean(self) -> float:
         """Long-run mean rate (events/s) of the daily profile."""
