@@ -19,7 +19,8 @@ class ModelBias:
     first; the tuner multiplies the change rate it plans with by this factor.
 
     The sums decay with ``half_life`` seconds of cycles and start from ``prior`` stale reads on
-    each side (a factor of 1 until evidence builds). The factor only tightens: a week in which
+    each side (a factor of 1 until evidence builds; with 3, one commit seen by a handful of
+    late reads moves the factor by less than 2x). The factor only tightens: a week in which
     the model's forecast turned out high is more likely luck than a model that overestimates
     (the plan's own margin and the budget's upper-bound bookkeeping already cover that side),
     and it is capped at ``cap``. O(1) per pull, fixed memory.
@@ -32,7 +33,7 @@ class ModelBias:
 
     __slots__ = ("_booked", "_cap", "_expected", "_half_life", "_prior")
 
-    def __init__(self, half_life: float = 86_400.0, prior: float = 1.0, cap: float = 4.0) -> None:
+    def __init__(self, half_life: float = 86_400.0, prior: float = 3.0, cap: float = 4.0) -> None:
         self._half_life = _check.real("half_life", half_life, minimum=0.0, strict=True)
         self._prior = _check.real("prior", prior, minimum=0.0, strict=True)
         self._cap = _check.real("cap", cap, minimum=1.0)
