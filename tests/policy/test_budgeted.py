@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from synctune.policy import Budgeted, StaleReadBudget, SyncReport, strategy_from_spec
 from synctune.policy.model_bias import ModelBias
-from synctune.policy.staleness_model import _marginal, cycle_stale_time, priced_cycle
+from synctune.policy.staleness_model import _marginal, cycle_stale_time, longest_cycle, priced_cycle
 from synctune.policy.traffic_rate import DailyProfile, TrafficRate
 
 # one step of a driver: (gap before it in s, what happens, a count)
@@ -235,3 +235,21 @@ def test_rates_at_is_fast_and_slow_in_one_look_up() -> None:
         rate.observe(k % 3, 30.0, 30.0 * (k + 1))
     t = 1600.0
     assert rate.rates_at(t) == (rate.fast_at(t), rate.slow_at(t))
+
+
+def test_the_average_rate_solve_is_redone_only_when_the_rates_move() -> None:
+    s = Budgeted(30.0, rng=random.Random(5))
+    share = 0.7 * 0.01
+
+    def fresh(lam: float, a: float) -> float:
+        c = longest_cycle(lam, a, share)
+        return _marginal(lam * (c - a), lam, a)
+
+    first = s._marginal_at(0.01, 29.0)
+    assert first == pytest.approx(fresh(0.01, 29.0), rel=1e-12)
+    # within 1 %: the last solve stands (and is within a few % of a new one)
+    assert s._marginal_at(0.01005, 29.0) == first
+    assert first == pytest.approx(fresh(0.01005, 29.0), rel=0.05)
+    # beyond it: solved again
+    assert s._marginal_at(0.0103, 29.0) == pytest.approx(fresh(0.0103, 29.0), rel=1e-12)
+    assert s._marginal_at(0.0103, 27.0) == pytest.approx(fresh(0.0103, 27.0), rel=1e-12)
