@@ -87,6 +87,16 @@ class Running:
                 return line
         raise AssertionError(f"no matching line in {timeout} s; saw {self.seen!r}")
 
+    def stop_by(self, *signals: int, gap: float = 0.3) -> float:
+        """Send ``signals`` (``gap`` s apart) and wait for the exit; seconds from the first."""
+        t0 = time.monotonic()
+        for k, sig in enumerate(signals):
+            if k:
+                time.sleep(gap)
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=15)
+        return time.monotonic() - t0
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -225,12 +235,8 @@ def test_run_with_a_hung_primary_exits_by_the_stop_deadline_and_the_next_start_p
             run.wait_line(lambda s: "running" in s)
             assert wait_for(lambda: any("sync started" in e for e in run.errors), 10)
             time.sleep(0.3)  # the push is now waiting on the silent primary
-            t0 = time.monotonic()
-            run.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
-            run.proc.send_signal(signal.SIGINT)  # impatient: a second signal during the stop
-            run.proc.wait(timeout=15)
-            took = time.monotonic() - t0
+            # impatient: a second signal during the stop
+            took = run.stop_by(signal.SIGTERM, signal.SIGINT)
             out, err = run.rest(), run.stderr()
         finally:
             run.kill()
@@ -256,10 +262,7 @@ def test_a_signal_while_bootstrapping_exits_cleanly_without_a_traceback(tmp_path
                       "--stop-deadline", "0.5")
         try:
             assert wait_for(lambda: bool(silent.accepted), 15)  # the bootstrap has begun
-            t0 = time.monotonic()
-            run.proc.send_signal(sig)
-            run.proc.wait(timeout=15)
-            took = time.monotonic() - t0
+            took = run.stop_by(sig)
             err = run.stderr()
         finally:
             run.kill()
@@ -283,10 +286,7 @@ def test_run_abandoning_a_push_the_primary_applied_never_doubles_a_row(server, t
                       "--strategy", "on-write", "--stop-deadline", "0.5")
         try:
             assert wait_for(lambda: proxy.dropped >= 1, 15)
-            t0 = time.monotonic()
-            run.proc.send_signal(signal.SIGTERM)
-            run.proc.wait(timeout=15)
-            took = time.monotonic() - t0
+            took = run.stop_by(signal.SIGTERM)
             out, err = run.rest(), run.stderr()
         finally:
             run.kill()
