@@ -53,6 +53,14 @@ def _number(spec: str, part: str, text: str) -> float:
         raise _bad(spec, f"{part!r} needs a number after ':', got {text!r}") from None
 
 
+def _built(spec: str, make: Callable[[], SyncStrategy]) -> SyncStrategy:
+    """``make()``, its bad values reported against the spec that asked for them."""
+    try:
+        return make()
+    except (TypeError, ValueError) as exc:
+        raise _bad(spec, str(exc)) from None
+
+
 def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
          bool_pulls: bool) -> SyncStrategy:
     kind, sep, arg = part.partition(":")
@@ -63,27 +71,19 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
         if not sep:
             raise _bad(spec, "'periodic' needs its interval, e.g. periodic:60")
         interval = _number(spec, part, arg)
-        try:
-            return Periodic(interval)
-        except (TypeError, ValueError) as exc:
-            raise _bad(spec, str(exc)) from None
+        return _built(spec, lambda: Periodic(interval))
     if kind == "read-wait":
         if not sep:
             raise _bad(spec, "'read-wait' needs the longest wait of a read in seconds, "
                              "e.g. read-wait:1")
         wait = _number(spec, part, arg)
-        try:
-            return ReadWait(freshness, wait, rng=rng)
-        except (TypeError, ValueError) as exc:
-            raise _bad(spec, str(exc)) from None
+        return _built(spec, lambda: ReadWait(freshness, wait, rng=rng))
     if kind in ("adaptive", "budgeted"):
         share = _number(spec, part, arg) if sep else 0.01
-        try:
-            if kind == "budgeted":
-                return Budgeted(freshness, stale_share=share, rng=rng, bool_pulls=bool_pulls)
-            return Adaptive(freshness, stale_share=share, rng=rng)
-        except (TypeError, ValueError) as exc:
-            raise _bad(spec, str(exc)) from None
+        if kind == "budgeted":
+            return _built(spec, lambda: Budgeted(freshness, stale_share=share, rng=rng,
+                                                 bool_pulls=bool_pulls))
+        return _built(spec, lambda: Adaptive(freshness, stale_share=share, rng=rng))
     if kind == "preset":
         if arg not in PRESETS:
             raise _bad(spec, f"unknown preset {arg!r} (known: {', '.join(PRESETS)})")
