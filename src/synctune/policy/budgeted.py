@@ -187,8 +187,7 @@ class Budgeted(SyncStrategy):
             stale = self._late_n * p
         # what the model expected of the cycle's late reads against what they cost
         self._bias.observe(self._lam_model * self._late_x, stale, span)
-        self._fold_reads(now)
-        self._budget.book(now, 0.0, stale)
+        self._fold_reads(now, stale)
         self._snap = snap
         self._late_from = snap + self._freshness
         self._late_n, self._late_x = 0, 0.0
@@ -203,10 +202,12 @@ class Budgeted(SyncStrategy):
         mean = lam * span
         return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
 
-    def _fold_reads(self, now: float) -> None:
+    def _fold_reads(self, now: float, stale: float) -> None:
+        """Fold the cycle's reads into the read rate, and book them with the cycle's stale
+        reads in one entry of the budget."""
         since = self._folded_at if self._folded_at is not None else now
         self._read_rate.observe(self._pend_reads, now - since, now)
-        self._budget.book(now, float(self._pend_reads), 0.0)
+        self._budget.book(now, float(self._pend_reads), stale)
         self._pend_reads = 0
         self._folded_at = now
 
