@@ -11,6 +11,7 @@ import time
 from live_support import tick, wait_for
 
 from synctune.live import AsyncSyncController, ManualTimer, SyncController
+from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.fake_replica import FakeReplica, Step
 from synctune.policy import Manual, OnWrite, Periodic, ReadWait
 
@@ -165,3 +166,42 @@ def test_before_start_and_after_stop_reads_do_not_wait() -> None:
     ctl.before_read()  # the sync thread is gone: the wait ends at once
     assert time.monotonic() - t0 < 1.0
     assert wait_for(lambda: not ctl._loop.alive(), 1.0)
+
+
+def test_async_reads_waiting_for_a_hung_pull_never_delay_a_commit() -> None:
+    # more waiting readers than asyncio's default worker threads (at most 32): a read's wait
+    # must hold no worker thread, or the commit queues behind the waits
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("pull", Step(hang=True))
+    readers = 40
+
+    async def main() -> tuple[float, list[float], tuple[int, int]]:
+        async with AsyncSyncController(fake, Manual() | ReadWait(D, 1.0), timer=timer,
+                                       check_every=1.0) as ctl:
+            conns = [ctl.connection() for _ in range(readers)]
+            writer = ctl.connection()
+
+            async def read(conn: AsyncSyncedConnection) -> float:
+                t0 = time.monotonic()
+                assert (await conn.execute("SELECT 1")).fetchall() == [(1,)]
+                return time.monotonic() - t0
+
+            reads = [asyncio.create_task(read(c)) for c in conns]
+            while not fake.hanging.is_set():  # the first read's pull is stuck
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # every reader is waiting now
+            t0 = time.monotonic()
+            await writer.execute("CREATE TABLE t(x)")
+            await writer.execute("INSERT INTO t VALUES (1)")
+            await writer.commit()
+            took = time.monotonic() - t0
+            waited = await asyncio.gather(*reads)
+            fake.release()
+            for conn in (*conns, writer):
+                await conn.close()
+            return took, waited, _waits(ctl.controller)
+
+    took, waited, waits = asyncio.run(main())
+    assert took < 0.3  # the commit did not wait for the reads' waits
+    assert len(waited) == readers and max(waited) < 1.6  # each read: its own wait, not more
+    assert waits == (readers, readers)

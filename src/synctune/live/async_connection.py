@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from synctune.live.connection import SyncedConnection, statement_kind
@@ -18,12 +18,18 @@ class AsyncSyncedConnection:
     that would commit the transaction they wait for). Use one connection per task, as with
     any DB-API connection; ``async with conn:`` commits on success and rolls back on an
     exception.
+
+    With bounded-staleness reads (``before_read``, the controller's ``before_read_async``), a
+    read outside this connection's own transaction first awaits its pull here, holding no
+    worker thread, so waiting reads never hold up a commit or each other.
     """
 
-    def __init__(self, conn: SyncedConnection, writers: asyncio.Lock) -> None:
+    def __init__(self, conn: SyncedConnection, writers: asyncio.Lock,
+                 before_read: Callable[[], Awaitable[object]] | None = None) -> None:
         self.connection = conn
         self._writers = writers
         self._queued = False  # this connection holds ``writers``
+        self._before_read = before_read
 
     async def _call(self, write: bool, fn: Callable[..., Any], *args: Any) -> Any:
         if write and not self._queued:
@@ -38,8 +44,11 @@ class AsyncSyncedConnection:
 
     async def execute(self, sql: str, parameters: Any = ()) -> Any:
         """Run one statement (reads come back fetched)."""
-        return await self._call(statement_kind(sql) == "write", self.connection.execute, sql,
-                                parameters)
+        kind = statement_kind(sql)
+        if kind == "read" and self._before_read is not None \
+                and self.connection._may_wait(blocking=False):
+            await self._before_read()
+        return await self._call(kind == "write", self.connection.execute, sql, parameters)
 
     async def executemany(self, sql: str, seq_of_parameters: Any) -> Any:
         """Run a write statement for each parameter set."""

@@ -33,7 +33,13 @@ class AsyncSyncController:
         :class:`~synctune.live.connection.SyncedConnection`."""
         if self._writers is None:
             self._writers = asyncio.Lock()
-        return AsyncSyncedConnection(self.controller.connection(**kwargs), self._writers)
+        ctl = self.controller
+        if not ctl._reads_wait:
+            return AsyncSyncedConnection(ctl.connection(**kwargs), self._writers)
+        # a read's wait for a pull is awaited by the async connection, not in a worker thread
+        kwargs["before_read"] = None
+        return AsyncSyncedConnection(ctl.connection(**kwargs), self._writers,
+                                     ctl.before_read_async)
 
     async def __aenter__(self) -> AsyncSyncController:
         self.controller.start()

@@ -195,11 +195,18 @@ class SyncedConnection:
         return result
 
     # ---------------------------------------------------------------------- DB-API
-    def _may_wait(self) -> bool:
-        """True when a read may wait for a pull: no transaction is open on this connection."""
-        with self._use:
+    def _may_wait(self, blocking: bool = True) -> bool:
+        """True when a read may wait for a pull: no transaction is open on this connection.
+
+        With ``blocking=False`` (an event loop asking) a statement running on it in another
+        thread right now answers False rather than be waited for."""
+        if not self._use.acquire(blocking):
+            return False
+        try:
             raw = self._lease.raw
             return raw is not None and not self._lease.holding and not raw.in_transaction
+        finally:
+            self._use.release()
 
     def execute(self, sql: str, parameters: Any = ()) -> Any:
         """Run one statement; reads come back fetched (their latency goes to ``on_read``)."""

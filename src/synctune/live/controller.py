@@ -218,18 +218,39 @@ class SyncController:
         no lock: a commit never waits for it. Returns the seconds waited (0.0 at once when the
         replica is fresh enough or reads never wait).
         """
-        if not self._reads_wait or not self._loop.started:
+        hold = self._hold_read()
+        if hold is None:
             return 0.0
+        asked, wait = hold
+        began = time.monotonic()
+        fresh = self._history.wait_after(asked, wait, self._loop.alive)
+        self._metrics.telemetry.count_read_wait(fresh)
+        return time.monotonic() - began
+
+    async def before_read_async(self) -> float:
+        """:meth:`before_read` for a coroutine: it awaits the pull, holding no thread, so
+        waiting reads never keep the event loop's worker threads from a commit."""
+        hold = self._hold_read()
+        if hold is None:
+            return 0.0
+        asked, wait = hold
+        began = time.monotonic()
+        fresh = await self._history.wait_after_async(asked, wait, self._loop.alive)
+        self._metrics.telemetry.count_read_wait(fresh)
+        return time.monotonic() - began
+
+    def _hold_read(self) -> tuple[float, float] | None:
+        """Ask the strategy whether a read waits; if so, wake the sync thread and return when
+        it was asked (controller clock) and the longest wait (s)."""
+        if not self._reads_wait or not self._loop.started:
+            return None
         with self._lock:
             asked = self._clock()
             wait = self.strategy.before_read(asked)
         if wait <= 0.0:
-            return 0.0
-        began = time.monotonic()
+            return None
         self._wake.set()
-        fresh = self._history.wait_after(asked, wait, self._loop.alive)
-        self._metrics.telemetry.count_read_wait(fresh)
-        return time.monotonic() - began
+        return asked, wait
 
     def request_sync(self) -> None:
         """Ask for a sync as soon as possible (the guide's manual ``sync()``), without waiting."""
