@@ -249,6 +249,42 @@ def test_async_controller_stop_abandons_a_hung_push_and_the_loop_keeps_running()
     fake.release()
 
 
+def test_async_sync_now_calls_waiting_on_a_hung_push_never_delay_a_commit():
+    import asyncio
+
+    from synctune.live import AsyncSyncController
+
+    # more waiters than asyncio's default worker threads (at most 32): a sync_now that waits
+    # must hold no worker thread, or another task's commit queues behind it
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer).script("push", Step(hang=True))
+
+    async def main() -> tuple[float, list[bool], float]:
+        async with AsyncSyncController(fake, Manual(), timer=timer) as ctl:
+            app = ctl.connection()
+            fake.commit()
+            ctl.notify_write()
+            ctl.request_sync()
+            await asyncio.to_thread(fake.hanging.wait, 5)
+            t0 = time.monotonic()
+            waits = [asyncio.create_task(ctl.sync_now(1.0)) for _ in range(40)]
+            await asyncio.sleep(0.05)
+            c0 = time.monotonic()
+            await app.execute("CREATE TABLE t(x)")
+            await app.execute("INSERT INTO t VALUES (1)")
+            await app.commit()
+            took = time.monotonic() - c0
+            answers = await asyncio.gather(*waits)
+            waited = time.monotonic() - t0
+            fake.release()
+            await app.close()
+            return took, answers, waited
+
+    took, answers, waited = asyncio.run(main())
+    assert took < 0.3  # the commit did not queue behind the waits
+    assert answers == [False] * 40 and waited < 1.6  # each waited its own timeout, not more
+
+
 def test_a_crashed_sync_thread_is_visible_in_status_and_stop_still_reports():
     class Broken(Manual):
         def on_sync_started(self, now):

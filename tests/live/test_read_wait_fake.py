@@ -13,6 +13,7 @@ from live_support import tick, wait_for
 from synctune.live import AsyncSyncController, ManualTimer, SyncController
 from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.fake_replica import FakeReplica, Step
+from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.policy import Manual, OnWrite, Periodic, ReadWait
 
 D = 30.0
@@ -205,3 +206,51 @@ def test_async_reads_waiting_for_a_hung_pull_never_delay_a_commit() -> None:
     assert took < 0.3  # the commit did not wait for the reads' waits
     assert len(waited) == readers and max(waited) < 1.6  # each read: its own wait, not more
     assert waits == (readers, readers)
+
+
+def test_async_waiting_reads_are_answered_by_the_sync_and_not_held_after_stop() -> None:
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer)
+
+    async def main() -> tuple[float, tuple[int, int], float]:
+        ctl = AsyncSyncController(fake, Manual() | ReadWait(D, 5.0), timer=timer,
+                                  check_every=1.0).start()
+        conns = [ctl.connection() for _ in range(10)]
+        t0 = time.monotonic()
+        await asyncio.gather(*(c.execute("SELECT 1") for c in conns))
+        answered = time.monotonic() - t0, _waits(ctl.controller)
+        await ctl.stop(2.0)
+        timer.advance(D + 1.0)  # stale again, but no sync can come any more
+        t0 = time.monotonic()
+        await conns[0].execute("SELECT 1")
+        after_stop = time.monotonic() - t0
+        for c in conns:
+            await c.close()
+        return *answered, after_stop
+
+    took, waits, after_stop = asyncio.run(main())
+    assert took < 2.0 and waits[0] == 10 and waits[1] == 0  # the sync answered, not the 5 s
+    assert after_stop < 1.0
+
+
+def test_history_answers_async_waiters_by_attempt_start_and_releases_them_on_wake() -> None:
+    history = SyncHistory()
+
+    async def main() -> tuple[bool, bool, bool, float]:
+        early = asyncio.create_task(history.wait_after_async(1.0, 5.0, lambda: True))
+        late = asyncio.create_task(history.wait_after_async(2.0, 5.0, lambda: True))
+        await asyncio.sleep(0.01)
+        # an attempt started at 1.5 answers the read asked at 1.0, not the one at 2.0
+        threading.Thread(target=history.record,
+                         args=(SyncAttempt(1.5, 1.6, True, None, "x"),)).start()
+        first = await early
+        await asyncio.sleep(0.05)
+        still = not late.done()
+        t0 = time.monotonic()
+        threading.Thread(target=history.wake).start()  # the sync thread ended
+        second = await late
+        return first, still, second, time.monotonic() - t0
+
+    first, still, second, took = asyncio.run(main())
+    assert first is True and still and second is False and took < 1.0
+    assert history._awaiting == []

@@ -19,8 +19,8 @@ class AsyncSyncController:
     """Wraps a :class:`SyncController`; the event loop never blocks on a sync.
 
     ``notify_write`` and ``request_sync`` are plain (microsecond) calls safe inside coroutines;
-    ``sync_now`` and ``stop`` wait in a worker thread. Keyword arguments go to
-    :class:`SyncController`.
+    ``sync_now`` awaits the sync holding no thread; ``stop`` waits in a worker thread. Keyword
+    arguments go to :class:`SyncController`.
     """
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, **kwargs: Any) -> None:
@@ -63,7 +63,7 @@ class AsyncSyncController:
 
     async def sync_now(self, timeout: float | None = None) -> bool:
         """Request a sync and await one started after the request (at most ``timeout`` s)."""
-        return await asyncio.to_thread(self.controller.sync_now, timeout)
+        return await self.controller.sync_now_async(timeout)
 
     async def stop(self, deadline: float = 5.0) -> bool:
         """Flush and stop within ``deadline`` seconds; True when nothing is left unpushed.

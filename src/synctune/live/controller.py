@@ -263,13 +263,21 @@ class SyncController:
     def sync_now(self, timeout: float | None = None) -> bool:
         """Request a sync and wait (at most ``timeout`` real seconds) for one started after the
         request. Returns True if that sync succeeded."""
+        return self._history.wait_after(self._request(), timeout, self._loop.alive)
+
+    async def sync_now_async(self, timeout: float | None = None) -> bool:
+        """:meth:`sync_now` for a coroutine: it awaits the sync holding no thread."""
+        return await self._history.wait_after_async(self._request(), timeout, self._loop.alive)
+
+    def _request(self) -> float:
+        """Request a sync now; returns when it was asked (controller clock)."""
         with self._lock:
             asked = self._clock()
             self.strategy.on_sync_requested(asked)
         if self._recorder is not None:
             self._recorder.sync_point()
         self._wake.set()
-        return self._history.wait_after(asked, timeout, self._loop.alive)
+        return asked
 
     def record_query(self, seconds: float) -> None:
         """Report one local read's latency in seconds (feeds ``query_latency``); the read also

@@ -83,7 +83,7 @@ class SyncHistory:
                 self._changed.wait(0.5 if left is None else min(left, 0.5))
             return self._last.ok
 
-    async def wait_after_async(self, asked: float, timeout: float,
+    async def wait_after_async(self, asked: float, timeout: float | None,
                                alive: Callable[[], bool]) -> bool:
         """:meth:`wait_after` for a coroutine: the event loop and its worker threads stay free
         while it waits (at most ``timeout`` real seconds)."""
