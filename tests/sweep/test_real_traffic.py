@@ -70,3 +70,22 @@ def test_gap_closed_is_one_at_the_oracle_and_zero_at_the_fixed_interval(rt: Modu
     assert rt.gap_closed(1000, 1000, 100) == 0.0
     assert rt.gap_closed(1000, 1900, 100) == -1.0
     assert np.isnan(rt.gap_closed(100, 50, 100))
+
+
+def test_the_fixed_interval_for_the_whole_slo_meets_both_halves_within_its_bounds(
+        rt: ModuleType) -> None:
+    h = _history()
+    start = float(rt.windows(h, days=3)["busiest"])
+    wl = rt.build(h, rt.TraceSpec("x", "busiest", start, 3, 60.0))
+    d, longest = 20.0, 200.0
+    interval, o = rt.best_fixed_visible(wl, d, longest, steps=6)
+    assert 0.5 * d <= interval <= 2 * d
+    assert o.over <= rt.TARGET_SHARE and o.visibility_p99 <= 2 * d
+    assert o == rt.run(wl, f"periodic:{interval:.6g}", d)
+    # the longest candidate is taken whenever it meets both halves
+    top = rt.run(wl, f"periodic:{2 * d:.6g}", d)
+    meets_top = top.over <= rt.TARGET_SHARE and top.visibility_p99 <= 2 * d
+    assert (interval == 2 * d) == meets_top
+    # the read-only interval bounds the search from above
+    capped, _ = rt.best_fixed_visible(wl, d, 0.8 * d, steps=6)
+    assert capped <= 0.8 * d
