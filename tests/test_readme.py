@@ -37,3 +37,28 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
 
 def test_readme_has_no_unfilled_placeholders() -> None:
     assert re.findall(r"\b[A-Z]+_TABLE\b", README) == []
+
+
+def _tables(text: str) -> list[list[str]]:
+    tables: list[list[str]] = []
+    current: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            current.append(line.rstrip())
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_readme_tables_match_the_results_they_quote() -> None:
+    """A README table with a results file's header is that table, row for row (a rerun that
+    moves a figure must move it in the README too)."""
+    quoted = 0
+    for path in sorted((ROOT / "simulations" / "results").glob("*.md")):
+        results = {t[0]: t for t in _tables(path.read_text())}
+        for table in _tables(README):
+            if table[0] in results:
+                assert table == results[table[0]], f"README table differs from {path.name}"
+                quoted += 1
+    assert quoted >= 2  # at least the headline and the real-traffic tables
