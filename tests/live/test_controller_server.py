@@ -252,3 +252,60 @@ def test_stop_abandons_a_hung_push_and_a_restart_on_the_same_file_pushes_each_ro
         again.replica.close()
     rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
     assert rows == [(k, 1) for k in range(15)]
+
+
+def test_a_forked_child_cannot_commit_through_the_parents_replica(server, tmp_path):
+    # an app that opens its replica before forking workers (gunicorn --preload, a fork-started
+    # multiprocessing pool): a child's commits through the parent's engine were acknowledged,
+    # then never pushed and gone from the file; each is refused before it runs instead
+    import json
+    import os
+
+    from synctune.live import ForkedProcessError
+
+    replica = TursoReplica(tmp_path / "a.db", server.url)
+    ctl = SyncController(replica, OnWrite(coalesce=0.0)).start()
+    inherited = ctl.connection()
+    inherited.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, who TEXT)")
+    inherited.execute("INSERT INTO t(who) VALUES ('parent')")
+    inherited.commit()
+    assert ctl.sync_now(5)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what each attempt did, then leave without cleanup
+        seen: list[str] = []
+        attempts = [lambda: inherited.execute("INSERT INTO t(who) VALUES ('child')"),
+                    lambda: inherited.commit(), ctl.connection, replica.connect]
+        for attempt in attempts:
+            try:
+                attempt()
+                seen.append("ran")
+            except ForkedProcessError:
+                seen.append("refused")
+            except BaseException as exc:
+                seen.append(type(exc).__name__)
+        t0 = time.monotonic()
+        seen.append(f"sync_now={ctl.sync_now(3)} at once={time.monotonic() - t0 < 1}")
+        replica.close()  # an exit hook's clean-up: must leave the parent's engine alone
+        os.write(write_end, json.dumps(seen).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end) as pipe:
+        seen = json.loads(pipe.read())
+    assert seen == ["refused"] * 4 + ["sync_now=False at once=True"]
+    # the parent carries on: its connection, its sync thread, every row once on the primary
+    inherited.execute("INSERT INTO t(who) VALUES ('parent')")
+    inherited.commit()
+    assert inherited.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    inherited.close()
+    assert ctl.stop(5)
+    replica.close()
+    rows = primary_rows(server.url, tmp_path, "SELECT who, count(*) FROM t GROUP BY who")
+    assert rows == [("parent", 2)]
+    again = TursoReplica(tmp_path / "a.db", server.url)  # the file as the parent left it
+    try:
+        assert again.integrity_check() == "ok"
+        assert again.connection().execute("SELECT who FROM t").fetchall() == [("parent",)] * 2
+    finally:
+        again.close()

@@ -9,6 +9,7 @@ from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.async_controller import AsyncSyncController
 from synctune.live.connection import LocalWriteTimeout, SyncedConnection
 from synctune.live.controller import SyncController
+from synctune.live.fork_guard import ForkedProcessError
 from synctune.live.history import SyncAttempt
 from synctune.live.replica import PullResult, PushResult, Replica, SyncError
 from synctune.live.shutdown import StopReport
@@ -17,6 +18,6 @@ from synctune.live.timing import ManualTimer, Timer
 from synctune.live.worker_slot import NoFreeSlot, WorkerSlot, claim_worker_slot
 
 __all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus",
-           "LocalWriteTimeout", "ManualTimer", "NoFreeSlot", "PullResult", "PushResult",
-           "Replica", "StopReport", "SyncAttempt", "SyncController", "SyncError",
+           "ForkedProcessError", "LocalWriteTimeout", "ManualTimer", "NoFreeSlot", "PullResult",
+           "PushResult", "Replica", "StopReport", "SyncAttempt", "SyncController", "SyncError",
            "SyncedConnection", "Timer", "WorkerSlot", "claim_worker_slot"]

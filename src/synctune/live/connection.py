@@ -36,6 +36,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from synctune.live import fork_guard
 from synctune.live.replica import retry_busy
 
 #: how long (s) a write waits for the local write lock, and a read retries a locked database
@@ -75,7 +76,7 @@ def statement_kind(sql: str) -> str:
 class _Lease:
     """The underlying connection and the write lock it may hold; outlives the wrapper."""
 
-    __slots__ = ("gate", "holding", "raw", "release")
+    __slots__ = ("born", "gate", "holding", "raw", "release")
 
     def __init__(self, raw: Any, gate: threading.Lock | None,
                  release: Callable[[Any], None] | None) -> None:
@@ -83,6 +84,7 @@ class _Lease:
         self.gate = gate
         self.release = release
         self.holding = False
+        self.born = fork_guard.generation  # the process it belongs to (see fork_guard)
 
     def drop_gate(self) -> None:
         if self.holding and self.gate is not None:
@@ -92,8 +94,8 @@ class _Lease:
     def reclaim(self) -> None:
         """Roll back what is open, free the lock, hand the connection back (idempotent)."""
         raw, self.raw = self.raw, None
-        if raw is None:
-            return
+        if raw is None or self.born != fork_guard.generation:
+            return  # a forked child leaves the parent's connection and lock alone
         try:
             if getattr(raw, "in_transaction", False):
                 raw.rollback()
@@ -146,7 +148,13 @@ class SyncedConnection:
         raw = self._lease.raw
         if raw is None:
             raise RuntimeError("connection is closed")
+        self._same_process()
         return raw
+
+    def _same_process(self) -> None:
+        """Refuse use in a forked child, before any lock a parent thread may have held."""
+        if self._lease.born != fork_guard.generation:
+            raise fork_guard.refuse("this connection")
 
     def _take_gate(self) -> None:
         lease = self._lease
@@ -210,6 +218,7 @@ class SyncedConnection:
 
     def execute(self, sql: str, parameters: Any = ()) -> Any:
         """Run one statement; reads come back fetched (their latency goes to ``on_read``)."""
+        self._same_process()
         kind = statement_kind(sql)
         if kind == _READ and self._before_read is not None and self._may_wait():
             self._before_read()  # outside every lock: a commit never waits for a pull
@@ -227,11 +236,13 @@ class SyncedConnection:
 
     def executemany(self, sql: str, seq_of_parameters: Any) -> Any:
         """Run a write statement for each parameter set (one transaction, one lock)."""
+        self._same_process()
         with self._use:
             return self._write(lambda c: c.executemany(sql, seq_of_parameters))
 
     def executescript(self, script: str) -> Any:
         """Run a script under the write lock."""
+        self._same_process()
         with self._use:
             return self._write(lambda c: c.executescript(script))
 
@@ -265,11 +276,13 @@ class SyncedConnection:
 
     def commit(self) -> None:
         """Commit; report it (``on_commit``) only when it wrote something and succeeded."""
+        self._same_process()
         with self._use:
             self._commit()
 
     def rollback(self) -> None:
         """Roll back the open transaction and free the write lock."""
+        self._same_process()
         with self._use:
             self._rollback()
 
@@ -290,6 +303,9 @@ class SyncedConnection:
 
     def close(self) -> None:
         """Roll back what is open and hand the connection back (idempotent)."""
+        if self._lease.born != fork_guard.generation:
+            self._finalizer()  # a forked child only lets go of it
+            return
         with self._use:
             self._wrote = False
             self._finalizer()
@@ -302,6 +318,7 @@ class SyncedConnection:
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         """sqlite3's rule: commit on success, roll back on an exception; stay open."""
+        self._same_process()
         with self._use:
             if exc_type is not None:
                 self._rollback()

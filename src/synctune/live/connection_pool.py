@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from synctune.live import fork_guard
+
 
 class ConnectionPool:
     """Idle connections from ``opener``.
@@ -35,12 +37,15 @@ class ConnectionPool:
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._born = fork_guard.generation
         #: connections opened while the engine was busy (the app waited for an operation)
         self.waited_opens = 0
 
     def lease(self) -> Any:
         """An idle connection, else a new one (waiting only if the engine is mid-operation
         and no connection is idle: :meth:`fill` makes that rare)."""
+        if self._born != fork_guard.generation:  # before the lock a parent thread may hold
+            raise fork_guard.refuse("this replica")
         with self._lock:
             if self._closed:
                 raise RuntimeError("the replica is closed")
@@ -79,6 +84,8 @@ class ConnectionPool:
 
     def close(self) -> None:
         """Close idle connections; connections handed back later are closed too."""
+        if self._born != fork_guard.generation:
+            return  # a forked child leaves the parent's connections (and lock) alone
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []

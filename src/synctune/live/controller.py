@@ -242,7 +242,7 @@ class SyncController:
     def _hold_read(self) -> tuple[float, float] | None:
         """Ask the strategy whether a read waits; if so, wake the sync thread and return when
         it was asked (controller clock) and the longest wait (s)."""
-        if not self._reads_wait or not self._loop.started:
+        if not self._reads_wait or not self._loop.started or self._loop.forked:
             return None
         with self._lock:
             asked = self._clock()
@@ -263,10 +263,14 @@ class SyncController:
     def sync_now(self, timeout: float | None = None) -> bool:
         """Request a sync and wait (at most ``timeout`` real seconds) for one started after the
         request. Returns True if that sync succeeded."""
+        if self._loop.forked:  # no sync thread here, and its lock may be held for good
+            return False
         return self._history.wait_after(self._request(), timeout, self._loop.alive)
 
     async def sync_now_async(self, timeout: float | None = None) -> bool:
         """:meth:`sync_now` for a coroutine: it awaits the sync holding no thread."""
+        if self._loop.forked:
+            return False
         return await self._history.wait_after_async(self._request(), timeout, self._loop.alive)
 
     def _request(self) -> float:

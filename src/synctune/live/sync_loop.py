@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
+from synctune.live import fork_guard
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
@@ -74,6 +75,7 @@ class SyncLoop:
         self._last_decision: Decision | None = None
         self._next_check = -math.inf
         self._next_count = -math.inf
+        self._born = fork_guard.generation
 
     # ----------------------------------------------------------- control
     def start(self) -> None:
@@ -85,8 +87,13 @@ class SyncLoop:
         return self._thread is not None
 
     def alive(self) -> bool:
-        """True while the thread runs."""
-        return self._thread is not None and not self.done.is_set()
+        """True while the thread runs (never in a forked child: the thread stayed behind)."""
+        return self._thread is not None and not self.done.is_set() and not self.forked
+
+    @property
+    def forked(self) -> bool:
+        """True in a child forked after this loop was made (its lock may be held for good)."""
+        return self._born != fork_guard.generation
 
     def request_stop(self, by: float) -> None:
         """Stop scheduling; flush until ``by`` (timer time), then end."""
