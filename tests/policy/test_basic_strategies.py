@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
 import random
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from synctune.policy import (
     AnyOf,
     Backoff,
+    Decision,
     FailureKind,
     Manual,
     OnWrite,
@@ -372,3 +375,21 @@ def test_bad_collaborators_and_flags_are_named() -> None:
     ow.start(0.0)
     with pytest.raises(TypeError, match="pushed"):
         ow.on_local_write(1.0, pushed="yes")  # type: ignore[arg-type]
+
+
+def test_a_decision_reason_given_as_a_callable_is_the_text_it_returns_once() -> None:
+    calls = []
+
+    def explain() -> str:
+        calls.append(1)
+        return "every 60 s"
+
+    lazy, eager = Decision(5.0, explain, 60.0), Decision(5.0, "every 60 s", 60.0)
+    assert calls == []  # nothing formatted until asked
+    assert lazy == eager and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
+    assert lazy.reason == "every 60 s" and calls == [1]  # formatted once, then kept
+    assert Decision(5.0, explain, 30.0) != eager
+    assert pickle.loads(pickle.dumps(lazy)) == eager
+    for name in ("due", "reason", "interval"):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(lazy, name, 1.0)

@@ -253,3 +253,32 @@ def test_the_average_rate_solve_is_redone_only_when_the_rates_move() -> None:
     # beyond it: solved again
     assert s._marginal_at(0.0103, 29.0) == pytest.approx(fresh(0.0103, 29.0), rel=1e-12)
     assert s._marginal_at(0.0103, 27.0) == pytest.approx(fresh(0.0103, 27.0), rel=1e-12)
+
+
+@given(_steps)
+@settings(max_examples=50)
+def test_the_planned_reason_reads_as_the_plan_it_explains(steps: list[tuple[float, str, int]]
+                                                          ) -> None:
+    def check(s: Budgeted, t: float) -> None:
+        reason = s.decide(t).reason
+        if reason.startswith("every "):
+            assert reason.startswith(f"every {s.interval:.4g} s (")
+            assert f"changes ~{s._lam:.3g}/s" in reason and reason.endswith("at D=30 s")
+
+    _drive(Budgeted(30.0, rng=random.Random(3)), steps, reads=True, check=check)
+
+
+@given(st.floats(0.1, 6.0), st.floats(0.0, 1e6))
+def test_the_burst_test_skips_its_look_up_only_below_its_least_upper_bound(
+        z: float, expected: float) -> None:
+    rate = TrafficRate(surprise_z=z)
+    high = expected + rate._half_z2 + z * math.sqrt(expected + rate._quarter_z2)
+    assert rate._least_high <= high
+
+
+def test_reads_and_remaining_is_both_in_one_roll() -> None:
+    budget = StaleReadBudget(0.01, 600.0)
+    for k in range(40):
+        budget.book(37.0 * k, float(k % 7), 0.01 * (k % 3))
+    t = 40 * 37.0
+    assert budget.reads_and_remaining(t) == (budget.reads(t), budget.remaining(t))

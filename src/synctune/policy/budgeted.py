@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+from functools import partial
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
@@ -23,6 +25,14 @@ from synctune.policy.traffic_rate import DailyProfile, TrafficRate
 _INF = math.inf
 _IDLE = "no reads expected and nothing to push: no pull planned"
 _LOW = "stale-read budget running low: pull now"
+
+
+def _cadence_text(interval: float, why: str, lam: float, rho: float, price: float,
+                  latency: float, remaining: float, d: float) -> str:
+    """The reason of a planned cycle: its interval, what bound it, and the plan's inputs."""
+    return (f"every {interval:.4g} s ({why}): changes ~{lam:.3g}/s, reads ~{rho:.3g}/s, stale "
+            f"read ~{price:.3g} syncs, sync ~{latency:.3g} s, budget left "
+            f"{remaining:.3g} stale reads at D={d:g} s")
 
 
 class Budgeted(SyncStrategy):
@@ -130,9 +140,11 @@ class Budgeted(SyncStrategy):
         self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._pull_now = False
-        self._cadence_reason = _IDLE
+        self._cadence_reason: str | Callable[[], str] = _IDLE
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
         self._last: Decision | None = None
+        self._last_reason: str | Callable[[], str] = ""
+        self._key = id(self)  # this replica's entry in a shared budget
 
     # ------------------------------------------------------------------ events
     def start(self, now: float) -> None:
@@ -233,21 +245,25 @@ class Budgeted(SyncStrategy):
             self._interval, self._cadence_reason = _INF, _IDLE
             return
         budget = self._budget
-        remaining = budget.remaining(now)
+        pool, remaining = budget.reads_and_remaining(now)
         rho, rho_avg = self._read_rate.rates_at(now)
         # this replica's part of the (possibly shared) window's reads and surplus
-        pool = budget.reads(now)
-        part = min(1.0, rho_avg * self._window / pool) if pool > 0.0 else 1.0
-        self._allow = 0.5 * part * max(0.0, remaining)
+        part = 1.0
+        if pool > 0.0:
+            part = rho_avg * self._window / pool
+            if not part < 1.0:
+                part = 1.0
+        allow = self._allow = 0.5 * part * (remaining if remaining > 0.0 else 0.0)
         if a <= 0.0:
             self._interval = self._min_interval
             self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
                                     f"freshness {d:g} s; syncing every {self._min_interval:g} s")
             return
-        price = None
+        price = 0.0
         lam_avg = lam_slow if lam_slow > floor else floor
-        budget.register(id(self), rho_avg)
-        if budget.shared:
+        budget.register(self._key, rho_avg)
+        shared = budget.shared
+        if shared:
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
         elif rho_avg > 0.0:
@@ -255,27 +271,33 @@ class Budgeted(SyncStrategy):
             m = self._marginal_at(lam_avg, a)
             if m > 0.0:
                 price = 1.0 / (rho_avg * m)
-        cycle = priced_cycle(lam, a, (price or 0.0) * rho)
-        limit = min(cycle, self._max_interval + latency)
+        cycle = priced_cycle(lam, a, price * rho)
+        limit = self._max_interval + latency
+        if not limit < cycle:
+            limit = cycle
         # never plan a cycle that expects to spend more than what its reads add to the budget
         # (at their average rate: a quiet spell may spend what a busy one saved) plus this
         # replica's part of the surplus (none when overspent). A replica sharing a budget
         # spends at the common price while the pool has a surplus: that a replica with few
-        # reads goes over its own share is the point of pooling.
-        cap = _INF
-        if not budget.shared or remaining <= 0.0:
-            cap = self._cap(lam, a, rho, self._plan_share * rho_avg, self._allow, limit)
-        why = "budget running low" if remaining > 0.0 else "budget spent"
-        if cap < limit:
-            limit = cap
-        else:
-            why = "price"
-        interval = min(max(limit - latency, self._min_interval), self._max_interval)
+        # reads goes over its own share is the point of pooling. The cap is sought only when
+        # the priced cycle overspends (stale time is convex: then the cap is below it).
+        why = "price"
+        if not shared or remaining <= 0.0:
+            accrual = self._plan_share * rho_avg
+            if self._overspends(limit, lam, a, rho, accrual, allow):
+                cap = self._cap(lam, a, rho, accrual, allow)
+                if cap < limit:
+                    limit = cap
+                    why = "budget running low" if remaining > 0.0 else "budget spent"
+        interval = limit - latency
+        if interval < self._min_interval:
+            interval = self._min_interval
+        elif interval > self._max_interval:
+            interval = self._max_interval
         self._interval = interval
-        self._cadence_reason = (
-            f"every {interval:.4g} s ({why}): changes ~{lam:.3g}/s, reads ~{rho:.3g}/s, stale "
-            f"read ~{price or 0.0:.3g} syncs, sync ~{latency:.3g} s, budget left "
-            f"{remaining:.3g} stale reads at D={d:g} s")
+        # formatting the numbers costs more than the rest of the plan: done when read
+        self._cadence_reason = partial(_cadence_text, interval, why, lam, rho, price, latency,
+                                       remaining, d)
 
     def _marginal_at(self, lam: float, a: float) -> float:
         """The model's marginal stale time at the cycle that spends the plan's share at change
@@ -290,19 +312,23 @@ class Budgeted(SyncStrategy):
         return m
 
     @staticmethod
-    def _cap(lam: float, a: float, rho: float, accrual: float, allow: float,
+    def _overspends(c: float, lam: float, a: float, rho: float, accrual: float,
+                    allow: float) -> bool:
+        """Whether a cycle of ``c`` s expects more stale reads than ``accrual * c + allow``."""
+        return rho * cycle_stale_time(c, lam, a) > accrual * c + allow
+
+    @classmethod
+    def _cap(cls, lam: float, a: float, rho: float, accrual: float, allow: float,
              limit: float = _INF) -> float:
         """Longest cycle whose expected stale reads stay within ``accrual * c + allow``, or
         ``inf`` when ``limit`` already does (the cap would not bind)."""
-        def over(c: float) -> bool:
-            return rho * cycle_stale_time(c, lam, a) > accrual * c + allow
-
+        over = cls._overspends
         # stale time is convex in c and 0 at c = a, so "over" holds from one point on: a
         # limit within it settles the question with one evaluation instead of a bisection
-        if limit < _INF and not over(limit):
+        if limit < _INF and not over(limit, lam, a, rho, accrual, allow):
             return _INF
         hi = a * 2.0
-        while not over(hi):
+        while not over(hi, lam, a, rho, accrual, allow):
             hi *= 2.0
             if hi > 1e9:
                 return _INF
@@ -310,7 +336,7 @@ class Budgeted(SyncStrategy):
         # to a millisecond per 10 s of cycle: far below what a sync's timing can resolve
         while hi - lo > 1e-4 * lo:
             mid = 0.5 * (lo + hi)
-            if over(mid):
+            if over(mid, lam, a, rho, accrual, allow):
                 hi = mid
             else:
                 lo = mid
@@ -319,7 +345,7 @@ class Budgeted(SyncStrategy):
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:
         due: float | None = None
-        reason = self._cadence_reason
+        reason: str | Callable[[], str] = self._cadence_reason
         if self._pull_now:
             due, reason = now, _LOW
         elif self._interval < _INF:
@@ -333,9 +359,10 @@ class Budgeted(SyncStrategy):
             due, reason = retry_at, self._retry_reason
         interval = None if self._interval == _INF else self._interval
         last = self._last
-        if last is not None and last.due == due and last.reason is reason:
+        if last is not None and last.due == due and self._last_reason is reason:
             return last
         self._last = last = Decision(due, reason, interval)
+        self._last_reason = reason  # what it was made from (reading .reason formats it)
         return last
 
     def sync_timeout(self) -> float | None:

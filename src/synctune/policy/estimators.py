@@ -166,7 +166,9 @@ class LatencyEstimator:
 
     def observe(self, duration: float) -> None:
         """Add the duration (s) of a successful sync; resets the timeout backoff."""
-        r = _check.real("duration", duration, minimum=0.0)
+        # once per sync: a plain non-negative float needs no further check
+        r = (duration if duration.__class__ is float and 0.0 <= duration < math.inf
+             else _check.real("duration", duration, minimum=0.0))
         if self._srtt is None or self._rttvar is None:
             self._srtt, self._rttvar = r, r / 2.0
         else:

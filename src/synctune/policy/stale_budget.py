@@ -77,6 +77,11 @@ class StaleReadBudget:
         self._roll(now)
         return self._share * self._sum_reads - self._sum_stale
 
+    def reads_and_remaining(self, now: float) -> tuple[float, float]:
+        """``(reads(now), remaining(now))`` with one roll of the ring (once per plan)."""
+        self._roll(now)
+        return self._sum_reads, self._share * self._sum_reads - self._sum_stale
+
     def reads(self, now: float) -> float:
         """Reads in the window at ``now``."""
         self._roll(now)

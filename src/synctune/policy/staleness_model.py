@@ -195,13 +195,20 @@ def priced_cycle(rate: float, budget: float, price_reads: float) -> float:
     # Newton on x from the rare-change approximation, kept inside a shrinking bracket
     x = rate * (math.sqrt(budget * budget + 2.0 * target / rate) - budget)
     lo, hi = 0.0, math.inf
+    exp, expm1 = math.exp, math.expm1
     for _ in range(60):
-        f = _marginal(x, rate, budget) - target
+        # h(x) as _marginal computes it, sharing its exponentials with the slope h'(x)
+        e = exp(-x)
+        if x < 1e-4:
+            f = budget * x * (1.0 - 0.5 * x) + x * x * (0.5 - x / 3.0) / rate - target
+        else:
+            em1 = expm1(-x)
+            f = -budget * em1 + (-em1 - x * e) / rate - target
         if f > 0.0:
             hi = x
         else:
             lo = x
-        slope = math.exp(-x) * (budget + x / rate)
+        slope = e * (budget + x / rate)
         step = f / slope if slope > 0.0 else math.inf
         nxt = x - step
         if not lo < nxt < hi:

@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 import random
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import FrozenInstanceError, dataclass
 from enum import StrEnum
 
 from synctune.policy import _check
@@ -71,21 +72,67 @@ class SyncReport:
             _check.count("nbytes", n)
 
 
-@dataclass(frozen=True, slots=True)
+_set = object.__setattr__
+
+
 class Decision:
     """The strategy's latest answer to "when is the next sync due?", with its reason.
+
+    Immutable (assigning raises :class:`dataclasses.FrozenInstanceError`); equal when ``due``,
+    ``reason`` and ``interval`` are.
 
     Attributes:
         due: absolute time (s) of the next sync, or ``None`` when nothing is planned until an
             event arrives (e.g. a manual strategy with no request).
-        reason: short human-readable reason, for logs and notebooks.
+        reason: short human-readable reason, for logs and notebooks. A strategy that re-plans
+            after every sync may pass a zero-argument callable that returns it instead: the
+            text is then formatted on first read (the simulator never reads it).
         interval: the periodic interval in force (s), or ``None`` when there is none; the
             ``replica_stale`` alert compares freshness with twice this value.
     """
 
+    __slots__ = ("_reason", "due", "interval")
+    __match_args__ = ("due", "reason", "interval")
+
     due: float | None
-    reason: str
-    interval: float | None = None
+    interval: float | None
+    _reason: str | Callable[[], str]
+
+    def __init__(self, due: float | None, reason: str | Callable[[], str],
+                 interval: float | None = None) -> None:
+        _set(self, "due", due)
+        _set(self, "_reason", reason)
+        _set(self, "interval", interval)
+
+    @property
+    def reason(self) -> str:
+        """Short human-readable reason, for logs and notebooks."""
+        text = self._reason
+        if not isinstance(text, str):
+            text = text()
+            _set(self, "_reason", text)
+        return text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.due, self.reason, self.interval) == (other.due, other.reason, other.interval)
+
+    def __hash__(self) -> int:
+        return hash((self.due, self.reason, self.interval))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}(due={self.due!r}, reason={self.reason!r}, "
+                f"interval={self.interval!r})")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type[Decision], tuple[float | None, str, float | None]]:
+        return type(self), (self.due, self.reason, self.interval)
 
 
 class SyncStrategy(ABC):
@@ -213,7 +260,10 @@ class SyncStrategy(ABC):
 
     def on_sync_started(self, now: float) -> None:
         """The driver started a sync at ``now`` (s)."""
-        self._tick("now", now)
+        if now.__class__ is not float or not (self._now <= now < math.inf):
+            self._tick_slow("now", now)
+        else:
+            self._now = now
         if self._in_flight_since is not None:
             raise RuntimeError("on_sync_started: a sync is already in flight")
         self._in_flight_since = now
@@ -221,7 +271,11 @@ class SyncStrategy(ABC):
 
     def on_sync_finished(self, now: float, report: SyncReport) -> None:
         """The sync started earlier finished at ``now`` (s) with ``report``."""
-        self._tick("now", now)
+        # with on_sync_started and decide, the whole decision after a sync: the tick inlined
+        if now.__class__ is not float or not (self._now <= now < math.inf):
+            self._tick_slow("now", now)
+        else:
+            self._now = now
         if not isinstance(report, SyncReport):
             raise TypeError(f"report must be a SyncReport, got {report!r}")
         started = self._end_flight("on_sync_finished")

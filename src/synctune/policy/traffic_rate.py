@@ -35,7 +35,7 @@ class DailyProfile:
     """
 
     __slots__ = ("_changes", "_exposure", "_memory", "_period", "_prior_n", "_prior_t",
-                 "_shrink", "_slot_len", "_total_n", "_total_t")
+                 "_shrink", "_slot_len", "_slots", "_total_n", "_total_t")
 
     def __init__(self, period: float = 86_400.0, slots: int = 24, shrink: float = 1800.0,
                  memory: float = 7 * 86_400.0, initial: float = 1.0 / 60.0,
@@ -44,6 +44,7 @@ class DailyProfile:
         if _check.count("slots", slots) < 1:
             raise InvalidInput(f"slots must be >= 1, got {slots!r}")
         self._slot_len = self._period / slots
+        self._slots = slots
         self._shrink = _check.real("shrink", shrink, minimum=0.0)
         self._memory = _check.real("memory", memory, minimum=0.0, strict=True)
         initial = _check.real("initial", initial, minimum=0.0, strict=True)
@@ -61,7 +62,7 @@ class DailyProfile:
         """
         if span <= 0.0:
             return
-        i = int(((end - 0.5 * span) % self._period) // self._slot_len) % len(self._changes)
+        i = int(((end - 0.5 * span) % self._period) // self._slot_len) % self._slots
         self._changes[i] += count
         self._exposure[i] += span
         self._total_n += count
@@ -79,8 +80,9 @@ class DailyProfile:
 
     def rate_at(self, t: float) -> float:
         """Rate (events/s) expected at clock time ``t``."""
-        mean = self.mean
-        i = int((t % self._period) // self._slot_len) % len(self._changes)
+        # the mean written out: every rate look-up of the tuner comes through here
+        mean = (self._total_n + self._prior_n) / (self._total_t + self._prior_t)
+        i = int((t % self._period) // self._slot_len) % self._slots
         return (self._changes[i] + self._shrink * mean) / (self._exposure[i] + self._shrink)
 
 
@@ -105,8 +107,8 @@ class TrafficRate:
         surprise_z: normal quantile of the burst test (> 0).
     """
 
-    __slots__ = ("_fast", "_fast_n", "_fast_t", "_k", "_profile", "_slow", "_slow_n",
-                 "_slow_t", "_surprise_z", "bursts")
+    __slots__ = ("_fast", "_fast_n", "_fast_t", "_half_z2", "_k", "_least_high", "_profile",
+                 "_quarter_z2", "_slow", "_slow_n", "_slow_t", "_surprise_z", "bursts")
 
     def __init__(self, fast: float = 300.0, slow: float = 3600.0, prior_weight: float = 300.0,
                  profile: DailyProfile | None = None, surprise_z: float = 3.0) -> None:
@@ -114,7 +116,12 @@ class TrafficRate:
         self._slow = _check.real("slow", slow, minimum=self._fast)
         self._k = _check.real("prior_weight", prior_weight, minimum=0.0, strict=True)
         self._profile = profile if profile is not None else DailyProfile()
-        self._surprise_z = _check.real("surprise_z", surprise_z, minimum=0.0, strict=True)
+        z = self._surprise_z = _check.real("surprise_z", surprise_z, minimum=0.0, strict=True)
+        self._half_z2 = 0.5 * z * z
+        self._quarter_z2 = 0.25 * z * z
+        # the burst test's upper bound at an expected count of 0, its least value (the float
+        # operations are monotone): a count whose lower bound stays below it is no burst
+        self._least_high = self._half_z2 + z * math.sqrt(self._quarter_z2)
         self._fast_n = self._fast_t = self._slow_n = self._slow_t = 0.0
         self.bursts = 0
 
@@ -128,14 +135,16 @@ class TrafficRate:
         burst = False
         if self._fast_t > 0.0 and count > 0:
             z = self._surprise_z
-            expected = self.fast_at(end) * span
-            # score bounds of the observed count and the expectation, without allocation
-            low = count + 0.5 * z * z - z * math.sqrt(count + 0.25 * z * z)
-            high = expected + 0.5 * z * z + z * math.sqrt(expected + 0.25 * z * z)
-            if low > high:
-                self._fast_n = self._fast_t = 0.0
-                self.bursts += 1
-                burst = True
+            # score bounds of the observed count and the expectation, without allocation; the
+            # expectation needs a profile look-up, so only when the count could be a burst
+            low = count + self._half_z2 - z * math.sqrt(count + self._quarter_z2)
+            if low > self._least_high:
+                expected = self.rates_at(end)[0] * span
+                high = expected + self._half_z2 + z * math.sqrt(expected + self._quarter_z2)
+                if low > high:
+                    self._fast_n = self._fast_t = 0.0
+                    self.bursts += 1
+                    burst = True
         wf = math.exp(-_LN2 * span / self._fast)
         ws = math.exp(-_LN2 * span / self._slow)
         self._fast_n = self._fast_n * wf + count
@@ -151,18 +160,18 @@ class TrafficRate:
 
     def slow_at(self, t: float) -> float:
         """Slow posterior mean (events/s) at clock time ``t``."""
-        # the usual rate for the hour weighs as much as a half-life of data: an hour of quiet
-        # does not make the next one quiet
-        k = self._slow
-        return (self._slow_n + k * self.usual_at(t)) / (self._slow_t + k)
+        return self.rates_at(t)[1]
 
     def fast_at(self, t: float) -> float:
         """Fast posterior mean (events/s) at clock time ``t``: what the next minutes bring."""
-        return (self._fast_n + self._k * self.slow_at(t)) / (self._fast_t + self._k)
+        return self.rates_at(t)[0]
 
     def rates_at(self, t: float) -> tuple[float, float]:
         """``(fast_at(t), slow_at(t))`` with one look-up of the profile."""
-        slow = self.slow_at(t)
+        # the usual rate for the hour weighs as much as a half-life of data: an hour of quiet
+        # does not make the next one quiet
+        k = self._slow
+        slow = (self._slow_n + k * self._profile.rate_at(t)) / (self._slow_t + k)
         return (self._fast_n + self._k * slow) / (self._fast_t + self._k), slow
 
     @property
