@@ -264,6 +264,7 @@ def test_pool_hands_out_idle_connections_and_opens_only_when_free():
     assert pool.waited_opens == 0
     c = pool.lease()  # nothing idle and the engine busy: waits (counted)
     assert pool.waited_opens == 1 and len(opened) == 3
+    assert pool.spare == 3  # doubled after the wait, capped at max_idle
     for conn in (a, b, c):
         pool.give_back(conn)
     pool.fill()  # engine busy: fill opens nothing

@@ -114,3 +114,52 @@ def test_long_poll_is_passed_through_and_a_server_that_ignores_it_is_detected(se
     assert a.long_poll_ignored is (held < 0.3)
     with pytest.raises(ValueError, match="long_poll_timeout_ms"):
         TursoReplica(tmp_path / "b.db", server.url, long_poll_timeout_ms=0)
+
+
+def test_a_burst_of_opens_that_waited_for_a_hung_pull_once_finds_connections_ready_after(
+        server, tmp_path):
+    # the engine cannot open a connection while an operation is on the network: past the
+    # spare connections, an open waits for the hung pull. The pool then keeps more ready, so
+    # the same burst during the next hung pull opens at once
+    import threading
+
+    TursoReplica(tmp_path / "a.db", server.url).close()
+    server.kill()
+    silent = SilentServer(server.port)
+    a = TursoReplica(tmp_path / "a.db", silent.url, spare_connections=2)
+    held = []
+    outcomes: list[str] = []
+
+    def pull() -> None:
+        try:
+            a.pull(1.0)
+            outcomes.append("ok")
+        except SyncError as exc:
+            outcomes.append(exc.kind.value)
+
+    def burst() -> list[float]:
+        pulling = threading.Thread(target=pull)
+        seen = len(silent.accepted)
+        pulling.start()
+        end = time.monotonic() + 5
+        while len(silent.accepted) == seen and time.monotonic() < end:  # the pull is on the wire
+            time.sleep(0.01)
+        took = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            held.append(a.connection())
+            took.append(time.monotonic() - t0)
+        pulling.join(5)
+        return took
+
+    try:
+        first = burst()
+        assert max(first[:2]) < 0.1 and first[2] >= 0.5  # two spares, then the wait
+        second = burst()
+        assert max(second) < 0.1, second
+        assert outcomes == ["timeout", "timeout"]
+    finally:
+        for conn in held:
+            conn.close()
+        a.close()
+        silent.close()

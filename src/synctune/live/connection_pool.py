@@ -1,9 +1,11 @@
-"""Idle app connections kept ready, so that opening one never waits on the network.
+"""Idle app connections kept ready, so that opening one does not wait on the network.
 
 A pyturso engine runs one operation at a time: opening a connection while a pull hangs would
 wait for that pull. The pool hands out idle connections first, opens a new one only when the
 engine is free, and is topped up by the sync thread (:meth:`ConnectionPool.fill`) before every
-network operation, when opening is instant.
+network operation, when opening is instant. An app that opens more connections during one
+operation than are spare waits for that operation once; the pool then doubles what it keeps
+spare (up to ``max_idle``), so the same burst finds them ready next time.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ class ConnectionPool:
     Args:
         opener: ``opener(wait)`` returns a new connection, or ``None`` when it would have to
             wait and ``wait`` is false.
-        spare: idle connections :meth:`fill` keeps ready.
+        spare: idle connections :meth:`fill` keeps ready at first (doubled after each open
+            that had to wait, up to ``max_idle``).
         max_idle: idle connections kept at most; more handed back are closed.
     """
 
@@ -53,7 +56,9 @@ class ConnectionPool:
                 return self._idle.pop()
         conn = self._opener(False)
         if conn is None:
-            self.waited_opens += 1
+            with self._lock:
+                self.waited_opens += 1
+                self._spare = min(self._max_idle, max(1, 2 * self._spare))
             conn = self._opener(True)
         return conn
 
@@ -76,6 +81,11 @@ class ConnectionPool:
             if conn is None:
                 return
             self.give_back(conn)
+
+    @property
+    def spare(self) -> int:
+        """Idle connections :meth:`fill` keeps ready now."""
+        return self._spare
 
     @property
     def idle(self) -> int:

@@ -296,7 +296,8 @@ class SyncController:
         """A thread-safe app connection on the replica that reports commits and read latency
         here, and holds reads for a fresh pull when the strategy asks (:meth:`before_read`;
         see :class:`~synctune.live.connection.SyncedConnection`; keyword arguments such as
-        ``busy_timeout`` go to it). Opening one never waits on the network."""
+        ``busy_timeout`` go to it). Opening one does not wait on the network while the
+        replica's pool has one ready (see :mod:`synctune.live.connection_pool`)."""
         if self._reads_wait:
             kwargs.setdefault("before_read", self.before_read)
         return self.replica.connection(on_commit=self.notify_write, on_read=self.record_query,

@@ -80,7 +80,8 @@ class TursoReplica(Replica):
         url: sync server URL (``http://``, ``https://``; ``libsql://`` becomes ``https://``).
         auth_token: bearer token, never logged or shown.
         open_timeout: seconds allowed for opening (bootstraps from the primary when empty).
-        spare_connections: idle app connections kept ready so that opening one never waits.
+        spare_connections: idle app connections kept ready so that opening one does not wait
+            for a sync on the network (doubled after an open that had to wait, up to 32).
         checkpoint_bytes: write-ahead log size (bytes) that triggers a checkpoint.
         long_poll_timeout_ms: ask the server to hold an empty pull up to this long until a
             change arrives (pyturso's ``long_poll_timeout_ms``; pull timeouts must exceed it).
