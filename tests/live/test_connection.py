@@ -149,6 +149,29 @@ def test_commits_are_reported_only_when_they_wrote_and_succeeded(tmp_path):
     assert commits == [1, 1] and not conn.holds_write_lock
 
 
+def test_a_commit_that_succeeded_never_raises_for_its_report(tmp_path, caplog):
+    # the report after a commit failed (here: a wall clock stepped back, as NTP does): the row
+    # is stored, so raising would make the app retry it and store it twice
+    from synctune.live import SyncController
+
+    db = tmp_path / "a.db"
+    _table(db)
+    wall = [100.0]
+    ctl = SyncController(LocalReplica(db), Manual(), clock=lambda: wall[0])
+    conn = ctl.connection()
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.commit()
+    wall[0] = 90.0
+    conn.execute("INSERT INTO t VALUES (2)")
+    conn.commit()
+    with conn:
+        conn.execute("INSERT INTO t VALUES (3)")
+    conn.execute("CREATE TABLE u(x)")  # autocommitted
+    assert _count(db) == 3 and not conn.holds_write_lock
+    assert caplog.text.count("committed, but reporting the commit failed (ValueError") == 3
+    conn.close()
+
+
 def test_many_threads_one_lock_every_row_once(tmp_path):
     db = tmp_path / "a.db"
     _table(db)

@@ -19,7 +19,8 @@ A :class:`SyncedConnection` wraps a DB-API connection from a replica. Its rules:
   connection stays open.
 - **Commits are reported after they happen.** ``on_commit`` runs only after a commit that
   wrote something succeeded; the engine's own change log decides what is pushed, so a missed
-  report delays a push but never loses a row.
+  report delays a push but never loses a row. A report that raises is logged, never raised
+  from the commit: the app would take a commit that stands for a failed one and retry it.
 
 A connection may be shared between threads; its calls are serialised. ``close()`` rolls back
 what is open and hands the underlying connection back to the replica's pool (a connection that
@@ -29,6 +30,7 @@ is dropped without ``close()`` is handed back when it is garbage-collected).
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -38,6 +40,8 @@ from typing import Any
 
 from synctune.live import fork_guard
 from synctune.live.replica import retry_busy
+
+log = logging.getLogger("synctune.live")
 
 #: how long (s) a write waits for the local write lock, and a read retries a locked database
 DEFAULT_BUSY_TIMEOUT = 5.0
@@ -173,7 +177,11 @@ class SyncedConnection:
         wrote, self._wrote = self._wrote, False
         self._lease.drop_gate()
         if wrote and self._on_commit is not None:
-            self._on_commit(1)
+            try:
+                self._on_commit(1)
+            except Exception as exc:  # the commit stands: raising would invite a retry
+                log.warning("committed, but reporting the commit failed (%s); the engine's "
+                            "change log still has it for the next push", type(exc).__name__)
 
     def _read(self, raw: Any, sql: str, params: Any) -> _Rows:
         t0 = time.perf_counter()
