@@ -309,3 +309,46 @@ def test_a_forked_child_cannot_commit_through_the_parents_replica(server, tmp_pa
         assert again.connection().execute("SELECT who FROM t").fetchall() == [("parent",)] * 2
     finally:
         again.close()
+
+
+def test_asyncio_opening_a_connection_while_a_task_holds_a_write_never_blocks_the_loop(
+        server, tmp_path):
+    # nothing idle in the pool: a new connection needs the write lock, which another task's
+    # open transaction holds; that task can commit only while the event loop runs
+    import asyncio
+
+    from synctune.live import AsyncSyncController
+
+    replica = TursoReplica(tmp_path / "a.db", server.url, spare_connections=0)
+
+    async def main() -> tuple[float, int, list[tuple[int]]]:
+        async with AsyncSyncController(replica, Manual()) as ctl:
+            writer = ctl.connection()
+            await writer.execute("CREATE TABLE t(x)")
+            await writer.execute("INSERT INTO t VALUES (1)")  # holds the write lock
+
+            async def finish() -> None:
+                await asyncio.sleep(0.2)
+                await writer.commit()
+
+            ticks = [0]
+            ticker = asyncio.create_task(tick(ticks))
+            committing = asyncio.create_task(finish())
+            await asyncio.sleep(0.01)
+            t0 = time.monotonic()
+            reader = ctl.connection()
+            opened = time.monotonic() - t0
+            rows = (await reader.execute("SELECT x FROM t")).fetchall()
+            await committing
+            ticker.cancel()
+            await reader.close()
+            await writer.close()
+            assert await ctl.sync_now(5)
+        return opened, ticks[0], rows
+
+    try:
+        opened, ticks, rows = asyncio.run(main())
+    finally:
+        replica.close()
+    assert opened < 0.02 and ticks > 20, (opened, ticks)  # the loop never stopped
+    assert rows == [(1,)]  # the open waited (in a worker thread) for the commit

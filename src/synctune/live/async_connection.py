@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,33 +13,59 @@ from synctune.live.connection import SyncedConnection, statement_kind
 class AsyncSyncedConnection:
     """Awaitable calls on a :class:`~synctune.live.connection.SyncedConnection`.
 
-    Each call runs in a worker thread. Write transactions of one controller's async
-    connections queue on an ``asyncio.Lock`` before they take the replica's write lock, so
-    waiting writers hold no worker thread (many waiting coroutines cannot starve the thread
-    that would commit the transaction they wait for). Use one connection per task, as with
-    any DB-API connection; ``async with conn:`` commits on success and rolls back on an
-    exception.
+    Each call runs in a worker thread, and so does opening it: the underlying connection is
+    opened with the first statement (opening takes the replica's write lock for a moment, which
+    another task's open transaction may hold until the event loop lets it commit). Write
+    transactions of one controller's async connections queue on an ``asyncio.Lock`` before
+    they take the replica's write lock, so waiting writers hold no worker thread (many waiting
+    coroutines cannot starve the thread that would commit the transaction they wait for). Use
+    one connection per task, as with any DB-API connection; ``async with conn:`` commits on
+    success and rolls back on an exception.
 
     With bounded-staleness reads (``before_read``, the controller's ``before_read_async``), a
     read outside this connection's own transaction first awaits its pull here, holding no
     worker thread, so waiting reads never hold up a commit or each other.
+
+    Args:
+        conn: the connection, or a callable that opens it (called in a worker thread).
+        writers: the lock write transactions queue on.
+        before_read: awaited before a read outside a transaction (bounded-staleness reads).
     """
 
-    def __init__(self, conn: SyncedConnection, writers: asyncio.Lock,
+    def __init__(self, conn: SyncedConnection | Callable[[], SyncedConnection],
+                 writers: asyncio.Lock,
                  before_read: Callable[[], Awaitable[object]] | None = None) -> None:
-        self.connection = conn
+        self._conn = conn if isinstance(conn, SyncedConnection) else None
+        self._open = None if isinstance(conn, SyncedConnection) else conn
+        self._opening = threading.Lock()
         self._writers = writers
         self._queued = False  # this connection holds ``writers``
         self._before_read = before_read
 
-    async def _call(self, write: bool, fn: Callable[..., Any], *args: Any) -> Any:
+    @property
+    def connection(self) -> SyncedConnection | None:
+        """The underlying connection (``None`` until the first statement opens it)."""
+        return self._conn
+
+    def _run(self, name: str, *args: Any) -> Any:
+        """In a worker thread: open the connection if needed, then call its ``name``."""
+        conn = self._conn
+        if conn is None:
+            with self._opening:
+                conn = self._conn
+                if conn is None:
+                    assert self._open is not None
+                    conn = self._conn = self._open()
+        return getattr(conn, name)(*args)
+
+    async def _call(self, write: bool, name: str, *args: Any) -> Any:
         if write and not self._queued:
             await self._writers.acquire()
             self._queued = True
         try:
-            return await asyncio.to_thread(fn, *args)
+            return await asyncio.to_thread(self._run, name, *args)
         finally:
-            if self._queued and not self.connection.holds_write_lock:
+            if self._queued and (self._conn is None or not self._conn.holds_write_lock):
                 self._queued = False
                 self._writers.release()
 
@@ -46,28 +73,32 @@ class AsyncSyncedConnection:
         """Run one statement (reads come back fetched)."""
         kind = statement_kind(sql)
         if kind == "read" and self._before_read is not None \
-                and self.connection._may_wait(blocking=False):
+                and (self._conn is None or self._conn._may_wait(blocking=False)):
             await self._before_read()
-        return await self._call(kind == "write", self.connection.execute, sql, parameters)
+        return await self._call(kind == "write", "execute", sql, parameters)
 
     async def executemany(self, sql: str, seq_of_parameters: Any) -> Any:
         """Run a write statement for each parameter set."""
-        return await self._call(True, self.connection.executemany, sql, seq_of_parameters)
+        return await self._call(True, "executemany", sql, seq_of_parameters)
 
     async def commit(self) -> None:
         """Commit the open transaction."""
-        await self._call(False, self.connection.commit)
+        if self._conn is not None:
+            await self._call(False, "commit")
 
     async def rollback(self) -> None:
         """Roll back the open transaction."""
-        await self._call(False, self.connection.rollback)
+        if self._conn is not None:
+            await self._call(False, "rollback")
 
     async def close(self) -> None:
         """Roll back what is open and hand the connection back."""
-        await self._call(False, self.connection.close)
+        if self._conn is not None:
+            await self._call(False, "close")
 
     async def __aenter__(self) -> AsyncSyncedConnection:
         return self
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
-        await self._call(False, self.connection.__exit__, exc_type, None, None)
+        if self._conn is not None:
+            await self._call(False, "__exit__", exc_type, None, None)

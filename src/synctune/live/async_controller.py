@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from typing import Any
 
@@ -28,17 +29,18 @@ class AsyncSyncController:
         self._writers: asyncio.Lock | None = None
 
     def connection(self, **kwargs: Any) -> AsyncSyncedConnection:
-        """An awaitable app connection (see :class:`AsyncSyncedConnection`); opening it never
-        waits on the network. Keyword arguments go to
-        :class:`~synctune.live.connection.SyncedConnection`."""
+        """An awaitable app connection (see :class:`AsyncSyncedConnection`); returns at once,
+        the connection being opened in a worker thread with its first statement. Keyword
+        arguments go to :class:`~synctune.live.connection.SyncedConnection`."""
         if self._writers is None:
             self._writers = asyncio.Lock()
         ctl = self.controller
         if not ctl._reads_wait:
-            return AsyncSyncedConnection(ctl.connection(**kwargs), self._writers)
+            return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs),
+                                         self._writers)
         # a read's wait for a pull is awaited by the async connection, not in a worker thread
         kwargs["before_read"] = None
-        return AsyncSyncedConnection(ctl.connection(**kwargs), self._writers,
+        return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs), self._writers,
                                      ctl.before_read_async)
 
     async def __aenter__(self) -> AsyncSyncController:
