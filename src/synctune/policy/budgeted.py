@@ -295,7 +295,7 @@ class Budgeted(SyncStrategy):
         elif interval > self._max_interval:
             interval = self._max_interval
         self._interval = interval
-        # formatting the numbers costs more than the rest of the plan: done when read
+        # seven numbers cost about a µs to format, a fifth of the plan: done only when read
         self._cadence_reason = partial(_cadence_text, interval, why, lam, rho, price, latency,
                                        remaining, d)
 
