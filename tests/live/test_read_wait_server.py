@@ -130,3 +130,104 @@ def test_readers_and_writers_through_kill9_and_a_hang_every_commit_once(server, 
     # every read took at most its wait plus a local query (and a loaded machine's wake-up)
     assert max(read_times) <= 0.2 + SLACK
     assert wait_for(lambda: not ctl._loop.alive(), 1.0)
+
+
+@pytest.mark.slow
+def test_asyncio_readers_and_writers_through_kill9_and_a_hang_every_commit_once(
+        server, tmp_path):
+    # the same faults for an asyncio app: writer tasks commit through async connections,
+    # reader tasks' reads wait for fresh pulls; every commit lands once, and the event loop
+    # never stalls (it ticks every millisecond or so throughout)
+    import asyncio
+
+    from load_support import SCHEMA, WriterLog
+
+    from synctune.live import AsyncSyncController, LocalWriteTimeout
+
+    strategy = OnWrite(coalesce=0.05, backoff=Backoff(base=0.1, cap=0.5),
+                       rng=random.Random(7)) | ReadWait(0.3, 0.2, rng=random.Random(8))
+    replica = TursoReplica(tmp_path / "app.db", server.url)
+    logs = [WriterLog(f"a{i}") for i in range(4)]
+    read_times: list[float] = []
+    gaps: list[float] = []
+
+    async def main(ctl: AsyncSyncController) -> None:
+        stop = asyncio.Event()
+
+        async def writer(log: WriterLog, use_with: bool) -> None:
+            k, conn = 0, None
+            while not stop.is_set():
+                if conn is None or k % 25 == 0:
+                    if conn is not None:
+                        await conn.close()
+                    conn = ctl.connection()
+                try:
+                    if use_with:
+                        async with conn:
+                            await conn.execute("INSERT INTO w(writer, k) VALUES (?, ?)",
+                                               (log.name, k))
+                    else:
+                        await conn.execute("INSERT INTO w(writer, k) VALUES (?, ?)",
+                                           (log.name, k))
+                        await conn.commit()
+                except Exception as exc:
+                    if not use_with:
+                        await conn.rollback()
+                    log.failed.append((k, f"{type(exc).__name__}: {exc}"))
+                else:
+                    log.ok.append(k)
+                k += 1
+                await asyncio.sleep(0.002)
+            if conn is not None:
+                await conn.close()
+
+        async def reader() -> None:
+            conn = ctl.connection()
+            while not stop.is_set():
+                t0 = time.monotonic()
+                (await conn.execute("SELECT count(*) FROM w")).fetchall()
+                read_times.append(time.monotonic() - t0)
+                await asyncio.sleep(0.02)
+            await conn.close()
+
+        async def ticker() -> None:
+            last = time.monotonic()
+            while not stop.is_set():
+                await asyncio.sleep(0.001)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        setup = ctl.connection()
+        async with setup:
+            await setup.execute(SCHEMA)
+        await setup.close()
+        assert await ctl.sync_now(5)
+        marks = {"start": time.monotonic()}
+        done = threading.Event()
+        tasks = [asyncio.create_task(writer(log, i % 2 == 0)) for i, log in enumerate(logs)]
+        tasks += [asyncio.create_task(reader()) for _ in range(3)]
+        tasks.append(asyncio.create_task(ticker()))
+        await asyncio.to_thread(faults, server, done, marks, 0.5)
+        stop.set()
+        await asyncio.gather(*tasks)
+        assert await ctl.stop(deadline=20), ctl.controller.last_error
+
+    ctl = AsyncSyncController(replica, strategy, default_timeout=2.0, check_every=0.1)
+    ctl.start()
+    try:
+        asyncio.run(main(ctl))
+    finally:
+        replica.close()
+    ok = {log.name: log.ok for log in logs}
+    failed = {log.name: [k for k, _ in log.failed] for log in logs}
+    check_primary(server, tmp_path, ok, failed)
+    assert sum(len(v) for v in ok.values()) > 50
+    errors = [msg for log in logs for _, msg in log.failed]
+    assert all(msg.startswith(LocalWriteTimeout.__name__) for msg in errors), errors[:5]
+    assert ctl.controller.telemetry.snapshot().read_waits > 0
+    assert max(read_times) <= 0.2 + SLACK
+    assert max(gaps) < SLACK, sorted(gaps)[-5:]
+    print(f"async commits {sum(len(v) for v in ok.values())}, failed {len(errors)}, reads "
+          f"{len(read_times)} (max {max(read_times) * 1e3:.0f} ms), longest loop gap "
+          f"{max(gaps) * 1e3:.1f} ms")
