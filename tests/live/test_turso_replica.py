@@ -163,3 +163,43 @@ def test_a_burst_of_opens_that_waited_for_a_hung_pull_once_finds_connections_rea
             conn.close()
         a.close()
         silent.close()
+
+
+def test_a_checkpoint_takes_the_engine_then_the_write_lock_as_an_open_does(server, tmp_path):
+    # an app open holds the engine, then waits for the write lock (Engine.open_connection);
+    # a checkpoint taking them the other way round held the write lock while it waited for
+    # the engine, and the open waited its whole timeout, then failed
+    import threading
+
+    a = TursoReplica(tmp_path / "a.db", server.url)
+    app = a.connection()
+    with app:
+        app.execute("CREATE TABLE t(x)")
+        app.execute("INSERT INTO t VALUES (1)")
+    app.close()
+    a.checkpoint_bytes = 0  # any WAL at all is worth a checkpoint
+    opening: dict[str, float | bool] = {}
+    holds_engine = threading.Event()
+
+    def open_like_the_app() -> None:
+        with a._engine.lock:  # the order of Engine.open_connection(wait=True)
+            holds_engine.set()
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            opening["got"] = a.write_gate.acquire(timeout=2.0)
+            opening["waited"] = time.monotonic() - t0
+        if opening["got"]:
+            a.write_gate.release()
+
+    opener = threading.Thread(target=open_like_the_app)
+    opener.start()
+    assert holds_engine.wait(5)
+    checkpointer = threading.Thread(target=a.maintain)
+    checkpointer.start()
+    opener.join(5)
+    checkpointer.join(5)
+    try:
+        assert opening["got"] and opening["waited"] < 0.5, opening
+        assert a.checkpoints == 1
+    finally:
+        a.close()

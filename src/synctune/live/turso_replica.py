@@ -228,20 +228,22 @@ class TursoReplica(Replica):
             return
         if wal <= self.checkpoint_bytes:
             return
-        if not self._gate.acquire(timeout=1.0):
-            self.checkpoints_deferred += 1
-            return
-        try:
-            with self._engine.lock, _pyturso.deadline(DEFAULT_OPEN_TIMEOUT):
-                self._engine.checkpoint()
-            self.checkpoints += 1
-        except Exception as exc:
-            self.checkpoints_deferred += 1
-            log.debug("checkpoint put off: %s", redact(str(exc), self._token))
-        finally:
-            self._gate.release()
-        with contextlib.suppress(Exception), self._engine.lock:
-            self._refresh_stats()
+        # the engine first, then the write lock: the order an app open takes them in
+        with self._engine.lock:
+            if not self._gate.acquire(timeout=1.0):
+                self.checkpoints_deferred += 1
+                return
+            try:
+                with _pyturso.deadline(DEFAULT_OPEN_TIMEOUT):
+                    self._engine.checkpoint()
+                self.checkpoints += 1
+            except Exception as exc:
+                self.checkpoints_deferred += 1
+                log.debug("checkpoint put off: %s", redact(str(exc), self._token))
+            finally:
+                self._gate.release()
+            with contextlib.suppress(Exception):
+                self._refresh_stats()
 
     def _current_stats(self) -> Any:
         """Engine stats, fresh when the engine is free, else as of its last operation."""
