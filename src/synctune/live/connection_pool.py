@@ -38,7 +38,9 @@ class ConnectionPool:
         self._spare = spare
         self._max_idle = max_idle
         self._idle: list[Any] = []
-        self._lock = threading.Lock()
+        # reentrant: a dropped app connection is handed back by its finaliser, which the
+        # garbage collector may run inside this very lock (an allocation in close() or lease())
+        self._lock = threading.RLock()
         self._closed = False
         self._born = fork_guard.generation
         #: connections opened while the engine was busy (the app waited for an operation)
