@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass, field
 from typing import IO
 
+from synctune.live import fork_guard
+
 DEFAULT_MAX_SLOTS = 64
 
 
@@ -37,13 +39,18 @@ class WorkerSlot:
     index: int
     path: str
     _lock_file: IO[bytes] | None = field(default=None, repr=False)
+    _born: int = field(default_factory=lambda: fork_guard.generation, repr=False)
 
     def release(self) -> None:
-        """Free the slot (also freed when the process exits); idempotent."""
+        """Free the slot (also freed when the process exits); idempotent. In a child forked
+        after the claim it only closes the child's copy: the slot stays the parent's."""
         lock, self._lock_file = self._lock_file, None
         if lock is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(lock, fcntl.LOCK_UN)
+            # the flock belongs to the open file parent and child share: unlocking it here
+            # would free the parent's slot for a second process on the same replica file
+            if self._born == fork_guard.generation:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
     def __enter__(self) -> WorkerSlot:
