@@ -394,3 +394,30 @@ def test_unpushed_is_never_below_what_the_engine_holds(actions, held):
     report = ctl.stop_report
     assert report is not None and report.unpushed == fake.pending_changes()
     assert len(set(fake.primary)) == len(fake.primary)
+
+
+def test_commits_landing_after_the_final_count_are_not_reported_as_pushed():
+    # the app keeps committing while stop() flushes: a commit reported after the sync thread's
+    # last count of the engine is in the file, unpushed, and stop() must not say "all pushed"
+    class LateCommits(FakeReplica):
+        ctl: SyncController | None = None
+
+        def count_unpushed(self) -> int:
+            counted = self.pending_changes()
+            ctl = self.ctl
+            if ctl is not None and ctl._loop._stop_by is not None:
+                self.commit()  # an app thread commits just after the engine answered
+                ctl.notify_write()
+            return counted
+
+    timer = ManualTimer()
+    fake = LateCommits(timer=timer)
+    ctl = controller(fake, Manual(), timer)
+    fake.ctl = ctl
+    ctl.start()
+    flushed = ctl.stop(5.0)
+    report = ctl.stop_report
+    assert report is not None and report.ended
+    assert fake.pending_changes() > 0  # rows committed during the stop remain unpushed
+    assert report.unpushed == fake.pending_changes() and not report.exact
+    assert flushed is False and "not confirmed pushed" in report.message()

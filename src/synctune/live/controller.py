@@ -157,7 +157,13 @@ class SyncController:
     def _report(self, ended: bool, seconds: float) -> StopReport:
         final = self._loop.final_unpushed
         if ended and final is not None:
-            return StopReport(True, final.changes, final.exact, None, final.counted_by, seconds)
+            # commits the app reported after that last count are in the file, unpushed too
+            with self._lock:
+                known = self._backlog.value() if final.counted_by == "engine" \
+                    else self.strategy.unpushed_writes
+            late = max(0, (known or 0) - final.changes)
+            return StopReport(True, final.changes + late, final.exact and not late, None,
+                              final.counted_by, seconds)
         with self._lock:
             estimate = self._backlog.value()
             exact = self._backlog.commits_since == 0

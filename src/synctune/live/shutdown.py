@@ -11,9 +11,11 @@ class StopReport:
 
     Attributes:
         ended: the sync thread ended by the deadline.
-        unpushed: local changes not confirmed pushed: the engine's count taken after the thread
+        unpushed: local changes not confirmed pushed: the engine's count taken as the thread
             ended, or, when a sync was abandoned, the engine's last count (taken between syncs,
-            after the last confirmed push) plus one per commit reported since.
+            after the last confirmed push); either plus one per commit reported since (the app
+            may go on committing during a stop). Commits after ``stop()`` returned are not in
+            it; they stay in the local file for the next start's push.
         exact: True when ``unpushed`` is the engine's own count with nothing reported since;
             else it may overstate (a commit of several rows counts one, a commit racing the
             count may count twice), never understate what ``notify_write`` was told.
