@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sqlite3
 import subprocess
 import sys
@@ -396,3 +397,48 @@ def test_local_replica_connections_take_turns_across_threads(tmp_path):
     for t in threads:
         t.join()
     assert not errors and _count(tmp_path / "dev.db") == 300
+
+
+def test_a_connection_collected_while_its_pool_is_locked_is_handed_back_without_deadlock():
+    # a dropped connection in a reference cycle is reclaimed by the garbage collector, which
+    # can run at any allocation: also inside the pool's own lock (pool.close() allocates
+    # there). Run that finaliser with the lock held by this very thread, as the collector would.
+    pool = ConnectionPool(lambda wait: sqlite3.connect(":memory:", check_same_thread=False),
+                          spare=0)
+    conn = SyncedConnection(pool.lease(), release=pool.give_back)
+    finished = threading.Event()
+
+    def collected_inside_the_lock() -> None:
+        with pool._lock:
+            conn._finalizer()
+        finished.set()
+
+    worker = threading.Thread(target=collected_inside_the_lock, daemon=True)
+    worker.start()
+    worker.join(10.0)
+    if not finished.is_set():  # deadlocked: free the thread before failing
+        pool._lock.release()
+    assert finished.is_set(), "the finaliser waited for the lock its own thread held"
+    assert conn.closed and pool.idle == 1
+    pool.close()
+    assert pool.idle == 0
+
+
+def test_a_forked_child_releasing_its_copy_of_a_slot_leaves_the_parents_claim(tmp_path):
+    # flock belongs to the open file the child shares with its parent: unlocking it in the
+    # child would free the parent's slot for another worker, two processes on one replica file
+    root = tmp_path / "app.db"
+    slot = claim_worker_slot(root)
+    pid = os.fork()
+    if pid == 0:  # the child lets go of what it inherited (as a with-block's exit would)
+        try:
+            slot.release()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    other = claim_worker_slot(root)
+    assert (slot.index, other.index) == (0, 1)  # slot 0 is still the parent's
+    other.release()
+    slot.release()
+    assert claim_worker_slot(root).index == 0
