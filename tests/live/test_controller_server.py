@@ -352,3 +352,45 @@ def test_asyncio_opening_a_connection_while_a_task_holds_a_write_never_blocks_th
         replica.close()
     assert opened < 0.02 and ticks > 20, (opened, ticks)  # the loop never stopped
     assert rows == [(1,)]  # the open waited (in a worker thread) for the commit
+
+
+def test_asyncio_start_never_waits_for_a_sync_an_earlier_controller_abandoned(server, tmp_path):
+    # a controller stopped during a hung push leaves it to end at its own deadline, holding
+    # the engine; a new controller started on the event loop meanwhile must not wait for it
+    import asyncio
+
+    from synctune.live import AsyncSyncController
+
+    db = tmp_path / "a.db"
+    held = hold_local_rows(db, server.url, 12)
+    server.kill()
+    silent = SilentServer(server.port)  # accepts, never answers
+    replica = TursoReplica(db, silent.url)
+    try:
+        first = SyncController(replica, OnWrite(coalesce=0.0), default_timeout=2.0).start()
+        assert wait_for(lambda: bool(silent.accepted), 5)  # the push is on the wire
+        assert first.stop(0.1) is False and first.stop_report.abandoned == "push"
+
+        async def main() -> tuple[bool, int]:
+            ctl = AsyncSyncController(replica, Manual())
+            ctl.start()
+            engine_still_busy = replica._engine.lock.locked()  # the push has not ended
+            seen = ctl.status().unpushed_writes  # never fewer than the engine holds
+            await ctl.stop(0.1)
+            return engine_still_busy, seen
+
+        engine_still_busy, seen = asyncio.run(main())
+        assert engine_still_busy, "start() waited for the abandoned push"
+        assert seen == held
+        assert wait_for(lambda: not replica._engine.lock.locked(), 5)
+    finally:
+        silent.close()
+    server.start()
+    again = SyncController(replica, Manual()).start()
+    try:
+        assert again.status().unpushed_writes == held
+        assert again.sync_now(10) and again.stop(10), again.stop_report
+    finally:
+        replica.close()
+    rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
+    assert rows == [(k, 1) for k in range(12)]

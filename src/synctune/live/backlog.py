@@ -61,6 +61,15 @@ class UnpushedBacklog:
             self._counted = counted
         return counted
 
+    def seed(self, held: int | None) -> None:
+        """Start from ``held`` (the replica's never-waiting figure) until the engine is
+        counted, so no status shows fewer than it holds meanwhile."""
+        if held is None:
+            return
+        with self._lock:
+            if self._counted is None:
+                self._counted = held
+
     @property
     def known(self) -> bool:
         """True once the engine has been counted at least once."""

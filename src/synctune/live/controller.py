@@ -125,7 +125,9 @@ class SyncController:
         self.telemetry.restore_last_sync(engine_pull_unix(self.replica))
         if self._recorder is not None and not self._recorder.started:
             self._recorder.start()
-        self._loop.adopt_backlog()  # a local count, before the thread can touch the replica
+        # the engine itself is counted by the sync thread: an operation an earlier controller
+        # abandoned may hold it (an async start runs on the event loop)
+        self._backlog.seed(self.replica.pending_changes())
         self._loop.start()
         log.info("controller started: %r on %r", self.strategy, self.replica)
         return self

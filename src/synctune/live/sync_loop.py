@@ -129,6 +129,7 @@ class SyncLoop:
     # ------------------------------------------------------------ thread
     def _run(self) -> None:
         try:
+            self.adopt_backlog()
             while True:
                 self.wake.clear()
                 with self._lock:
@@ -160,8 +161,8 @@ class SyncLoop:
 
     def adopt_backlog(self) -> None:
         """Changes the engine held before start are at risk too: count them and tell the
-        strategy, so it plans their push like any other write (called by ``start``, before
-        the thread runs, so no status ever shows fewer)."""
+        strategy, so it plans their push like any other write (the thread's first step; the
+        controller's ``start`` seeded the figure from the replica's never-waiting count)."""
         held = self._backlog.count()
         if held:
             with self._lock:
