@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+from functools import partial
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
@@ -13,6 +15,28 @@ from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 _FIRST_SYNC = "first sync: measure sync duration and change rate"
+
+
+def _cadence_text(bound: str, i: float, s: float, rate: float, lat: float, share: float,
+                  d: float, note: tuple[int, float] | None) -> str:
+    """The reason of a planned interval: what bound it, and the estimates it came from."""
+    rate_text = "rate unknown" if rate == math.inf else f"rate <= {rate:.3g}/s"
+    if bound == "unreachable":
+        reason = (f"target out of reach: a sync takes ~{lat:.3g} s >= freshness {d:g} s; "
+                  f"syncing every min_interval {i:g} s")
+    elif bound == "min":
+        reason = (f"target out of reach at {rate_text}: syncing every min_interval "
+                  f"{i:g} s (predicted stale share {s:.2%})")
+    else:
+        cap = " (max_interval)" if bound == "max" else ""
+        reason = (f"every {i:.4g} s{cap}: {rate_text}, sync ~{lat:.3g} s, "
+                  f"predicted stale share {s:.2%} <= {share:.2%} at D={d:g} s")
+    if note is None:
+        return reason
+    pulled, span = note
+    head = ("first pull sets the baseline" if pulled < 0
+            else f"burst: {pulled} changes in {span:.3g} s")
+    return f"{head}; {reason}"
 
 
 class Adaptive(SyncStrategy):
@@ -88,17 +112,19 @@ class Adaptive(SyncStrategy):
         self._observed_pulled = 0
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
         self._last: Decision | None = None
-        self._plan("")
+        self._last_reason: str | Callable[[], str] = ""  # what _last was made from
+        self._cadence_reason: str | Callable[[], str] = ""
+        self._plan(None)
 
     # ------------------------------------------------------------------ events
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
-        note = ""
+        note: tuple[int, float] | None = None  # (changes, seconds) of a burst
         pulled, self._observed_pulled = report.pulled + self._observed_pulled, 0
         if self._last_snapshot is None:
-            note = "first pull sets the baseline"
+            note = (-1, 0.0)
         elif self._rate.observe(pulled, started - self._last_snapshot):
-            note = f"burst: {pulled} changes in {started - self._last_snapshot:.3g} s"
+            note = (pulled, started - self._last_snapshot)
         self._last_snapshot = started
         self._fresh_at = now
         self._plan(note)
@@ -112,7 +138,7 @@ class Adaptive(SyncStrategy):
         if kind is FailureKind.TIMEOUT:
             self._latency.expired()
 
-    def _plan(self, note: str) -> None:
+    def _plan(self, note: tuple[int, float] | None) -> None:
         """Re-plan the interval from the current estimates (runs after each sync, not per write)."""
         rate = self._rate.upper
         latency = self._latency.conservative(self._latency_margin)
@@ -122,23 +148,15 @@ class Adaptive(SyncStrategy):
         self._interval = choice.interval
         self._predicted = choice.predicted_stale_share
         self._bound = choice.bound
-        i, s, d = choice.interval, choice.predicted_stale_share, self._freshness
-        rate_text = "rate unknown" if rate == math.inf else f"rate <= {rate:.3g}/s"
-        if choice.bound == "unreachable":
-            reason = (f"target out of reach: a sync takes ~{lat:.3g} s >= freshness {d:g} s; "
-                      f"syncing every min_interval {i:g} s")
-        elif choice.bound == "min":
-            reason = (f"target out of reach at {rate_text}: syncing every min_interval "
-                      f"{i:g} s (predicted stale share {s:.2%})")
-        else:
-            cap = " (max_interval)" if choice.bound == "max" else ""
-            reason = (f"every {i:.4g} s{cap}: {rate_text}, sync ~{lat:.3g} s, "
-                      f"predicted stale share {s:.2%} <= {self._stale_share:.2%} at D={d:g} s")
-        self._cadence_reason = f"{note}; {reason}" if note else reason
+        # formatting costs about as much as the plan: done only when someone reads the reason
+        self._cadence_reason = partial(_cadence_text, choice.bound, choice.interval,
+                                       choice.predicted_stale_share, rate, lat,
+                                       self._stale_share, self._freshness, note)
 
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:
         # hot path (re-run after every local write): a few compares, no formatting
+        reason: str | Callable[[], str]
         retry_at = self._retry_at
         if retry_at is not None and self._consecutive_failures:
             due, reason = retry_at, self._retry_reason
@@ -152,9 +170,10 @@ class Adaptive(SyncStrategy):
             if oldest is not None and oldest + self._max_unpushed_age < due:
                 due, reason = oldest + self._max_unpushed_age, self._write_reason
         last = self._last
-        if last is not None and last.due == due and last.reason is reason:
+        if last is not None and last.due == due and self._last_reason is reason:
             return last
         self._last = last = Decision(due, reason, self._interval)
+        self._last_reason = reason
         return last
 
     def sync_timeout(self) -> float | None:
