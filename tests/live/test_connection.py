@@ -21,6 +21,7 @@ from synctune.live import (
     AsyncSyncController,
     LocalWriteTimeout,
     NoFreeSlot,
+    OwnWriteLockHeld,
     SyncedConnection,
     _pyturso,
     claim_worker_slot,
@@ -122,16 +123,57 @@ def test_a_write_waits_for_the_lock_before_it_starts_and_times_out_cleanly(tmp_p
     gate = threading.Lock()
     a = SyncedConnection(_sqlite(db), gate=gate)
     b = SyncedConnection(_sqlite(db), gate=gate, busy_timeout=0.1)
-    a.execute("INSERT INTO t VALUES (1)")  # a holds the lock until it commits
+    # another thread's transaction holds the lock until it commits
+    began = threading.Thread(target=a.execute, args=("INSERT INTO t VALUES (1)",))
+    began.start()
+    began.join()
     t0 = time.monotonic()
-    with pytest.raises(LocalWriteTimeout, match="nothing was run"):
+    with pytest.raises(LocalWriteTimeout, match="nothing was run") as err:
         b.execute("INSERT INTO t VALUES (2)")
     assert 0.1 <= time.monotonic() - t0 < 1.0
+    assert not isinstance(err.value, OwnWriteLockHeld)
     a.commit()
     assert _count(db) == 1  # b's statement never ran
     with b:
         b.execute("INSERT INTO t VALUES (2)")
     assert _count(db) == 2
+
+
+def test_a_thread_needing_the_lock_its_own_transaction_holds_fails_at_once(tmp_path):
+    # waiting would end only when this thread commits, which it cannot do while it waits
+    db = tmp_path / "a.db"
+    _table(db)
+    gate = threading.Lock()
+    a = SyncedConnection(_sqlite(db), gate=gate)
+    b = SyncedConnection(_sqlite(db), gate=gate, busy_timeout=60.0)
+    a.execute("INSERT INTO t VALUES (1)")
+    t0 = time.monotonic()
+    with pytest.raises(OwnWriteLockHeld, match="nothing was run"):
+        b.execute("INSERT INTO t VALUES (2)")
+    assert time.monotonic() - t0 < 30.0  # not the 60 s wait
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(0,)]  # reads still run
+    assert a.holds_write_lock and not b.holds_write_lock
+    a.commit()
+    with b:
+        b.execute("INSERT INTO t VALUES (2)")
+    # a transaction shared out to other threads is still its own: another thread waits
+    a.execute("INSERT INTO t VALUES (3)")
+    waited: list[str] = []
+
+    def other() -> None:
+        with b:
+            b.execute("INSERT INTO t VALUES (4)")
+        waited.append("done")
+
+    helper = threading.Thread(target=other)
+    helper.start()
+    time.sleep(0.05)
+    assert not waited  # waiting for a's commit, not refused
+    a.commit()
+    helper.join(10)
+    assert waited == ["done"]
+    with sqlite3.connect(db) as c:
+        assert [r[0] for r in c.execute("SELECT k FROM t ORDER BY k")] == [1, 2, 3, 4]
 
 
 def test_commits_are_reported_only_when_they_wrote_and_succeeded(tmp_path):

@@ -203,3 +203,65 @@ def test_a_checkpoint_takes_the_engine_then_the_write_lock_as_an_open_does(serve
         assert a.checkpoints == 1
     finally:
         a.close()
+
+
+def test_opening_a_connection_inside_this_threads_own_write_fails_at_once(server, tmp_path):
+    # the engine refuses to open a connection while a write transaction is open, and only
+    # this thread can end it: the open fails at once instead of waiting 5 s for nothing
+    from synctune.live import OwnWriteLockHeld
+
+    a = TursoReplica(tmp_path / "a.db", server.url, spare_connections=0)
+    try:
+        writer = a.connection()
+        writer.execute("CREATE TABLE t(x)")
+        writer.commit()
+        writer.execute("INSERT INTO t VALUES (1)")
+        t0 = time.monotonic()
+        with pytest.raises(OwnWriteLockHeld, match="nothing was run"):
+            a.connection()
+        assert time.monotonic() - t0 < 2.5  # the engine's open alone would wait its 5 s
+        assert a._pool.waited_opens == 0  # not counted as a wait for the network
+        writer.commit()
+        reader = a.connection()
+        assert reader.execute("SELECT x FROM t").fetchall() == [(1,)]
+        reader.close()
+        writer.close()
+    finally:
+        a.close()
+
+
+def test_asyncio_tasks_sharing_a_worker_thread_wait_for_each_other_not_refuse(server, tmp_path):
+    # with two worker threads, a task's open runs on the thread that ran another task's
+    # INSERT: that transaction is the other task's, which commits on the second thread
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from synctune.live import AsyncSyncController
+    from synctune.policy import Manual
+
+    a = TursoReplica(tmp_path / "a.db", server.url, spare_connections=0)
+
+    async def main() -> list[tuple[int]]:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(2))
+        async with AsyncSyncController(a, Manual()) as ctl:
+            writer = ctl.connection()
+            await writer.execute("CREATE TABLE t(x)")
+            await writer.commit()
+            await writer.execute("INSERT INTO t VALUES (1)")
+
+            async def finish() -> None:
+                await asyncio.sleep(0.2)
+                await writer.commit()
+
+            committing = asyncio.create_task(finish())
+            reader = ctl.connection()
+            rows = (await reader.execute("SELECT x FROM t")).fetchall()
+            await committing
+            await reader.close()
+            await writer.close()
+        return rows
+
+    try:
+        assert asyncio.run(main()) == [(1,)]
+    finally:
+        a.close()

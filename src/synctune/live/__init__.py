@@ -7,7 +7,7 @@ against a :class:`Replica` (pyturso, libsql, a local file, a remote client; buil
 
 from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.async_controller import AsyncSyncController
-from synctune.live.connection import LocalWriteTimeout, SyncedConnection
+from synctune.live.connection import LocalWriteTimeout, OwnWriteLockHeld, SyncedConnection
 from synctune.live.controller import SyncController
 from synctune.live.fork_guard import ForkedProcessError
 from synctune.live.history import SyncAttempt
@@ -18,6 +18,7 @@ from synctune.live.timing import ManualTimer, Timer
 from synctune.live.worker_slot import NoFreeSlot, WorkerSlot, claim_worker_slot
 
 __all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus",
-           "ForkedProcessError", "LocalWriteTimeout", "ManualTimer", "NoFreeSlot", "PullResult",
-           "PushResult", "Replica", "StopReport", "SyncAttempt", "SyncController", "SyncError",
-           "SyncedConnection", "Timer", "WorkerSlot", "claim_worker_slot"]
+           "ForkedProcessError", "LocalWriteTimeout", "ManualTimer", "NoFreeSlot",
+           "OwnWriteLockHeld", "PullResult", "PushResult", "Replica", "StopReport",
+           "SyncAttempt", "SyncController", "SyncError", "SyncedConnection", "Timer",
+           "WorkerSlot", "claim_worker_slot"]

@@ -35,6 +35,8 @@ class AsyncSyncController:
         if self._writers is None:
             self._writers = asyncio.Lock()
         ctl = self.controller
+        # run from worker threads any task may use: a transaction is the task's, not a thread's
+        kwargs.setdefault("thread_owned", False)
         if not ctl._reads_wait:
             return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs),
                                          self._writers)

@@ -17,6 +17,10 @@ A :class:`SyncedConnection` wraps a DB-API connection from a replica. Its rules:
   might wait for that very transaction).
 - **``with conn:`` is sqlite3's.** It commits on success and rolls back on an exception, and the
   connection stays open.
+- **A thread never waits for itself.** A write, or opening a connection, that needs the write
+  lock this thread's own open transaction holds on another connection fails at once with
+  :class:`OwnWriteLockHeld` (nothing ran) instead of waiting ``busy_timeout`` for a commit that
+  only this thread could make.
 - **Commits are reported after they happen.** ``on_commit`` runs only after a commit that
   wrote something succeeded; the engine's own change log decides what is pushed, so a missed
   report delays a push but never loses a row. A report that raises is logged, never raised
@@ -58,6 +62,23 @@ class LocalWriteTimeout(Exception):
     """
 
 
+class OwnWriteLockHeld(LocalWriteTimeout):
+    """A write, or opening a connection, needs the write lock that this thread's own open
+    write transaction holds on another connection: waiting could only time out, so it fails at
+    once. Nothing ran; commit or roll back that transaction first, or use its connection.
+    """
+
+
+# the thread whose write transaction holds each replica's write lock (keyed by the lock's id).
+# Only the holder sets and clears its entry, so the entries need no lock of their own.
+_holders: dict[int, int] = {}
+
+
+def held_by_this_thread(gate: threading.Lock | None) -> bool:
+    """True when ``gate`` is held by a write transaction begun on this thread."""
+    return gate is not None and _holders.get(id(gate)) == threading.get_ident()
+
+
 def statement_kind(sql: str) -> str:
     """``read``, ``write``, ``commit`` or ``rollback``: what a statement does to the lock.
 
@@ -93,6 +114,7 @@ class _Lease:
     def drop_gate(self) -> None:
         if self.holding and self.gate is not None:
             self.holding = False
+            _holders.pop(id(self.gate), None)  # any entry is this holder's
             self.gate.release()
 
     def reclaim(self) -> None:
@@ -128,6 +150,10 @@ class SyncedConnection:
             database.
         before_read: called before each read outside a transaction, holding no lock; it may
             wait (briefly) for the replica to be fresh enough (``SyncController.before_read``).
+        thread_owned: a write transaction belongs to the thread that began it, so that thread
+            needing the write lock again elsewhere fails at once (:class:`OwnWriteLockHeld`).
+            False for connections run from worker threads many tasks share (asyncio's), where
+            another task's open transaction may have begun on the same thread.
     """
 
     def __init__(self, conn: Any, *, gate: threading.Lock | None = None,
@@ -135,7 +161,8 @@ class SyncedConnection:
                  on_commit: Callable[[int], None] | None = None,
                  on_read: Callable[[float], None] | None = None,
                  busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-                 before_read: Callable[[], object] | None = None) -> None:
+                 before_read: Callable[[], object] | None = None,
+                 thread_owned: bool = True) -> None:
         if not (isinstance(busy_timeout, int | float) and 0 <= busy_timeout < float("inf")):
             raise ValueError(f"busy_timeout must be a finite number >= 0 (s), got {busy_timeout!r}")
         self._lease = _Lease(conn, gate, release)
@@ -143,6 +170,7 @@ class SyncedConnection:
         self._on_read = on_read
         self._before_read = before_read
         self._busy_timeout = float(busy_timeout)
+        self._thread_owned = thread_owned
         self._use = threading.RLock()
         self._wrote = False
         self._finalizer = weakref.finalize(self, self._lease.reclaim)
@@ -164,11 +192,17 @@ class SyncedConnection:
         lease = self._lease
         if lease.holding or lease.gate is None:
             return
+        if held_by_this_thread(lease.gate):  # the wait could never end by this thread
+            raise OwnWriteLockHeld(
+                "this thread's open write transaction on another connection holds the write "
+                "lock; commit or roll it back first; nothing was run")
         if not lease.gate.acquire(timeout=self._busy_timeout):
             raise LocalWriteTimeout(
                 f"another local transaction held the write lock for more than "
                 f"{self._busy_timeout:g} s; nothing was run")
         lease.holding = True
+        if self._thread_owned:
+            _holders[id(lease.gate)] = threading.get_ident()
 
     def _settle(self, raw: Any) -> None:
         """After a write: once no transaction is open, report it and free the lock."""

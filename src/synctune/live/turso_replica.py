@@ -35,7 +35,13 @@ from collections.abc import Callable
 from typing import Any
 
 from synctune.live import _pyturso
-from synctune.live.connection import DEFAULT_BUSY_TIMEOUT, LocalWriteTimeout, SyncedConnection
+from synctune.live.connection import (
+    DEFAULT_BUSY_TIMEOUT,
+    LocalWriteTimeout,
+    OwnWriteLockHeld,
+    SyncedConnection,
+    held_by_this_thread,
+)
 from synctune.live.connection_pool import ConnectionPool
 from synctune.live.replica import (
     PullResult,
@@ -61,6 +67,11 @@ _ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
 
 
 def _open_connection(engine: _pyturso.Engine, gate: threading.Lock, wait: bool) -> Any | None:
+    if held_by_this_thread(gate):  # the engine refuses an open while a write is open
+        raise OwnWriteLockHeld(
+            "opening a connection needs the write lock, which this thread's open write "
+            "transaction holds; commit or roll it back first, or use its connection; nothing "
+            "was run")
     # the app's opens (wait) take their turn with its writers; the sync thread's top-ups
     # (no wait) give up quickly and try again before the next sync
     conn = engine.open_connection(wait, gate, DEFAULT_BUSY_TIMEOUT if wait else 0.05)
