@@ -184,7 +184,11 @@ class LibsqlReplica(Replica):
     def connect(self) -> Any:
         """libsql's own connection for the app: reads are local; writes go to the primary
         (delegated by libsql) or, offline, stay local until a sync. With a URL, opening it
-        contacts the primary, as libsql clients always do; in local mode it is a plain file."""
+        contacts the primary, as libsql clients always do; in local mode it is a plain file.
+
+        libsql bounds neither that open nor a delegated write, and holds the GIL meanwhile: a
+        primary that never answers freezes the process. A delegated write that raised may
+        still have been applied by the primary; retry it only if it is idempotent."""
         import libsql
 
         if self.url is None:
