@@ -26,6 +26,9 @@ class AsyncSyncedConnection:
     read outside this connection's own transaction first awaits its pull here, holding no
     worker thread, so waiting reads never hold up a commit or each other.
 
+    A cancelled call still runs to its end in its worker thread (threads cannot be
+    interrupted): a cancelled ``commit()`` may have committed; check before retrying it.
+
     Args:
         conn: the connection, or a callable that opens it (called in a worker thread).
         writers: the lock write transactions queue on.
