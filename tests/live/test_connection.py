@@ -117,12 +117,18 @@ def test_reads_are_retried_while_locked_because_they_change_nothing():
     assert raw.calls == ["SELECT 1"] * 4 and len(latencies) == 1
 
 
-def test_a_write_waits_for_the_lock_before_it_starts_and_times_out_cleanly(tmp_path):
-    db = tmp_path / "a.db"
+def _two_writers(db: Path, busy_timeout: float) -> tuple[SyncedConnection, SyncedConnection]:
+    """Two connections on ``db`` (table t made) sharing one write lock; ``b`` waits
+    ``busy_timeout`` s for it."""
     _table(db)
     gate = threading.Lock()
-    a = SyncedConnection(_sqlite(db), gate=gate)
-    b = SyncedConnection(_sqlite(db), gate=gate, busy_timeout=0.1)
+    return (SyncedConnection(_sqlite(db), gate=gate),
+            SyncedConnection(_sqlite(db), gate=gate, busy_timeout=busy_timeout))
+
+
+def test_a_write_waits_for_the_lock_before_it_starts_and_times_out_cleanly(tmp_path):
+    db = tmp_path / "a.db"
+    a, b = _two_writers(db, 0.1)
     # another thread's transaction holds the lock until it commits
     began = threading.Thread(target=a.execute, args=("INSERT INTO t VALUES (1)",))
     began.start()
@@ -142,10 +148,7 @@ def test_a_write_waits_for_the_lock_before_it_starts_and_times_out_cleanly(tmp_p
 def test_a_thread_needing_the_lock_its_own_transaction_holds_fails_at_once(tmp_path):
     # waiting would end only when this thread commits, which it cannot do while it waits
     db = tmp_path / "a.db"
-    _table(db)
-    gate = threading.Lock()
-    a = SyncedConnection(_sqlite(db), gate=gate)
-    b = SyncedConnection(_sqlite(db), gate=gate, busy_timeout=60.0)
+    a, b = _two_writers(db, 60.0)
     a.execute("INSERT INTO t VALUES (1)")
     t0 = time.monotonic()
     with pytest.raises(OwnWriteLockHeld, match="nothing was run"):
