@@ -487,3 +487,23 @@ def test_a_forked_child_releasing_its_copy_of_a_slot_leaves_the_parents_claim(tm
     other.release()
     slot.release()
     assert claim_worker_slot(root).index == 0
+
+
+def test_a_read_never_waits_for_a_pull_its_own_threads_write_holds_up(tmp_path):
+    # a pull's local apply waits for the write lock: a read by the thread holding it (through
+    # another connection) waiting for that pull would only spend its whole max_read_wait
+    db = tmp_path / "a.db"
+    asked: list[int] = []
+    a, _ = _two_writers(db, 1.0)
+    b = SyncedConnection(_sqlite(db), gate=a._lease.gate, before_read=lambda: asked.append(1))
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    assert asked == [1]  # free: the read may wait for a fresh pull
+    a.execute("INSERT INTO t VALUES (1)")
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    assert asked == [1]  # this thread holds the lock: no wait
+    other: list[object] = []
+    reader = threading.Thread(target=lambda: other.append(b.execute("SELECT 1").fetchall()))
+    reader.start()
+    reader.join(10)
+    assert other == [[(1,)]] and asked == [1, 1]  # another thread's read may still wait
+    a.commit()

@@ -246,11 +246,12 @@ class SyncedConnection:
 
     # ---------------------------------------------------------------------- DB-API
     def _may_wait(self, blocking: bool = True) -> bool:
-        """True when a read may wait for a pull: no transaction is open on this connection.
+        """True when a read may wait for a pull: no transaction is open on this connection,
+        nor one of this thread's on another (the pull's apply would wait for it).
 
         With ``blocking=False`` (an event loop asking) a statement running on it in another
         thread right now answers False rather than be waited for."""
-        if not self._use.acquire(blocking):
+        if held_by_this_thread(self._lease.gate) or not self._use.acquire(blocking):
             return False
         try:
             raw = self._lease.raw
