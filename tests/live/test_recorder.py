@@ -230,3 +230,17 @@ def test_reads_reported_without_a_latency_are_recorded_and_counted(tmp_path):
     assert snap.reads == 6 and snap.query_latency.count == 1
     wl = load_trace(path)
     assert wl.nodes["app"].reads.size == 6 and wl.nodes["app"].writes.size == 2
+
+
+def test_hooks_after_close_queue_nothing(tmp_path):
+    # an app's connections may go on reporting to a stopped controller: with the writer gone,
+    # a queue kept filling would hold up to max_pending events in memory for nothing
+    rec = TraceRecorder(tmp_path / "t.csv", flush_every=0.01).start()
+    rec.write(3)
+    rec.close()
+    for _ in range(1000):
+        rec.write()
+        rec.read()
+    assert len(rec._events) == 0 and rec.dropped == 0
+    lines = (tmp_path / "t.csv").read_text().splitlines()
+    assert rec.rows == 3 and len(lines) == 4 and all(",write," in line for line in lines[1:])

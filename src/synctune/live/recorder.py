@@ -93,6 +93,8 @@ class TraceRecorder:
 
     # ------------------------------------------------------------------ hooks
     def _add(self, op: str, nbytes: int = 0, changes: int = 0) -> None:
+        if self._stop.is_set():  # closed: nothing drains the queue any more
+            return
         events = self._events
         if len(events) >= self.max_pending:
             self.dropped += 1
@@ -133,7 +135,7 @@ class TraceRecorder:
         return self._thread is not None
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued and close the file (idempotent)."""
+        """Write what is queued and close the file (idempotent); later events are ignored."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
