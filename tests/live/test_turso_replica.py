@@ -221,6 +221,8 @@ def test_opening_a_connection_inside_this_threads_own_write_fails_at_once(server
             a.connection()
         assert time.monotonic() - t0 < 2.5  # the engine's open alone would wait its 5 s
         assert a._pool.waited_opens == 0  # not counted as a wait for the network
+        a._pool.fill()  # topping up (no waiting) on this thread opens nothing, raises nothing
+        assert a._pool.idle == 0
         writer.commit()
         reader = a.connection()
         assert reader.execute("SELECT x FROM t").fetchall() == [(1,)]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synctune.live import fork_guard
+from synctune.live.connection import OwnWriteLockHeld
 
 
 class ConnectionPool:
@@ -79,7 +80,10 @@ class ConnectionPool:
             with self._lock:
                 if self._closed or len(self._idle) >= self._spare:
                     return
-            conn = self._opener(False)
+            try:
+                conn = self._opener(False)
+            except OwnWriteLockHeld:  # this thread's own write holds the lock: open later
+                return
             if conn is None:
                 return
             self.give_back(conn)
