@@ -507,3 +507,27 @@ def test_a_read_never_waits_for_a_pull_its_own_threads_write_holds_up(tmp_path):
     reader.join(10)
     assert other == [[(1,)]] and asked == [1, 1]  # another thread's read may still wait
     a.commit()
+
+
+def test_a_new_thread_is_never_taken_for_an_ended_one_that_left_a_write_open(tmp_path):
+    # thread ids are reused at once: a thread that ended with a transaction open must not make
+    # the next thread (same id) count as its owner; that one waits its busy_timeout as others do
+    db = tmp_path / "a.db"
+    a, b = _two_writers(db, 0.1)
+    first = threading.Thread(target=a.execute, args=("INSERT INTO t VALUES (1)",))
+    first.start()
+    first.join()
+    raised: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            b.execute("INSERT INTO t VALUES (2)")
+        except LocalWriteTimeout as exc:
+            raised.append(exc)
+
+    second = threading.Thread(target=write)
+    second.start()
+    second.join(10)
+    assert len(raised) == 1 and type(raised[0]) is LocalWriteTimeout
+    a.rollback()
+    assert _count(db) == 0

@@ -69,14 +69,15 @@ class OwnWriteLockHeld(LocalWriteTimeout):
     """
 
 
-# the thread whose write transaction holds each replica's write lock (keyed by the lock's id).
-# Only the holder sets and clears its entry, so the entries need no lock of their own.
-_holders: dict[int, int] = {}
+# the thread whose write transaction holds each replica's write lock (keyed by the lock's id);
+# the thread itself, not its id, which a new thread reuses once one ends. Only the holder sets
+# and clears its entry, so the entries need no lock of their own.
+_holders: dict[int, threading.Thread] = {}
 
 
 def held_by_this_thread(gate: threading.Lock | None) -> bool:
     """True when ``gate`` is held by a write transaction begun on this thread."""
-    return gate is not None and _holders.get(id(gate)) == threading.get_ident()
+    return gate is not None and _holders.get(id(gate)) is threading.current_thread()
 
 
 def statement_kind(sql: str) -> str:
@@ -202,7 +203,7 @@ class SyncedConnection:
                 f"{self._busy_timeout:g} s; nothing was run")
         lease.holding = True
         if self._thread_owned:
-            _holders[id(lease.gate)] = threading.get_ident()
+            _holders[id(lease.gate)] = threading.current_thread()
 
     def _settle(self, raw: Any) -> None:
         """After a write: once no transaction is open, report it and free the lock."""
