@@ -394,3 +394,45 @@ def test_asyncio_start_never_waits_for_a_sync_an_earlier_controller_abandoned(se
         replica.close()
     rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
     assert rows == [(k, 1) for k in range(12)]
+
+
+@pytest.mark.slow
+def test_a_push_that_timed_out_after_the_primary_applied_it_is_retried_without_doubling(
+        server, tmp_path):
+    """The primary applies the first push but its reply never comes back; the sync times out,
+    backs off and retries in the same process, with more commits made meanwhile: every row
+    reaches the primary exactly once."""
+    from live_support import ReplyDroppingProxy
+
+    db = tmp_path / "a.db"
+    held = hold_local_rows(db, server.url, 10)
+    first = [True]
+
+    def drop_first_push(body: bytes) -> bool:
+        if b"BEGIN IMMEDIATE" in body and first[0]:
+            first[0] = False
+            return True
+        return False
+
+    proxy = ReplyDroppingProxy(server.port, drop_first_push)
+    try:
+        strategy = OnWrite(coalesce=0.0, backoff=Backoff(base=0.2, cap=0.5, jitter=False))
+        ctl = SyncController(TursoReplica(db, proxy.url), strategy, default_timeout=1.0,
+                             check_every=0.1).start()
+        try:
+            assert wait_for(lambda: proxy.dropped == 1, 10)
+            conn = ctl.connection()
+            for k in range(10, 20):  # committed while the unanswered push is in flight
+                conn.execute("INSERT INTO t VALUES (?)", (k,))
+                conn.commit()
+            conn.close()
+            assert wait_for(lambda: any(not a.ok for a in ctl.history), 10)
+            assert ctl.stop(10), ctl.stop_report
+            assert any(not a.ok and a.kind is FailureKind.TIMEOUT for a in ctl.history)
+        finally:
+            ctl.replica.close()
+    finally:
+        proxy.close()
+    assert held == 10 and proxy.dropped == 1
+    rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
+    assert rows == [(k, 1) for k in range(20)]
