@@ -421,3 +421,32 @@ def test_commits_landing_after_the_final_count_are_not_reported_as_pushed():
     assert fake.pending_changes() > 0  # rows committed during the stop remain unpushed
     assert report.unpushed == fake.pending_changes() and not report.exact
     assert flushed is False and "not confirmed pushed" in report.message()
+
+
+def test_a_clock_stepping_back_neither_stops_syncing_nor_fails_app_calls():
+    # a wall clock as the controller's clock, stepped back an hour (as NTP may): the strategy
+    # refuses time going backwards, which ended the sync thread (nothing synced again) and
+    # made every read report raise until the clock caught up
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer)
+    wall = [1_000_000.0]
+
+    def clock() -> float:
+        return wall[0] + timer.now()
+
+    ctl = controller(fake, OnWrite(coalesce=0.0), timer, clock=clock, check_every=0.1).start()
+    try:
+        fake.commit()
+        ctl.notify_write()
+        assert wait_until(lambda: len(fake.primary) == 1)
+        wall[0] -= 3600.0
+        for _ in range(5):
+            fake.commit()
+            ctl.notify_write()
+            ctl.record_query(0.001)
+        assert wait_until(lambda: len(fake.primary) == 6), ctl.status().reason
+        assert ctl._loop.crashed is None
+        assert ctl.status().syncs >= 2
+    finally:
+        assert ctl.stop(5.0), ctl.stop_report
+    assert fake.primary == list(range(1, 7))

@@ -211,3 +211,18 @@ def test_reads_reach_the_strategy_through_record_query_and_notify_read(tmp_path)
     with pytest.raises(ValueError, match="count"):
         ctl.notify_read(-1)
     ctl.stop(1)
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=50))
+def test_a_steady_clock_never_goes_back_and_keeps_the_clocks_forward_steps(readings):
+    from synctune.live.timing import SteadyClock
+
+    it = iter(readings)
+    steady = SteadyClock(lambda: next(it))
+    out = [steady() for _ in readings]
+    assert out[0] == readings[0]
+    for i in range(1, len(out)):
+        step = readings[i] - readings[i - 1]
+        assert out[i] >= out[i - 1]
+        # a forward step of the clock is a step of the same size; a step back, none
+        assert out[i] - out[i - 1] == pytest.approx(max(step, 0.0), abs=1e-6)

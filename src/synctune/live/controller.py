@@ -33,7 +33,7 @@ from synctune.live.status import ControllerStatus
 from synctune.live.sync_loop import SyncLoop
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
-from synctune.live.timing import REAL_TIME, Timer
+from synctune.live.timing import REAL_TIME, SteadyClock, Timer
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 from synctune.policy import SyncStrategy, _check
 from synctune.policy.errors import InvalidType
@@ -51,8 +51,9 @@ class SyncController:
     Args:
         replica: the database to keep in sync.
         strategy: when to sync (any :class:`~synctune.policy.SyncStrategy`; not yet started).
-        clock: seconds, non-decreasing; drives the strategy, metrics and alerts. Defaults to
-            ``timer.now``.
+        clock: seconds; drives the strategy, metrics and alerts. Defaults to ``timer.now``.
+            A clock that steps back (a wall clock) is held steady: time goes on from its last
+            reading (:class:`~synctune.live.timing.SteadyClock`).
         timer: the monotonic clock (s) and the waits and sleeps behind the schedule, backoff,
             sync deadlines and the stop deadline (real time by default;
             :class:`~synctune.live.timing.ManualTimer` for tests).
@@ -84,8 +85,10 @@ class SyncController:
                 raise TypeError(f"timer must have now(), wait() and sleep(), got {timer!r}")
         if clock is None:
             clock = timer.now
-        if not callable(clock):
+        elif not callable(clock):
             raise TypeError(f"clock must be callable, got {clock!r}")
+        else:
+            clock = SteadyClock(clock)
         self.replica = replica
         self.strategy = strategy
         self._clock = clock

@@ -8,9 +8,11 @@ so a test runs hours of backoff, flushes and stop deadlines in milliseconds.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from synctune.policy import _check
@@ -53,6 +55,33 @@ class RealTimer:
 
 #: the timer controllers use unless given another
 REAL_TIME = RealTimer()
+
+
+class SteadyClock:
+    """``clock`` made non-decreasing: a step back is absorbed into an offset, so time goes on
+    from its last reading at the clock's own rate.
+
+    Strategies refuse time going backwards; an app's wall clock stepped back (as NTP may) would
+    otherwise end the sync thread and fail every report until the clock caught up. Thread-safe.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._last = -math.inf
+
+    def __call__(self) -> float:
+        with self._lock:
+            now = self._clock() + self._offset
+            if now < self._last:
+                self._offset += self._last - now
+                now = self._last
+            self._last = now
+            return now
+
+    def __repr__(self) -> str:
+        return f"SteadyClock({self._clock!r})"
 
 
 class ManualTimer:
