@@ -224,6 +224,25 @@ def test_a_commit_that_succeeded_never_raises_for_its_report(tmp_path, caplog):
     conn.close()
 
 
+def test_a_read_that_ran_never_raises_for_its_report(tmp_path, caplog):
+    # the read's latency report failed: raising would fail a read that ran, and inside
+    # ``with conn:`` roll back the app's writes with it
+    db = tmp_path / "a.db"
+    _table(db)
+
+    def report(seconds: float) -> None:
+        raise ValueError("report failed")
+
+    conn = SyncedConnection(_sqlite(db), gate=threading.Lock(), on_read=report)
+    with conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+        assert conn.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
+        conn.execute("INSERT INTO t VALUES (2)")
+    assert _count(db) == 2 and not conn.holds_write_lock
+    assert caplog.text.count("read, but reporting it failed (ValueError") == 1
+    conn.close()
+
+
 def test_many_threads_one_lock_every_row_once(tmp_path):
     db = tmp_path / "a.db"
     _table(db)

@@ -25,6 +25,7 @@ A :class:`SyncedConnection` wraps a DB-API connection from a replica. Its rules:
   wrote something succeeded; the engine's own change log decides what is pushed, so a missed
   report delays a push but never loses a row. A report that raises is logged, never raised
   from the commit: the app would take a commit that stands for a failed one and retry it.
+  Likewise a read's report (``on_read``) that raises is logged, never raised from the read.
 
 A connection may be shared between threads; its calls are serialised. ``close()`` rolls back
 what is open and hands the underlying connection back to the replica's pool (a connection that
@@ -227,7 +228,10 @@ class SyncedConnection:
 
         cursor, rows = retry_busy(read, time.monotonic() + self._busy_timeout)
         if self._on_read is not None:
-            self._on_read(time.perf_counter() - t0)
+            try:
+                self._on_read(time.perf_counter() - t0)
+            except Exception as exc:  # the read ran: failing it could roll back the app's writes
+                log.warning("read, but reporting it failed (%s)", type(exc).__name__)
         return _Rows(rows, cursor)
 
     def _write(self, run: Callable[[Any], Any], kind: str = _WRITE) -> Any:
