@@ -207,10 +207,13 @@ def http_reply(status: int, body: bytes = b"") -> bytes:
 
 class ReplyDroppingProxy(_LoopbackHttp):
     """A loopback HTTP proxy to a real server that forwards every request but holds back the
-    reply to those ``drop(body)`` picks: the primary applies them, the client never hears."""
+    reply to those ``drop(body)`` picks: the primary applies them, the client never hears.
+    Other replies are passed on ``delay`` seconds late."""
 
-    def __init__(self, upstream_port: int, drop: Callable[[bytes], bool]) -> None:
-        self.upstream_port, self.drop = upstream_port, drop
+    def __init__(self, upstream_port: int, drop: Callable[[bytes], bool],
+                 delay: float = 0.0) -> None:
+        self.upstream_port, self.drop, self.delay = upstream_port, drop, delay
+        self.late: list[bytes] = []  # bodies applied upstream whose late reply is not sent yet
         self.dropped = 0  # requests applied upstream whose reply was held back
         super().__init__()
 
@@ -238,5 +241,10 @@ class ReplyDroppingProxy(_LoopbackHttp):
             if self.drop(body):
                 self.dropped += 1
                 return  # the connection stays open (kept by the SilentServer), unanswered
-            conn.sendall(reply)
+            self.late.append(body)
+            try:
+                time.sleep(self.delay)  # applied upstream, not yet confirmed to the client
+                conn.sendall(reply)
+            finally:
+                self.late.remove(body)
             conn.close()

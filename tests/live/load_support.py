@@ -138,6 +138,20 @@ def worker_process(slot_root: str, url: str, out_dir: str, go_file: str, stop_fi
     slot.release()
 
 
+def doomed_process(path: str, url: str, out_dir: str, prefix: str, here: str) -> None:
+    """An app process on replica ``path`` whose writers journal each commit under ``prefix``
+    until it is killed."""
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    ctl = with_schema(controller(path, url).start())
+    names = [f"{prefix}-t{i}" for i in range(2)]
+    journals = {n: open(Path(out_dir) / f"{n}.journal", "w") for n in names}  # noqa: SIM115
+    run_writers(ctl, names, threading.Event(), journals)
+    Path(out_dir, f"ready-{prefix}").touch()
+    while True:
+        time.sleep(1)
+
+
 def faults(server: TursoServer, stop: threading.Event, marks: dict[str, float],
            scale: float = 1.0) -> None:
     """kill -9 at 2 s, restart at 4 s; hang from 6 s to 10 s; then healthy until 13 s (times

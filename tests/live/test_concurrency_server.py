@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from live_support import ReplyDroppingProxy, wait_for
 from load_support import (
     SCHEMA,
     check_primary,
     controller,
+    doomed_process,
     faults,
     run_writers,
     with_schema,
@@ -147,3 +150,46 @@ def test_checkpoints_keep_the_local_file_bounded_under_steady_writes(server, tmp
     # without checkpoints the WAL grows ~9 KB a commit (27 MB here); with them it levels off
     assert max(sizes[10:]) < 8 * bound, sizes
     check_primary(server, tmp_path, {"s": list(range(3000))}, {})
+
+
+def test_an_app_killed_9_mid_push_again_and_again_then_restarted_every_commit_once(
+        server, tmp_path):
+    """One replica file; its app process is killed -9 four times while writers commit and
+    pushes are in flight (the primary applies each push 80 ms before the app hears of it), a
+    new process taking the file each time; a last start pushes what is left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    db = str(tmp_path / "app.db")
+    proxy = ReplyDroppingProxy(server.port, lambda body: False, delay=0.08)
+    ctx = multiprocessing.get_context("spawn")
+    rng = random.Random(7)
+    try:
+        for round_ in range(4):
+            prefix = f"r{round_}"
+            p = ctx.Process(target=doomed_process,
+                            args=(db, proxy.url, str(out), prefix, HERE))
+            p.start()
+            ready = out / f"ready-{prefix}"
+            assert wait_for(lambda p=p, ready=ready: ready.exists() or not p.is_alive(), 60)
+            assert p.is_alive(), p.exitcode
+            time.sleep(rng.uniform(0.5, 1.0))
+            # kill while a push the primary applied awaits its reply
+            assert wait_for(lambda: any(b"BEGIN IMMEDIATE" in b for b in proxy.late), 10,
+                            step=0.001)
+            os.kill(p.pid, 9)  # type: ignore[arg-type]
+            p.join(10)
+    finally:
+        proxy.close()
+    ctl = controller(db, server.url).start()
+    assert ctl.stop(deadline=20), ctl.stop_report
+    ok: dict[str, list[int]] = {}
+    unsure: dict[str, set[int]] = {}
+    for journal in out.glob("*.journal"):
+        keys = [int(x) for x in journal.read_text().split()]
+        ok[journal.stem] = keys
+        # the row being committed when the process died may or may not have committed
+        unsure[journal.stem] = {(max(keys) + 1) if keys else 0}
+    assert len(ok) == 8
+    seen = check_primary(server, tmp_path, ok, {}, unsure)
+    assert sum(len(v) for v in ok.values()) > 200
+    print(f"rows journaled {sum(len(v) for v in ok.values())}, on the primary {len(seen)}")
