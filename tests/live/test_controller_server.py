@@ -354,6 +354,65 @@ def test_asyncio_opening_a_connection_while_a_task_holds_a_write_never_blocks_th
     assert rows == [(1,)]  # the open waited (in a worker thread) for the commit
 
 
+def test_asyncio_a_new_connection_waiting_for_a_hung_sync_never_holds_up_other_commits(
+        server, tmp_path):
+    # nothing idle in the pool: a new connection's first write must wait for the hung sync to
+    # open; it queued on the writers' lock first, so every task's commit waited on the network
+    import asyncio
+
+    from live_support import ReplyDroppingProxy
+
+    from synctune.live import AsyncSyncController
+
+    hang = [False]
+    proxy = ReplyDroppingProxy(server.port, lambda body: hang[0])
+    replica = TursoReplica(tmp_path / "a.db", proxy.url, spare_connections=0)
+
+    async def main() -> tuple[list[float], float]:
+        async with AsyncSyncController(replica, Periodic(0.2), default_timeout=3.0) as ctl:
+            base = ctl.connection()
+            await base.execute("CREATE TABLE t(x)")
+            await base.commit()
+            assert await ctl.sync_now(5)
+            hang[0] = True
+            end = time.monotonic() + 10
+            while not (proxy.dropped and ctl.controller._loop.in_flight):  # a sync is hung
+                assert time.monotonic() < end
+                await asyncio.sleep(0.01)
+            late = ctl.connection()
+
+            async def open_and_write() -> None:
+                await late.execute("INSERT INTO t VALUES (-1)")
+                await late.commit()
+
+            t0 = time.monotonic()
+            opening = asyncio.create_task(open_and_write())
+            await asyncio.sleep(0.1)  # the open is waiting for the sync
+            commits = []
+            for k in range(10):
+                t = time.monotonic()
+                await base.execute("INSERT INTO t VALUES (?)", (k,))
+                await base.commit()
+                commits.append(time.monotonic() - t)
+            await opening
+            opened = time.monotonic() - t0
+            hang[0] = False
+            await late.close()
+            await base.close()
+            assert await ctl.sync_now(10)
+        return commits, opened
+
+    try:
+        commits, opened = asyncio.run(main())
+    finally:
+        replica.close()
+        proxy.close()
+    assert opened > 0.5  # the new connection did wait for the hung pull
+    assert max(commits) < 0.5 * opened, (max(commits), opened)
+    rows = primary_rows(server.url, tmp_path, "SELECT x, count(*) FROM t GROUP BY x ORDER BY x")
+    assert rows == [(k, 1) for k in range(-1, 10)]
+
+
 def test_asyncio_start_never_waits_for_a_sync_an_earlier_controller_abandoned(server, tmp_path):
     # a controller stopped during a hung push leaves it to end at its own deadline, holding
     # the engine; a new controller started on the event loop meanwhile must not wait for it

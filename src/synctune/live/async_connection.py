@@ -15,7 +15,9 @@ class AsyncSyncedConnection:
 
     Each call runs in a worker thread, and so does opening it: the underlying connection is
     opened with the first statement (opening takes the replica's write lock for a moment, which
-    another task's open transaction may hold until the event loop lets it commit). Write
+    another task's open transaction may hold until the event loop lets it commit), before a
+    first write queues (an open may wait for a sync on the network when no connection is idle;
+    other tasks' writes never wait for it). Write
     transactions of one controller's async connections queue on an ``asyncio.Lock`` before
     they take the replica's write lock, so waiting writers hold no worker thread (many waiting
     coroutines cannot starve the thread that would commit the transaction they wait for). Use
@@ -50,8 +52,8 @@ class AsyncSyncedConnection:
         """The underlying connection (``None`` until the first statement opens it)."""
         return self._conn
 
-    def _run(self, name: str, *args: Any) -> Any:
-        """In a worker thread: open the connection if needed, then call its ``name``."""
+    def _opened(self) -> SyncedConnection:
+        """In a worker thread: the connection, opened now if it is not yet."""
         conn = self._conn
         if conn is None:
             with self._opening:
@@ -59,9 +61,17 @@ class AsyncSyncedConnection:
                 if conn is None:
                     assert self._open is not None
                     conn = self._conn = self._open()
-        return getattr(conn, name)(*args)
+        return conn
+
+    def _run(self, name: str, *args: Any) -> Any:
+        """In a worker thread: open the connection if needed, then call its ``name``."""
+        return getattr(self._opened(), name)(*args)
 
     async def _call(self, write: bool, name: str, *args: Any) -> Any:
+        if write and self._conn is None:
+            # opened before the writers' queue: with no connection idle an open waits for a
+            # sync on the network, and every task's writes would have waited behind it
+            await asyncio.to_thread(self._opened)
         if write and not self._queued:
             await self._writers.acquire()
             self._queued = True
