@@ -267,3 +267,51 @@ def test_asyncio_tasks_sharing_a_worker_thread_wait_for_each_other_not_refuse(se
         assert asyncio.run(main()) == [(1,)]
     finally:
         a.close()
+
+
+def test_a_slow_log_handler_never_holds_app_writes_during_a_checkpoint(server, tmp_path):
+    # a checkpoint put off is logged; logged while it held the write lock, a slow handler
+    # (a remote syslog, a full pipe) held every app write for as long as it took
+    import logging
+    import threading
+
+    a = TursoReplica(tmp_path / "a.db", server.url)
+    app = a.connection()
+    with app:
+        app.execute("CREATE TABLE t(x)")
+        app.execute("INSERT INTO t VALUES (0)")
+    a.checkpoint_bytes = 0  # any WAL at all is worth a checkpoint
+
+    def refuse() -> None:
+        raise RuntimeError("checkpoint incomplete")
+
+    a._engine.checkpoint = refuse  # type: ignore[method-assign]
+    entered = threading.Event()
+
+    class Slow(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "checkpoint" in record.getMessage():
+                entered.set()
+                time.sleep(1.5)
+
+    logger = logging.getLogger("synctune.live")
+    handler, level = Slow(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        checkpointer = threading.Thread(target=a.maintain)
+        checkpointer.start()
+        assert entered.wait(5)
+        t0 = time.monotonic()
+        with app:
+            app.execute("INSERT INTO t VALUES (1)")
+        took = time.monotonic() - t0
+        checkpointer.join(5)
+        assert a.checkpoints_deferred == 1
+        assert took < 0.75, took  # the handler takes 1.5 s
+        assert app.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        app.close()
+        a.close()

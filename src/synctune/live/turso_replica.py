@@ -239,6 +239,7 @@ class TursoReplica(Replica):
             return
         if wal <= self.checkpoint_bytes:
             return
+        failure: Exception | None = None
         # the engine first, then the write lock: the order an app open takes them in
         with self._engine.lock:
             if not self._gate.acquire(timeout=1.0):
@@ -250,11 +251,13 @@ class TursoReplica(Replica):
                 self.checkpoints += 1
             except Exception as exc:
                 self.checkpoints_deferred += 1
-                log.debug("checkpoint put off: %s", redact(str(exc), self._token))
+                failure = exc
             finally:
                 self._gate.release()
             with contextlib.suppress(Exception):
                 self._refresh_stats()
+        if failure is not None:  # logged holding no lock: a slow handler never holds app writes
+            log.debug("checkpoint put off: %s", redact(str(failure), self._token))
 
     def _current_stats(self) -> Any:
         """Engine stats, fresh when the engine is free, else as of its last operation."""
