@@ -354,10 +354,12 @@ def test_asyncio_opening_a_connection_while_a_task_holds_a_write_never_blocks_th
     assert rows == [(1,)]  # the open waited (in a worker thread) for the commit
 
 
-def test_asyncio_a_new_connection_waiting_for_a_hung_sync_never_holds_up_other_commits(
-        server, tmp_path):
-    # nothing idle in the pool: a new connection's first write must wait for the hung sync to
-    # open; it queued on the writers' lock first, so every task's commit waited on the network
+@pytest.mark.parametrize("opening", [1, 10])
+def test_asyncio_new_connections_waiting_for_a_hung_sync_never_hold_up_other_commits(
+        server, tmp_path, opening):
+    # nothing idle in the pool: new connections must wait for the hung sync to open. One
+    # queued on the writers' lock first, so every task's commit waited on the network; ten
+    # filled asyncio's worker threads, so every task's commit waited for a thread
     import asyncio
 
     from live_support import ReplyDroppingProxy
@@ -379,26 +381,26 @@ def test_asyncio_a_new_connection_waiting_for_a_hung_sync_never_holds_up_other_c
             while not (proxy.dropped and ctl.controller._loop.in_flight):  # a sync is hung
                 assert time.monotonic() < end
                 await asyncio.sleep(0.01)
-            late = ctl.connection()
+            late = [ctl.connection() for _ in range(opening)]
 
-            async def open_and_write() -> None:
-                await late.execute("INSERT INTO t VALUES (-1)")
-                await late.commit()
+            async def open_and_write(i: int) -> None:
+                await late[i].execute("INSERT INTO t VALUES (?)", (-1 - i,))
+                await late[i].commit()
 
             t0 = time.monotonic()
-            opening = asyncio.create_task(open_and_write())
-            await asyncio.sleep(0.1)  # the open is waiting for the sync
+            openers = asyncio.gather(*(open_and_write(i) for i in range(opening)))
+            await asyncio.sleep(0.1)  # the opens are waiting for the sync
             commits = []
             for k in range(10):
                 t = time.monotonic()
                 await base.execute("INSERT INTO t VALUES (?)", (k,))
                 await base.commit()
                 commits.append(time.monotonic() - t)
-            await opening
+            await openers
             opened = time.monotonic() - t0
             hang[0] = False
-            await late.close()
-            await base.close()
+            for conn in (*late, base):
+                await conn.close()
             assert await ctl.sync_now(10)
         return commits, opened
 
@@ -407,10 +409,10 @@ def test_asyncio_a_new_connection_waiting_for_a_hung_sync_never_holds_up_other_c
     finally:
         replica.close()
         proxy.close()
-    assert opened > 0.5  # the new connection did wait for the hung pull
+    assert opened > 0.5  # the new connections did wait for the hung sync
     assert max(commits) < 0.5 * opened, (max(commits), opened)
     rows = primary_rows(server.url, tmp_path, "SELECT x, count(*) FROM t GROUP BY x ORDER BY x")
-    assert rows == [(k, 1) for k in range(-1, 10)]
+    assert rows == [(k, 1) for k in range(-opening, 10)]
 
 
 def test_asyncio_start_never_waits_for_a_sync_an_earlier_controller_abandoned(server, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from synctune.live.connection import SyncedConnection, statement_kind
@@ -35,13 +36,18 @@ class AsyncSyncedConnection:
         conn: the connection, or a callable that opens it (called in a worker thread).
         writers: the lock write transactions queue on.
         before_read: awaited before a read outside a transaction (bounded-staleness reads).
+        opens: the threads opening runs on (default: asyncio's, which statements use too).
+            With nothing idle in the pool an open waits for a sync on the network; waiting
+            opens filling the threads statements run on would hold every task's commits.
     """
 
     def __init__(self, conn: SyncedConnection | Callable[[], SyncedConnection],
                  writers: asyncio.Lock,
-                 before_read: Callable[[], Awaitable[object]] | None = None) -> None:
+                 before_read: Callable[[], Awaitable[object]] | None = None,
+                 opens: Executor | None = None) -> None:
         self._conn = conn if isinstance(conn, SyncedConnection) else None
         self._open = None if isinstance(conn, SyncedConnection) else conn
+        self._opens = opens
         self._opening = threading.Lock()
         self._writers = writers
         self._queued = False  # this connection holds ``writers``
@@ -68,10 +74,10 @@ class AsyncSyncedConnection:
         return getattr(self._opened(), name)(*args)
 
     async def _call(self, write: bool, name: str, *args: Any) -> Any:
-        if write and self._conn is None:
-            # opened before the writers' queue: with no connection idle an open waits for a
-            # sync on the network, and every task's writes would have waited behind it
-            await asyncio.to_thread(self._opened)
+        if self._conn is None and self._open is not None:
+            # opened first, on the open threads and before a write queues: with no connection
+            # idle an open waits for a sync on the network, and other tasks' writes must not
+            await asyncio.get_running_loop().run_in_executor(self._opens, self._opened)
         if write and not self._queued:
             await self._writers.acquire()
             self._queued = True

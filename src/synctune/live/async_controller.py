@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from synctune.live.async_connection import AsyncSyncedConnection
@@ -14,6 +15,9 @@ from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
 from synctune.policy import SyncStrategy
+
+#: threads opening async connections at most at once (more wait their turn, holding nothing)
+OPEN_THREADS = 32
 
 
 class AsyncSyncController:
@@ -27,6 +31,10 @@ class AsyncSyncController:
     def __init__(self, replica: Replica, strategy: SyncStrategy, **kwargs: Any) -> None:
         self.controller = SyncController(replica, strategy, **kwargs)
         self._writers: asyncio.Lock | None = None
+        # connections open on threads of their own: an open may wait for a sync on the network
+        # (nothing idle in the pool), and must not take the threads statements run on
+        self._opens = ThreadPoolExecutor(max_workers=OPEN_THREADS,
+                                         thread_name_prefix="synctune-open")
 
     def connection(self, **kwargs: Any) -> AsyncSyncedConnection:
         """An awaitable app connection (see :class:`AsyncSyncedConnection`); returns at once,
@@ -39,11 +47,11 @@ class AsyncSyncController:
         kwargs.setdefault("thread_owned", False)
         if not ctl._reads_wait:
             return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs),
-                                         self._writers)
+                                         self._writers, opens=self._opens)
         # a read's wait for a pull is awaited by the async connection, not in a worker thread
         kwargs["before_read"] = None
         return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs), self._writers,
-                                     ctl.before_read_async)
+                                     ctl.before_read_async, opens=self._opens)
 
     async def __aenter__(self) -> AsyncSyncController:
         self.controller.start()
