@@ -193,3 +193,33 @@ def test_an_app_killed_9_mid_push_again_and_again_then_restarted_every_commit_on
     seen = check_primary(server, tmp_path, ok, {}, unsure)
     assert sum(len(v) for v in ok.values()) > 200
     print(f"rows journaled {sum(len(v) for v in ok.values())}, on the primary {len(seen)}")
+
+
+def test_a_second_process_on_a_replica_file_in_use_is_refused_and_the_first_is_unharmed(
+        server, tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "app.db"
+    ctl = with_schema(controller(db, server.url).start())
+    try:
+        conn = ctl.connection()
+        for k in range(5):
+            conn.execute("INSERT INTO w VALUES ('a', ?)", (k,))
+            conn.commit()
+        code = ("import sys; from synctune.live.turso_replica import TursoReplica\n"
+                "from synctune.live import SyncError\n"
+                f"try: TursoReplica({str(db)!r}, {server.url!r})\n"
+                "except SyncError as e: print(e); sys.exit(3)\n")
+        second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                timeout=60)
+        assert second.returncode == 3, second.stderr[-500:]
+        assert "locked by another process" in second.stdout and not second.stderr
+        for k in range(5, 10):  # the first process goes on as before
+            conn.execute("INSERT INTO w VALUES ('a', ?)", (k,))
+            conn.commit()
+        conn.close()
+    finally:
+        assert ctl.stop(10), ctl.stop_report
+        ctl.replica.close()
+    check_primary(server, tmp_path, {"a": list(range(10))}, {})
