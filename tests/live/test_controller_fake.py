@@ -450,3 +450,45 @@ def test_a_clock_stepping_back_neither_stops_syncing_nor_fails_app_calls():
     finally:
         assert ctl.stop(5.0), ctl.stop_report
     assert fake.primary == list(range(1, 7))
+
+
+def test_stop_from_a_signal_handler_that_interrupts_a_notify_write_is_bounded():
+    # a SIGTERM handler calling stop() runs in the main thread between two bytecodes, maybe
+    # while that thread holds the controller's state lock (inside notify_write): stop() took
+    # the lock again and the process hung for good instead of stopping by its deadline
+    import subprocess
+    import sys
+
+    script = """
+import os, signal, time
+from synctune.live import SyncController
+from synctune.live.fake_replica import FakeReplica
+from synctune.policy import OnWrite
+
+class Signalled(OnWrite):
+    armed = False
+    def on_local_write(self, now, count=1, delegated=False):
+        super().on_local_write(now, count, delegated)
+        if self.armed:  # the signal lands while notify_write holds the lock
+            self.armed = False
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)
+
+fake = FakeReplica()
+strategy = Signalled(coalesce=0.0)
+ctl = SyncController(fake, strategy).start()
+signal.signal(signal.SIGTERM, lambda *a: ctl.stop(1.0))
+strategy.armed = True
+fake.commit()
+ctl.notify_write()
+print("stopped", ctl.stop_report is not None, flush=True)
+"""
+    t0 = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("stop() from a signal handler deadlocked on the controller's lock")
+    assert done.returncode == 0, done.stderr[-800:]
+    assert "stopped True" in done.stdout
+    assert time.monotonic() - t0 < 15

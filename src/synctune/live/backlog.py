@@ -27,7 +27,7 @@ class UnpushedBacklog:
             :meth:`value` expect the caller to hold it, so a commit costs one lock, not two.
     """
 
-    def __init__(self, replica: Replica, lock: threading.Lock) -> None:
+    def __init__(self, replica: Replica, lock: threading.RLock) -> None:
         self._replica = replica
         self._lock = lock
         self._counted: int | None = None

@@ -100,8 +100,9 @@ class SyncController:
         self._syncs = replica.syncs
         # bounded-staleness reads: only then do app reads ask before running
         self._reads_wait = replica.syncs and strategy.max_read_wait > 0.0
-        # guards the strategy and the backlog counter; never held during I/O
-        self._lock = threading.Lock()
+        # guards the strategy and the backlog counter; never held during I/O. Reentrant: a
+        # signal handler calling stop() may interrupt this very thread inside notify_write
+        self._lock = threading.RLock()
         if recorder is not None and not isinstance(recorder, TraceRecorder):
             raise InvalidType(f"recorder must be a TraceRecorder, got {recorder!r}")
         self._metrics = SyncMetrics(thresholds, on_alert, freshness=freshness)
@@ -141,7 +142,9 @@ class SyncController:
         Returns True when nothing committed locally is left unpushed. A sync still running at
         the deadline is abandoned, not awaited: it ends at its own deadline and fails cleanly,
         the engine keeping its backlog for the next start. :attr:`stop_report` says what
-        happened (what was abandoned, what is unpushed and how it was counted).
+        happened (what was abandoned, what is unpushed and how it was counted). It may be
+        called from a signal handler, which may have interrupted this thread's own
+        ``notify_write``: it then waits out the deadline and reports what it counted.
         """
         deadline = _check.real("deadline", deadline, minimum=0.0)
         began = self._timer.now()

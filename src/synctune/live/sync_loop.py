@@ -46,7 +46,7 @@ class SyncLoop:
     calls; it holds it only between replica calls.
     """
 
-    def __init__(self, replica: Replica, strategy: SyncStrategy, lock: threading.Lock, *,
+    def __init__(self, replica: Replica, strategy: SyncStrategy, lock: threading.RLock, *,
                  timer: Timer, clock: Callable[[], float], metrics: SyncMetrics,
                  history: SyncHistory, backlog: UnpushedBacklog, default_timeout: float,
                  check_every: float) -> None:
