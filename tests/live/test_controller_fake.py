@@ -285,7 +285,7 @@ def test_async_sync_now_calls_waiting_on_a_hung_push_never_delay_a_commit():
     assert answers == [False] * 40 and waited < 1.6  # each waited its own timeout, not more
 
 
-def test_a_crashed_sync_thread_is_visible_in_status_and_stop_still_reports():
+def test_a_strategy_bug_is_visible_in_status_and_syncs_go_on():
     class Broken(Manual):
         def on_sync_started(self, now):
             raise ZeroDivisionError("strategy bug")
@@ -293,6 +293,20 @@ def test_a_crashed_sync_thread_is_visible_in_status_and_stop_still_reports():
     timer = ManualTimer()
     fake = FakeReplica(timer=timer, held=3)
     ctl = controller(fake, Broken(), timer).start()
+    assert ctl.sync_now(5) is True
+    assert "strategy raised ZeroDivisionError in on_sync_started" in ctl.status().reason
+    assert ctl.stop(1) is True and fake.primary == [1, 2, 3]
+
+
+def test_a_crashed_sync_thread_is_visible_in_status_and_stop_still_reports():
+    def bug() -> None:
+        raise ZeroDivisionError("controller bug")
+
+    timer = ManualTimer()
+    fake = FakeReplica(timer=timer, held=3)
+    ctl = controller(fake, Manual(), timer)
+    ctl._loop._maintain = bug  # a bug in the loop itself, outside any strategy call
+    ctl.start()
     assert ctl.sync_now(5) is False
     assert "sync thread crashed (ZeroDivisionError)" in ctl.status().reason
     assert ctl.status().unpushed_writes == 3

@@ -497,3 +497,27 @@ def test_a_push_that_timed_out_after_the_primary_applied_it_is_retried_without_d
     assert held == 10 and proxy.dropped == 1
     rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM t GROUP BY k ORDER BY k")
     assert rows == [(k, 1) for k in range(20)]
+
+
+def test_a_strategy_that_always_raises_still_gets_every_row_pushed_once(server, tmp_path):
+    class Broken(OnWrite):
+        def on_sync_finished(self, now, report):
+            raise ValueError("strategy bug")
+
+    replica = TursoReplica(tmp_path / "a.db", server.url)
+    ctl = SyncController(replica, Broken(coalesce=0.0), default_timeout=2.0,
+                         check_every=0.1).start()
+    app = ctl.connection()
+    app.execute("CREATE TABLE w(k INTEGER NOT NULL)")
+    app.commit()
+    for k in range(20):
+        app.execute("INSERT INTO w(k) VALUES (?)", (k,))
+        app.commit()  # never raises, however broken the strategy
+    # pushed by the fallback backoff (1 s, then 2 s), without a stop
+    assert wait_for(lambda: len(primary_rows(server.url, tmp_path, "SELECT k FROM w")) == 20, 8)
+    assert ctl.telemetry.snapshot().failures["strategy"] >= 1
+    app.execute("INSERT INTO w(k) VALUES (20)")
+    app.commit()
+    assert ctl.stop(deadline=10), ctl.last_error
+    rows = primary_rows(server.url, tmp_path, "SELECT k, count(*) FROM w GROUP BY k ORDER BY k")
+    assert rows == [(k, 1) for k in range(21)]

@@ -30,6 +30,7 @@ from synctune.live.recorder import TraceRecorder
 from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
+from synctune.live.strategy_guard import StrategyGuard
 from synctune.live.sync_loop import SyncLoop
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
@@ -109,10 +110,13 @@ class SyncController:
         self._metrics.recorder = self._recorder = recorder
         self._history = SyncHistory()
         self._backlog = UnpushedBacklog(replica, self._lock)
+        # a strategy that raises never fails an app call nor ends the sync thread
+        self._guard = StrategyGuard(self._metrics.telemetry)
         self._loop = SyncLoop(replica, strategy, self._lock, timer=timer, clock=clock,
                               metrics=self._metrics, history=self._history,
-                              backlog=self._backlog, default_timeout=self.default_timeout,
-                              check_every=check_every)
+                              backlog=self._backlog, guard=self._guard,
+                              default_timeout=self.default_timeout, check_every=check_every)
+        self._strategy_call = self._guard.call
         self._wake = self._loop.wake
         #: how the last :meth:`stop` ended (``None`` before one)
         self.stop_report: StopReport | None = None
@@ -168,14 +172,16 @@ class SyncController:
             # commits the app reported after that last count are in the file, unpushed too
             with self._lock:
                 known = self._backlog.value() if final.counted_by == "engine" \
-                    else self.strategy.unpushed_writes
+                    else self._strategy_call("unpushed_writes",
+                                             lambda: self.strategy.unpushed_writes, 0)
             late = max(0, (known or 0) - final.changes)
             return StopReport(True, final.changes + late, final.exact and not late, None,
                               final.counted_by, seconds)
         with self._lock:
             estimate = self._backlog.value()
             exact = self._backlog.commits_since == 0
-            fallback = self.strategy.unpushed_writes
+            fallback = self._strategy_call("unpushed_writes",
+                                           lambda: self.strategy.unpushed_writes, 0)
         abandoned = None if ended else (self._loop.in_flight or "sync step")
         if estimate is not None:
             return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
@@ -192,7 +198,10 @@ class SyncController:
     def notify_write(self, count: int = 1) -> None:
         """The app committed ``count`` local writes (call after each commit; cheap)."""
         with self._lock:
-            self.strategy.on_local_write(self._clock(), count, self._delegated)
+            now = self._clock()
+            self._strategy_call("on_local_write",
+                                lambda: self.strategy.on_local_write(now, count, self._delegated),
+                                None)
             if not self._delegated:
                 self._backlog.add_commits(count)
         if self._recorder is not None:
@@ -209,9 +218,10 @@ class SyncController:
         """
         with self._lock:
             now = self._clock()
-            self.strategy.on_read(now, count)
+            self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
             # before start() there is no schedule to move (reads are still counted)
-            due = self.strategy.next_sync_due(now) if self._loop.started else None
+            due = self._strategy_call("next_sync_due", lambda: self.strategy.next_sync_due(now),
+                                      None) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
         bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
@@ -260,7 +270,8 @@ class SyncController:
             return None
         with self._lock:
             asked = self._clock()
-            wait = self.strategy.before_read(asked)
+            wait = self._strategy_call("before_read", lambda: self.strategy.before_read(asked),
+                                       0.0)
         if wait <= 0.0:
             return None
         self._wake.set()
@@ -268,11 +279,7 @@ class SyncController:
 
     def request_sync(self) -> None:
         """Ask for a sync as soon as possible (the guide's manual ``sync()``), without waiting."""
-        with self._lock:
-            self.strategy.on_sync_requested(self._clock())
-        if self._recorder is not None:
-            self._recorder.sync_point()
-        self._wake.set()
+        self._request()
 
     def sync_now(self, timeout: float | None = None) -> bool:
         """Request a sync and wait (at most ``timeout`` real seconds) for one started after the
@@ -291,7 +298,8 @@ class SyncController:
         """Request a sync now; returns when it was asked (controller clock)."""
         with self._lock:
             asked = self._clock()
-            self.strategy.on_sync_requested(asked)
+            self._strategy_call("on_sync_requested",
+                                lambda: self.strategy.on_sync_requested(asked), None)
         if self._recorder is not None:
             self._recorder.sync_point()
         self._wake.set()
@@ -323,14 +331,20 @@ class SyncController:
         syncs = self.replica.syncs
         with self._lock:
             now = self._clock()
-            decision = self.strategy.decide(now) if self._loop.started else None
+            decision = self._strategy_call("decide", lambda: self.strategy.decide(now),
+                                           None) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
-                unpushed = self.strategy.unpushed_writes
-            failures_in_row = self.strategy.consecutive_failures
-            interval = self.strategy.interval_in_force
+                unpushed = self._strategy_call("unpushed_writes",
+                                               lambda: self.strategy.unpushed_writes, 0)
+            failures_in_row = self._strategy_call(
+                "consecutive_failures", lambda: self.strategy.consecutive_failures, 0)
+            interval = self._strategy_call("interval_in_force",
+                                           lambda: self.strategy.interval_in_force, None)
             strategy = repr(self.strategy)
         reason = decision.reason if decision is not None else "not started"
+        if self._guard.error is not None:  # syncs go on, on the fallback backoff
+            reason = f"strategy raised {self._guard.error}; syncing on a fallback backoff"
         if self._loop.crashed is not None:  # say so: commits still land, but nothing syncs
             reason = f"sync thread crashed ({self._loop.crashed}); nothing syncs"
         m = self._metrics
@@ -376,7 +390,8 @@ class SyncController:
         """Evaluate the three alerts now; log, record and return state changes."""
         with self._lock:
             now = self._clock()
-            interval = self.strategy.interval_in_force
+            interval = self._strategy_call("interval_in_force",
+                                           lambda: self.strategy.interval_in_force, None)
         return self._metrics.check_alerts(now, self.replica.syncs, interval)
 
     def __repr__(self) -> str:

@@ -12,12 +12,14 @@ import logging
 import math
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 from synctune.live import fork_guard
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
+from synctune.live.strategy_guard import FALLBACK, StrategyGuard
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.sync_run import SyncOutcome, run_sync
 from synctune.live.telemetry import engine_pull_unix
@@ -48,8 +50,8 @@ class SyncLoop:
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, lock: threading.RLock, *,
                  timer: Timer, clock: Callable[[], float], metrics: SyncMetrics,
-                 history: SyncHistory, backlog: UnpushedBacklog, default_timeout: float,
-                 check_every: float) -> None:
+                 history: SyncHistory, backlog: UnpushedBacklog, guard: StrategyGuard,
+                 default_timeout: float, check_every: float) -> None:
         self.replica = replica
         self.strategy = strategy
         self._lock = lock
@@ -58,6 +60,7 @@ class SyncLoop:
         self._metrics = metrics
         self._history = history
         self._backlog = backlog
+        self._guard = guard
         self._default_timeout = default_timeout
         self._check_every = check_every
         #: set to wake the thread early (an event may have moved the next sync)
@@ -76,6 +79,9 @@ class SyncLoop:
         self._next_check = -math.inf
         self._next_count = -math.inf
         self._born = fork_guard.generation
+        # the fallback schedule while the strategy raises: retries so far, and since when
+        self._fallback_retries = 0
+        self._fallback_from: float | None = None
 
     # ----------------------------------------------------------- control
     def start(self) -> None:
@@ -124,7 +130,8 @@ class SyncLoop:
             known = self._backlog.value()
             if known is not None:
                 return Unpushed(known, "engine", False)
-            return Unpushed(self.strategy.unpushed_writes, "controller", True)
+            writes = self._guard.call("unpushed_writes", lambda: self.strategy.unpushed_writes, 0)
+            return Unpushed(writes, "controller", True)
 
     # ------------------------------------------------------------ thread
     def _run(self) -> None:
@@ -132,18 +139,21 @@ class SyncLoop:
             self.adopt_backlog()
             while True:
                 self.wake.clear()
+                errors = self._guard.errors
                 with self._lock:
                     if self._stop_by is not None:
                         break
                     now = self._clock()
-                    decision = self.strategy.decide(now)
+                    decision = self._fallback(
+                        self._guard.call("decide", partial(self.strategy.decide, now), None), now)
                     run = decision.due is not None and decision.due <= now and self.replica.syncs
+                self._guard.log_new()
                 self._log_decision(decision, now)
                 if self._timer.now() >= self._next_check:
                     self.check_alerts()
                     self._maintain()
                 if run:
-                    self.attempt(decision.reason)
+                    self.attempt(decision.reason, errors)
                     continue
                 self._recount_if_written()
                 wait = self._check_every
@@ -166,8 +176,24 @@ class SyncLoop:
         held = self._backlog.count()
         if held:
             with self._lock:
-                self.strategy.on_local_write(self._clock(), held)
+                self._guard.call("on_local_write",
+                                 lambda: self.strategy.on_local_write(self._clock(), held), None)
             log.info("the engine holds %d unpushed local changes from before start", held)
+
+    def _fallback(self, decision: Decision | None, now: float) -> Decision:
+        """The strategy's decision, or while it is not trusted (it raised since its last clean
+        sync) a sync on :data:`FALLBACK`: unpushed commits still get pushed, at least every
+        ``FALLBACK.cap`` s."""
+        error = self._guard.error
+        if error is None:
+            self._fallback_retries, self._fallback_from = 0, None
+            assert decision is not None  # decide raising sets the error
+            return decision
+        if self._fallback_from is None:
+            self._fallback_from = now
+        # not the strategy's own decision: its state may say "due now" for good (a busy loop)
+        due = self._fallback_from + FALLBACK.ceiling(self._fallback_retries + 1)
+        return Decision(due, f"strategy raised {error}; fallback backoff")
 
     def _recount_if_written(self) -> None:
         # at most once per check_every: counting reads the engine's change table
@@ -184,7 +210,8 @@ class SyncLoop:
     def check_alerts(self) -> None:
         with self._lock:
             now = self._clock()
-            interval = self.strategy.interval_in_force
+            interval = self._guard.call("interval_in_force",
+                                        lambda: self.strategy.interval_in_force, None)
         self._metrics.check_alerts(now, self.replica.syncs, interval)
         self._next_check = self._timer.now() + self._check_every
 
@@ -212,18 +239,29 @@ class SyncLoop:
             self._backlog.count()
         self.in_flight = phase
 
-    def attempt(self, reason: str) -> bool:
-        """Run one sync now and account for it; True when it succeeded."""
+    def attempt(self, reason: str, errors: int | None = None) -> bool:
+        """Run one sync now and account for it; True when it succeeded. ``errors``: the
+        strategy errors counted when the sync was decided (the strategy is trusted again only
+        once it decided and handled a whole sync without raising)."""
+        errors = self._guard.errors if errors is None else errors
         with self._lock:
             started = self._clock()
-            self.strategy.on_sync_started(started)
-            timeout = self.strategy.sync_timeout() or self._default_timeout
+            self._guard.call("on_sync_started", lambda: self.strategy.on_sync_started(started),
+                             None)
+            timeout = self._guard.call("sync_timeout", self.strategy.sync_timeout,
+                                       None) or self._default_timeout
             if self._stop_by is not None:
                 timeout = min(timeout, self._stop_by - self._timer.now())
         log.info("sync started (%s), timeout %.3g s", reason, timeout)
         outcome = run_sync(self.replica, timeout, timer=self._timer, clock=self._clock,
                            phase=self._phase)
         self._account(started, reason, outcome)
+        if self._guard.errors == errors:  # a whole sync without raising: trusted again
+            self._guard.trust()
+        else:
+            self._fallback_retries += 1
+            self._fallback_from = self._clock()
+        self._guard.log_new()
         return outcome.ok
 
     def _account(self, started: float, reason: str, outcome: SyncOutcome) -> None:
@@ -234,11 +272,15 @@ class SyncLoop:
                 assert outcome.pushed is not None and outcome.pulled is not None
                 report = SyncReport(duration=duration, pulled=outcome.pulled.changes,
                                     pushed=outcome.pushed.changes, nbytes=outcome.nbytes)
-                self.strategy.on_sync_finished(now, report)
+                self._guard.call("on_sync_finished",
+                                 lambda: self.strategy.on_sync_finished(now, report), None)
             else:
-                assert outcome.kind is not None
-                self.strategy.on_sync_failed(now, outcome.kind, duration)
-            failures = self.strategy.consecutive_failures
+                kind = outcome.kind
+                assert kind is not None
+                self._guard.call("on_sync_failed",
+                                 lambda: self.strategy.on_sync_failed(now, kind, duration), None)
+            failures = self._guard.call("consecutive_failures",
+                                        lambda: self.strategy.consecutive_failures, 0)
         tele = self._metrics.telemetry
         if outcome.ok:
             assert outcome.pushed is not None and outcome.pulled is not None

@@ -72,7 +72,7 @@ class SyncTelemetry:
         self.query_latency = Histogram(QUERY_LATENCY_BUCKETS)
         self.sync_duration = Histogram(SYNC_DURATION_BUCKETS)
         self._lock = threading.Lock()
-        self._failures = dict.fromkeys((k.value for k in FailureKind), 0)
+        self._failures = dict.fromkeys((*(k.value for k in FailureKind), "strategy"), 0)
         self._bandwidth = dict.fromkeys(DIRECTIONS, 0)
         self._reads = 0
         self._over = 0
@@ -107,6 +107,12 @@ class SyncTelemetry:
         self.sync_duration.observe(duration)
         with self._lock:
             self._failures[kind.value] = self._failures.get(kind.value, 0) + 1
+
+    def on_strategy_error(self) -> None:
+        """A strategy call raised (counted as ``sync_failures{kind="strategy"}``: a sync the
+        strategy could not plan or account for)."""
+        with self._lock:
+            self._failures["strategy"] += 1
 
     def on_sync_done(self, duration: float, pushed_bytes: int, pulled_bytes: int,
                      engine_pull_unix: float | None) -> None:
