@@ -61,6 +61,8 @@ def test_a_raising_strategy_still_gets_every_commit_pushed_once(decide, due, fin
         assert "ValueError" in status.reason and "strategy" in status.reason
     failures = ctl.telemetry.snapshot().failures
     assert failures["strategy"] >= 1
+    with pytest.raises(ValueError, match="count must be >= 0, got -1"):  # bad input still does
+        ctl.notify_write(-1)
     fake.commit()
     ctl.notify_write()
     assert ctl.stop(30)

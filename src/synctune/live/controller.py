@@ -197,6 +197,8 @@ class SyncController:
     # ------------------------------------------------------------ app events
     def notify_write(self, count: int = 1) -> None:
         """The app committed ``count`` local writes (call after each commit; cheap)."""
+        if count.__class__ is not int or count < 0:  # bad input raises; a strategy bug never
+            _check.count("count", count)
         with self._lock:
             now = self._clock()
             self._strategy_call("on_local_write",
@@ -216,6 +218,8 @@ class SyncController:
         :meth:`record_query` (what app connections call per read) already counts its read:
         call this only for reads that bypass it.
         """
+        if count.__class__ is not int or count < 0:  # bad input raises; a strategy bug never
+            _check.count("count", count)
         with self._lock:
             now = self._clock()
             self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
