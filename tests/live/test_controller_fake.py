@@ -4,6 +4,7 @@ paths, fast and without the server (the real-server tests cover the same paths f
 from __future__ import annotations
 
 import itertools
+import logging
 import random
 import threading
 import time
@@ -506,3 +507,31 @@ print("stopped", ctl.stop_report is not None, flush=True)
     assert done.returncode == 0, done.stderr[-800:]
     assert "stopped True" in done.stdout
     assert time.monotonic() - t0 < 15
+
+
+def test_stop_returns_by_its_deadline_while_a_log_handler_blocks():
+    release = threading.Event()
+
+    class Blocking(logging.Handler):  # a full pipe, a hung remote log sink
+        def emit(self, record: logging.LogRecord) -> None:
+            release.wait()
+
+    logger = logging.getLogger("synctune.live")
+    fake = FakeReplica(held=2)
+    ctl = SyncController(fake, Manual(), check_every=0.05).start()
+    handler, level = Blocking(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        flushed: list[bool] = []  # the sync thread blocks on its first log line, then stop's
+        stopper = threading.Thread(target=lambda: flushed.append(ctl.stop(0.5)), daemon=True)
+        began = time.monotonic()
+        stopper.start()
+        stopper.join(5.0)
+        took = time.monotonic() - began
+        assert flushed == [False] and took < 0.5 + 0.3, took
+        assert ctl.stop_report is not None and ctl.stop_report.unpushed == 2
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        release.set()

@@ -162,8 +162,13 @@ class SyncController:
         self.stop_report = report
         if self._recorder is not None:  # the trace's tail gets what the deadline has left
             self._recorder.close(max(0.05, began + deadline - self._timer.now()))
-        log.log(logging.INFO if report.flushed else logging.WARNING, "controller %s",
-                report.message())
+        # logged on a helper thread given what the deadline has left: a log handler that blocks
+        # (a full pipe, a hung log sink) never holds stop() past its deadline
+        level = logging.INFO if report.flushed else logging.WARNING
+        logger = threading.Thread(target=log.log, args=(level, "controller %s", report.message()),
+                                  name="synctune-stop-log", daemon=True)
+        logger.start()
+        logger.join(max(0.0, began + deadline - self._timer.now()))
         return report.flushed
 
     def _report(self, ended: bool, seconds: float) -> StopReport:
