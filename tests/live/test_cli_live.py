@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -301,3 +302,22 @@ def test_run_abandoning_a_push_the_primary_applied_never_doubles_a_row(server, t
     assert primary_rows(server.url, tmp_path, rows, "probe1.db") == [(k, 1) for k in range(12)]
     _push_what_is_held(db, server.url)  # the next start resends; the primary skips what it has
     assert primary_rows(server.url, tmp_path, rows, "probe2.db") == [(k, 1) for k in range(12)]
+
+
+
+@pytest.mark.slow
+def test_run_answers_sigterm_while_nobody_reads_its_stdout(server, tmp_path):
+    # stdout is a pipe nobody drains: status lines fill it, then every write would block
+    proc = subprocess.Popen([sys.executable, "-m", "synctune", "run", "--db",
+                             str(tmp_path / "run.db"), "--url", server.url, "--freshness", "2",
+                             "--status-every", "0.001", "--stop-deadline", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    try:
+        assert proc.stdout is not None
+        assert select.select([proc.stdout], [], [], 15)[0]  # it prints: it is running
+        time.sleep(2.0)  # ~200 bytes a line every 1 ms: the 64 KiB pipe is full by now
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=2 + 3) == 0  # the stop deadline, plus process exit
+    finally:
+        proc.kill()
+        proc.wait()

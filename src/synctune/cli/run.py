@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ import click
 
 from synctune._extras import require
 from synctune.cli._errors import fail
+from synctune.cli._output import Output
 from synctune.live.factory import TOKEN_ENV, check_url, open_replica
 from synctune.live.replica import Replica, SyncError
 from synctune.policy import SyncStrategy, _check
@@ -99,13 +102,19 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
 
     # from here on Ctrl-C and SIGTERM only ask for a stop: no KeyboardInterrupt, no traceback
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    out = Output()
     try:
         code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
                       stop_deadline, duration, stop, metrics_addr=metrics_addr,
-                      freshness=freshness, recorder=recorder)
+                      freshness=freshness, recorder=recorder, echo=out.echo)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        written = out.close(1.0)
+    if not written:
+        # stdout is a full pipe nobody reads: the controller has stopped, so exit without the
+        # interpreter's final flush of stdout, which would block (or abort) on it
+        os._exit(code)
     if code:
         raise SystemExit(code)
 
@@ -148,7 +157,8 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
 def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: SyncStrategy,
            metrics_port: int | None, status_every: float, stop_deadline: float,
            duration: float | None, stop: threading.Event, *, metrics_addr: str,
-           freshness: float, recorder: TraceRecorder | None = None) -> int:
+           freshness: float, recorder: TraceRecorder | None = None,
+           echo: Callable[[str], None] = click.echo) -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
@@ -159,7 +169,7 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
     metrics = None
     try:
         controller.start()
-        click.echo(f"synctune: running {strategy!r} on {replica!r}", nl=True)
+        echo(f"synctune: running {strategy!r} on {replica!r}")
         if metrics_port is not None:
             from synctune.live.prometheus import MetricsServer
 
@@ -168,13 +178,13 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
             except (OSError, ValueError) as exc:
                 fail(f"metrics-addr {metrics_addr!r} port {metrics_port}: "
                      f"{getattr(exc, 'strerror', None) or exc}")
-            click.echo(f"synctune: metrics at {metrics.url}")
+            echo(f"synctune: metrics at {metrics.url}")
         end = None if duration is None else began + duration
         while not stop.is_set():
             wait = status_every if end is None else min(status_every, end - time.monotonic())
             if wait <= 0 or stop.wait(wait):
                 break
-            click.echo(f"synctune: {controller.status().line()}")
+            echo(f"synctune: {controller.status().line()}")
     finally:
         if metrics is not None:  # its shutdown polls every 0.5 s: let it run beside the stop
             threading.Thread(target=metrics.close, daemon=True).start()
@@ -185,8 +195,8 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
         # else a sync is stuck in the network: the replica stays with it until the process
         # exits; the engine never confirmed what it was sending, so the next start resends it
     assert report is not None
-    click.echo(f"synctune: stopped: {report.message()}")
-    click.echo(f"synctune: {controller.status().line()}")
+    echo(f"synctune: stopped: {report.message()}")
+    echo(f"synctune: {controller.status().line()}")
     if not report.flushed:
         click.echo(f"synctune: error: {report.unpushed} local changes not confirmed pushed "
                    f"(exit {EXIT_UNFLUSHED})", err=True)
