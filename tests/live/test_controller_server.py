@@ -500,8 +500,8 @@ def test_a_push_that_timed_out_after_the_primary_applied_it_is_retried_without_d
 
 
 def test_a_strategy_that_always_raises_still_gets_every_row_pushed_once(server, tmp_path):
-    class Broken(OnWrite):
-        def on_sync_finished(self, now, report):
+    class Broken(OnWrite):  # raises at every attempt, whatever its outcome
+        def on_sync_started(self, now):
             raise ValueError("strategy bug")
 
     replica = TursoReplica(tmp_path / "a.db", server.url)
