@@ -283,12 +283,10 @@ class Budgeted(SyncStrategy):
         # the priced cycle overspends (stale time is convex: then the cap is below it).
         why = "price"
         if not shared or remaining <= 0.0:
-            accrual = self._plan_share * rho_avg
-            if self._overspends(limit, lam, a, rho, accrual, allow):
-                cap = self._cap(lam, a, rho, accrual, allow)
-                if cap < limit:
-                    limit = cap
-                    why = "budget running low" if remaining > 0.0 else "budget spent"
+            cap = self._cap(lam, a, rho, self._plan_share * rho_avg, allow, limit)
+            if cap < limit:
+                limit = cap
+                why = "budget running low" if remaining > 0.0 else "budget spent"
         interval = limit - latency
         if interval < self._min_interval:
             interval = self._min_interval
