@@ -260,10 +260,7 @@ class SyncStrategy(ABC):
 
     def on_sync_started(self, now: float) -> None:
         """The driver started a sync at ``now`` (s)."""
-        if now.__class__ is not float or not (self._now <= now < math.inf):
-            self._tick_slow("now", now)
-        else:
-            self._now = now
+        self._tick("now", now)
         if self._in_flight_since is not None:
             raise RuntimeError("on_sync_started: a sync is already in flight")
         self._in_flight_since = now
@@ -271,11 +268,7 @@ class SyncStrategy(ABC):
 
     def on_sync_finished(self, now: float, report: SyncReport) -> None:
         """The sync started earlier finished at ``now`` (s) with ``report``."""
-        # with on_sync_started and decide, the whole decision after a sync: the tick inlined
-        if now.__class__ is not float or not (self._now <= now < math.inf):
-            self._tick_slow("now", now)
-        else:
-            self._now = now
+        self._tick("now", now)
         if not isinstance(report, SyncReport):
             raise TypeError(f"report must be a SyncReport, got {report!r}")
         started = self._end_flight("on_sync_finished")
