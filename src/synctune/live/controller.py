@@ -177,16 +177,14 @@ class SyncController:
             # commits the app reported after that last count are in the file, unpushed too
             with self._lock:
                 known = self._backlog.value() if final.counted_by == "engine" \
-                    else self._strategy_call("unpushed_writes",
-                                             lambda: self.strategy.unpushed_writes, 0)
+                    else self._guard.read(self.strategy, "unpushed_writes", 0)
             late = max(0, (known or 0) - final.changes)
             return StopReport(True, final.changes + late, final.exact and not late, None,
                               final.counted_by, seconds)
         with self._lock:
             estimate = self._backlog.value()
             exact = self._backlog.commits_since == 0
-            fallback = self._strategy_call("unpushed_writes",
-                                           lambda: self.strategy.unpushed_writes, 0)
+            fallback = self._guard.read(self.strategy, "unpushed_writes", 0)
         abandoned = None if ended else (self._loop.in_flight or "sync step")
         if estimate is not None:
             return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
@@ -344,12 +342,9 @@ class SyncController:
                                            None) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
-                unpushed = self._strategy_call("unpushed_writes",
-                                               lambda: self.strategy.unpushed_writes, 0)
-            failures_in_row = self._strategy_call(
-                "consecutive_failures", lambda: self.strategy.consecutive_failures, 0)
-            interval = self._strategy_call("interval_in_force",
-                                           lambda: self.strategy.interval_in_force, None)
+                unpushed = self._guard.read(self.strategy, "unpushed_writes", 0)
+            failures_in_row = self._guard.read(self.strategy, "consecutive_failures", 0)
+            interval = self._guard.read(self.strategy, "interval_in_force", None)
             strategy = repr(self.strategy)
         reason = decision.reason if decision is not None else "not started"
         if self._guard.error is not None:  # syncs go on, on the fallback backoff
@@ -399,8 +394,7 @@ class SyncController:
         """Evaluate the three alerts now; log, record and return state changes."""
         with self._lock:
             now = self._clock()
-            interval = self._strategy_call("interval_in_force",
-                                           lambda: self.strategy.interval_in_force, None)
+            interval = self._guard.read(self.strategy, "interval_in_force", None)
         return self._metrics.check_alerts(now, self.replica.syncs, interval)
 
     def __repr__(self) -> str:

@@ -53,6 +53,10 @@ class StrategyGuard:
             self.failed(what, exc)
             return fallback
 
+    def read(self, strategy: object, name: str, fallback: T) -> T:
+        """The strategy's property ``name``, or ``fallback`` when computing it raises."""
+        return self.call(name, lambda: getattr(strategy, name), fallback)
+
     def failed(self, what: str, exc: Exception) -> None:
         error = f"{type(exc).__name__} in {what}"
         with self._lock:

@@ -130,7 +130,7 @@ class SyncLoop:
             known = self._backlog.value()
             if known is not None:
                 return Unpushed(known, "engine", False)
-            writes = self._guard.call("unpushed_writes", lambda: self.strategy.unpushed_writes, 0)
+            writes = self._guard.read(self.strategy, "unpushed_writes", 0)
             return Unpushed(writes, "controller", True)
 
     # ------------------------------------------------------------ thread
@@ -210,8 +210,7 @@ class SyncLoop:
     def check_alerts(self) -> None:
         with self._lock:
             now = self._clock()
-            interval = self._guard.call("interval_in_force",
-                                        lambda: self.strategy.interval_in_force, None)
+            interval = self._guard.read(self.strategy, "interval_in_force", None)
         self._metrics.check_alerts(now, self.replica.syncs, interval)
         self._next_check = self._timer.now() + self._check_every
 
@@ -279,8 +278,7 @@ class SyncLoop:
                 assert kind is not None
                 self._guard.call("on_sync_failed",
                                  lambda: self.strategy.on_sync_failed(now, kind, duration), None)
-            failures = self._guard.call("consecutive_failures",
-                                        lambda: self.strategy.consecutive_failures, 0)
+            failures = self._guard.read(self.strategy, "consecutive_failures", 0)
         tele = self._metrics.telemetry
         if outcome.ok:
             assert outcome.pushed is not None and outcome.pulled is not None
