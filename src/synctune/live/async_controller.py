@@ -45,13 +45,13 @@ class AsyncSyncController:
         ctl = self.controller
         # run from worker threads any task may use: a transaction is the task's, not a thread's
         kwargs.setdefault("thread_owned", False)
-        if not ctl._reads_wait:
-            return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs),
-                                         self._writers, opens=self._opens)
-        # a read's wait for a pull is awaited by the async connection, not in a worker thread
-        kwargs["before_read"] = None
+        before = None
+        if ctl._reads_wait:
+            # a read's wait for a pull is awaited by the async connection, not in a worker thread
+            kwargs["before_read"] = None
+            before = ctl.before_read_async
         return AsyncSyncedConnection(functools.partial(ctl.connection, **kwargs), self._writers,
-                                     ctl.before_read_async, opens=self._opens)
+                                     before, opens=self._opens)
 
     async def __aenter__(self) -> AsyncSyncController:
         self.controller.start()
