@@ -182,8 +182,7 @@ class SyncedConnection:
         raw = self._lease.raw
         if raw is None:
             raise RuntimeError("connection is closed")
-        self._same_process()
-        return raw
+        return raw  # the public methods refused a forked child already, before any lock
 
     def _same_process(self) -> None:
         """Refuse use in a forked child, before any lock a parent thread may have held."""
@@ -337,6 +336,7 @@ class SyncedConnection:
     @property
     def in_transaction(self) -> bool:
         """True while a transaction is open on this connection."""
+        self._same_process()
         return bool(self._raw().in_transaction)
 
     @property
@@ -359,6 +359,7 @@ class SyncedConnection:
             self._finalizer()
 
     def __getattr__(self, name: str) -> Any:
+        self._same_process()
         return getattr(self._raw(), name)
 
     def __enter__(self) -> SyncedConnection:
