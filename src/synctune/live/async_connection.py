@@ -69,20 +69,17 @@ class AsyncSyncedConnection:
                     conn = self._conn = self._open()
         return conn
 
-    def _run(self, name: str, *args: Any) -> Any:
-        """In a worker thread: open the connection if needed, then call its ``name``."""
-        return getattr(self._opened(), name)(*args)
-
     async def _call(self, write: bool, name: str, *args: Any) -> Any:
-        if self._conn is None and self._open is not None:
+        conn = self._conn
+        if conn is None:
             # opened first, on the open threads and before a write queues: with no connection
             # idle an open waits for a sync on the network, and other tasks' writes must not
-            await asyncio.get_running_loop().run_in_executor(self._opens, self._opened)
+            conn = await asyncio.get_running_loop().run_in_executor(self._opens, self._opened)
         if write and not self._queued:
             await self._writers.acquire()
             self._queued = True
         try:
-            return await asyncio.to_thread(self._run, name, *args)
+            return await asyncio.to_thread(getattr(conn, name), *args)
         finally:
             if self._queued and (self._conn is None or not self._conn.holds_write_lock):
                 self._queued = False
