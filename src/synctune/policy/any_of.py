@@ -73,6 +73,18 @@ class AnyOf(SyncStrategy):
         for p in self.parts:
             p.on_sync_requested(now)
 
+    def on_announcement(self, now: float, commit_time: float | None = None) -> None:
+        super().on_announcement(now, commit_time)
+        for p in self.parts:
+            p.on_announcement(now, commit_time)
+        self._decision = None
+
+    def on_channel(self, now: float, up: bool) -> None:
+        super().on_channel(now, up)
+        for p in self.parts:
+            p.on_channel(now, up)
+        self._decision = None
+
     def on_sync_started(self, now: float) -> None:
         super().on_sync_started(now)
         for p in self.parts:

@@ -258,6 +258,26 @@ class SyncStrategy(ABC):
             self._requested_at = now
         self._decision = None
 
+    def on_announcement(self, now: float, commit_time: float | None = None) -> None:
+        """A hint arrived at ``now`` (s): the primary has a commit at ``commit_time`` (s, on this
+        driver's clock) that this replica may not have yet.
+
+        ``None`` means "something may have changed" (a reconnect, a gap in the channel). A hint
+        carries no data and may be late, lost, doubled or forged: strategies that listen plan a
+        pull from it, the rest ignore it.
+        """
+        self._tick("now", now)
+        if commit_time is not None:
+            _check.real("commit_time", commit_time)
+        self._after_announcement(now, commit_time)
+
+    def on_channel(self, now: float, up: bool) -> None:
+        """The announcement channel went up (``True``) or down (``False``) at ``now`` (s)."""
+        self._tick("now", now)
+        if up.__class__ is not bool:
+            _check.flag("up", up)
+        self._after_channel(now, up)
+
     def on_sync_started(self, now: float) -> None:
         """The driver started a sync at ``now`` (s)."""
         self._tick("now", now)
@@ -411,6 +431,12 @@ class SyncStrategy(ABC):
 
     def _after_pull_observed(self, now: float, pulled: int) -> None:  # noqa: B027
         """Hook: the replica caught up outside a scheduled sync."""
+
+    def _after_announcement(self, now: float, commit_time: float | None) -> None:  # noqa: B027
+        """Hook: a commit announcement arrived; set ``self._decision = None`` to re-decide."""
+
+    def _after_channel(self, now: float, up: bool) -> None:  # noqa: B027
+        """Hook: the announcement channel went up or down."""
 
     def _after_read(self, now: float, count: int) -> None:  # noqa: B027
         """Hook: ``count`` reads up to ``now``; set ``self._decision = None`` to re-decide."""
