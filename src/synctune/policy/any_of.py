@@ -63,10 +63,10 @@ class AnyOf(SyncStrategy):
     def max_read_wait(self) -> float:
         return self._max_read_wait
 
-    def on_pull_observed(self, now: float, pulled: int = 0) -> None:
-        super().on_pull_observed(now, pulled)
+    def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
+        super().on_pull_observed(now, pulled, as_of)
         for p in self.parts:
-            p.on_pull_observed(now, pulled)
+            p.on_pull_observed(now, pulled, as_of)
 
     def on_sync_requested(self, now: float) -> None:
         super().on_sync_requested(now)

@@ -18,10 +18,11 @@ class ReadWait(SyncStrategy):
     """Pull on demand: a read that would be older than ``freshness`` waits for a fresh pull.
 
     The replica vouches for the primary's data only as of the *start* of its last successful
-    sync (or of a pull observed at ``on_pull_observed``). A read arriving more than
-    ``freshness`` seconds after that would be older than the target: :meth:`before_read`
-    makes a sync due at once and tells the driver to hold the read, at most ``max_wait``
-    seconds, for a sync that starts at or after the read. That sync's data is at least as new
+    sync (or as of what a pull observed at ``on_pull_observed`` reached: for a read-your-writes
+    pull, the write's commit). A read arriving more than ``freshness`` seconds after that
+    would be older than the target: :meth:`before_read` makes a sync due at once and tells
+    the driver to hold the read, at most ``max_wait`` seconds, for a sync that starts at or
+    after the read. That sync's data is at least as new
     as the read, so a read served within its wait is never older than the sync's duration.
 
     The first attempt started at or after a waiting read answers it, whether it succeeds or
@@ -112,10 +113,13 @@ class ReadWait(SyncStrategy):
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         self._waiting, self._waiting_next = self._waiting_next, None
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
-        # a read-your-writes pull brings the replica up to a write acknowledged just now
-        if now > self._vouch:
-            self._vouch = now
+    def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
+        super().on_pull_observed(now, pulled, as_of)
+        # a read-your-writes pull brings the replica up to the write's commit, not to the
+        # acknowledgement: vouch for what the pull reached
+        reached = now if as_of is None else as_of
+        if reached > self._vouch:
+            self._vouch = reached
 
     def _decide(self, now: float) -> Decision:
         due = self._waiting

@@ -10,8 +10,8 @@ an injected ``random.Random``. The contract, for any driver:
    (single reads or a batch counted at the time of its last read), each read first asking
    ``before_read(now)`` whether it must wait for a sync when ``max_read_wait`` is above 0;
    ``on_sync_requested(now)``
-   when the app asks; ``on_pull_observed(now, pulled)`` when the replica caught up by other
-   means (read-your-writes).
+   when the app asks; ``on_pull_observed(now, pulled, as_of)`` when the replica caught up by
+   other means (read-your-writes), with ``as_of`` what that pull reached.
 3. Whenever ``next_sync_due(now)`` returns a time ``<= now`` and no sync is in flight, the driver
    calls ``on_sync_started(now)``, runs one sync (push local changes, then pull remote ones) with
    ``sync_timeout()`` as its deadline, and reports ``on_sync_finished`` or ``on_sync_failed``.
@@ -230,16 +230,23 @@ class SyncStrategy(ABC):
         self._reads += count
         self._after_read(now, count)
 
-    def on_pull_observed(self, now: float, pulled: int = 0) -> None:
-        """The replica caught up with the primary at ``now`` (s) outside a scheduled sync.
+    def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
+        """The replica caught up with the primary outside a scheduled sync, seen at ``now`` (s).
 
         For example libSQL's read-your-writes pull after a delegated write, which brings the
         replica up to that write's frame (``pulled`` changes). Strategies that plan from the
         replica's age (``Adaptive``) count from it; fixed schedules ignore it.
+
+        ``as_of`` (s, ``<= now``) is what the pull reached: the replica now holds the primary's
+        data as of then. A read-your-writes pull reaches the write's commit, about one and a
+        half round trips before ``now``; ``None`` means ``now`` (a pull that reached the
+        primary's head). Strategies that vouch for data (``ReadWait``) count from it.
         """
         self._tick("now", now)
         if pulled.__class__ is not int or pulled < 0:
             _check.count("pulled", pulled)
+        if as_of is not None:
+            _check.real("as_of", as_of, maximum=now)
         self._after_pull_observed(now, pulled)
         self._decision = None
 

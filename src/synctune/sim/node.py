@@ -39,9 +39,10 @@ class ReplicaNode:
         events: ``(times, kinds, refs)``: sorted app-event times, kinds (``WRITE``, ``REQUEST``,
             ``COLD``, ``READ``) and, for writes, the write's index, for reads their count (for
             a strategy that can make reads wait: one read per event, the ref its index).
-        end: no sync starts at or after this time (s); ``events`` hold only what the app did
-            up to it, and every one of them is handled, even past it (a write's
-            acknowledgement and read-your-writes pull land after the write).
+        end: no sync starts after this time (s), one may start at it (the run covers
+            ``[0, end]``); ``events`` hold only what the app did up to it, and every one of
+            them is handled, even past it (a write's acknowledgement and read-your-writes pull
+            land after the write).
         local_first: writes commit locally and are pushed by syncs; otherwise delegated.
         write_bytes: sizes of this node's writes (local-first pushes send them).
         ryw_reach: for delegated writes with read-your-writes, what the write's pull reaches
@@ -120,8 +121,10 @@ class ReplicaNode:
         while True:
             due = next_due(now)
             t_ev = ev_t[i] if i < n else _INF
-            if due is not None and due < t_ev and due < end:
-                start = due if due > now else now
+            # the run is [0, end]: a read at the end may still get its pull, and no attempt
+            # starts after the end (test the actual start: a due time can lie in the past)
+            start = _INF if due is None else (due if due > now else now)
+            if due is not None and due < t_ev and start <= end:
                 # delegated syncs meet no one at the primary (its log is known in advance):
                 # the clock jumps straight to their end, one SimPy event per sync
                 if local_first and start > env.now:
@@ -181,7 +184,8 @@ class ReplicaNode:
                 # counted afterwards from the timeline)
                 upto = self._ryw[self._ev_j[i]]
                 if upto > self.reach:
-                    s.on_pull_observed(t, self.log.count_between(self.reach, upto))
+                    # the pull reached the write's commit, before the acknowledgement
+                    s.on_pull_observed(t, self.log.count_between(self.reach, upto), upto)
                     self.reach = upto
                 self.ryw_t.append(t)
                 self.ryw_reach.append(upto)

@@ -30,7 +30,8 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
 
     Args:
         commits: sorted primary commit times the node must see.
-        reads: sorted read times at the node.
+        reads: read times at the node, in any order (reads held for a pull run out of
+            order: a held read can run after a later read that ran at once).
         freshness: the target D (s).
         start_reach: commits up to this time are visible at the start.
         free_t: times of pulls that happen anyway (read-your-writes pulls), sorted.
@@ -43,6 +44,9 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
     reads = np.asarray(reads, dtype=np.float64)
     if commits.size == 0 or reads.size == 0:
         return np.empty(0)
+    if reads.size > 1 and bool(np.any(reads[1:] < reads[:-1])):
+        # the greedy walks reads in time order (bisect below)
+        reads = np.sort(reads)
     # staleness with the free pulls alone; a paid pull at p caps a later read r's staleness at
     # r - (first commit after p), so r needs a paid pull after p only if both exceed D
     vis_t = np.concatenate([[-np.inf], np.asarray(free_t if free_t is not None else [],
