@@ -111,6 +111,24 @@ def test_an_observed_pull_vouches_for_the_replica() -> None:
     assert s.before_read(41.0) == W
 
 
+@pytest.mark.parametrize("strategy", [lambda: ReadWait(D, W),
+                                      lambda: AnyOf(Periodic(600.0), ReadWait(D, W))])
+def test_an_observed_pull_vouches_only_as_of_what_it_reached(strategy) -> None:  # type: ignore[no-untyped-def]
+    # a read-your-writes pull seen at 10.0 reached the write's commit at 9.85
+    s = strategy()
+    s.start(0.0)
+    s.on_pull_observed(10.0, 3, 9.85)
+    assert s.before_read(39.85) == 0.0
+    assert s.before_read(39.9) == W  # 30.05 s after what the pull reached
+
+
+def test_an_observed_pull_cannot_reach_past_its_own_time() -> None:
+    s = ReadWait(D, W)
+    s.start(0.0)
+    with pytest.raises(InvalidInput, match="as_of"):
+        s.on_pull_observed(10.0, 1, 10.5)
+
+
 def test_any_of_asks_only_its_waiting_parts_and_takes_the_longest_wait() -> None:
     both = AnyOf(Periodic(60.0), ReadWait(D, 1.0), ReadWait(D, 3.0))
     assert both.max_read_wait == 3.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from synctune.sim import NodeLoad, SimConfig, Workload
@@ -20,3 +22,10 @@ def instant(**kw) -> SimConfig:
     base = dict(rtt_ms=0.0, bandwidth=None, apply_s_per_change=0.0, read_your_writes=False)
     base.update(kw)
     return SimConfig(**base)
+
+
+def trace_file(tmp_path: Path, rows: str) -> str:
+    """A trace CSV from rows ``"t,node,op / t,node,op / ..."``; returns its path."""
+    path = tmp_path / "trace.csv"
+    path.write_text("t,node,op\n" + rows.strip().replace(" / ", "\n") + "\n")
+    return str(path)
