@@ -1,4 +1,5 @@
-"""Streaming results: the summary comes from per-node tallies, detail goes to parquet files."""
+"""Streaming results: the summary comes from per-node tallies; detail stays in memory or goes
+to parquet files."""
 
 from __future__ import annotations
 
@@ -38,6 +39,21 @@ def test_summary_is_the_same_with_or_without_detail() -> None:
     assert without.summary.as_dict() == pytest.approx(with_detail.summary.as_dict())
     assert without.reads.empty and without.syncs.empty and without.writes.empty
     pd.testing.assert_frame_equal(without.metrics, with_detail.metrics)
+
+
+def test_detail_without_a_directory_stays_in_memory_and_equals_the_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    held = simulate(CFG)
+    assert held.detail_dir is None
+    assert list(scratch.iterdir()) == []  # no temporary directory, no files
+    files = simulate(dataclasses.replace(CFG, detail_dir=str(tmp_path / "detail")))
+    for table in ("reads", "writes", "syncs"):
+        pd.testing.assert_frame_equal(getattr(held, table), getattr(files, table))
+    assert len(held.reads) == held.summary.reads
 
 
 def test_summary_fields_are_documented_by_the_dataclass() -> None:

@@ -228,7 +228,8 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
         duration = QUICK_DURATION_S
     config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
                        freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
-                       nodes=nodes, write_model=write_model, failure_prob=failure_prob)
+                       nodes=nodes, write_model=write_model, failure_prob=failure_prob,
+                       detail=False)  # detail tables only with --detail DIR, on disk
     sharded = workers is not None or dask is not None
     by_nodes = trace is None
     plan = _plan(config, len(specs), workers if sharded else None, dask)

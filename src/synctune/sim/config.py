@@ -80,10 +80,11 @@ class SimConfig:
         base_db_bytes: size of the replica at start (``None`` = scenario default).
         sample_interval: spacing (s) of the metric time series and the alert evaluation.
         thresholds: alert thresholds (the guide's by default).
-        detail: write per-read, per-write and per-sync tables (parquet, in chunks) to
-            ``detail_dir``; off, a run keeps only its summary, metrics and alerts.
-        detail_dir: directory for the detail tables; ``None`` = a temporary directory that
-            lives as long as the result.
+        detail: keep the per-read, per-write and per-sync tables (``SimResult.reads``,
+            ``writes``, ``syncs``); off, a run keeps only its summary, metrics and alerts, and
+            its memory does not grow with its reads (turn it off for fleet-size runs).
+        detail_dir: directory the detail tables go to, as parquet written in chunks;
+            ``None`` = kept in memory with the result (nothing written to disk).
         max_metric_rows: most rows (nodes x samples) of the metric series; past it the series
             is thinned evenly (alerts are still evaluated every ``sample_interval``).
     """

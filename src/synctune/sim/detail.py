@@ -1,15 +1,17 @@
-"""Per-read, per-write and per-sync tables written to parquet in chunks while a run goes.
+"""Per-read, per-write and per-sync tables, collected while a run goes.
 
-Rows are buffered up to :data:`CHUNK_ROWS` per table, then written as a row group, so memory
-holds one chunk per table. Each file is written under a temporary name and renamed into place
-when the run ends: a reader never sees a half-written table.
+:class:`DetailWriter` writes them to parquet in chunks: rows are buffered up to
+:data:`CHUNK_ROWS` per table, then written as a row group, so memory holds one chunk per table.
+Each file is written under a temporary name and renamed into place when the run ends: a reader
+never sees a half-written table. :class:`DetailFrames` keeps them in memory instead (a run
+with ``detail`` and no ``detail_dir``: what a notebook looks at, no files left behind).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -32,6 +34,48 @@ def _schemas(pa: Any) -> dict[str, Any]:
                             ("pulled", pa.int64()), ("pushed", pa.int64()),
                             ("bytes", pa.int64()), ("reach", pa.float64())]),
     }
+
+
+class DetailSink(Protocol):
+    """Where a run's detail rows go: :class:`DetailWriter` or :class:`DetailFrames`."""
+
+    def add(self, table: str, rows: pd.DataFrame) -> None:
+        """Append ``rows`` to ``table`` (``reads``, ``writes`` or ``syncs``)."""
+
+    def close(self) -> None:
+        """The run is done: make the tables complete."""
+
+    def abort(self) -> None:
+        """The run failed: drop what was collected."""
+
+
+class DetailFrames:
+    """Collects the detail tables in memory; :attr:`tables` holds them once closed (reads and
+    writes sorted by time, as :class:`~synctune.sim.result.SimResult` gives them)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[pd.DataFrame]] = {"reads": [], "writes": [], "syncs": []}
+        self.tables: dict[str, pd.DataFrame] = {}
+
+    def add(self, table: str, rows: pd.DataFrame) -> None:
+        """Append ``rows`` (columns as in the table's schema) to ``table``."""
+        self._parts[table].append(rows)
+
+    def close(self) -> None:
+        """Join each table's parts (the node column as a category, as a reader gets it)."""
+        for name, parts in self._parts.items():
+            if not parts:
+                continue
+            df = pd.concat(parts, ignore_index=True)
+            if name != "syncs" and not df.empty:
+                df = df.sort_values("t", kind="stable", ignore_index=True)
+                df["node"] = df["node"].astype("category")
+            self.tables[name] = df
+        self._parts = {}
+
+    def abort(self) -> None:
+        """Drop what was collected."""
+        self._parts, self.tables = {}, {}
 
 
 class DetailWriter:

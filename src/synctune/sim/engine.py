@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from synctune.policy.errors import InvalidInput
 from synctune.sim import rng as streams
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
-from synctune.sim.detail import DetailWriter
+from synctune.sim.detail import DetailFrames, DetailSink, DetailWriter
 from synctune.sim.monitor import NodeHistory, alert_events, metric_series, sample_grid
 from synctune.sim.network import Link
 from synctune.sim.node import COLD, READ, REQUEST, WRITE, ReplicaNode
@@ -139,16 +138,15 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
         chunks = list(node_chunks(config, CHUNK_READS))
         if len(chunks) == 1:
             chunks = [None]
-    keep: tempfile.TemporaryDirectory[str] | None = None
     detail_dir: Path | None = None
-    writer: DetailWriter | None = None
-    if config.detail:
-        if config.detail_dir is None:
-            keep = tempfile.TemporaryDirectory(prefix="synctune-detail-")
-            detail_dir = Path(keep.name)
-        else:
-            detail_dir = Path(config.detail_dir)
+    frames: DetailFrames | None = None
+    writer: DetailSink | None = None
+    if config.detail and config.detail_dir is not None:
+        detail_dir = Path(config.detail_dir)
         writer = DetailWriter(detail_dir)
+    elif config.detail:
+        # no directory: kept in memory (what a notebook looks at; no files left behind)
+        writer = frames = DetailFrames()
     try:
         sink: _Sink | None = None
         run: _Run | None = None
@@ -165,7 +163,7 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
         if writer is not None:
             writer.abort()
         raise
-    return sink.result(detail_dir, keep)
+    return sink.result(detail_dir, frames.tables if frames is not None else None)
 
 
 def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
@@ -216,7 +214,7 @@ class _Sink:
     """Where nodes' outcomes go as they are done: the tally, metric series, alert events, the
     detail tables, and (with detail) the slowest visibility of every commit so far."""
 
-    def __init__(self, run: _Run, writer: DetailWriter | None,
+    def __init__(self, run: _Run, writer: DetailSink | None,
                  progress: Callable[[int], object] | None = None) -> None:
         cfg = run.cfg
         self.progress = progress
@@ -237,12 +235,14 @@ class _Sink:
                    else pd.DataFrame())
         return Shard(self.tally, metrics, self.alert_rows, self.primary_writes, self.duration)
 
-    def result(self, detail_dir: Path | None, keep: object) -> SimResult:
-        return finish(self.cfg, self.spec, self.write_model, [self.shard()], detail_dir, keep)
+    def result(self, detail_dir: Path | None,
+               tables: dict[str, pd.DataFrame] | None) -> SimResult:
+        return finish(self.cfg, self.spec, self.write_model, [self.shard()], detail_dir, tables)
 
 
 def finish(cfg: SimConfig, spec: str, write_model: str, shards: list[Shard],
-           detail_dir: Path | None = None, keep: object = None) -> SimResult:
+           detail_dir: Path | None = None,
+           tables: dict[str, pd.DataFrame] | None = None) -> SimResult:
     """The summary step: shards (in node order) merged into one result."""
     tally = Tally()
     for sh in shards:
@@ -256,7 +256,7 @@ def finish(cfg: SimConfig, spec: str, write_model: str, shards: list[Shard],
         strategy=spec, workload=cfg.trace if cfg.trace is not None else cfg.scenario,
         write_model=write_model, duration=shards[0].duration, freshness=cfg.freshness,
         seed=cfg.seed, primary_writes=shards[0].primary_writes)
-    return SimResult(cfg, summary, metrics, alerts, detail_dir, keep)
+    return SimResult(cfg, summary, metrics, alerts, detail_dir, tables)
 
 
 def _series_grid(grid: np.ndarray, nodes: int, cfg: SimConfig) -> tuple[np.ndarray, float]:
@@ -656,7 +656,7 @@ class _Run:
         return sketch, never_total
 
     def _outcome(self, i: int, node: ReplicaNode, grid: np.ndarray,
-                 series: tuple[np.ndarray, float], writer: DetailWriter | None,
+                 series: tuple[np.ndarray, float], writer: DetailSink | None,
                  ) -> tuple[NodeOutcome, pd.DataFrame, list[dict[str, object]]]:
         """Node ``i`` reduced to its outcome, its metric series and its alert events; its
         reads and syncs go to ``writer`` (with ``detail``)."""

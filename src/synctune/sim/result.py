@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -99,20 +100,23 @@ class SimResult:
             plus ``sync_interval``, the interval in force); every ``sample_interval`` seconds
             unless that would exceed ``SimConfig.max_metric_rows``, then evenly thinned.
         alerts: ``t, node, name, severity, state, value``: every firing and resolving.
-        detail_dir: where the detail tables are (parquet), or ``None`` without ``detail``.
+        detail_dir: where the detail tables are (parquet) with ``detail`` and a
+            ``config.detail_dir``; ``None`` otherwise (kept in memory, or no detail).
     """
 
-    __slots__ = ("_keep", "alerts", "config", "detail_dir", "metrics", "summary")
+    __slots__ = ("_tables", "alerts", "config", "detail_dir", "metrics", "summary")
 
     def __init__(self, config: SimConfig, summary: RunSummary, metrics: pd.DataFrame,
                  alerts: pd.DataFrame, detail_dir: Path | None = None,
-                 keep: object = None) -> None:
+                 tables: Mapping[str, pd.DataFrame] | None = None) -> None:
         self.config, self.summary = config, summary
         self.metrics, self.alerts = metrics, alerts
         self.detail_dir = detail_dir
-        self._keep = keep  # owns a temporary detail directory while the result lives
+        self._tables = dict(tables) if tables is not None else None
 
     def _table(self, name: str, columns: tuple[str, ...], sort: str | None) -> pd.DataFrame:
+        if self._tables is not None and name in self._tables:
+            return self._tables[name]
         if self.detail_dir is None:
             return pd.DataFrame(columns=list(columns))
         df = pd.read_parquet(self.detail_dir / f"{name}.parquet")
@@ -124,7 +128,7 @@ class SimResult:
     @property
     def reads(self) -> pd.DataFrame:
         """``t, node, staleness_s, latency_ms`` per read, by time (empty unless
-        ``config.detail``; read from ``detail_dir`` on each access)."""
+        ``config.detail``; kept in memory, or read from ``detail_dir`` on each access)."""
         return self._table("reads", READ_COLUMNS, "t")
 
     @property
