@@ -116,7 +116,8 @@ class SimResult:
 
     def _table(self, name: str, columns: tuple[str, ...], sort: str | None) -> pd.DataFrame:
         if self._tables is not None and name in self._tables:
-            return self._tables[name]
+            # a new frame on each access, as from the files (the columns are shared)
+            return self._tables[name].copy(deep=False)
         if self.detail_dir is None:
             return pd.DataFrame(columns=list(columns))
         df = pd.read_parquet(self.detail_dir / f"{name}.parquet")
