@@ -16,6 +16,10 @@ is finer, and only reachable through internals:
   ``urllib`` inside ``turso.lib_sync`` (and nowhere else) is rebound to a stand-in whose
   ``urlopen`` bounds every connect and read by a per-thread deadline (:func:`deadline`); a
   thread without one gets pyturso's own behaviour. No ``socket.setdefaulttimeout``.
+- **Pushes in batches.** The engine is opened with ``push_operations_threshold``
+  (:data:`PUSH_BATCH_OPERATIONS`), so a push goes as HTTP batches of whole transactions, each
+  acknowledged on its own (see :mod:`synctune.live.push_meter`); the same stand-in counts them
+  and holds back a batch that could not finish by the deadline.
 
 :func:`check` verifies the shape of all of this and fails with one clear message when an
 installed pyturso differs.
@@ -35,12 +39,17 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
+from synctune.live.push_meter import PushMeter, TimedOp
 from synctune.live.replica import retry_busy
 
 log = logging.getLogger("synctune.live")
 
 #: the pyturso release these internals were read from and tested against
 TESTED_VERSION = "0.8.3"
+#: row changes per push batch (pyturso's ``push_operations_threshold``): a batch is sealed at
+#: the first commit after this many. Building one held the interpreter lock ~27 ms here
+#: (``benchmarks/bench_backlog.py``); one unbatched push of 100k rows held it 2.8 s
+PUSH_BATCH_OPERATIONS = 1000
 
 
 class EngineShapeError(RuntimeError):
@@ -67,6 +76,8 @@ def check() -> None:
         missing += [f"PyTursoSyncDatabase.{m}" for m in (
             "connect", "wait_changes", "apply_changes", "push_changes", "checkpoint", "stats",
             "take_io_item") if not hasattr(lib_sync.PyTursoSyncDatabase, m)]
+        if "push_operations_threshold" not in inspect.signature(lib_sync.connect_sync).parameters:
+            missing.append("connect_sync(push_operations_threshold=...)")
         if "extra_io" not in inspect.signature(lib.Connection).parameters:
             missing.append("Connection(extra_io=...)")
         try:
@@ -108,11 +119,14 @@ def _remaining() -> float | None:
 
 
 class _BoundedResponse:
-    """Wraps an HTTP response so every ``read`` is bounded by the thread's deadline."""
+    """Wraps an HTTP response so every ``read`` is bounded by the thread's deadline, and tells
+    the thread's push meter (if any) when its request was answered in full."""
 
-    def __init__(self, resp: Any) -> None:
+    def __init__(self, resp: Any, meter: PushMeter | None = None,
+                 token: float | None = None) -> None:
         self._resp = resp
         self.status = getattr(resp, "status", None)
+        self._meter, self._token = meter, token
 
     def getcode(self) -> int | None:
         code: int | None = self._resp.getcode()
@@ -124,6 +138,9 @@ class _BoundedResponse:
             with contextlib.suppress(AttributeError, OSError):
                 self._resp.fp.raw._sock.settimeout(left)
         data: bytes = self._resp.read(size)
+        if not data and size != 0 and self._meter is not None:
+            self._meter.answered(self._token, self.status)
+            self._meter = None
         return data
 
     def __enter__(self) -> _BoundedResponse:
@@ -135,10 +152,13 @@ class _BoundedResponse:
 
 def _urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
     left = _remaining()
-    if left is None:
+    meter: PushMeter | None = getattr(_local, "meter", None)
+    if left is None and meter is None:
         return urllib.request.urlopen(request, *args, **kwargs)
-    kwargs["timeout"] = left
-    return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs))
+    if left is not None:
+        kwargs["timeout"] = left
+    token = None if meter is None else meter.before_request(getattr(request, "data", None), left)
+    return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs), meter, token)
 
 
 _SHIM: object = SimpleNamespace(
@@ -167,6 +187,17 @@ def deadline(seconds: float) -> Iterator[None]:
         _local.deadline = previous
 
 
+@contextlib.contextmanager
+def _metering(meter: PushMeter) -> Iterator[None]:
+    """Count this thread's pyturso HTTP requests into ``meter`` (one push)."""
+    previous = getattr(_local, "meter", None)
+    _local.meter = meter
+    try:
+        yield
+    finally:
+        _local.meter = previous
+
+
 # ------------------------------------------------------------------------------- the engine
 
 class Engine:
@@ -178,7 +209,8 @@ class Engine:
     """
 
     def __init__(self, path: str, url: str, token: str | None, open_timeout: float,
-                 long_poll_timeout_ms: int | None = None) -> None:
+                 long_poll_timeout_ms: int | None = None,
+                 push_batch: int | None = PUSH_BATCH_OPERATIONS) -> None:
         check()
         install()
         import turso.sync
@@ -186,7 +218,8 @@ class Engine:
         self.lock = threading.Lock()
         with deadline(open_timeout):
             self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune",
-                                            long_poll_timeout_ms=long_poll_timeout_ms)
+                                            long_poll_timeout_ms=long_poll_timeout_ms,
+                                            push_operations_threshold=push_batch)
         self._sync = self._base._sync
         self._ctx = self._base._http_ctx
 
@@ -207,9 +240,16 @@ class Engine:
         """Apply fetched changes locally (refused while an app write transaction is open)."""
         self._run(self._sync.apply_changes(changes))
 
-    def push(self) -> None:
-        """Send local changes; the primary records how far it got, so a retry never doubles."""
-        self._run(self._sync.push_changes())
+    def push(self, meter: PushMeter | None = None) -> None:
+        """Send local changes in batches; the primary records how far it got with each batch,
+        so a retry never doubles and never resends an acknowledged batch. ``meter`` gets the
+        batches and the time each engine step held the interpreter lock."""
+        op = self._sync.push_changes()
+        if meter is None:
+            self._run(op)
+            return
+        with _metering(meter):
+            self._run(TimedOp(op, meter))
 
     def checkpoint(self) -> None:
         """Fold the local write-ahead log back into the database file."""

@@ -18,6 +18,12 @@ per non-empty pull is exact while pulls are more frequent than remote commits (t
 freshness target puts us in) and a lower bound otherwise. Bytes are the deltas of the engine's
 ``network_sent_bytes + network_received_bytes``.
 
+How a big backlog is pushed: in batches of whole transactions of about
+``push_batch_operations`` row changes, each acknowledged by the primary on its own, so a push
+cut off by its deadline keeps the batches that made it and the next push starts after them; and
+each batch holds the interpreter lock briefly (:mod:`synctune.live.push_meter`), so the app's
+threads and event loop keep running during a long push.
+
 How the local file stays bounded: the engine never checkpoints its write-ahead log by itself.
 :meth:`TursoReplica.maintain` (called by the controller between syncs) checkpoints it once it
 exceeds ``checkpoint_bytes``, holding the app's write lock, so never inside an app transaction.
@@ -43,6 +49,7 @@ from synctune.live.connection import (
     held_by_this_thread,
 )
 from synctune.live.connection_pool import ConnectionPool
+from synctune.live.push_meter import STALL_BOUND, PushMeter
 from synctune.live.replica import (
     PullResult,
     PushResult,
@@ -64,6 +71,14 @@ DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 #: the engine's files beside the database: its WAL, the log of local changes to revert before
 #: applying remote ones, and fetched changes awaiting their apply
 _ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
+
+
+def _batch_size(value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value <= 0):
+        raise InvalidInput(f"push_batch_operations must be a positive integer or None, "
+                           f"got {value!r}")
+    return value
 
 
 def _open_connection(engine: _pyturso.Engine, gate: threading.Lock, wait: bool) -> Any | None:
@@ -98,6 +113,10 @@ class TursoReplica(Replica):
             change arrives (pyturso's ``long_poll_timeout_ms``; pull timeouts must exceed it).
             A server that answers empty pulls at once anyway is detected
             (:attr:`long_poll_ignored`), so a caller can stop relying on it instead of spinning.
+        push_batch_operations: row changes per push batch (a batch ends at the first commit
+            after this many; a transaction is never split); ``None`` pushes everything as one
+            batch, which holds every Python thread for the whole build (seconds per 100k rows)
+            and restarts from nothing when cut off.
     """
 
     kind = "turso"
@@ -105,13 +124,18 @@ class TursoReplica(Replica):
     def __init__(self, path: str | os.PathLike[str], url: str, *, auth_token: str | None = None,
                  open_timeout: float = DEFAULT_OPEN_TIMEOUT, spare_connections: int = 4,
                  checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES,
-                 long_poll_timeout_ms: int | None = None) -> None:
+                 long_poll_timeout_ms: int | None = None,
+                 push_batch_operations: int | None = _pyturso.PUSH_BATCH_OPERATIONS) -> None:
         if long_poll_timeout_ms is not None and (
                 isinstance(long_poll_timeout_ms, bool) or not isinstance(long_poll_timeout_ms, int)
                 or long_poll_timeout_ms <= 0):
             raise InvalidInput(f"long_poll_timeout_ms must be a positive integer or None, "
                                f"got {long_poll_timeout_ms!r}")
         self.long_poll_timeout_ms = long_poll_timeout_ms
+        self.push_batch_operations = _batch_size(push_batch_operations)
+        #: the last push that had something to send: its batches and stalls
+        self.last_push: PushMeter | None = None
+        self._stall_logged = False
         #: None until an empty pull tells; True when the server answered it well before the
         #: long-poll timeout (it does not hold pulls: tursodb 0.6.0 answers at once)
         self.long_poll_ignored: bool | None = None
@@ -126,7 +150,7 @@ class TursoReplica(Replica):
         self.checkpoints_deferred = 0
         try:
             self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
-                                           long_poll_timeout_ms)
+                                           long_poll_timeout_ms, self.push_batch_operations)
         except _pyturso.EngineShapeError:
             raise
         except Exception as exc:
@@ -221,10 +245,28 @@ class TursoReplica(Replica):
             before = self._refresh_stats()
             if not (before.cdc_operations or 0):  # nothing committed locally: no round trip
                 return PushResult()
-            self._op(end, f"push within {timeout:g} s", self._engine.push)
+            meter = self.last_push = PushMeter(self.push_batch_operations)
+            try:
+                self._op(end, f"push within {timeout:g} s", lambda: self._engine.push(meter))
+            except SyncError as exc:
+                # the engine confirms nothing of a failed push, but the primary kept the
+                # batches it acknowledged: say so, so a timeout is not read as "no progress"
+                said = str(exc).removeprefix(f"{exc.kind.value}: ")
+                raise SyncError(exc.kind, f"{said}; {meter.progress()}") from None
+            finally:
+                self._log_stall(meter)
             after = self._refresh_stats()
         sent = max(0, (before.cdc_operations or 0) - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
+
+    def _log_stall(self, meter: PushMeter) -> None:
+        """Warn once when a push step held the interpreter lock longer than the bound (a
+        transaction of many rows is one batch: pyturso never splits one)."""
+        if meter.longest_stall > STALL_BOUND and not self._stall_logged:
+            self._stall_logged = True
+            log.warning("a push step held every Python thread for %.3f s (bound %.2f s): "
+                        "commit in smaller transactions, or lower push_batch_operations "
+                        "(now %s)", meter.longest_stall, STALL_BOUND, self.push_batch_operations)
 
     def maintain(self) -> None:
         """Checkpoint the write-ahead log once it exceeds ``checkpoint_bytes``.
