@@ -31,6 +31,7 @@ import contextlib
 import importlib.metadata
 import inspect
 import logging
+import math
 import threading
 import time
 import urllib.error
@@ -108,11 +109,24 @@ _local = threading.local()
 _install_lock = threading.Lock()
 
 
+class Deadline:
+    """A thread's HTTP deadline (monotonic s); another thread may bring it forward (a stop)."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+
+    def cut(self, end: float) -> None:
+        """Bring the deadline forward to ``end`` (monotonic s); never pushes it back."""
+        self.end = min(self.end, end)
+
+
 def _remaining() -> float | None:
-    end: float | None = getattr(_local, "deadline", None)
-    if end is None:
+    current: Deadline | None = getattr(_local, "deadline", None)
+    if current is None:
         return None
-    left = end - time.monotonic()
+    left = current.end - time.monotonic()
     if left <= 0:
         raise TimeoutError("sync deadline passed (timed out)")
     return left
@@ -177,14 +191,46 @@ def install() -> None:
 
 
 @contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Bound pyturso HTTP made by this thread to ``seconds`` from now."""
+def deadline(seconds: float) -> Iterator[Deadline]:
+    """Bound pyturso HTTP made by this thread to ``seconds`` from now; the :class:`Deadline`
+    yielded can be brought forward from another thread (it bounds requests started after)."""
     previous = getattr(_local, "deadline", None)
-    _local.deadline = time.monotonic() + seconds
+    current = _local.deadline = Deadline(time.monotonic() + seconds)
     try:
-        yield
+        yield current
     finally:
         _local.deadline = previous
+
+
+class Cutoff:
+    """A stop's cut-off for one engine's steps: a step running when it comes, or starting before
+    it passes, ends by it (it bounds each HTTP request and read started after it came)."""
+
+    def __init__(self) -> None:
+        self._at = -math.inf  # monotonic s
+        self._running: Deadline | None = None
+
+    def cut(self, seconds: float) -> None:
+        """End what runs now, and what starts in the next ``seconds``, within ``seconds``."""
+        self._at = time.monotonic() + max(0.0, seconds)
+        running = self._running
+        if running is not None:
+            running.cut(self._at)
+
+    def bound(self, end: float) -> float:
+        """``end`` (monotonic s), or the cut-off if it is sooner and still ahead."""
+        return min(end, self._at) if self._at > time.monotonic() else end
+
+    @contextlib.contextmanager
+    def running(self, seconds: float) -> Iterator[None]:
+        """A :func:`deadline` of ``seconds`` that a :meth:`cut` brings forward."""
+        with deadline(seconds) as current:
+            self._running = current
+            current.cut(self.bound(current.end))  # a cut that came while this was set up
+            try:
+                yield
+            finally:
+                self._running = None
 
 
 @contextlib.contextmanager

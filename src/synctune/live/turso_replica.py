@@ -136,6 +136,9 @@ class TursoReplica(Replica):
         #: the last push that had something to send: its batches and stalls
         self.last_push: PushMeter | None = None
         self._stall_logged = False
+        self._cutoff = _pyturso.Cutoff()
+        self._unconfirmed = 0  # batches acknowledged in failed pushes since the last success
+        self._pushing: PushMeter | None = None
         #: None until an empty pull tells; True when the server answered it well before the
         #: long-poll timeout (it does not hold pulls: tursodb 0.6.0 answers at once)
         self.long_poll_ignored: bool | None = None
@@ -168,13 +171,14 @@ class TursoReplica(Replica):
         return SyncError(classify(exc, message), message)
 
     def _op(self, end: float, what: str, step: Callable[[], Any]) -> Any:
-        """Run one engine step by ``end`` (monotonic s), again while the local engine is busy
-        (a refused push or apply changed nothing)."""
+        """Run one engine step by ``end`` (monotonic s), or by a stop's cut-off if one is
+        ahead, again while the local engine is busy (a refused push or apply changed
+        nothing)."""
         def bounded() -> Any:
-            left = end - time.monotonic()
+            left = self._cutoff.bound(end) - time.monotonic()
             if left <= 0:
                 raise SyncError(FailureKind.TIMEOUT, f"{what} timed out")
-            with _pyturso.deadline(left):
+            with self._cutoff.running(left):
                 return step()
 
         try:
@@ -245,16 +249,20 @@ class TursoReplica(Replica):
             before = self._refresh_stats()
             if not (before.cdc_operations or 0):  # nothing committed locally: no round trip
                 return PushResult()
-            meter = self.last_push = PushMeter(self.push_batch_operations)
+            meter = self.last_push = self._pushing = PushMeter(self.push_batch_operations)
             try:
                 self._op(end, f"push within {timeout:g} s", lambda: self._engine.push(meter))
             except SyncError as exc:
                 # the engine confirms nothing of a failed push, but the primary kept the
                 # batches it acknowledged: say so, so a timeout is not read as "no progress"
+                self._pushing = None  # before the sum: a reader never counts them twice
+                self._unconfirmed += meter.batches_acked
                 said = str(exc).removeprefix(f"{exc.kind.value}: ")
                 raise SyncError(exc.kind, f"{said}; {meter.progress()}") from None
             finally:
+                self._pushing = None
                 self._log_stall(meter)
+            self._unconfirmed = 0
             after = self._refresh_stats()
         sent = max(0, (before.cdc_operations or 0) - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
@@ -267,6 +275,21 @@ class TursoReplica(Replica):
             log.warning("a push step held every Python thread for %.3f s (bound %.2f s): "
                         "commit in smaller transactions, or lower push_batch_operations "
                         "(now %s)", meter.longest_stall, STALL_BOUND, self.push_batch_operations)
+
+    def cut_short(self, seconds: float) -> None:
+        """End the sync step running now, and any started in the next ``seconds``, within
+        ``seconds`` (a stop's deadline). A push stops between batches: those the primary
+        acknowledged stay there, the rest stays unpushed. Any thread may call it."""
+        self._cutoff.cut(seconds)
+
+    @property
+    def unconfirmed_batches(self) -> int:
+        """Push batches the primary acknowledged that the engine has not confirmed (pushes
+        that failed or still run since its last confirmed push): their rows are on the
+        primary and are not sent again, though :meth:`count_unpushed` still counts them."""
+        done = self._unconfirmed  # read first: the push thread clears _pushing before adding
+        running = self._pushing
+        return done + (running.batches_acked if running is not None else 0)
 
     def maintain(self) -> None:
         """Checkpoint the write-ahead log once it exceeds ``checkpoint_bytes``.
