@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from live_support import ReplyDroppingProxy, _LoopbackHttp, primary_rows, wait_for
 
-from synctune.live import SyncController
+from synctune.live import SyncController, _pyturso_backlog
 from synctune.live.replica import SyncError
 from synctune.live.turso_replica import TursoReplica
 from synctune.policy import Manual, Periodic
@@ -129,7 +129,7 @@ def test_the_event_loop_keeps_running_while_a_big_backlog_drains(server, tmp_pat
         return max(lags), flushed
 
     worst, flushed = asyncio.run(main())
-    assert flushed
+    assert flushed, (replica.count_unpushed(), replica.last_push)
     assert worst < LAG_BOUND, worst
     assert replica.last_push is not None and replica.last_push.longest_stall < LAG_BOUND
     assert on_primary(server.url, tmp_path) == (ROWS, ROWS)
@@ -213,4 +213,62 @@ def test_a_slow_link_still_drains_a_backlog_bigger_than_one_attempt_can_carry(
         proxy.close()
     assert on_primary(server.url, tmp_path) == (rows, rows)
     print(f"{rows} rows over a 1 MB/s link in {attempts} attempts of 1 s")
+    replica.close()
+
+
+def _engine_count(replica: TursoReplica) -> int:
+    with replica._engine.lock:
+        return int(replica._engine.stats().cdc_operations)
+
+
+def test_the_quick_backlog_count_is_the_engines_own_through_every_kind_of_change(
+        server, tmp_path, monkeypatch):
+    monkeypatch.setattr(_pyturso_backlog, "QUICK_FROM", 0)  # counted here even when small
+    replica = TursoReplica(tmp_path / "r.db", server.url, push_batch_operations=3)
+    conn = replica.connect()
+
+    def same() -> int:
+        quick = replica.count_unpushed()
+        assert quick == _engine_count(replica) == replica.pending_changes()
+        return quick
+
+    conn.execute("CREATE TABLE u(k INTEGER PRIMARY KEY, v TEXT)")
+    conn.commit()
+    assert same() > 0
+    for k in range(20):
+        conn.executemany("INSERT INTO u VALUES (?, ?)", [(2 * k, "a"), (2 * k + 1, "b")])
+        conn.commit()
+    conn.execute("UPDATE u SET v = 'c' WHERE k < 10")
+    conn.execute("DELETE FROM u WHERE k >= 30")
+    conn.commit()
+    conn.execute("CREATE INDEX tv ON u(v)")
+    conn.commit()
+    conn.execute("INSERT INTO u VALUES (100, 'x')")
+    conn.rollback()  # a rolled-back change is no change
+    assert same() == 1 + 40 + 10 + 10 + 1
+    replica.push(5)
+    assert same() == 0
+    replica.pull(5)  # the engine's own table changed: it leaves that out, the quick count not
+    assert replica.count_unpushed() >= _engine_count(replica) == 0
+    replica.hand_back(conn)
+    replica.close()
+    del replica, conn
+    gc.collect()
+    # a push cut short: the engine confirms nothing, and neither count moves
+    held = backlog(tmp_path / "s.db", server.url, 5_000)
+    held.close()
+    del held
+    gc.collect()
+    batches: list[bytes] = []
+    proxy = ReplyDroppingProxy(
+        server.port, lambda b: b"BEGIN IMMEDIATE" in b[:256] and len(batches.append(b) or
+                                                                   batches) == 3)
+    try:
+        replica = TursoReplica(tmp_path / "s.db", proxy.url)
+        with pytest.raises(SyncError):
+            replica.push(1.0)
+        assert replica.count_unpushed() == _engine_count(replica) == 5_000
+        assert replica.last_pull_unix_time() is not None
+    finally:
+        proxy.close()
     replica.close()

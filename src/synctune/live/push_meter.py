@@ -20,9 +20,14 @@ A :class:`PushMeter` follows one push on the sync thread:
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from synctune.policy.errors import InvalidInput
+
+log = logging.getLogger("synctune.live")
 
 #: longest a single engine step should hold the interpreter lock (s); a push whose step took
 #: longer is logged with the setting to lower
@@ -115,3 +120,24 @@ class TimedOp:
 
     def take_result(self) -> Any:
         return self._op.take_result()
+
+
+def batch_size(value: int | None) -> int | None:
+    """``value`` checked as a batch size: a positive integer (row changes), or ``None``."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value <= 0):
+        raise InvalidInput(f"push_batch_operations must be a positive integer or None, "
+                           f"got {value!r}")
+    return value
+
+
+def log_long_stall(meter: PushMeter, logged: bool) -> bool:
+    """Warn (unless ``logged`` already) when a step of ``meter``'s push held the interpreter
+    lock longer than :data:`STALL_BOUND`; True when it warned. pyturso never splits a
+    transaction, so one of many rows is one long batch."""
+    if logged or meter.longest_stall <= STALL_BOUND:
+        return False
+    log.warning("a push step held every Python thread for %.3f s (bound %.2f s): commit in "
+                "smaller transactions, or lower push_batch_operations (now %s)",
+                meter.longest_stall, STALL_BOUND, meter.batch_operations)
+    return True

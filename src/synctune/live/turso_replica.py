@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso
+from synctune.live import _pyturso, _pyturso_backlog
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -51,7 +51,7 @@ from synctune.live.connection import (
     held_by_this_thread,
 )
 from synctune.live.connection_pool import ConnectionPool
-from synctune.live.push_meter import STALL_BOUND, PushMeter
+from synctune.live.push_meter import PushMeter, batch_size, log_long_stall
 from synctune.live.replica import (
     PullResult,
     PushResult,
@@ -73,14 +73,6 @@ DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 #: the engine's files beside the database: its WAL, the log of local changes to revert before
 #: applying remote ones, and fetched changes awaiting their apply
 _ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
-
-
-def _batch_size(value: int | None) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                              or value <= 0):
-        raise InvalidInput(f"push_batch_operations must be a positive integer or None, "
-                           f"got {value!r}")
-    return value
 
 
 def _open_connection(engine: _pyturso.Engine, gate: threading.Lock, wait: bool) -> Any | None:
@@ -134,7 +126,7 @@ class TursoReplica(Replica):
             raise InvalidInput(f"long_poll_timeout_ms must be a positive integer or None, "
                                f"got {long_poll_timeout_ms!r}")
         self.long_poll_timeout_ms = long_poll_timeout_ms
-        self.push_batch_operations = _batch_size(push_batch_operations)
+        self.push_batch_operations = batch_size(push_batch_operations)
         #: the last push that had something to send: its batches and stalls
         self.last_push: PushMeter | None = None
         self._stall_logged = False
@@ -247,14 +239,13 @@ class TursoReplica(Replica):
     def _push(self, timeout: float) -> PushResult:
         end = time.monotonic() + timeout
         self._pool.fill()
+        pending = self._fast_count(wait=True)  # before the engine lock: it may open a connection
         with self._engine.lock:
-            before = self._stats
-            if before is None or not (before.cdc_operations or 0):
-                # counting reads the whole backlog with every Python thread held (~0.7 us a
-                # row): only when the last figure shows nothing, to skip an empty round trip
-                before = self._refresh_stats()
-                if not (before.cdc_operations or 0):
-                    return PushResult()
+            before = self._stats if pending is not None else self._refresh_stats()
+            if pending is None:
+                pending = int(before.cdc_operations or 0)
+            if not pending:  # nothing committed locally: no round trip
+                return PushResult()
             meter = self.last_push = self._pushing = PushMeter(self.push_batch_operations)
             try:
                 self._op(end, f"push within {timeout:g} s", lambda: self._engine.push(meter))
@@ -267,20 +258,11 @@ class TursoReplica(Replica):
                 raise SyncError(exc.kind, f"{said}; {meter.progress()}") from None
             finally:
                 self._pushing = None
-                self._log_stall(meter)
+                self._stall_logged |= log_long_stall(meter, self._stall_logged)
             self._unconfirmed = 0
             after = self._refresh_stats()
-        sent = max(0, (before.cdc_operations or 0) - (after.cdc_operations or 0))
+        sent = max(0, pending - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
-
-    def _log_stall(self, meter: PushMeter) -> None:
-        """Warn once when a push step held the interpreter lock longer than the bound (a
-        transaction of many rows is one batch: pyturso never splits one)."""
-        if meter.longest_stall > STALL_BOUND and not self._stall_logged:
-            self._stall_logged = True
-            log.warning("a push step held every Python thread for %.3f s (bound %.2f s): "
-                        "commit in smaller transactions, or lower push_batch_operations "
-                        "(now %s)", meter.longest_stall, STALL_BOUND, self.push_batch_operations)
 
     def cut_short(self, seconds: float) -> None:
         """End the sync step running now, and any started in the next ``seconds``, within
@@ -337,19 +319,43 @@ class TursoReplica(Replica):
             self._stats = fresh
         return self._stats
 
+    def _fast_count(self, wait: bool) -> int | None:
+        """The engine's backlog counted on a pooled app connection, without the engine's
+        long hold of the interpreter lock (:mod:`synctune.live._pyturso_backlog`); ``None``
+        when the internals differ, or no connection is idle and ``wait`` is false."""
+        if not wait and not self._pool.idle:
+            return None
+        try:
+            conn = self._pool.lease()
+        except Exception:
+            return None
+        try:
+            return _pyturso_backlog.count_unpushed(self.path, conn)
+        finally:
+            self._pool.give_back(conn)
+
     def count_unpushed(self) -> int:
         """The engine's CDC backlog counted now (sync thread, between syncs: the engine is
         free; a busy database is retried briefly, then raises)."""
+        fast = self._fast_count(wait=True)
+        if fast is not None:
+            return fast
         with self._engine.lock:
             return int(self._refresh_stats().cdc_operations or 0)
 
     def pending_changes(self) -> int:
         """Local row changes not yet pushed (the engine's CDC backlog; never waits)."""
+        fast = self._fast_count(wait=False)
+        if fast is not None:
+            return fast
         stats = self._current_stats()
         return int(stats.cdc_operations or 0) if stats is not None else 0
 
     def last_pull_unix_time(self) -> float | None:
         """Unix time (s) of the last successful pull recorded by the engine, if any."""
+        known, recorded = _pyturso_backlog.last_pull(self.path)
+        if known:
+            return recorded
         stats = self._current_stats()
         t = stats.last_pull_unix_time if stats is not None else None
         return float(t) if t is not None else None
