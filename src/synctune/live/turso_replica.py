@@ -239,7 +239,7 @@ class TursoReplica(Replica):
     def _push(self, timeout: float) -> PushResult:
         end = time.monotonic() + timeout
         self._pool.fill()
-        pending = self._fast_count(wait=True)  # before the engine lock: it may open a connection
+        pending = self._fast_count()  # before the engine lock, which a lease may take
         with self._engine.lock:
             before = self._stats if pending is not None else self._refresh_stats()
             if pending is None:
@@ -319,11 +319,12 @@ class TursoReplica(Replica):
             self._stats = fresh
         return self._stats
 
-    def _fast_count(self, wait: bool) -> int | None:
-        """The engine's backlog counted on a pooled app connection, without the engine's
-        long hold of the interpreter lock (:mod:`synctune.live._pyturso_backlog`); ``None``
-        when the internals differ, or no connection is idle and ``wait`` is false."""
-        if not wait and not self._pool.idle:
+    def _fast_count(self) -> int | None:
+        """A big backlog counted on an idle pooled app connection, without the engine's long
+        hold of the interpreter lock (:mod:`synctune.live._pyturso_backlog`); ``None`` when
+        it is small, the internals differ, or no connection is idle (none is opened for it:
+        that would take the app's write lock)."""
+        if not self._pool.idle:
             return None
         try:
             conn = self._pool.lease()
@@ -337,7 +338,7 @@ class TursoReplica(Replica):
     def count_unpushed(self) -> int:
         """The engine's CDC backlog counted now (sync thread, between syncs: the engine is
         free; a busy database is retried briefly, then raises)."""
-        fast = self._fast_count(wait=True)
+        fast = self._fast_count()
         if fast is not None:
             return fast
         with self._engine.lock:
@@ -345,7 +346,7 @@ class TursoReplica(Replica):
 
     def pending_changes(self) -> int:
         """Local row changes not yet pushed (the engine's CDC backlog; never waits)."""
-        fast = self._fast_count(wait=False)
+        fast = self._fast_count()
         if fast is not None:
             return fast
         stats = self._current_stats()
