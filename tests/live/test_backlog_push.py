@@ -272,3 +272,39 @@ def test_the_quick_backlog_count_is_the_engines_own_through_every_kind_of_change
     finally:
         proxy.close()
     replica.close()
+
+
+def test_run_signalled_during_a_big_push_exits_by_its_stop_deadline(server, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    rows = 60_000
+    held = backlog(tmp_path / "r.db", server.url, rows)
+    held.close()
+    del held
+    gc.collect()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "synctune", "run", "--db", str(tmp_path / "r.db"), "--url",
+         server.url, "--freshness", "30", "--strategy", "periodic:1", "--stop-deadline", "1",
+         "--log-level", "info"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # bounded by the server: the first sync starts within ~1 s
+            if "sync started" in line:
+                break
+        time.sleep(0.3)  # into the push
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        took = time.monotonic() - began
+    finally:
+        proc.kill()
+    assert took < 1.0 + 0.5, took  # was 2.1-4.8 s: the unbatched push held every thread
+    assert proc.returncode == 1, out
+    assert "local row changes not confirmed pushed" in out
+    on = on_primary(server.url, tmp_path)[0]
+    assert 0 < on < rows
