@@ -14,6 +14,7 @@ import gc
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,7 @@ def drain(replica: TursoReplica, timeout: float, budget: float = 45.0) -> tuple[
     return attempts, failures
 
 
+@pytest.mark.slow
 def test_a_big_backlog_drains_at_a_short_per_attempt_deadline_every_row_once(server, tmp_path):
     replica = backlog(tmp_path / "r.db", server.url)
     attempts, failures = drain(replica, 0.5)
@@ -87,15 +89,7 @@ def test_a_batch_the_primary_applied_but_whose_answer_was_lost_is_not_sent_again
     replica.close()
     del replica
     gc.collect()  # pyturso releases the file lock when the engine is collected
-    seen: list[bytes] = []
-
-    def drop_third_batch(body: bytes) -> bool:
-        if b"BEGIN IMMEDIATE" in body[:256]:
-            seen.append(body)
-            return len(seen) == 3
-        return False
-
-    proxy = ReplyDroppingProxy(server.port, drop_third_batch)
+    proxy = ReplyDroppingProxy(server.port, _third_batch())
     try:
         replica = TursoReplica(tmp_path / "r.db", proxy.url)
         with pytest.raises(SyncError, match=r"2 batches .* reached the primary"):
@@ -109,6 +103,7 @@ def test_a_batch_the_primary_applied_but_whose_answer_was_lost_is_not_sent_again
     replica.close()
 
 
+@pytest.mark.slow
 def test_the_event_loop_keeps_running_while_a_big_backlog_drains(server, tmp_path):
     replica = backlog(tmp_path / "r.db", server.url)
 
@@ -137,6 +132,7 @@ def test_the_event_loop_keeps_running_while_a_big_backlog_drains(server, tmp_pat
     replica.close()
 
 
+@pytest.mark.slow
 def test_stop_during_a_big_push_keeps_its_deadline_and_tells_the_truth(server, tmp_path):
     rows = 60_000
     replica = backlog(tmp_path / "r.db", server.url, rows)
@@ -197,6 +193,7 @@ class ThrottledProxy(_LoopbackHttp):
         conn.close()
 
 
+@pytest.mark.slow
 def test_a_slow_link_still_drains_a_backlog_bigger_than_one_attempt_can_carry(
         server, tmp_path):
     rows = 20_000
@@ -214,6 +211,19 @@ def test_a_slow_link_still_drains_a_backlog_bigger_than_one_attempt_can_carry(
     assert on_primary(server.url, tmp_path) == (rows, rows)
     print(f"{rows} rows over a 1 MB/s link in {attempts} attempts of 1 s")
     replica.close()
+
+
+def _third_batch() -> Callable[[bytes], bool]:
+    """A proxy's choice: drop the answer to the third push batch only."""
+    seen: list[bytes] = []
+
+    def pick(body: bytes) -> bool:
+        if b"BEGIN IMMEDIATE" in body[:256]:
+            seen.append(body)
+            return len(seen) == 3
+        return False
+
+    return pick
 
 
 def _engine_count(replica: TursoReplica) -> int:
@@ -259,10 +269,7 @@ def test_the_quick_backlog_count_is_the_engines_own_through_every_kind_of_change
     held.close()
     del held
     gc.collect()
-    batches: list[bytes] = []
-    proxy = ReplyDroppingProxy(
-        server.port, lambda b: b"BEGIN IMMEDIATE" in b[:256] and len(batches.append(b) or
-                                                                   batches) == 3)
+    proxy = ReplyDroppingProxy(server.port, _third_batch())
     try:
         replica = TursoReplica(tmp_path / "s.db", proxy.url)
         with pytest.raises(SyncError):
