@@ -12,9 +12,9 @@ engine stats are cached, because the engine runs one operation at a time and wou
 make an app call wait for a hung pull. See :mod:`synctune.live.connection` for the app-side rules.
 
 How changes are counted: ``push`` reports the drop in the engine's pending CDC operations (one
-per row change) from the engine's last figure: that figure is not taken afresh while it shows a
-backlog, since a count holds every Python thread ~0.7 us per unpushed row (commits made since
-are pushed, not counted in the report). ``pull`` reports 1 when it applied anything, else 0. The
+per row change); a backlog of 20k changes or more is counted without the engine, whose count
+holds every Python thread ~0.6-1 us per unpushed row (:mod:`synctune.live._pyturso_backlog`).
+``pull`` reports 1 when it applied anything, else 0. The
 pull protocol exposes a revision that advances per page frame, not per remote commit, so it
 cannot count commits; one per non-empty pull is exact while pulls are more frequent than remote
 commits (the regime a freshness target puts us in) and a lower bound otherwise. Bytes are the
