@@ -49,7 +49,8 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
 @click.option("--status-every", type=float, default=5.0, show_default=True,
               help="Seconds between status lines.")
 @click.option("--stop-deadline", type=float, default=10.0, show_default=True,
-              help="Seconds allowed on exit to push unpushed writes.")
+              help="Seconds allowed on exit to push what is left: a push still running then "
+                   "starts no new batch, and one the network holds up is abandoned.")
 @click.option("--duration", type=float, default=None,
               help="Stop by itself after this many seconds (default: run until signalled).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
@@ -71,8 +72,9 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     and alerts against a real primary.
 
     Prints a status line every --status-every seconds. On Ctrl-C or SIGTERM it pushes what is
-    left and exits within --stop-deadline (plus process exit), abandoning a sync the network
-    holds up. Exit codes: 0 nothing left unpushed; 1 local changes not confirmed pushed (they
+    left and exits within --stop-deadline (plus process exit): a push still running then starts
+    no new batch (the primary keeps those it acknowledged), and a sync the network holds up is
+    abandoned. Exit codes: 0 nothing left unpushed; 1 local changes not confirmed pushed (they
     stay in the file and the next start pushes them) or the replica could not be opened; 2 bad
     input; 130 stopped while opening the replica.
     """

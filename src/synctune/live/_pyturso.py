@@ -16,6 +16,10 @@ is finer, and only reachable through internals:
   ``urllib`` inside ``turso.lib_sync`` (and nowhere else) is rebound to a stand-in whose
   ``urlopen`` bounds every connect and read by a per-thread deadline (:func:`deadline`); a
   thread without one gets pyturso's own behaviour. No ``socket.setdefaulttimeout``.
+- **Pushes in batches.** The engine is opened with ``push_operations_threshold``
+  (:data:`PUSH_BATCH_OPERATIONS`), so a push goes as HTTP batches of whole transactions, each
+  acknowledged on its own (see :mod:`synctune.live.push_meter`); the same stand-in counts them
+  and holds back a batch that could not finish by the deadline.
 
 :func:`check` verifies the shape of all of this and fails with one clear message when an
 installed pyturso differs.
@@ -27,6 +31,7 @@ import contextlib
 import importlib.metadata
 import inspect
 import logging
+import math
 import threading
 import time
 import urllib.error
@@ -35,12 +40,17 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
+from synctune.live.push_meter import PushMeter, TimedOp
 from synctune.live.replica import retry_busy
 
 log = logging.getLogger("synctune.live")
 
 #: the pyturso release these internals were read from and tested against
 TESTED_VERSION = "0.8.3"
+#: row changes per push batch (pyturso's ``push_operations_threshold``): a batch is sealed at
+#: the first commit after this many. Building one held the interpreter lock ~27 ms here
+#: (``benchmarks/bench_backlog.py``); one unbatched push of 100k rows held it 2.8 s
+PUSH_BATCH_OPERATIONS = 1000
 
 
 class EngineShapeError(RuntimeError):
@@ -67,6 +77,8 @@ def check() -> None:
         missing += [f"PyTursoSyncDatabase.{m}" for m in (
             "connect", "wait_changes", "apply_changes", "push_changes", "checkpoint", "stats",
             "take_io_item") if not hasattr(lib_sync.PyTursoSyncDatabase, m)]
+        if "push_operations_threshold" not in inspect.signature(lib_sync.connect_sync).parameters:
+            missing.append("connect_sync(push_operations_threshold=...)")
         if "extra_io" not in inspect.signature(lib.Connection).parameters:
             missing.append("Connection(extra_io=...)")
         try:
@@ -97,22 +109,38 @@ _local = threading.local()
 _install_lock = threading.Lock()
 
 
+class Deadline:
+    """A thread's HTTP deadline (monotonic s); another thread may bring it forward (a stop)."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+
+    def cut(self, end: float) -> None:
+        """Bring the deadline forward to ``end`` (monotonic s); never pushes it back."""
+        self.end = min(self.end, end)
+
+
 def _remaining() -> float | None:
-    end: float | None = getattr(_local, "deadline", None)
-    if end is None:
+    current: Deadline | None = getattr(_local, "deadline", None)
+    if current is None:
         return None
-    left = end - time.monotonic()
+    left = current.end - time.monotonic()
     if left <= 0:
         raise TimeoutError("sync deadline passed (timed out)")
     return left
 
 
 class _BoundedResponse:
-    """Wraps an HTTP response so every ``read`` is bounded by the thread's deadline."""
+    """Wraps an HTTP response so every ``read`` is bounded by the thread's deadline, and tells
+    the thread's push meter (if any) when its request was answered in full."""
 
-    def __init__(self, resp: Any) -> None:
+    def __init__(self, resp: Any, meter: PushMeter | None = None,
+                 token: float | None = None) -> None:
         self._resp = resp
         self.status = getattr(resp, "status", None)
+        self._meter, self._token = meter, token
 
     def getcode(self) -> int | None:
         code: int | None = self._resp.getcode()
@@ -124,6 +152,9 @@ class _BoundedResponse:
             with contextlib.suppress(AttributeError, OSError):
                 self._resp.fp.raw._sock.settimeout(left)
         data: bytes = self._resp.read(size)
+        if not data and size != 0 and self._meter is not None:
+            self._meter.answered(self._token, self.status)
+            self._meter = None
         return data
 
     def __enter__(self) -> _BoundedResponse:
@@ -135,10 +166,13 @@ class _BoundedResponse:
 
 def _urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
     left = _remaining()
-    if left is None:
+    meter: PushMeter | None = getattr(_local, "meter", None)
+    if left is None and meter is None:
         return urllib.request.urlopen(request, *args, **kwargs)
-    kwargs["timeout"] = left
-    return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs))
+    if left is not None:
+        kwargs["timeout"] = left
+    token = None if meter is None else meter.before_request(getattr(request, "data", None), left)
+    return _BoundedResponse(urllib.request.urlopen(request, *args, **kwargs), meter, token)
 
 
 _SHIM: object = SimpleNamespace(
@@ -157,14 +191,57 @@ def install() -> None:
 
 
 @contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Bound pyturso HTTP made by this thread to ``seconds`` from now."""
+def deadline(seconds: float) -> Iterator[Deadline]:
+    """Bound pyturso HTTP made by this thread to ``seconds`` from now; the :class:`Deadline`
+    yielded can be brought forward from another thread (it bounds requests started after)."""
     previous = getattr(_local, "deadline", None)
-    _local.deadline = time.monotonic() + seconds
+    current = _local.deadline = Deadline(time.monotonic() + seconds)
+    try:
+        yield current
+    finally:
+        _local.deadline = previous
+
+
+class Cutoff:
+    """A stop's cut-off for one engine's steps: a step running when it comes, or starting before
+    it passes, ends by it (it bounds each HTTP request and read started after it came)."""
+
+    def __init__(self) -> None:
+        self._at = -math.inf  # monotonic s
+        self._running: Deadline | None = None
+
+    def cut(self, seconds: float) -> None:
+        """End what runs now, and what starts in the next ``seconds``, within ``seconds``."""
+        self._at = time.monotonic() + max(0.0, seconds)
+        running = self._running
+        if running is not None:
+            running.cut(self._at)
+
+    def bound(self, end: float) -> float:
+        """``end`` (monotonic s), or the cut-off if it is sooner and still ahead."""
+        return min(end, self._at) if self._at > time.monotonic() else end
+
+    @contextlib.contextmanager
+    def running(self, seconds: float) -> Iterator[None]:
+        """A :func:`deadline` of ``seconds`` that a :meth:`cut` brings forward."""
+        with deadline(seconds) as current:
+            self._running = current
+            current.cut(self.bound(current.end))  # a cut that came while this was set up
+            try:
+                yield
+            finally:
+                self._running = None
+
+
+@contextlib.contextmanager
+def _metering(meter: PushMeter) -> Iterator[None]:
+    """Count this thread's pyturso HTTP requests into ``meter`` (one push)."""
+    previous = getattr(_local, "meter", None)
+    _local.meter = meter
     try:
         yield
     finally:
-        _local.deadline = previous
+        _local.meter = previous
 
 
 # ------------------------------------------------------------------------------- the engine
@@ -178,7 +255,8 @@ class Engine:
     """
 
     def __init__(self, path: str, url: str, token: str | None, open_timeout: float,
-                 long_poll_timeout_ms: int | None = None) -> None:
+                 long_poll_timeout_ms: int | None = None,
+                 push_batch: int | None = PUSH_BATCH_OPERATIONS) -> None:
         check()
         install()
         import turso.sync
@@ -186,7 +264,8 @@ class Engine:
         self.lock = threading.Lock()
         with deadline(open_timeout):
             self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune",
-                                            long_poll_timeout_ms=long_poll_timeout_ms)
+                                            long_poll_timeout_ms=long_poll_timeout_ms,
+                                            push_operations_threshold=push_batch)
         self._sync = self._base._sync
         self._ctx = self._base._http_ctx
 
@@ -207,9 +286,16 @@ class Engine:
         """Apply fetched changes locally (refused while an app write transaction is open)."""
         self._run(self._sync.apply_changes(changes))
 
-    def push(self) -> None:
-        """Send local changes; the primary records how far it got, so a retry never doubles."""
-        self._run(self._sync.push_changes())
+    def push(self, meter: PushMeter | None = None) -> None:
+        """Send local changes in batches; the primary records how far it got with each batch,
+        so a retry never doubles and never resends an acknowledged batch. ``meter`` gets the
+        batches and the time each engine step held the interpreter lock."""
+        op = self._sync.push_changes()
+        if meter is None:
+            self._run(op)
+            return
+        with _metering(meter):
+            self._run(TimedOp(op, meter))
 
     def checkpoint(self) -> None:
         """Fold the local write-ahead log back into the database file."""

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from synctune.live.backlog import UnpushedBacklog
@@ -159,6 +160,7 @@ class SyncController:
             self._loop.request_stop(began + deadline)
             ended = self._loop.wait_done(began + deadline)
             report = self._report(ended, self._timer.now() - began)
+        report = replace(report, batches_on_primary=self.replica.unconfirmed_batches)
         self.stop_report = report
         if self._recorder is not None:  # the trace's tail gets what the deadline has left
             self._recorder.close(max(0.05, began + deadline - self._timer.now()))

@@ -202,6 +202,17 @@ class Replica(ABC):
     def maintain(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Local housekeeping between syncs (e.g. a checkpoint); called on the sync thread."""
 
+    def cut_short(self, seconds: float) -> None:  # noqa: B027 - optional hook
+        """End the sync step running now, and any started in the next ``seconds``, within
+        ``seconds`` (a stop's deadline); any thread may call it. By default nothing: the stop
+        abandons a step still running at its deadline."""
+
+    @property
+    def unconfirmed_batches(self) -> int:
+        """Push batches the primary acknowledged that the adapter has not confirmed yet (their
+        rows are on the primary but still counted unpushed); 0 for adapters that push whole."""
+        return 0
+
     @abstractmethod
     def close(self) -> None:
         """Release connections and threads; idempotent."""

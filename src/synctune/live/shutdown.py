@@ -20,13 +20,17 @@ class StopReport:
             else it may overstate (a commit of several rows counts one, a commit racing the
             count may count twice), never understate what ``notify_write`` was told.
         abandoned: the part of a sync still running at the deadline (``"push"``, ``"pull"``)
-            or ``None``. An abandoned pyturso operation ends at its own deadline and fails
-            cleanly: the engine keeps every unpushed change for the next start, and a push that
-            reached the primary is not sent twice (the primary records the last change it
-            applied from this client).
+            or ``None``. A stop cuts a pyturso operation off at its deadline: a push starts no
+            new batch after it, and a request already on the network ends by the deadline it
+            was sent with. It fails cleanly: the engine keeps every unpushed change for the
+            next start, and what reached the primary is not sent twice (the primary records
+            the last change of each batch it applied from this client).
         counted_by: ``"engine"`` (row changes, pyturso's CDC backlog) or ``"controller"``
             (commits reported through ``notify_write``, for adapters without a backlog count).
         seconds: how long the stop took (controller timer).
+        batches_on_primary: push batches (whole transactions) the primary acknowledged that
+            the engine has not confirmed: their rows are still in ``unpushed`` (the engine's
+            count), but they are on the primary and the next start does not send them again.
     """
 
     ended: bool
@@ -35,6 +39,7 @@ class StopReport:
     abandoned: str | None
     counted_by: str
     seconds: float
+    batches_on_primary: int = 0
 
     @property
     def flushed(self) -> bool:
@@ -48,8 +53,13 @@ class StopReport:
             what = "all local changes pushed"
         else:
             bound = "" if self.exact else " (engine count at its last check plus commits since)"
-            what = (f"{self.unpushed} {unit} not confirmed pushed{bound}; they stay in the "
-                    f"local file and are pushed by the next start")
+            what = f"{self.unpushed} {unit} not confirmed pushed{bound}; "
+            if self.batches_on_primary:
+                what += (f"the primary already holds {self.batches_on_primary} push batches of "
+                         f"them (whole transactions), which the next start skips; the others")
+            else:
+                what += "they"
+            what += " stay in the local file and are pushed by the next start"
         if self.abandoned is not None:
             return (f"stop deadline reached during a {self.abandoned}, which was abandoned "
                     f"after {self.seconds:.2f} s; {what}")

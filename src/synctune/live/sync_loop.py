@@ -105,6 +105,7 @@ class SyncLoop:
         """Stop scheduling; flush until ``by`` (timer time), then end."""
         with self._lock:
             self._stop_by = by if self._stop_by is None else min(self._stop_by, by)
+        self.replica.cut_short(max(0.0, by - self._timer.now()))  # a running push ends by then
         self.wake.set()
 
     def wait_done(self, by: float) -> bool:

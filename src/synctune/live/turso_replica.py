@@ -12,11 +12,19 @@ engine stats are cached, because the engine runs one operation at a time and wou
 make an app call wait for a hung pull. See :mod:`synctune.live.connection` for the app-side rules.
 
 How changes are counted: ``push`` reports the drop in the engine's pending CDC operations (one
-per row change); ``pull`` reports 1 when it applied anything, else 0. The pull protocol exposes a
-revision that advances per page frame, not per remote commit, so it cannot count commits; one
-per non-empty pull is exact while pulls are more frequent than remote commits (the regime a
-freshness target puts us in) and a lower bound otherwise. Bytes are the deltas of the engine's
-``network_sent_bytes + network_received_bytes``.
+per row change); a backlog of 20k changes or more is counted without the engine, whose count
+holds every Python thread ~0.6-1 us per unpushed row (:mod:`synctune.live._pyturso_backlog`).
+``pull`` reports 1 when it applied anything, else 0. The
+pull protocol exposes a revision that advances per page frame, not per remote commit, so it
+cannot count commits; one per non-empty pull is exact while pulls are more frequent than remote
+commits (the regime a freshness target puts us in) and a lower bound otherwise. Bytes are the
+deltas of the engine's ``network_sent_bytes + network_received_bytes``.
+
+How a big backlog is pushed: in batches of whole transactions of about
+``push_batch_operations`` row changes, each acknowledged by the primary on its own, so a push
+cut off by its deadline keeps the batches that made it and the next push starts after them; and
+each batch holds the interpreter lock briefly (:mod:`synctune.live.push_meter`), so the app's
+threads and event loop keep running during a long push.
 
 How the local file stays bounded: the engine never checkpoints its write-ahead log by itself.
 :meth:`TursoReplica.maintain` (called by the controller between syncs) checkpoints it once it
@@ -34,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso
+from synctune.live import _pyturso, _pyturso_backlog
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -43,6 +51,7 @@ from synctune.live.connection import (
     held_by_this_thread,
 )
 from synctune.live.connection_pool import ConnectionPool
+from synctune.live.push_meter import PushMeter, batch_size, log_long_stall
 from synctune.live.replica import (
     PullResult,
     PushResult,
@@ -98,6 +107,10 @@ class TursoReplica(Replica):
             change arrives (pyturso's ``long_poll_timeout_ms``; pull timeouts must exceed it).
             A server that answers empty pulls at once anyway is detected
             (:attr:`long_poll_ignored`), so a caller can stop relying on it instead of spinning.
+        push_batch_operations: row changes per push batch (a batch ends at the first commit
+            after this many; a transaction is never split); ``None`` pushes everything as one
+            batch, which holds every Python thread for the whole build (seconds per 100k rows)
+            and restarts from nothing when cut off.
     """
 
     kind = "turso"
@@ -105,13 +118,21 @@ class TursoReplica(Replica):
     def __init__(self, path: str | os.PathLike[str], url: str, *, auth_token: str | None = None,
                  open_timeout: float = DEFAULT_OPEN_TIMEOUT, spare_connections: int = 4,
                  checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES,
-                 long_poll_timeout_ms: int | None = None) -> None:
+                 long_poll_timeout_ms: int | None = None,
+                 push_batch_operations: int | None = _pyturso.PUSH_BATCH_OPERATIONS) -> None:
         if long_poll_timeout_ms is not None and (
                 isinstance(long_poll_timeout_ms, bool) or not isinstance(long_poll_timeout_ms, int)
                 or long_poll_timeout_ms <= 0):
             raise InvalidInput(f"long_poll_timeout_ms must be a positive integer or None, "
                                f"got {long_poll_timeout_ms!r}")
         self.long_poll_timeout_ms = long_poll_timeout_ms
+        self.push_batch_operations = batch_size(push_batch_operations)
+        #: the last push that had something to send: its batches and stalls
+        self.last_push: PushMeter | None = None
+        self._stall_logged = False
+        self._cutoff = _pyturso.Cutoff()
+        self._unconfirmed = 0  # batches acknowledged in failed pushes since the last success
+        self._pushing: PushMeter | None = None
         #: None until an empty pull tells; True when the server answered it well before the
         #: long-poll timeout (it does not hold pulls: tursodb 0.6.0 answers at once)
         self.long_poll_ignored: bool | None = None
@@ -126,7 +147,7 @@ class TursoReplica(Replica):
         self.checkpoints_deferred = 0
         try:
             self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
-                                           long_poll_timeout_ms)
+                                           long_poll_timeout_ms, self.push_batch_operations)
         except _pyturso.EngineShapeError:
             raise
         except Exception as exc:
@@ -144,13 +165,14 @@ class TursoReplica(Replica):
         return SyncError(classify(exc, message), message)
 
     def _op(self, end: float, what: str, step: Callable[[], Any]) -> Any:
-        """Run one engine step by ``end`` (monotonic s), again while the local engine is busy
-        (a refused push or apply changed nothing)."""
+        """Run one engine step by ``end`` (monotonic s), or by a stop's cut-off if one is
+        ahead, again while the local engine is busy (a refused push or apply changed
+        nothing)."""
         def bounded() -> Any:
-            left = end - time.monotonic()
+            left = self._cutoff.bound(end) - time.monotonic()
             if left <= 0:
                 raise SyncError(FailureKind.TIMEOUT, f"{what} timed out")
-            with _pyturso.deadline(left):
+            with self._cutoff.running(left):
                 return step()
 
         try:
@@ -217,14 +239,45 @@ class TursoReplica(Replica):
     def _push(self, timeout: float) -> PushResult:
         end = time.monotonic() + timeout
         self._pool.fill()
+        pending = self._fast_count()  # before the engine lock, which a lease may take
         with self._engine.lock:
-            before = self._refresh_stats()
-            if not (before.cdc_operations or 0):  # nothing committed locally: no round trip
+            before = self._stats if pending is not None else self._refresh_stats()
+            if pending is None:
+                pending = int(before.cdc_operations or 0)
+            if not pending:  # nothing committed locally: no round trip
                 return PushResult()
-            self._op(end, f"push within {timeout:g} s", self._engine.push)
+            meter = self.last_push = self._pushing = PushMeter(self.push_batch_operations)
+            try:
+                self._op(end, f"push within {timeout:g} s", lambda: self._engine.push(meter))
+            except SyncError as exc:
+                # the engine confirms nothing of a failed push, but the primary kept the
+                # batches it acknowledged: say so, so a timeout is not read as "no progress"
+                self._pushing = None  # before the sum: a reader never counts them twice
+                self._unconfirmed += meter.batches_acked
+                said = str(exc).removeprefix(f"{exc.kind.value}: ")
+                raise SyncError(exc.kind, f"{said}; {meter.progress()}") from None
+            finally:
+                self._pushing = None
+                self._stall_logged |= log_long_stall(meter, self._stall_logged)
+            self._unconfirmed = 0
             after = self._refresh_stats()
-        sent = max(0, (before.cdc_operations or 0) - (after.cdc_operations or 0))
+        sent = max(0, pending - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
+
+    def cut_short(self, seconds: float) -> None:
+        """End the sync step running now, and any started in the next ``seconds``, within
+        ``seconds`` (a stop's deadline). A push stops between batches: those the primary
+        acknowledged stay there, the rest stays unpushed. Any thread may call it."""
+        self._cutoff.cut(seconds)
+
+    @property
+    def unconfirmed_batches(self) -> int:
+        """Push batches the primary acknowledged that the engine has not confirmed (pushes
+        that failed or still run since its last confirmed push): their rows are on the
+        primary and are not sent again, though :meth:`count_unpushed` still counts them."""
+        done = self._unconfirmed  # read first: the push thread clears _pushing before adding
+        running = self._pushing
+        return done + (running.batches_acked if running is not None else 0)
 
     def maintain(self) -> None:
         """Checkpoint the write-ahead log once it exceeds ``checkpoint_bytes``.
@@ -266,19 +319,44 @@ class TursoReplica(Replica):
             self._stats = fresh
         return self._stats
 
+    def _fast_count(self) -> int | None:
+        """A big backlog counted on an idle pooled app connection, without the engine's long
+        hold of the interpreter lock (:mod:`synctune.live._pyturso_backlog`); ``None`` when
+        it is small, the internals differ, or no connection is idle (none is opened for it:
+        that would take the app's write lock)."""
+        if not self._pool.idle:
+            return None
+        try:
+            conn = self._pool.lease()
+        except Exception:
+            return None
+        try:
+            return _pyturso_backlog.count_unpushed(self.path, conn)
+        finally:
+            self._pool.give_back(conn)
+
     def count_unpushed(self) -> int:
         """The engine's CDC backlog counted now (sync thread, between syncs: the engine is
         free; a busy database is retried briefly, then raises)."""
+        fast = self._fast_count()
+        if fast is not None:
+            return fast
         with self._engine.lock:
             return int(self._refresh_stats().cdc_operations or 0)
 
     def pending_changes(self) -> int:
         """Local row changes not yet pushed (the engine's CDC backlog; never waits)."""
+        fast = self._fast_count()
+        if fast is not None:
+            return fast
         stats = self._current_stats()
         return int(stats.cdc_operations or 0) if stats is not None else 0
 
     def last_pull_unix_time(self) -> float | None:
         """Unix time (s) of the last successful pull recorded by the engine, if any."""
+        known, recorded = _pyturso_backlog.last_pull(self.path)
+        if known:
+            return recorded
         stats = self._current_stats()
         t = stats.last_pull_unix_time if stats is not None else None
         return float(t) if t is not None else None
