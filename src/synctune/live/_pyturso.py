@@ -31,11 +31,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from synctune.live.replica import retry_busy
+from synctune.live.replica import ReplicaClosed, retry_busy
 
 log = logging.getLogger("synctune.live")
 
@@ -184,11 +185,15 @@ class Engine:
         import turso.sync
 
         self.lock = threading.Lock()
+        self._base: Any
         with deadline(open_timeout):
             self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune",
                                             long_poll_timeout_ms=long_poll_timeout_ms)
-        self._sync = self._base._sync
-        self._ctx = self._base._http_ctx
+        self._sync: Any = self._base._sync
+        self._ctx: Any = self._base._http_ctx
+        self._path = path
+        #: every app connection made, so that close() can cut them off the engine
+        self._made: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def _run(self, op: Any) -> Any:
         import turso.lib_sync as lib_sync
@@ -259,7 +264,9 @@ class Engine:
                 gate.release()
         finally:
             self.lock.release()
-        return lib.Connection(raw, isolation_level="DEFERRED", extra_io=None)
+        conn = lib.Connection(raw, isolation_level="DEFERRED", extra_io=None)
+        self._made.add(conn)
+        return conn
 
     def close(self, wait: float = 0.1) -> bool:
         """Close the engine's connection unless an operation is still in flight after ``wait``
@@ -270,6 +277,41 @@ class Engine:
         try:
             with contextlib.suppress(Exception):
                 self._base.close()
+            self._sever()
         finally:
             self.lock.release()
         return True
+
+    def _sever(self) -> None:
+        """Drop every reference this process holds to the engine's native objects, so pyturso
+        releases its file lock now (not when the garbage collector finds the last one), and
+        make every app connection made here refuse statements (:class:`ReplicaClosed`).
+
+        pyturso's own ``Connection.close`` keeps the native connection (and with it the
+        database and its lock) and goes on running statements; so the native object inside
+        each connection is swapped for a stand-in that refuses.
+        """
+        closed = _Severed(self._path)
+        for conn in list(self._made):
+            conn._conn = closed
+        self._made = weakref.WeakSet()
+        self._base = closed
+        self._sync = closed
+        self._ctx = None
+
+
+class _Severed:
+    """Stands in for a closed replica's native objects: every call refuses, ``close`` is a
+    no-op (closing twice is fine)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def close(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise ReplicaClosed(f"the replica at {self._path!r} is closed: this connection "
+                                f"can no longer run statements (nothing was run)")
+        return refuse

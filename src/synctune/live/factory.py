@@ -39,6 +39,11 @@ def check_url(url: str) -> str:
     if "@" in parts.netloc:
         raise InvalidInput(f"url must not carry user:password@ (pass the token with "
                            f"--auth-token or ${TOKEN_ENV}); got {shown!r}")
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        what = "a token" if "token" in parts.query.lower() else "a query or fragment"
+        raise InvalidInput(f"url must not carry {what} after ?/# (the sync protocol appends "
+                           f"its paths to the URL; pass a token with --auth-token or "
+                           f"${TOKEN_ENV}); got {shown!r}")
     if not parts.hostname:
         raise InvalidInput(f"url has no host; got {shown!r}")
     try:
@@ -52,7 +57,8 @@ def check_url(url: str) -> str:
 
 def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = None, *,
                  auth_token: str | None = None, preset: str | None = None,
-                 adapter: str | None = None, open_timeout: float = 10.0) -> Replica:
+                 adapter: str | None = None, open_timeout: float = 10.0,
+                 existing: str = "refuse") -> Replica:
     """Open a replica as the guide's client configurations describe it.
 
     Args:
@@ -65,6 +71,11 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
             (libsql embedded replica), ``remote`` (libsql-client, no local file) or
             ``local``.
         open_timeout: seconds allowed to open (a first open bootstraps from the primary).
+        existing: (turso adapter) what to do with a file at ``db`` that is not a sound replica
+            of this primary: ``"refuse"`` (default; raises
+            :class:`~synctune.live.replica.OpenRefused` naming the file and what it is, and
+            touches nothing) or ``"move-aside"`` (renames it and its side files to
+            ``DB.aside-<UTC time>``, never deletes, then bootstraps a fresh replica).
     """
     chosen = get_preset(preset) if preset is not None else None
     if chosen is not None and not chosen.syncs:
@@ -95,7 +106,8 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
     if adapter == "turso":
         from synctune.live.turso_replica import TursoReplica
 
-        return TursoReplica(_path(db), url, auth_token=token, open_timeout=open_timeout)
+        return TursoReplica(_path(db), url, auth_token=token, open_timeout=open_timeout,
+                            existing=existing)
     if adapter == "libsql":
         from synctune.live.libsql_replica import LibsqlReplica
 

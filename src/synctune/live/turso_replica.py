@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso
+from synctune.live import _pyturso, fork_guard, open_guard, replica_file
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -44,11 +44,13 @@ from synctune.live.connection import (
 )
 from synctune.live.connection_pool import ConnectionPool
 from synctune.live.replica import (
+    OpenRefused,
     PullResult,
     PushResult,
     Replica,
     SyncError,
     classify,
+    local_cause,
     redact,
     retry_busy,
     safe_url,
@@ -98,6 +100,12 @@ class TursoReplica(Replica):
             change arrives (pyturso's ``long_poll_timeout_ms``; pull timeouts must exceed it).
             A server that answers empty pulls at once anyway is detected
             (:attr:`long_poll_ignored`), so a caller can stop relying on it instead of spinning.
+        existing: what to do with a file at ``path`` that is not a sound replica of this
+            primary (a plain SQLite database, another primary's replica, a damaged replica):
+            ``"refuse"`` (default: :class:`~synctune.live.replica.OpenRefused`, the file
+            untouched) or ``"move-aside"`` (renamed with its side files to
+            ``PATH.aside-<UTC time>``, never deleted; :attr:`moved_aside` says where; a fresh
+            replica is bootstrapped). A second open of one file in one process is refused.
     """
 
     kind = "turso"
@@ -105,7 +113,7 @@ class TursoReplica(Replica):
     def __init__(self, path: str | os.PathLike[str], url: str, *, auth_token: str | None = None,
                  open_timeout: float = DEFAULT_OPEN_TIMEOUT, spare_connections: int = 4,
                  checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES,
-                 long_poll_timeout_ms: int | None = None) -> None:
+                 long_poll_timeout_ms: int | None = None, existing: str = "refuse") -> None:
         if long_poll_timeout_ms is not None and (
                 isinstance(long_poll_timeout_ms, bool) or not isinstance(long_poll_timeout_ms, int)
                 or long_poll_timeout_ms <= 0):
@@ -124,13 +132,16 @@ class TursoReplica(Replica):
         #: checkpoints done, and those that found readers in the way and were put off
         self.checkpoints = 0
         self.checkpoints_deferred = 0
+        self._closed = False
+        self._born = fork_guard.generation
+        #: where a file that was not a replica of this primary went (``None``: nothing moved)
+        self.moved_aside: str | None = None
+        self._claim = open_guard.Claim(self.path)
         try:
-            self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
-                                           long_poll_timeout_ms)
-        except _pyturso.EngineShapeError:
+            self._engine = self._open_engine(url, open_timeout, existing, long_poll_timeout_ms)
+        except BaseException:
+            self._claim.release()
             raise
-        except Exception as exc:
-            raise self._error(exc) from None
         # the opener must not hold the replica (a cycle would keep the file locked after
         # close() until the garbage collector ran)
         self._pool = ConnectionPool(functools.partial(_open_connection, self._engine, self._gate),
@@ -138,10 +149,32 @@ class TursoReplica(Replica):
         self._pool.fill()
         self._stats = self._engine.stats()
 
+    def _open_engine(self, url: str, open_timeout: float, existing: str,
+                     long_poll_timeout_ms: int | None) -> _pyturso.Engine:
+        """Check what is at the path (see :mod:`synctune.live.replica_file`), then open."""
+        from synctune.live.factory import check_url
+
+        check_url(url)
+        self.moved_aside = replica_file.prepare(self.path, url, existing)
+        try:
+            return _pyturso.Engine(self.path, url, self._token, open_timeout,
+                                   long_poll_timeout_ms)
+        except _pyturso.EngineShapeError:
+            raise
+        except Exception as exc:
+            error = self._error(exc)
+            if "file is locked by another process" in str(exc).lower():
+                raise OpenRefused("in-use", (
+                    f"{self.path} is open in another process (a replica file serves one "
+                    f"process: give each worker its own with claim_worker_slot)")) from None
+            raise error from None
+
     # ---------------------------------------------------------------- plumbing
     def _error(self, exc: BaseException) -> SyncError:
         message = redact(f"{type(exc).__name__}: {exc}", self._token)
-        return SyncError(classify(exc, message), message)
+        cause = local_cause(message)
+        return SyncError(classify(exc, message), message if cause is None
+                         else f"{cause} ({message})")
 
     def _op(self, end: float, what: str, step: Callable[[], Any]) -> Any:
         """Run one engine step by ``end`` (monotonic s), again while the local engine is busy
@@ -311,8 +344,28 @@ class TursoReplica(Replica):
                                 **kwargs)
 
     def close(self) -> None:
+        """Close the replica: pyturso's file lock is released at once (another process can
+        open the file), and statements on its connections raise
+        :class:`~synctune.live.replica.ReplicaClosed`. A sync still on the network is left
+        to end at its own deadline; the file is released then. Idempotent; in a forked child
+        it leaves the parent's engine alone."""
+        if self._closed or self._born != fork_guard.generation:
+            self._closed = True
+            return
+        self._closed = True
         self._pool.close()
-        self._engine.close()
+        if self._engine.close():
+            self._claim.release()
+        else:
+            threading.Thread(target=self._close_later, name="synctune-close",
+                             daemon=True).start()
+
+    def _close_later(self) -> None:
+        # the operation in flight ends by its own deadline; bounded however it behaves
+        for _ in range(600):
+            if self._engine.close(wait=1.0):
+                self._claim.release()
+                return
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"

@@ -1,0 +1,65 @@
+"""One open replica per database file in a process.
+
+pyturso's file lock works across processes only: two engines on one file in one process both
+open, then corrupt each other's state (a Rust panic aborts the process, and rows pushed by both
+end up doubled on the primary). So every open claims the file's resolved real path here first,
+and a second claim in the same process is refused until the first replica is closed.
+
+After ``fork()`` the child's copy of the registry names the parent's files; those claims belong
+to the parent (whose file lock then keeps the child out), so a claim counts only in the fork
+generation that made it (:mod:`synctune.live.fork_guard`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from synctune.live import fork_guard
+from synctune.live.replica import OpenRefused
+
+_lock = threading.Lock()
+#: real path -> fork generation of the claim
+_claims: dict[str, int] = {}
+
+
+def _after_fork_in_child() -> None:
+    # a parent thread may have held the lock at the fork: the child starts with a free one
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def key(path: str) -> str:
+    """The file a path names, symlinks and ``..`` resolved (the file need not exist)."""
+    return os.path.realpath(os.path.abspath(path))
+
+
+class Claim:
+    """This process's claim on one database file; :meth:`release` is idempotent."""
+
+    def __init__(self, path: str) -> None:
+        self.key = key(path)
+        self._generation = fork_guard.generation
+        with _lock:
+            held = _claims.get(self.key)
+            if held == fork_guard.generation:
+                raise OpenRefused("in-use", (
+                    f"{path} is already open as a replica in this process; use that replica "
+                    f"(or close it first): two engines on one file corrupt it"))
+            _claims[self.key] = self._generation
+        self._held = True
+
+    def release(self) -> None:
+        with _lock:
+            if self._held and _claims.get(self.key) == self._generation:
+                del _claims[self.key]
+            self._held = False
+
+
+def held(path: str) -> bool:
+    """True while a replica of this process has ``path`` open."""
+    with _lock:
+        return _claims.get(key(path)) == fork_guard.generation

@@ -1,0 +1,223 @@
+"""What lies at a replica's path, told before pyturso gets the file.
+
+pyturso 0.8.3 bootstraps over whatever it finds: a plain SQLite file (the app's development
+database), a replica of another primary, or a replica whose main file was overwritten are all
+silently replaced by the primary's contents. So a replica is opened only when the path holds
+nothing, or a sound replica of this very primary; anything else is refused in one line that
+names the file and what it is, unless the caller asks to move it aside (renamed, never deleted).
+
+How a replica is told from a plain file: pyturso keeps its sync metadata in ``PATH-info`` (JSON,
+written at the first bootstrap), which records the primary's URL under
+``saved_configuration.remote_url``. Only the credential-free identity of that URL is compared
+(:func:`primary_identity`); a token never reaches the file through us (:func:`check_url
+<synctune.live.factory.check_url>` refuses URLs that carry one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from synctune.live.replica import OpenRefused, safe_url
+
+#: every file pyturso (or a SQLite tool before it) keeps beside a database, moved together
+SIDE_FILES = ("-wal", "-shm", "-journal", "-info", "-changes", "-wal-revert")
+#: what ``existing`` may be: refuse a file that is not ours, or move it aside first
+EXISTING = ("refuse", "move-aside")
+
+log = logging.getLogger("synctune.live")
+
+_MAGIC = b"SQLite format 3\x00"
+_WAL_MAGICS = (0x377F0682, 0x377F0683)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def primary_identity(url: str) -> str:
+    """The primary a URL names, without credentials, query or trailing slash:
+    ``scheme://host:port/path`` with ``libsql://``/``turso://`` as pyturso reads them (https)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    scheme = "https" if scheme in ("libsql", "turso") else scheme
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port if port is not None else _DEFAULT_PORTS.get(scheme)
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{netloc}:{port}{parts.path.rstrip('/')}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What is at a path: ``kind`` is ``none`` (nothing, or an empty file: safe to bootstrap),
+    ``replica`` (pyturso's, of ``primary``), or a reason :class:`OpenRefused` carries."""
+
+    kind: str
+    what: str = ""
+    primary: str | None = None
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+def _header_fault(path: str, size: int) -> str | None:
+    """Why the main file cannot be a SQLite database, or ``None`` when its header is sound."""
+    if size == 0:
+        return "its database file is empty"
+    with open(path, "rb") as f:
+        head = f.read(100)
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        return "its database file does not start with a SQLite header"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return f"its SQLite header has an impossible page size ({page})"
+    if size % page:
+        return f"its size ({size} bytes) is not a whole number of {page}-byte pages"
+    return None
+
+
+def _wal_fault(path: str) -> str | None:
+    size = _size(path + "-wal")
+    if not size:
+        return None
+    with open(path + "-wal", "rb") as f:
+        head = f.read(4)
+    if len(head) < 4 or int.from_bytes(head, "big") not in _WAL_MAGICS:
+        return "its write-ahead log does not start with a WAL header"
+    return None
+
+
+def _recorded_primary(path: str) -> tuple[str | None, str | None]:
+    """(primary identity, fault) read from pyturso's ``-info`` metadata."""
+    try:
+        with open(path + "-info", encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError) as exc:
+        return None, f"its sync metadata {path}-info is unreadable ({type(exc).__name__})"
+    saved = info.get("saved_configuration") if isinstance(info, dict) else None
+    url = saved.get("remote_url") if isinstance(saved, dict) else None
+    if not isinstance(url, str) or not url:
+        return None, f"its sync metadata {path}-info records no primary"
+    return primary_identity(url), None
+
+
+def _count_tables(path: str) -> int | None:
+    """Tables of a plain SQLite file, read without writing anything (``immutable``: no
+    journal, no -shm, no lock), or ``None`` when it cannot be read."""
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                           "AND name NOT LIKE 'sqlite_%'").fetchone()
+        return int(row[0])
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def inspect(path: str) -> FileState:
+    """What is at ``path`` (and beside it), reading only: see :class:`FileState`."""
+    if os.path.isdir(path):
+        return FileState("directory", "a directory")
+    size = _size(path)
+    wal = _size(path + "-wal") or 0
+    if os.path.exists(path + "-info"):
+        primary, fault = _recorded_primary(path)
+        if size is None:
+            fault = fault or "its database file is missing"
+        fault = fault or _header_fault(path, size or 0) or _wal_fault(path)
+        if fault is not None:
+            return FileState("corrupt", f"a damaged replica: {fault}", primary)
+        return FileState("replica", "a replica", primary)
+    if size is None or size == 0:
+        if wal:
+            return FileState("leftover", f"an empty database beside a write-ahead log left by "
+                                         f"another tool ({path}-wal, {wal} bytes)")
+        return FileState("none")
+    if _header_fault(path, size) is not None:
+        return FileState("not-database", f"not a SQLite database ({size} bytes)")
+    tables = _count_tables(path)
+    counted = "" if tables is None else f" with {tables} table{'s' if tables != 1 else ''}"
+    return FileState("plain", f"a plain SQLite database{counted}, not a replica")
+
+
+def _writable(path: str) -> str | None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"its folder {folder} is not writable"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return "it is read-only"
+    return None
+
+
+def move_aside(path: str, now: Callable[[], float] = time.time) -> str:
+    """Rename ``path`` and every file beside it to ``PATH.aside-YYYYmmddTHHMMSSZ[-N]`` (same
+    folder, nothing deleted); returns the new main path."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now()))
+    target, n = f"{path}.aside-{stamp}", 1
+    while any(os.path.lexists(target + s) for s in ("", *SIDE_FILES)):
+        n += 1
+        target = f"{path}.aside-{stamp}-{n}"
+    # side files first: an interruption leaves a main file without metadata, which is refused
+    for suffix in (*SIDE_FILES, ""):
+        if os.path.lexists(path + suffix):
+            os.rename(path + suffix, target + suffix)
+    return target
+
+
+def _refusal(path: str, state: FileState, url: str) -> OpenRefused:
+    if state.kind == "replica":
+        return OpenRefused("other-primary", (
+            f"{path} is a replica of another primary ({state.primary}), not of "
+            f"{safe_url(url)}; open it with its own URL (to push what it holds), or pass "
+            f"existing='move-aside' (--existing move-aside) to keep it aside and bootstrap anew"))
+    if state.kind == "directory":
+        return OpenRefused("directory", f"{path} is a directory, not a database file")
+    return OpenRefused(state.kind, (
+        f"{path} is {state.what}; refusing to replace it with the primary's copy. Pass "
+        f"existing='move-aside' (--existing move-aside) to keep it aside and bootstrap anew, "
+        f"or point at another file"))
+
+
+def prepare(path: str, url: str, existing: str = "refuse",
+            now: Callable[[], float] = time.time) -> str | None:
+    """Make ``path`` safe to hand to pyturso for primary ``url``: nothing there, or a sound
+    replica of it. Anything else raises :class:`OpenRefused`, or with ``existing="move-aside"``
+    is moved aside; returns where it went (``None`` when nothing moved)."""
+    if existing not in EXISTING:
+        from synctune.policy.errors import InvalidInput
+
+        raise InvalidInput(f"existing must be one of {', '.join(EXISTING)}; got {existing!r}")
+    fault = _writable(path)
+    if fault is not None:
+        raise OpenRefused("read-only", f"{path} cannot be opened as a replica: {fault}")
+    state = inspect(path)
+    if state.kind == "none" or (state.kind == "replica"
+                                and state.primary == primary_identity(url)):
+        return None
+    if existing == "refuse" or state.kind == "directory":
+        raise _refusal(path, state, url)
+    if state.kind == "replica":
+        what = f"a replica of another primary ({state.primary})"
+    else:
+        what = state.what
+    moved = move_aside(path, now)
+    log.warning("%s was %s: moved it and its side files aside to %s (nothing deleted); "
+                "bootstrapping a fresh replica", path, what, moved)
+    return moved
