@@ -24,9 +24,14 @@ from synctune.policy import preset as get_preset
               show_default=True, help="Environment (the guide's presets).")
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Seconds allowed for each network check.")
+@click.option("--existing", type=click.Choice(["refuse", "move-aside"]), default="refuse",
+              show_default=True,
+              help="A --db file that is not a replica of the primary (a plain SQLite "
+                   "database, another primary's replica, a damaged one): fail, or move it "
+                   "aside (renamed DB.aside-<UTC time>, never deleted) and bootstrap anew.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, timeout: float,
-           as_json: bool) -> None:
+           as_json: bool, existing: str) -> None:
     """Check environment, URL, token, reachability, integrity, sync state and a manual sync.
 
     Exits 1 when any check fails.
@@ -37,7 +42,7 @@ def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, ti
         if url is not None:
             check_url(url)
         require("doctor", "turso", "turso")
-    results = run_checks(db, url, auth_token, env, timeout)
+    results = run_checks(db, url, auth_token, env, timeout, existing=existing)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     else:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from synctune.live.factory import TOKEN_ENV, URL_ENV, open_replica
 from synctune.live.probe import probe_primary
-from synctune.live.replica import Replica, SyncError, redact
+from synctune.live.replica import OpenRefused, Replica, SyncError, redact
 from synctune.policy import PRESETS, FailureKind
 from synctune.policy import preset as get_preset
 
@@ -46,13 +46,22 @@ class CheckResult:
         return asdict(self)
 
 
+_REFUSED_HINT = ("the file was left as it was: open it with its own primary's URL, point --db "
+                 "at another file, or pass --existing move-aside to keep it aside (renamed, "
+                 "never deleted) and bootstrap a fresh replica")
+
+
 def _loopback(host: str | None) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
 def run_checks(db: str | None, url: str | None, token: str | None, env: str,
-               timeout: float = 5.0) -> list[CheckResult]:
-    """Run the checklists for environment ``env`` (a preset name); see module docs."""
+               timeout: float = 5.0, existing: str = "refuse") -> list[CheckResult]:
+    """Run the checklists for environment ``env`` (a preset name); see module docs.
+
+    ``existing`` is passed to :func:`~synctune.live.factory.open_replica`: a file that is not
+    a sound replica of this primary fails the "open replica" check (``"refuse"``) or is moved
+    aside and reported (``"move-aside"``)."""
     chosen = get_preset(env)
     url = url if url is not None else os.environ.get(URL_ENV) or None
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
@@ -96,10 +105,19 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
     path = db or chosen.local_file
     existed = os.path.exists(path)
     try:
-        replica = open_replica(path, url, auth_token=token, open_timeout=timeout)
+        replica = open_replica(path, url, auth_token=token, open_timeout=timeout,
+                               existing=existing)
+    except OpenRefused as exc:
+        add("open replica", False, str(exc), _REFUSED_HINT)
+        return results
     except SyncError as exc:
         add("open replica", False, str(exc), _HINTS[exc.kind])
         return results
+    moved = getattr(replica, "moved_aside", None)
+    if moved is not None:
+        existed = False
+        add("open replica", True, f"{path} was not a replica of this primary: moved aside to "
+            f"{moved}; bootstrapped a fresh replica")
     try:
         add("integrity", *_integrity(replica), "restore from the primary: move the file "
             "aside and let the next open bootstrap a fresh copy")
