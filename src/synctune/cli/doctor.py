@@ -8,6 +8,7 @@ import os
 import click
 
 from synctune._extras import require
+from synctune.cli._existing import existing_option
 from synctune.live.doctor import environments, run_checks
 from synctune.live.factory import TOKEN_ENV, URL_ENV, check_url
 from synctune.policy import _check
@@ -24,11 +25,7 @@ from synctune.policy import preset as get_preset
               show_default=True, help="Environment (the guide's presets).")
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Seconds allowed for each network check.")
-@click.option("--existing", type=click.Choice(["refuse", "move-aside"]), default="refuse",
-              show_default=True,
-              help="A --db file that is not a replica of the primary (a plain SQLite "
-                   "database, another primary's replica, a damaged one): fail, or move it "
-                   "aside (renamed DB.aside-<UTC time>, never deleted) and bootstrap anew.")
+@existing_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, timeout: float,
            as_json: bool, existing: str) -> None:

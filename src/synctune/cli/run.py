@@ -15,6 +15,7 @@ import click
 
 from synctune._extras import require
 from synctune.cli._errors import fail
+from synctune.cli._existing import existing_option
 from synctune.cli._output import Output
 from synctune.live.factory import TOKEN_ENV, check_url, open_replica
 from synctune.live.replica import Replica, SyncError
@@ -57,11 +58,7 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
 @click.option("--record", "record", type=click.Path(dir_okay=False), default=None,
               help="Record the traffic seen (reads, commits, pulls) as a trace (.csv or "
                    ".parquet) for synctune compare/recommend --trace.")
-@click.option("--existing", type=click.Choice(["refuse", "move-aside"]), default="refuse",
-              show_default=True,
-              help="A --db file that is not a replica of --url (a plain SQLite database, "
-                   "another primary's replica, a damaged one): refuse to start, or move it "
-                   "aside (renamed DB.aside-<UTC time>, never deleted) and bootstrap anew.")
+@existing_option
 @click.option("--record-max-bytes", type=int, default=64 * 2**20, show_default=True,
               help="Rotate the recording at this size (NAME.1.csv, NAME.2.csv...).")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,

@@ -39,11 +39,10 @@ def check_url(url: str) -> str:
     if "@" in parts.netloc:
         raise InvalidInput(f"url must not carry user:password@ (pass the token with "
                            f"--auth-token or ${TOKEN_ENV}); got {shown!r}")
-    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
-        what = "a token" if "token" in parts.query.lower() else "a query or fragment"
-        raise InvalidInput(f"url must not carry {what} after ?/# (the sync protocol appends "
-                           f"its paths to the URL; pass a token with --auth-token or "
-                           f"${TOKEN_ENV}); got {shown!r}")
+    names = [k.lower() for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    if any("token" in k or "auth" in k or "key" in k for k in names):
+        raise InvalidInput(f"url must not carry a token in its query (?authToken=...): pass it "
+                           f"with --auth-token or ${TOKEN_ENV}; got {shown!r}")
     if not parts.hostname:
         raise InvalidInput(f"url has no host; got {shown!r}")
     try:
@@ -75,7 +74,9 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
             of this primary: ``"refuse"`` (default; raises
             :class:`~synctune.live.replica.OpenRefused` naming the file and what it is, and
             touches nothing) or ``"move-aside"`` (renames it and its side files to
-            ``DB.aside-<UTC time>``, never deletes, then bootstraps a fresh replica).
+            ``DB.aside-<UTC time>``, never deletes, then bootstraps a fresh replica) or
+            ``"new-url"`` (a replica recorded under another URL is this primary's, reached
+            through a proxy or a new host name: opened, and the new URL recorded).
     """
     chosen = get_preset(preset) if preset is not None else None
     if chosen is not None and not chosen.syncs:

@@ -7,10 +7,13 @@ nothing, or a sound replica of this very primary; anything else is refused in on
 names the file and what it is, unless the caller asks to move it aside (renamed, never deleted).
 
 How a replica is told from a plain file: pyturso keeps its sync metadata in ``PATH-info`` (JSON,
-written at the first bootstrap), which records the primary's URL under
-``saved_configuration.remote_url``. Only the credential-free identity of that URL is compared
-(:func:`primary_identity`); a token never reaches the file through us (:func:`check_url
-<synctune.live.factory.check_url>` refuses URLs that carry one).
+written at the first bootstrap). Which primary it belongs to is recorded by synctune in
+``PATH-synctune`` (JSON ``{"primary": ...}``, written once the replica is open) as the
+credential-free identity of the URL (:func:`primary_identity`); pyturso's own record
+(``saved_configuration.remote_url`` in ``-info``, rewritten by any later open) is the fallback
+for replicas made before. A URL tells addresses apart, not databases: a primary reached through
+a proxy or a new host name is the same primary at a new URL, which the caller says explicitly
+(``existing="new-url"``); the record then follows the new URL.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from dataclasses import dataclass
 
 from synctune.live.replica import OpenRefused, safe_url
 
+#: synctune's record of the primary a replica belongs to
+RECORD = "-synctune"
 #: every file pyturso (or a SQLite tool before it) keeps beside a database, moved together
-SIDE_FILES = ("-wal", "-shm", "-journal", "-info", "-changes", "-wal-revert")
-#: what ``existing`` may be: refuse a file that is not ours, or move it aside first
-EXISTING = ("refuse", "move-aside")
+SIDE_FILES = ("-wal", "-shm", "-journal", "-info", "-changes", "-wal-revert", RECORD)
+#: what ``existing`` may be: refuse a file that is not ours; move it aside first; or accept a
+#: replica recorded under another URL as this primary's (a proxy, a new host name)
+EXISTING = ("refuse", "move-aside", "new-url")
 
 log = logging.getLogger("synctune.live")
 
@@ -100,7 +106,14 @@ def _wal_fault(path: str) -> str | None:
 
 
 def _recorded_primary(path: str) -> tuple[str | None, str | None]:
-    """(primary identity, fault) read from pyturso's ``-info`` metadata."""
+    """(primary identity, fault) from synctune's record, else pyturso's ``-info``."""
+    try:
+        with open(path + RECORD, encoding="utf-8") as f:
+            mine = json.load(f)
+        if isinstance(mine, dict) and isinstance(mine.get("primary"), str):
+            return str(mine["primary"]), None
+    except (OSError, ValueError):
+        pass  # none yet (a replica made before the record existed): pyturso's below
     try:
         with open(path + "-info", encoding="utf-8") as f:
             info = json.load(f)
@@ -211,7 +224,11 @@ def prepare(path: str, url: str, existing: str = "refuse",
     if state.kind == "none" or (state.kind == "replica"
                                 and state.primary == primary_identity(url)):
         return None
-    if existing == "refuse" or state.kind == "directory":
+    if existing == "new-url" and state.kind == "replica":
+        log.warning("%s was recorded as a replica of %s: opening it as %s's (new-url)",
+                    path, state.primary, safe_url(url))
+        return None
+    if existing != "move-aside" or state.kind == "directory":
         raise _refusal(path, state, url)
     if state.kind == "replica":
         what = f"a replica of another primary ({state.primary})"
@@ -221,3 +238,18 @@ def prepare(path: str, url: str, existing: str = "refuse",
     log.warning("%s was %s: moved it and its side files aside to %s (nothing deleted); "
                 "bootstrapping a fresh replica", path, what, moved)
     return moved
+
+
+def record_primary(path: str, url: str) -> None:
+    """Record ``url``'s primary as the one the replica at ``path`` belongs to (atomically;
+    the identity carries no credentials). Done once the replica is open."""
+    identity = primary_identity(url)
+    current, _ = _recorded_primary(path)
+    if current == identity and os.path.exists(path + RECORD):
+        return
+    tmp = f"{path}{RECORD}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"primary": identity}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path + RECORD)

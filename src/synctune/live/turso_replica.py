@@ -31,6 +31,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -105,7 +106,9 @@ class TursoReplica(Replica):
             ``"refuse"`` (default: :class:`~synctune.live.replica.OpenRefused`, the file
             untouched) or ``"move-aside"`` (renamed with its side files to
             ``PATH.aside-<UTC time>``, never deleted; :attr:`moved_aside` says where; a fresh
-            replica is bootstrapped). A second open of one file in one process is refused.
+            replica is bootstrapped) or ``"new-url"`` (a replica recorded under another URL
+            is this primary's, behind a proxy or a new host name). A second open of one file
+            in one process is refused.
     """
 
     kind = "turso"
@@ -155,10 +158,13 @@ class TursoReplica(Replica):
         from synctune.live.factory import check_url
 
         check_url(url)
+        if urllib.parse.urlsplit(url).query:  # pyturso appends its paths after it: a bare 404
+            raise InvalidInput(f"url must not carry a query (?...) for the turso adapter; got "
+                               f"{safe_url(url)!r}")
         self.moved_aside = replica_file.prepare(self.path, url, existing)
         try:
-            return _pyturso.Engine(self.path, url, self._token, open_timeout,
-                                   long_poll_timeout_ms)
+            engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
+                                     long_poll_timeout_ms)
         except _pyturso.EngineShapeError:
             raise
         except Exception as exc:
@@ -168,6 +174,12 @@ class TursoReplica(Replica):
                     f"{self.path} is open in another process (a replica file serves one "
                     f"process: give each worker its own with claim_worker_slot)")) from None
             raise error from None
+        try:
+            replica_file.record_primary(self.path, url)
+        except BaseException:
+            engine.close()
+            raise
+        return engine
 
     # ---------------------------------------------------------------- plumbing
     def _error(self, exc: BaseException) -> SyncError:
