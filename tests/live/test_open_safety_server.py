@@ -217,7 +217,7 @@ def test_a_file_open_in_another_process_is_refused_in_one_line(server, tmp_path)
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
-        with pytest.raises(SyncError, match="open in another process") as caught:
+        with pytest.raises(SyncError, match="locked by another process that has it open") as caught:
             TursoReplica(db, server.url)
         assert "\n" not in str(caught.value)
     finally:

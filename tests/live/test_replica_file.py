@@ -64,6 +64,11 @@ def test_a_file_of_another_kind_is_refused(tmp_path, content, reason, words):
     assert info.value.reason == reason and db.read_bytes() == content
 
 
+def test_a_device_is_refused_not_opened():
+    with pytest.raises(OpenRefused, match="not a regular file"):
+        prepare("/dev/null", URL)
+
+
 def test_a_directory_is_refused_even_when_moving_aside(tmp_path):
     (tmp_path / "d.db").mkdir()
     with pytest.raises(OpenRefused, match="is a directory"):

@@ -148,6 +148,8 @@ def inspect(path: str) -> FileState:
     """What is at ``path`` (and beside it), reading only: see :class:`FileState`."""
     if os.path.isdir(path):
         return FileState("directory", "a directory")
+    if os.path.exists(path) and not os.path.isfile(path):
+        return FileState("not-database", "not a regular file (a device, pipe or socket)")
     size = _size(path)
     wal = _size(path + "-wal") or 0
     if os.path.exists(path + "-info"):

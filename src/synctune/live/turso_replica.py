@@ -171,8 +171,9 @@ class TursoReplica(Replica):
             error = self._error(exc)
             if "file is locked by another process" in str(exc).lower():
                 raise OpenRefused("in-use", (
-                    f"{self.path} is open in another process (a replica file serves one "
-                    f"process: give each worker its own with claim_worker_slot)")) from None
+                    f"{self.path} is locked by another process that has it open (a replica "
+                    f"file serves one process: give each worker its own with "
+                    f"claim_worker_slot)")) from None
             raise error from None
         try:
             replica_file.record_primary(self.path, url)
