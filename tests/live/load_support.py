@@ -38,14 +38,13 @@ class WriterLog:
     commits: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds)
 
 
-def controller(path: Path | str, url: str, strategy: SyncStrategy | None = None,
-               existing: str = "refuse") -> SyncController:
-    """The writers' controller: on-write pushes with a short backoff (or ``strategy``);
-    ``existing`` as :class:`TursoReplica` takes it."""
+def controller(path: Path | str, url: str, strategy: SyncStrategy | None = None
+               ) -> SyncController:
+    """The writers' controller: on-write pushes with a short backoff (or ``strategy``)."""
     if strategy is None:
         strategy = OnWrite(coalesce=0.05, backoff=Backoff(base=0.1, cap=0.5),
                            rng=random.Random(7))
-    replica = TursoReplica(path, url, existing=existing)
+    replica = TursoReplica(path, url)
     return SyncController(replica, strategy, default_timeout=2.0, check_every=0.1)
 
 

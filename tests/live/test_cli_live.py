@@ -213,8 +213,7 @@ def test_doctor_bad_input_exits_2_with_one_line(args):
 
 def _push_what_is_held(db, url: str) -> None:
     """A controller started on ``db`` against a healthy primary pushes what the file holds."""
-    ctl = SyncController(TursoReplica(db, url, existing="new-url"), Manual(),
-                         default_timeout=5.0).start()
+    ctl = SyncController(TursoReplica(db, url), Manual(), default_timeout=5.0).start()
     try:
         assert ctl.stop(10), ctl.stop_report
     finally:
@@ -285,8 +284,7 @@ def test_run_abandoning_a_push_the_primary_applied_never_doubles_a_row(server, t
     proxy = ReplyDroppingProxy(server.port, lambda body: b"BEGIN IMMEDIATE" in body)
     try:
         run = Running("--db", str(db), "--url", proxy.url, "--freshness", "30",
-                      "--strategy", "on-write", "--stop-deadline", "0.5",
-                      "--existing", "new-url")  # the same primary through a proxy
+                      "--strategy", "on-write", "--stop-deadline", "0.5")
         try:
             assert wait_for(lambda: proxy.dropped >= 1, 15)
             took = run.stop_by(signal.SIGTERM)

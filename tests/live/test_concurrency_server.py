@@ -180,7 +180,7 @@ def test_an_app_killed_9_mid_push_again_and_again_then_restarted_every_commit_on
             p.join(10)
     finally:
         proxy.close()
-    ctl = controller(db, server.url, existing="new-url").start()  # no longer via the proxy
+    ctl = controller(db, server.url).start()
     assert ctl.stop(deadline=20), ctl.stop_report
     ok: dict[str, list[int]] = {}
     unsure: dict[str, set[int]] = {}

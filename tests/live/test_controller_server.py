@@ -478,9 +478,7 @@ def test_a_push_that_timed_out_after_the_primary_applied_it_is_retried_without_d
     proxy = ReplyDroppingProxy(server.port, drop_first_push)
     try:
         strategy = OnWrite(coalesce=0.0, backoff=Backoff(base=0.2, cap=0.5, jitter=False))
-        # the same primary through a proxy: a new URL for it, said explicitly
-        ctl = SyncController(TursoReplica(db, proxy.url, existing="new-url"), strategy,
-                             default_timeout=1.0,
+        ctl = SyncController(TursoReplica(db, proxy.url), strategy, default_timeout=1.0,
                              check_every=0.1).start()
         try:
             assert wait_for(lambda: proxy.dropped == 1, 10)

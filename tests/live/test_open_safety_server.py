@@ -116,6 +116,28 @@ def test_a_replica_of_another_primary_is_refused_and_its_row_reaches_its_own(ser
         other.kill()
 
 
+def test_the_same_primary_at_a_new_url_is_recognised_by_the_pushes_it_holds(server, tmp_path):
+    from live_support import ReplyDroppingProxy
+
+    pushed, fresh = tmp_path / "pushed.db", tmp_path / "fresh.db"
+    assert hold_local_rows(pushed, server.url, 2) == 2  # its first push reached the primary
+    TursoReplica(fresh, server.url).close()  # never pushed: nothing on the primary knows it
+    proxy = ReplyDroppingProxy(server.port, lambda body: False)
+    try:
+        replica = TursoReplica(pushed, proxy.url)  # a proxy in front: the same primary
+        try:
+            replica.push(5)
+        finally:
+            replica.close()
+        with pytest.raises(SyncError, match="has no record that it ever received"):
+            TursoReplica(fresh, proxy.url)
+        TursoReplica(fresh, proxy.url, existing="new-url").close()  # said explicitly
+        TursoReplica(fresh, proxy.url).close()  # and recorded
+    finally:
+        proxy.close()
+    assert primary_rows(server.url, tmp_path, "SELECT k FROM t ORDER BY k") == [(0,), (1,)]
+
+
 def test_a_second_open_of_one_file_in_one_process_is_refused_until_the_first_closes(
         server, tmp_path):
     db = tmp_path / "r.db"

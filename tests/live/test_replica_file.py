@@ -121,6 +121,28 @@ def test_another_primary_is_refused_and_new_url_accepts_it(tmp_path):
         prepare(str(db), "http://127.0.0.1:9999")
 
 
+def test_a_primary_that_holds_the_replicas_pushes_is_its_own_at_a_new_url(tmp_path):
+    db = tmp_path / "r.db"
+    _replica(db, "http://127.0.0.1:9999")
+    info = json.loads((tmp_path / "r.db-info").read_text())
+    (tmp_path / "r.db-info").write_text(json.dumps(dict(info, client_unique_id="c-1")))
+    asked: list[str] = []
+    assert prepare(str(db), URL, knows=lambda cid: asked.append(cid) or True) is None
+    assert asked == ["c-1"]
+    with pytest.raises(OpenRefused, match="has no record that it ever received"):
+        prepare(str(db), URL, knows=lambda cid: False)
+    with pytest.raises(OpenRefused, match="could not be asked"):
+        prepare(str(db), URL, knows=lambda cid: None)
+
+
+def test_asking_a_primary_that_is_not_there_tells_nothing():
+    from live_support import free_port
+
+    from synctune.live.primary_check import knows_replica
+
+    assert knows_replica(f"http://127.0.0.1:{free_port()}", "tok", "c-1", timeout=1.0) is None
+
+
 def test_new_url_never_accepts_a_plain_or_damaged_file(tmp_path):
     _sqlite(tmp_path / "dev.db")
     with pytest.raises(OpenRefused, match="plain SQLite"):

@@ -11,9 +11,11 @@ written at the first bootstrap). Which primary it belongs to is recorded by sync
 ``PATH-synctune`` (JSON ``{"primary": ...}``, written once the replica is open) as the
 credential-free identity of the URL (:func:`primary_identity`); pyturso's own record
 (``saved_configuration.remote_url`` in ``-info``, rewritten by any later open) is the fallback
-for replicas made before. A URL tells addresses apart, not databases: a primary reached through
-a proxy or a new host name is the same primary at a new URL, which the caller says explicitly
-(``existing="new-url"``); the record then follows the new URL.
+for replicas made before. A URL tells addresses apart, not databases: when the URL differs
+from the record, the primary at the new URL is asked whether it holds this replica's pushes
+(:mod:`synctune.live.primary_check`); if it does, it is the same primary behind a proxy or a new
+host name and the record follows the URL. A replica that never pushed cannot be recognised that
+way: the caller says so explicitly (``existing="new-url"``).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class FileState:
     kind: str
     what: str = ""
     primary: str | None = None
+    #: pyturso's ``client_unique_id`` for a replica (how its primary knows its pushes)
+    client_id: str | None = None
 
 
 def _size(path: str) -> int | None:
@@ -126,6 +130,15 @@ def _recorded_primary(path: str) -> tuple[str | None, str | None]:
     return primary_identity(url), None
 
 
+def _client_id(path: str) -> str | None:
+    try:
+        with open(path + "-info", encoding="utf-8") as f:
+            found = json.load(f).get("client_unique_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and found else None
+
+
 def _count_tables(path: str) -> int | None:
     """Tables of a plain SQLite file, read without writing anything (``immutable``: no
     journal, no -shm, no lock), or ``None`` when it cannot be read."""
@@ -159,7 +172,7 @@ def inspect(path: str) -> FileState:
         fault = fault or _header_fault(path, size or 0) or _wal_fault(path)
         if fault is not None:
             return FileState("corrupt", f"a damaged replica: {fault}", primary)
-        return FileState("replica", "a replica", primary)
+        return FileState("replica", "a replica", primary, _client_id(path))
     if size is None or size == 0:
         if wal:
             return FileState("leftover", f"an empty database beside a write-ahead log left by "
@@ -196,12 +209,15 @@ def move_aside(path: str, now: Callable[[], float] = time.time) -> str:
     return target
 
 
-def _refusal(path: str, state: FileState, url: str) -> OpenRefused:
+def _refusal(path: str, state: FileState, url: str, known: bool | None = None) -> OpenRefused:
     if state.kind == "replica":
+        told = "could not be asked whether it" if known is None else "has no record that it"
         return OpenRefused("other-primary", (
             f"{path} is a replica of another primary ({state.primary}), not of "
-            f"{safe_url(url)}; open it with its own URL (to push what it holds), or pass "
-            f"existing='move-aside' (--existing move-aside) to keep it aside and bootstrap anew"))
+            f"{safe_url(url)} (which {told} ever received this replica's pushes); open it "
+            f"with its own URL (to push what it holds), pass existing='new-url' (--existing "
+            f"new-url) if it is the same primary at a new address, or existing='move-aside' "
+            f"(--existing move-aside) to keep it aside and bootstrap anew"))
     if state.kind == "directory":
         return OpenRefused("directory", f"{path} is a directory, not a database file")
     return OpenRefused(state.kind, (
@@ -211,10 +227,15 @@ def _refusal(path: str, state: FileState, url: str) -> OpenRefused:
 
 
 def prepare(path: str, url: str, existing: str = "refuse",
-            now: Callable[[], float] = time.time) -> str | None:
+            now: Callable[[], float] = time.time,
+            knows: Callable[[str], bool | None] | None = None) -> str | None:
     """Make ``path`` safe to hand to pyturso for primary ``url``: nothing there, or a sound
     replica of it. Anything else raises :class:`OpenRefused`, or with ``existing="move-aside"``
-    is moved aside; returns where it went (``None`` when nothing moved)."""
+    is moved aside; returns where it went (``None`` when nothing moved).
+
+    ``knows(client_id)`` asks the primary at ``url`` whether it holds the pushes of a replica
+    recorded under another URL (see :mod:`synctune.live.primary_check`); True opens it there.
+    """
     if existing not in EXISTING:
         from synctune.policy.errors import InvalidInput
 
@@ -226,12 +247,20 @@ def prepare(path: str, url: str, existing: str = "refuse",
     if state.kind == "none" or (state.kind == "replica"
                                 and state.primary == primary_identity(url)):
         return None
-    if existing == "new-url" and state.kind == "replica":
-        log.warning("%s was recorded as a replica of %s: opening it as %s's (new-url)",
-                    path, state.primary, safe_url(url))
-        return None
+    known: bool | None = None
+    if state.kind == "replica":
+        if existing == "new-url":
+            log.warning("%s was recorded as a replica of %s: opening it as %s's (new-url)",
+                        path, state.primary, safe_url(url))
+            return None
+        known = knows(state.client_id) if knows is not None and state.client_id else None
+        if known:
+            log.warning("%s was recorded as a replica of %s; the primary at %s holds its "
+                        "pushes, so it is the same primary at a new URL", path, state.primary,
+                        safe_url(url))
+            return None
     if existing != "move-aside" or state.kind == "directory":
-        raise _refusal(path, state, url)
+        raise _refusal(path, state, url, known)
     if state.kind == "replica":
         what = f"a replica of another primary ({state.primary})"
     else:

@@ -35,7 +35,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso, fork_guard, open_guard, replica_file
+from synctune.live import _pyturso, fork_guard, open_guard, primary_check, replica_file
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -161,7 +161,9 @@ class TursoReplica(Replica):
         if urllib.parse.urlsplit(url).query:  # pyturso appends its paths after it: a bare 404
             raise InvalidInput(f"url must not carry a query (?...) for the turso adapter; got "
                                f"{safe_url(url)!r}")
-        self.moved_aside = replica_file.prepare(self.path, url, existing)
+        knows = functools.partial(primary_check.knows_replica, url, self._token,
+                                  timeout=min(open_timeout, 5.0))
+        self.moved_aside = replica_file.prepare(self.path, url, existing, knows=knows)
         try:
             engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
                                      long_poll_timeout_ms)
