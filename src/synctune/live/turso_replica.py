@@ -31,11 +31,10 @@ import logging
 import os
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso, fork_guard, open_guard, primary_check, replica_file
+from synctune.live import _pyturso, fork_guard, open_guard, safe_open
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -45,7 +44,6 @@ from synctune.live.connection import (
 )
 from synctune.live.connection_pool import ConnectionPool
 from synctune.live.replica import (
-    OpenRefused,
     PullResult,
     PushResult,
     Replica,
@@ -107,8 +105,8 @@ class TursoReplica(Replica):
             untouched) or ``"move-aside"`` (renamed with its side files to
             ``PATH.aside-<UTC time>``, never deleted; :attr:`moved_aside` says where; a fresh
             replica is bootstrapped) or ``"new-url"`` (a replica recorded under another URL
-            is this primary's, behind a proxy or a new host name). A second open of one file
-            in one process is refused.
+            is this primary's; needed only when the primary at the new URL does not hold this
+            replica's pushes). A second open of one file in one process is refused.
     """
 
     kind = "turso"
@@ -141,7 +139,9 @@ class TursoReplica(Replica):
         self.moved_aside: str | None = None
         self._claim = open_guard.Claim(self.path)
         try:
-            self._engine = self._open_engine(url, open_timeout, existing, long_poll_timeout_ms)
+            self._engine, self.moved_aside = safe_open.open_engine(
+                self.path, url, self._token, open_timeout=open_timeout, existing=existing,
+                long_poll_timeout_ms=long_poll_timeout_ms, error=self._error)
         except BaseException:
             self._claim.release()
             raise
@@ -149,40 +149,12 @@ class TursoReplica(Replica):
         # close() until the garbage collector ran)
         self._pool = ConnectionPool(functools.partial(_open_connection, self._engine, self._gate),
                                     spare=spare_connections)
-        self._pool.fill()
-        self._stats = self._engine.stats()
-
-    def _open_engine(self, url: str, open_timeout: float, existing: str,
-                     long_poll_timeout_ms: int | None) -> _pyturso.Engine:
-        """Check what is at the path (see :mod:`synctune.live.replica_file`), then open."""
-        from synctune.live.factory import check_url
-
-        check_url(url)
-        if urllib.parse.urlsplit(url).query:  # pyturso appends its paths after it: a bare 404
-            raise InvalidInput(f"url must not carry a query (?...) for the turso adapter; got "
-                               f"{safe_url(url)!r}")
-        knows = functools.partial(primary_check.knows_replica, url, self._token,
-                                  timeout=min(open_timeout, 5.0))
-        self.moved_aside = replica_file.prepare(self.path, url, existing, knows=knows)
         try:
-            engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
-                                     long_poll_timeout_ms)
-        except _pyturso.EngineShapeError:
+            self._pool.fill()
+            self._stats = self._engine.stats()
+        except BaseException:  # nothing of a failed open may keep the file
+            self.close()
             raise
-        except Exception as exc:
-            error = self._error(exc)
-            if "file is locked by another process" in str(exc).lower():
-                raise OpenRefused("in-use", (
-                    f"{self.path} is locked by another process that has it open (a replica "
-                    f"file serves one process: give each worker its own with "
-                    f"claim_worker_slot)")) from None
-            raise error from None
-        try:
-            replica_file.record_primary(self.path, url)
-        except BaseException:
-            engine.close()
-            raise
-        return engine
 
     # ---------------------------------------------------------------- plumbing
     def _error(self, exc: BaseException) -> SyncError:
