@@ -206,6 +206,21 @@ def test_a_damaged_replica_is_refused_then_moved_aside_with_its_unpushed_changes
         replica.close()
 
 
+def test_a_checkpointed_replica_overwritten_by_another_database_is_refused(server, tmp_path):
+    db = tmp_path / "r.db"
+    assert hold_local_rows(db, server.url, 3) == 3
+    replica = TursoReplica(db, server.url, checkpoint_bytes=0)
+    replica.maintain()  # the WAL folded into the main file: the main file is everything
+    replica.close()
+    assert (tmp_path / "r.db-wal").stat().st_size == 0
+    db.unlink()
+    digest = _plain_db(db, rows=5)  # another database copied over it
+    before = _siblings(db)
+    with pytest.raises(SyncError, match="damaged replica: its database file holds none of"):
+        TursoReplica(db, server.url)
+    assert _digest(db) == digest and _siblings(db) == before
+
+
 def test_close_releases_the_file_lock_at_once_and_closed_connections_refuse(server, tmp_path):
     db = tmp_path / "r.db"
     replica = TursoReplica(db, server.url)

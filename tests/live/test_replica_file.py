@@ -31,8 +31,13 @@ def _sqlite(path: Path, tables: int = 2) -> None:
 
 
 def _replica(path: Path, url: str = URL) -> None:
-    """A file laid out as pyturso leaves a replica: a SQLite main file and its -info."""
+    """A file laid out as pyturso leaves a checkpointed replica: a SQLite main file holding its
+    change table, and its -info."""
     _sqlite(path, 1)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE turso_cdc(change_id INTEGER PRIMARY KEY)")
+    conn.commit()
+    conn.close()
     path.with_name(path.name + "-info").write_text(json.dumps(
         {"version": "v1", "saved_configuration": {"remote_url": url}}))
 
@@ -83,7 +88,7 @@ def test_a_write_ahead_log_left_by_another_tool_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["empty", "garbage", "bad page size", "missing main",
-                                    "bad wal", "bad info"])
+                                    "bad wal", "bad info", "another database"])
 def test_a_damaged_replica_is_refused_before_anything_rebuilds_it(tmp_path, damage):
     db = tmp_path / "r.db"
     _replica(db)
@@ -97,6 +102,9 @@ def test_a_damaged_replica_is_refused_before_anything_rebuilds_it(tmp_path, dama
         db.write_bytes(bytes(data))
     elif damage == "missing main":
         db.unlink()
+    elif damage == "another database":
+        db.unlink()
+        _sqlite(db, 2)  # a plain database copied over the replica's main file
     elif damage == "bad wal":
         (tmp_path / "r.db-wal").write_bytes(os.urandom(64))
     else:

@@ -139,22 +139,35 @@ def _client_id(path: str) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def _count_tables(path: str) -> int | None:
-    """Tables of a plain SQLite file, read without writing anything (``immutable``: no
-    journal, no -shm, no lock), or ``None`` when it cannot be read."""
+def _tables(path: str) -> list[str] | None:
+    """Table names in a SQLite main file alone, read without writing anything (``immutable``:
+    no journal, no -shm, no lock, its WAL ignored), or ``None`` when it cannot be read."""
     uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True)
     except sqlite3.Error:
         return None
     try:
-        row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                           "AND name NOT LIKE 'sqlite_%'").fetchone()
-        return int(row[0])
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return [str(r[0]) for r in rows]
     except sqlite3.Error:
         return None
     finally:
         conn.close()
+
+
+def _content_fault(path: str) -> str | None:
+    """With its WAL empty, a replica's main file is the whole database and holds pyturso's
+    change table (``turso_cdc``, created at the first open and checkpointed with the rest);
+    a main file without it was overwritten by another database."""
+    if _size(path + "-wal"):
+        return None  # the latest pages are in the WAL: the main file alone tells nothing
+    tables = _tables(path)
+    if tables is None:
+        return "its database file cannot be read as SQLite"
+    if "turso_cdc" not in tables:
+        return "its database file holds none of its sync tables (overwritten by another database?)"
+    return None
 
 
 def inspect(path: str) -> FileState:
@@ -169,7 +182,8 @@ def inspect(path: str) -> FileState:
         primary, fault = _recorded_primary(path)
         if size is None:
             fault = fault or "its database file is missing"
-        fault = fault or _header_fault(path, size or 0) or _wal_fault(path)
+        fault = (fault or _header_fault(path, size or 0) or _wal_fault(path)
+                 or _content_fault(path))
         if fault is not None:
             return FileState("corrupt", f"a damaged replica: {fault}", primary)
         return FileState("replica", "a replica", primary, _client_id(path))
@@ -180,7 +194,8 @@ def inspect(path: str) -> FileState:
         return FileState("none")
     if _header_fault(path, size) is not None:
         return FileState("not-database", f"not a SQLite database ({size} bytes)")
-    tables = _count_tables(path)
+    names = _tables(path)
+    tables = None if names is None else len([n for n in names if not n.startswith("sqlite_")])
     counted = "" if tables is None else f" with {tables} table{'s' if tables != 1 else ''}"
     return FileState("plain", f"a plain SQLite database{counted}, not a replica")
 
