@@ -92,6 +92,23 @@ def test_move_aside_keeps_the_plain_file_whole_and_bootstraps_a_fresh_replica(se
     assert primary_rows(server.url, tmp_path, "SELECT name FROM sqlite_master WHERE name='t'")
 
 
+def test_run_and_doctor_move_aside_say_where_the_file_went(server, tmp_path):
+    db = tmp_path / "dev.db"
+    digest = _plain_db(db)
+    run = _synctune("run", "--db", str(db), "--url", server.url, "--freshness", "1",
+                    "--duration", "0.5", "--existing", "move-aside")
+    assert run.returncode == 0, run.stderr
+    moved = [line for line in run.stdout.splitlines() if "moved aside to" in line]
+    assert len(moved) == 1 and "dev.db was not a replica of this primary" in moved[0]
+    aside = Path(moved[0].rsplit("moved aside to ", 1)[1])
+    assert _digest(aside) == digest
+    (tmp_path / "dev2.db").write_bytes(aside.read_bytes())
+    doctor = _synctune("doctor", "--db", str(tmp_path / "dev2.db"), "--url", server.url,
+                       "--timeout", "3", "--existing", "move-aside")
+    assert doctor.returncode == 0, doctor.stdout
+    assert "PASS  open replica" in doctor.stdout and "moved aside to" in doctor.stdout
+
+
 def test_a_replica_of_another_primary_is_refused_and_its_row_reaches_its_own(server, tmp_path):
     other = TursoServer(tursodb_path(), tmp_path / "b.db", free_port()).start()
     try:
@@ -260,3 +277,39 @@ def test_a_file_open_in_another_process_is_refused_in_one_line(server, tmp_path)
     finally:
         holder.kill()
         holder.wait(10)
+
+
+def test_a_forked_child_neither_closes_the_parents_replica_nor_opens_its_file(server, tmp_path):
+    db = tmp_path / "r.db"
+    replica = TursoReplica(db, server.url)
+    try:
+        conn = replica.connect()
+        conn.execute("CREATE TABLE t(k INTEGER)")
+        conn.commit()
+        replica.hand_back(conn)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report in one byte, never return into pytest
+            code = b"?"
+            try:
+                replica.close()  # the parent's: left alone
+                try:
+                    TursoReplica(db, server.url)
+                    code = b"o"  # opened: two processes on one file
+                except SyncError as exc:
+                    code = b"r" if "locked by another process" in str(exc) else b"e"
+            finally:
+                os.write(write, code)
+                os._exit(0)
+        os.close(write)
+        assert os.read(read, 1) == b"r"
+        os.waitpid(pid, 0)
+        os.close(read)
+        conn = replica.connect()  # the parent goes on
+        conn.execute("INSERT INTO t VALUES (1)")
+        conn.commit()
+        replica.hand_back(conn)
+        replica.push(5)
+    finally:
+        replica.close()
+    assert primary_rows(server.url, tmp_path, "SELECT k FROM t") == [(1,)]
