@@ -220,6 +220,18 @@ def test_the_turso_adapter_refuses_any_query_before_touching_the_file(tmp_path):
     assert not open_guard.held(str(tmp_path / "r.db")) and os.listdir(tmp_path) == []
 
 
+@given(SECRET)
+def test_the_turso_adapter_refuses_credentials_in_the_url_without_echoing_them(password):
+    import tempfile
+
+    from synctune.live.turso_replica import TursoReplica
+
+    with tempfile.TemporaryDirectory() as folder:
+        with pytest.raises(InvalidInput, match="user:password@") as info:
+            TursoReplica(os.path.join(folder, "r.db"), f"http://u:{password}@127.0.0.1:1")
+        assert password not in str(info.value) and os.listdir(folder) == []
+
+
 @pytest.mark.parametrize("text", [
     "DatabaseError: database or disk is full", "OSError: [Errno 28] No space left on device"])
 def test_a_full_disk_is_named_as_such_not_a_network_failure(text):

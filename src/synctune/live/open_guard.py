@@ -47,8 +47,9 @@ class Claim:
             held = _claims.get(self.key)
             if held == fork_guard.generation:
                 raise OpenRefused("in-use", (
-                    f"{path} is already open as a replica in this process; use that replica "
-                    f"(or close it first): two engines on one file corrupt it"))
+                    f"{path} is already open as a replica in this process (or was closed "
+                    f"while a sync was on the network, until that sync's deadline); use that "
+                    f"replica or close it first: two engines on one file corrupt it"))
             _claims[self.key] = self._generation
         self._held = True
 
