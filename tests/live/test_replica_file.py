@@ -114,6 +114,22 @@ def test_a_damaged_replica_is_refused_before_anything_rebuilds_it(tmp_path, dama
     assert info.value.reason == "corrupt"
 
 
+def test_a_replica_a_sqlite_tool_has_open_is_refused(tmp_path):
+    db = tmp_path / "r.db"
+    _replica(db)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("INSERT INTO t0 VALUES (1)")
+    conn.commit()
+    try:
+        assert (tmp_path / "r.db-shm").exists()
+        with pytest.raises(OpenRefused, match="open in a SQLite tool"):
+            prepare(str(db), URL)
+    finally:
+        conn.close()
+    assert prepare(str(db), URL) is None  # closed: its writes are in the main file now
+
+
 def test_another_primary_is_refused_and_new_url_accepts_it(tmp_path):
     db = tmp_path / "r.db"
     _replica(db, "http://127.0.0.1:9999")

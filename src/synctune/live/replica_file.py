@@ -186,6 +186,11 @@ def inspect(path: str) -> FileState:
                  or _content_fault(path))
         if fault is not None:
             return FileState("corrupt", f"a damaged replica: {fault}", primary)
+        if os.path.exists(path + "-shm"):  # pyturso makes none: a SQLite tool has it open
+            return FileState("leftover", (
+                f"a replica open in a SQLite tool, or it was when that tool stopped ({path}-shm "
+                f"exists; writes made that way are never pushed): close the tool first"),
+                primary)
         return FileState("replica", "a replica", primary, _client_id(path))
     if size is None or size == 0:
         if wal:
