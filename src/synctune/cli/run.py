@@ -155,6 +155,9 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
         return EXIT_UNFLUSHED
     if isinstance(result, BaseException):
         raise result
+    moved = getattr(result, "moved_aside", None)
+    if moved is not None:
+        click.echo(f"synctune: {db} was not a replica of this primary: moved aside to {moved}")
     return result
 
 
@@ -169,9 +172,6 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
     replica = _open(db, url, auth_token, adapter, stop, stop_deadline, existing)
     if isinstance(replica, int):
         return replica
-    moved = getattr(replica, "moved_aside", None)
-    if moved is not None:
-        echo(f"synctune: {db} was not a replica of this primary: moved aside to {moved}")
     controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder)
     metrics = None
     try:

@@ -58,10 +58,7 @@ def _loopback(host: str | None) -> bool:
 def run_checks(db: str | None, url: str | None, token: str | None, env: str,
                timeout: float = 5.0, existing: str = "refuse") -> list[CheckResult]:
     """Run the checklists for environment ``env`` (a preset name); see module docs.
-
-    ``existing`` is passed to :func:`~synctune.live.factory.open_replica`: a file that is not
-    a sound replica of this primary fails the "open replica" check (``"refuse"``) or is moved
-    aside and reported (``"move-aside"``)."""
+    ``existing`` goes to :func:`~synctune.live.factory.open_replica` ("open replica" check)."""
     chosen = get_preset(env)
     url = url if url is not None else os.environ.get(URL_ENV) or None
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
@@ -104,20 +101,12 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
 
     path = db or chosen.local_file
     existed = os.path.exists(path)
-    try:
-        replica = open_replica(path, url, auth_token=token, open_timeout=timeout,
-                               existing=existing)
-    except OpenRefused as exc:
-        add("open replica", False, str(exc), _REFUSED_HINT)
+    opened = _open(path, url, token, timeout, existing)
+    results.append(opened[0])
+    replica = opened[1]
+    if replica is None:
         return results
-    except SyncError as exc:
-        add("open replica", False, str(exc), _HINTS[exc.kind])
-        return results
-    moved = getattr(replica, "moved_aside", None)
-    if moved is not None:
-        existed = False
-        add("open replica", True, f"{path} was not a replica of this primary: moved aside to "
-            f"{moved}; bootstrapped a fresh replica")
+    existed = existed and getattr(replica, "moved_aside", None) is None
     try:
         add("integrity", *_integrity(replica), "restore from the primary: move the file "
             "aside and let the next open bootstrap a fresh copy")
@@ -126,6 +115,24 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
     finally:
         replica.close()
     return [r if not r.ok else CheckResult(r.name, True, r.detail) for r in results]
+
+
+def _open(path: str, url: str, token: str | None, timeout: float,
+          existing: str) -> tuple[CheckResult, Replica | None]:
+    """The "open replica" check, and the replica when it opened."""
+    try:
+        replica = open_replica(path, url, auth_token=token, open_timeout=timeout,
+                               existing=existing)
+    except OpenRefused as exc:
+        return CheckResult("open replica", False, redact(str(exc), token), _REFUSED_HINT), None
+    except SyncError as exc:
+        return CheckResult("open replica", False, redact(str(exc), token),
+                           _HINTS[exc.kind]), None
+    moved = getattr(replica, "moved_aside", None)
+    detail = "opened" if moved is None else (
+        f"{path} was not a replica of this primary: moved aside to {moved}; bootstrapped a "
+        f"fresh replica")
+    return CheckResult("open replica", True, detail), replica
 
 
 def _token_check(url: str, token: str | None, timeout: float) -> CheckResult:
