@@ -313,3 +313,37 @@ def test_a_forked_child_neither_closes_the_parents_replica_nor_opens_its_file(se
     finally:
         replica.close()
     assert primary_rows(server.url, tmp_path, "SELECT k FROM t") == [(1,)]
+
+
+def test_reopening_right_after_closing_mid_push_waits_for_that_push_then_opens(
+        server, tmp_path):
+    from live_support import SilentServer, wait_for
+
+    db = tmp_path / "r.db"
+    assert hold_local_rows(db, server.url, 2) == 2
+    silent = SilentServer()
+    try:
+        hung = TursoReplica(db, silent.url, existing="new-url")
+        failed: list[SyncError] = []
+
+        def push() -> None:
+            try:
+                hung.push(1.5)
+            except SyncError as exc:
+                failed.append(exc)
+
+        pushing = threading.Thread(target=push)
+        pushing.start()
+        assert wait_for(lambda: bool(silent.accepted), 5)  # the push is on the wire
+        hung.close()  # the push still holds the engine: released when it ends
+        again = TursoReplica(db, server.url, existing="new-url")  # waits, then opens
+        pushing.join(5)
+        try:
+            assert not pushing.is_alive() and len(failed) == 1
+            assert again.pending_changes() == 2
+            again.push(5)
+        finally:
+            again.close()
+    finally:
+        silent.close()
+    assert primary_rows(server.url, tmp_path, "SELECT k FROM t ORDER BY k") == [(0,), (1,)]

@@ -292,3 +292,19 @@ def test_a_forked_child_is_not_held_by_its_parents_claims(tmp_path, monkeypatch)
         monkeypatch.undo()
         parent.release()
     assert not open_guard.held(db)
+
+
+def test_a_claim_waits_for_a_replica_closed_mid_sync_but_not_for_an_open_one(tmp_path):
+    import time
+
+    db = str(tmp_path / "r.db")
+    first = open_guard.Claim(db)
+    t0 = time.monotonic()
+    with pytest.raises(OpenRefused, match="already open"):
+        open_guard.Claim(db, wait=5.0)  # open, not closing: refused at once
+    assert time.monotonic() - t0 < 2.0
+    first.closing()  # closed while its sync is on the network
+    threading.Timer(0.2, first.release).start()
+    second = open_guard.Claim(db, wait=5.0)  # waits for that sync to end
+    assert time.monotonic() - t0 >= 0.2
+    second.release()

@@ -137,7 +137,7 @@ class TursoReplica(Replica):
         self._born = fork_guard.generation
         #: where a file that was not a replica of this primary went (``None``: nothing moved)
         self.moved_aside: str | None = None
-        self._claim = open_guard.Claim(self.path)
+        self._claim = open_guard.Claim(self.path, wait=open_timeout)
         try:
             self._engine, self.moved_aside = safe_open.open_engine(
                 self.path, url, self._token, open_timeout=open_timeout, existing=existing,
@@ -344,6 +344,7 @@ class TursoReplica(Replica):
         if self._engine.close():
             self._claim.release()
         else:
+            self._claim.closing()
             threading.Thread(target=self._close_later, name="synctune-close",
                              daemon=True).start()
 
