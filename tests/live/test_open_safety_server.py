@@ -347,3 +347,22 @@ def test_reopening_right_after_closing_mid_push_waits_for_that_push_then_opens(
     finally:
         silent.close()
     assert primary_rows(server.url, tmp_path, "SELECT k FROM t ORDER BY k") == [(0,), (1,)]
+
+
+def test_a_replica_dropped_unclosed_frees_its_file_once_it_is_garbage(server, tmp_path):
+    import gc
+
+    db = tmp_path / "r.db"
+    dropped = TursoReplica(db, server.url)
+    raw = dropped.connect()
+    raw.execute("CREATE TABLE t(k INTEGER)")
+    raw.commit()
+    del dropped
+    gc.collect()
+    again = TursoReplica(db, server.url)  # neither refused nor a second engine on the file
+    try:
+        with pytest.raises(Exception, match="is closed"):
+            raw.execute("INSERT INTO t VALUES (1)")  # cut off with its engine
+        assert again.connect().execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    finally:
+        again.close()

@@ -194,6 +194,10 @@ class Engine:
         self._path = path
         #: every app connection made, so that close() can cut them off the engine
         self._made: weakref.WeakSet[Any] = weakref.WeakSet()
+        # once nothing holds this engine (its replica dropped unclosed), its connections are
+        # cut off, so nothing keeps the file, then the calls given to when_gone() run
+        self._gone_hook: list[Callable[[], None]] = []
+        weakref.finalize(self, _orphaned, self._made, path, self._gone_hook)
 
     def _run(self, op: Any) -> Any:
         import turso.lib_sync as lib_sync
@@ -282,6 +286,10 @@ class Engine:
             self.lock.release()
         return True
 
+    def when_gone(self, call: Callable[[], None]) -> None:
+        """Run ``call()`` once this engine is garbage (never holding a reference to it)."""
+        self._gone_hook.append(call)
+
     def _sever(self) -> None:
         """Drop every reference this process holds to the engine's native objects, so pyturso
         releases its file lock now (not when the garbage collector finds the last one), and
@@ -292,12 +300,22 @@ class Engine:
         each connection is swapped for a stand-in that refuses.
         """
         closed = _Severed(self._path)
-        for conn in list(self._made):
-            conn._conn = closed
-        self._made = weakref.WeakSet()
+        _cut_off(self._made, closed)
         self._base = closed
         self._sync = closed
         self._ctx = None
+
+
+def _cut_off(made: weakref.WeakSet[Any], closed: _Severed) -> None:
+    for conn in list(made):
+        conn._conn = closed
+    made.clear()
+
+
+def _orphaned(made: weakref.WeakSet[Any], path: str, hook: list[Callable[[], None]]) -> None:
+    _cut_off(made, _Severed(path))
+    for call in hook:
+        call()
 
 
 class _Severed:

@@ -145,6 +145,8 @@ class TursoReplica(Replica):
         except BaseException:
             self._claim.release()
             raise
+        # a replica dropped unclosed frees its file for a new open once its engine is garbage
+        self._engine.when_gone(self._claim.release)
         # the opener must not hold the replica (a cycle would keep the file locked after
         # close() until the garbage collector ran)
         self._pool = ConnectionPool(functools.partial(_open_connection, self._engine, self._gate),
