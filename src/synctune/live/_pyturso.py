@@ -16,6 +16,9 @@ is finer, and only reachable through internals:
   ``urllib`` inside ``turso.lib_sync`` (and nowhere else) is rebound to a stand-in whose
   ``urlopen`` bounds every connect and read by a per-thread deadline (:func:`deadline`); a
   thread without one gets pyturso's own behaviour. No ``socket.setdefaulttimeout``.
+- **Closing frees the file.** pyturso's ``Connection.close`` keeps the native connection (and
+  the file lock) alive; closing an engine swaps each app connection's native ``_conn`` for a
+  stand-in that refuses, so the lock goes at once (:meth:`Engine.close`).
 
 :func:`check` verifies the shape of all of this and fails with one clear message when an
 installed pyturso differs.
@@ -70,6 +73,11 @@ def check() -> None:
             "take_io_item") if not hasattr(lib_sync.PyTursoSyncDatabase, m)]
         if "extra_io" not in inspect.signature(lib.Connection).parameters:
             missing.append("Connection(extra_io=...)")
+        try:
+            if "self._conn" not in inspect.getsource(lib.Connection.__init__):
+                missing.append("Connection._conn")
+        except (AttributeError, OSError, TypeError):
+            missing.append("Connection.__init__")
         try:
             if "urllib.request.urlopen(" not in inspect.getsource(lib_sync._process_http_item):
                 missing.append("_process_http_item calling urllib.request.urlopen")
