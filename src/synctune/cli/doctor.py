@@ -8,6 +8,7 @@ import os
 import click
 
 from synctune._extras import require
+from synctune.cli._existing import existing_option
 from synctune.live.doctor import environments, run_checks
 from synctune.live.factory import TOKEN_ENV, URL_ENV, check_url
 from synctune.policy import _check
@@ -24,9 +25,10 @@ from synctune.policy import preset as get_preset
               show_default=True, help="Environment (the guide's presets).")
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Seconds allowed for each network check.")
+@existing_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, timeout: float,
-           as_json: bool) -> None:
+           as_json: bool, existing: str) -> None:
     """Check environment, URL, token, reachability, integrity, sync state and a manual sync.
 
     Exits 1 when any check fails.
@@ -37,7 +39,7 @@ def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, ti
         if url is not None:
             check_url(url)
         require("doctor", "turso", "turso")
-    results = run_checks(db, url, auth_token, env, timeout)
+    results = run_checks(db, url, auth_token, env, timeout, existing=existing)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     else:

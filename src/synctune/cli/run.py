@@ -15,6 +15,7 @@ import click
 
 from synctune._extras import require
 from synctune.cli._errors import fail
+from synctune.cli._existing import existing_option
 from synctune.cli._output import Output
 from synctune.live.factory import TOKEN_ENV, check_url, open_replica
 from synctune.live.replica import Replica, SyncError
@@ -58,12 +59,13 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
 @click.option("--record", "record", type=click.Path(dir_okay=False), default=None,
               help="Record the traffic seen (reads, commits, pulls) as a trace (.csv or "
                    ".parquet) for synctune compare/recommend --trace.")
+@existing_option
 @click.option("--record-max-bytes", type=int, default=64 * 2**20, show_default=True,
               help="Rotate the recording at this size (NAME.1.csv, NAME.2.csv...).")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
         metrics_addr: str, auth_token: str | None, adapter: str, status_every: float,
         stop_deadline: float, duration: float | None, log_level: str, record: str | None,
-        record_max_bytes: int) -> None:
+        record_max_bytes: int, existing: str) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
     For a replica file nothing else opens: pyturso locks the file for one process, so this
@@ -108,7 +110,8 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     try:
         code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
                       stop_deadline, duration, stop, metrics_addr=metrics_addr,
-                      freshness=freshness, recorder=recorder, echo=out.echo)
+                      freshness=freshness, recorder=recorder, echo=out.echo,
+                      existing=existing)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -122,7 +125,7 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
 
 
 def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threading.Event,
-          stop_deadline: float) -> Replica | int:
+          stop_deadline: float, existing: str = "refuse") -> Replica | int:
     """Open (maybe bootstrap) the replica in a worker thread, so a signal is answered at once.
 
     Returns the replica, or an exit code. Signalled mid-open, we let the open finish for up to
@@ -133,7 +136,8 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
 
     def work() -> None:
         try:
-            box.append(open_replica(db, url, auth_token=auth_token, adapter=adapter))
+            box.append(open_replica(db, url, auth_token=auth_token, adapter=adapter,
+                                    existing=existing))
         except BaseException as exc:  # handed to the main thread
             box.append(exc)
         finally:
@@ -153,6 +157,9 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
         return EXIT_UNFLUSHED
     if isinstance(result, BaseException):
         raise result
+    moved = getattr(result, "moved_aside", None)
+    if moved is not None:
+        click.echo(f"synctune: {db} was not a replica of this primary: moved aside to {moved}")
     return result
 
 
@@ -160,11 +167,11 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
            metrics_port: int | None, status_every: float, stop_deadline: float,
            duration: float | None, stop: threading.Event, *, metrics_addr: str,
            freshness: float, recorder: TraceRecorder | None = None,
-           echo: Callable[[str], None] = click.echo) -> int:
+           echo: Callable[[str], None] = click.echo, existing: str = "refuse") -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
-    replica = _open(db, url, auth_token, adapter, stop, stop_deadline)
+    replica = _open(db, url, auth_token, adapter, stop, stop_deadline, existing)
     if isinstance(replica, int):
         return replica
     controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder)

@@ -20,6 +20,9 @@ is finer, and only reachable through internals:
   (:data:`PUSH_BATCH_OPERATIONS`), so a push goes as HTTP batches of whole transactions, each
   acknowledged on its own (see :mod:`synctune.live.push_meter`); the same stand-in counts them
   and holds back a batch that could not finish by the deadline.
+- **Closing frees the file.** pyturso's ``Connection.close`` keeps the native connection (and
+  the file lock) alive; closing an engine swaps each app connection's native ``_conn`` for a
+  stand-in that refuses, so the lock goes at once (:meth:`Engine.close`).
 
 :func:`check` verifies the shape of all of this and fails with one clear message when an
 installed pyturso differs.
@@ -36,12 +39,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
 from synctune.live.push_meter import PushMeter, TimedOp
-from synctune.live.replica import retry_busy
+from synctune.live.replica import ReplicaClosed, retry_busy
 
 log = logging.getLogger("synctune.live")
 
@@ -81,6 +85,11 @@ def check() -> None:
             missing.append("connect_sync(push_operations_threshold=...)")
         if "extra_io" not in inspect.signature(lib.Connection).parameters:
             missing.append("Connection(extra_io=...)")
+        try:
+            if "self._conn" not in inspect.getsource(lib.Connection.__init__):
+                missing.append("Connection._conn")
+        except (AttributeError, OSError, TypeError):
+            missing.append("Connection.__init__")
         try:
             if "urllib.request.urlopen(" not in inspect.getsource(lib_sync._process_http_item):
                 missing.append("_process_http_item calling urllib.request.urlopen")
@@ -262,12 +271,20 @@ class Engine:
         import turso.sync
 
         self.lock = threading.Lock()
+        self._base: Any
         with deadline(open_timeout):
             self._base = turso.sync.connect(path, url, auth_token=token, client_name="synctune",
                                             long_poll_timeout_ms=long_poll_timeout_ms,
                                             push_operations_threshold=push_batch)
-        self._sync = self._base._sync
-        self._ctx = self._base._http_ctx
+        self._sync: Any = self._base._sync
+        self._ctx: Any = self._base._http_ctx
+        self._path = path
+        #: every app connection made, so that close() can cut them off the engine
+        self._made: weakref.WeakSet[Any] = weakref.WeakSet()
+        # once nothing holds this engine (its replica dropped unclosed), its connections are
+        # cut off, so nothing keeps the file, then the calls given to when_gone() run
+        self._gone_hook: list[Callable[[], None]] = []
+        weakref.finalize(self, _orphaned, self._made, path, self._gone_hook)
 
     def _run(self, op: Any) -> Any:
         import turso.lib_sync as lib_sync
@@ -345,7 +362,9 @@ class Engine:
                 gate.release()
         finally:
             self.lock.release()
-        return lib.Connection(raw, isolation_level="DEFERRED", extra_io=None)
+        conn = lib.Connection(raw, isolation_level="DEFERRED", extra_io=None)
+        self._made.add(conn)
+        return conn
 
     def close(self, wait: float = 0.1) -> bool:
         """Close the engine's connection unless an operation is still in flight after ``wait``
@@ -356,6 +375,55 @@ class Engine:
         try:
             with contextlib.suppress(Exception):
                 self._base.close()
+            self._sever()
         finally:
             self.lock.release()
         return True
+
+    def when_gone(self, call: Callable[[], None]) -> None:
+        """Run ``call()`` once this engine is garbage (never holding a reference to it)."""
+        self._gone_hook.append(call)
+
+    def _sever(self) -> None:
+        """Drop every reference this process holds to the engine's native objects, so pyturso
+        releases its file lock now (not when the garbage collector finds the last one), and
+        make every app connection made here refuse statements (:class:`ReplicaClosed`).
+
+        pyturso's own ``Connection.close`` keeps the native connection (and with it the
+        database and its lock) and goes on running statements; so the native object inside
+        each connection is swapped for a stand-in that refuses.
+        """
+        closed = _Severed(self._path)
+        _cut_off(self._made, closed)
+        self._base = closed
+        self._sync = closed
+        self._ctx = None
+
+
+def _cut_off(made: weakref.WeakSet[Any], closed: _Severed) -> None:
+    for conn in list(made):
+        conn._conn = closed
+    made.clear()
+
+
+def _orphaned(made: weakref.WeakSet[Any], path: str, hook: list[Callable[[], None]]) -> None:
+    _cut_off(made, _Severed(path))
+    for call in hook:
+        call()
+
+
+class _Severed:
+    """Stands in for a closed replica's native objects: every call refuses, ``close`` is a
+    no-op (closing twice is fine)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def close(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise ReplicaClosed(f"the replica at {self._path!r} is closed: this connection "
+                                f"can no longer run statements (nothing was run)")
+        return refuse

@@ -17,6 +17,7 @@ from typing import Any
 
 from synctune.live import fork_guard
 from synctune.live.connection import OwnWriteLockHeld
+from synctune.live.replica import ReplicaClosed
 
 
 class ConnectionPool:
@@ -54,7 +55,7 @@ class ConnectionPool:
             raise fork_guard.refuse("this replica")
         with self._lock:
             if self._closed:
-                raise RuntimeError("the replica is closed")
+                raise ReplicaClosed("the replica is closed: open it again for a connection")
             if self._idle:
                 return self._idle.pop()
         conn = self._opener(False)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from synctune.live.factory import TOKEN_ENV, URL_ENV, open_replica
 from synctune.live.probe import probe_primary
-from synctune.live.replica import Replica, SyncError, redact
+from synctune.live.replica import OpenRefused, Replica, SyncError, redact
 from synctune.policy import PRESETS, FailureKind
 from synctune.policy import preset as get_preset
 
@@ -46,13 +46,19 @@ class CheckResult:
         return asdict(self)
 
 
+_REFUSED_HINT = ("the file was left as it was: open it with its own primary's URL, point --db "
+                 "at another file, or pass --existing move-aside to keep it aside (renamed, "
+                 "never deleted) and bootstrap a fresh replica")
+
+
 def _loopback(host: str | None) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
 def run_checks(db: str | None, url: str | None, token: str | None, env: str,
-               timeout: float = 5.0) -> list[CheckResult]:
-    """Run the checklists for environment ``env`` (a preset name); see module docs."""
+               timeout: float = 5.0, existing: str = "refuse") -> list[CheckResult]:
+    """Run the checklists for environment ``env`` (a preset name); see module docs.
+    ``existing`` goes to :func:`~synctune.live.factory.open_replica` ("open replica" check)."""
     chosen = get_preset(env)
     url = url if url is not None else os.environ.get(URL_ENV) or None
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
@@ -95,11 +101,12 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
 
     path = db or chosen.local_file
     existed = os.path.exists(path)
-    try:
-        replica = open_replica(path, url, auth_token=token, open_timeout=timeout)
-    except SyncError as exc:
-        add("open replica", False, str(exc), _HINTS[exc.kind])
+    opened = _open(path, url, token, timeout, existing)
+    results.append(opened[0])
+    replica = opened[1]
+    if replica is None:
         return results
+    existed = existed and getattr(replica, "moved_aside", None) is None
     try:
         add("integrity", *_integrity(replica), "restore from the primary: move the file "
             "aside and let the next open bootstrap a fresh copy")
@@ -108,6 +115,24 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
     finally:
         replica.close()
     return [r if not r.ok else CheckResult(r.name, True, r.detail) for r in results]
+
+
+def _open(path: str, url: str, token: str | None, timeout: float,
+          existing: str) -> tuple[CheckResult, Replica | None]:
+    """The "open replica" check, and the replica when it opened."""
+    try:
+        replica = open_replica(path, url, auth_token=token, open_timeout=timeout,
+                               existing=existing)
+    except OpenRefused as exc:
+        return CheckResult("open replica", False, redact(str(exc), token), _REFUSED_HINT), None
+    except SyncError as exc:
+        return CheckResult("open replica", False, redact(str(exc), token),
+                           _HINTS[exc.kind]), None
+    moved = getattr(replica, "moved_aside", None)
+    detail = "opened" if moved is None else (
+        f"{path} was not a replica of this primary: moved aside to {moved}; bootstrapped a "
+        f"fresh replica")
+    return CheckResult("open replica", True, detail), replica
 
 
 def _token_check(url: str, token: str | None, timeout: float) -> CheckResult:

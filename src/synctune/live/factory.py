@@ -39,6 +39,10 @@ def check_url(url: str) -> str:
     if "@" in parts.netloc:
         raise InvalidInput(f"url must not carry user:password@ (pass the token with "
                            f"--auth-token or ${TOKEN_ENV}); got {shown!r}")
+    names = [k.lower() for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    if any("token" in k or "auth" in k or "key" in k for k in names):
+        raise InvalidInput(f"url must not carry a token in its query (?authToken=...): pass it "
+                           f"with --auth-token or ${TOKEN_ENV}; got {shown!r}")
     if not parts.hostname:
         raise InvalidInput(f"url has no host; got {shown!r}")
     try:
@@ -52,7 +56,8 @@ def check_url(url: str) -> str:
 
 def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = None, *,
                  auth_token: str | None = None, preset: str | None = None,
-                 adapter: str | None = None, open_timeout: float = 10.0) -> Replica:
+                 adapter: str | None = None, open_timeout: float = 10.0,
+                 existing: str = "refuse") -> Replica:
     """Open a replica as the guide's client configurations describe it.
 
     Args:
@@ -65,6 +70,13 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
             (libsql embedded replica), ``remote`` (libsql-client, no local file) or
             ``local``.
         open_timeout: seconds allowed to open (a first open bootstraps from the primary).
+        existing: (turso adapter) what to do with a file at ``db`` that is not a sound replica
+            of this primary: ``"refuse"`` (default; raises
+            :class:`~synctune.live.replica.OpenRefused` naming the file and what it is, and
+            touches nothing) or ``"move-aside"`` (renames it and its side files to
+            ``DB.aside-<UTC time>``, never deletes, then bootstraps a fresh replica) or
+            ``"new-url"`` (a replica recorded under another URL is this primary's, reached
+            through a proxy or a new host name: opened, and the new URL recorded).
     """
     chosen = get_preset(preset) if preset is not None else None
     if chosen is not None and not chosen.syncs:
@@ -95,7 +107,8 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
     if adapter == "turso":
         from synctune.live.turso_replica import TursoReplica
 
-        return TursoReplica(_path(db), url, auth_token=token, open_timeout=open_timeout)
+        return TursoReplica(_path(db), url, auth_token=token, open_timeout=open_timeout,
+                            existing=existing)
     if adapter == "libsql":
         from synctune.live.libsql_replica import LibsqlReplica
 

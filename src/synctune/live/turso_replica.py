@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso, _pyturso_backlog
+from synctune.live import _pyturso, _pyturso_backlog, fork_guard, open_guard, safe_open
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -58,6 +58,7 @@ from synctune.live.replica import (
     Replica,
     SyncError,
     classify,
+    local_cause,
     redact,
     retry_busy,
     safe_url,
@@ -111,6 +112,14 @@ class TursoReplica(Replica):
             after this many; a transaction is never split); ``None`` pushes everything as one
             batch, which holds every Python thread for the whole build (seconds per 100k rows)
             and restarts from nothing when cut off.
+        existing: what to do with a file at ``path`` that is not a sound replica of this
+            primary (a plain SQLite database, another primary's replica, a damaged replica):
+            ``"refuse"`` (default: :class:`~synctune.live.replica.OpenRefused`, the file
+            untouched) or ``"move-aside"`` (renamed with its side files to
+            ``PATH.aside-<UTC time>``, never deleted; :attr:`moved_aside` says where; a fresh
+            replica is bootstrapped) or ``"new-url"`` (a replica recorded under another URL
+            is this primary's; needed only when the primary at the new URL does not hold this
+            replica's pushes). A second open of one file in one process is refused.
     """
 
     kind = "turso"
@@ -119,7 +128,8 @@ class TursoReplica(Replica):
                  open_timeout: float = DEFAULT_OPEN_TIMEOUT, spare_connections: int = 4,
                  checkpoint_bytes: int = DEFAULT_CHECKPOINT_BYTES,
                  long_poll_timeout_ms: int | None = None,
-                 push_batch_operations: int | None = _pyturso.PUSH_BATCH_OPERATIONS) -> None:
+                 push_batch_operations: int | None = _pyturso.PUSH_BATCH_OPERATIONS,
+                 existing: str = "refuse") -> None:
         if long_poll_timeout_ms is not None and (
                 isinstance(long_poll_timeout_ms, bool) or not isinstance(long_poll_timeout_ms, int)
                 or long_poll_timeout_ms <= 0):
@@ -145,24 +155,38 @@ class TursoReplica(Replica):
         #: checkpoints done, and those that found readers in the way and were put off
         self.checkpoints = 0
         self.checkpoints_deferred = 0
+        self._closed = False
+        self._born = fork_guard.generation
+        #: where a file that was not a replica of this primary went (``None``: nothing moved)
+        self.moved_aside: str | None = None
+        self._claim = open_guard.Claim(self.path, wait=open_timeout)
         try:
-            self._engine = _pyturso.Engine(self.path, url, self._token, open_timeout,
-                                           long_poll_timeout_ms, self.push_batch_operations)
-        except _pyturso.EngineShapeError:
+            self._engine, self.moved_aside = safe_open.open_engine(
+                self.path, url, self._token, open_timeout=open_timeout, existing=existing,
+                long_poll_timeout_ms=long_poll_timeout_ms, push_batch=self.push_batch_operations,
+                error=self._error)
+        except BaseException:
+            self._claim.release()
             raise
-        except Exception as exc:
-            raise self._error(exc) from None
+        # a replica dropped unclosed frees its file for a new open once its engine is garbage
+        self._engine.when_gone(self._claim.release)
         # the opener must not hold the replica (a cycle would keep the file locked after
         # close() until the garbage collector ran)
         self._pool = ConnectionPool(functools.partial(_open_connection, self._engine, self._gate),
                                     spare=spare_connections)
-        self._pool.fill()
-        self._stats = self._engine.stats()
+        try:
+            self._pool.fill()
+            self._stats = self._engine.stats()
+        except BaseException:  # nothing of a failed open may keep the file
+            self.close()
+            raise
 
     # ---------------------------------------------------------------- plumbing
     def _error(self, exc: BaseException) -> SyncError:
         message = redact(f"{type(exc).__name__}: {exc}", self._token)
-        return SyncError(classify(exc, message), message)
+        cause = local_cause(message)
+        return SyncError(classify(exc, message), message if cause is None
+                         else f"{cause} ({message})")
 
     def _op(self, end: float, what: str, step: Callable[[], Any]) -> Any:
         """Run one engine step by ``end`` (monotonic s), or by a stop's cut-off if one is
@@ -389,8 +413,29 @@ class TursoReplica(Replica):
                                 **kwargs)
 
     def close(self) -> None:
+        """Close the replica: pyturso's file lock is released at once (another process can
+        open the file), and statements on its connections raise
+        :class:`~synctune.live.replica.ReplicaClosed`. A sync still on the network is left
+        to end at its own deadline; the file is released then. Idempotent; in a forked child
+        it leaves the parent's engine alone."""
+        if self._closed or self._born != fork_guard.generation:
+            self._closed = True
+            return
+        self._closed = True
         self._pool.close()
-        self._engine.close()
+        if self._engine.close():
+            self._claim.release()
+        else:
+            self._claim.closing()
+            threading.Thread(target=self._close_later, name="synctune-close",
+                             daemon=True).start()
+
+    def _close_later(self) -> None:
+        # the operation in flight ends by its own deadline; bounded however it behaves
+        for _ in range(600):
+            if self._engine.close(wait=1.0):
+                self._claim.release()
+                return
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"

@@ -1,0 +1,52 @@
+"""Does the primary at a URL know a replica? One bounded read-only query, asked only when a
+replica is opened with a URL other than the one recorded for it.
+
+A URL names an address, not a database: the same primary behind a proxy or a new host name has
+a new URL. What the primary itself holds does tell: pyturso records every replica that pushed
+to it in its ``turso_sync_last_change_id`` table, keyed by the replica's ``client_unique_id``
+(from the replica's ``-info``). Found there, the primary is the replica's own; not found (or no
+such table) it is another database, or one this replica never pushed to; no answer, unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+_QUERY = "SELECT 1 FROM turso_sync_last_change_id WHERE client_id = ?"
+
+
+def _pipeline_url(url: str) -> str:
+    base = url.split("?", 1)[0].rstrip("/")
+    for scheme in ("libsql://", "turso://"):
+        if base.startswith(scheme):
+            base = "https://" + base[len(scheme):]
+    return base + "/v2/pipeline"
+
+
+def knows_replica(url: str, token: str | None, client_id: str, timeout: float) -> bool | None:
+    """True when the primary at ``url`` has a push recorded from ``client_id``; False when it
+    answered and has none; ``None`` when it could not tell (unreachable, an error, ``timeout``
+    seconds passed). Reads only; the token goes in the header and is never shown."""
+    body = {"requests": [{"type": "execute", "stmt": {
+        "sql": _QUERY, "args": [{"type": "text", "value": client_id}]}}]}
+    request = urllib.request.Request(_pipeline_url(url), data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"},
+                                     method="POST")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            answer: Any = json.loads(resp.read(1 << 20))
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    try:
+        result = answer["results"][0]
+        if result["type"] == "error":
+            missing = "no such table" in str(result.get("error", {}).get("message", ""))
+            return False if missing else None
+        return bool(result["response"]["result"]["rows"])
+    except (KeyError, IndexError, TypeError):
+        return None
