@@ -47,6 +47,16 @@ def slot_of(values: np.ndarray) -> np.ndarray:
     return np.maximum(_bucket_of(values) + 1, 0)
 
 
+def slot_keys(values: np.ndarray, low: int) -> np.ndarray:
+    """``slot_of(values) - low``, computed in the memory of ``values`` (a float64 array,
+    overwritten), for values whose slots are known to be ``> low >= 0`` and below
+    :data:`SLOTS`: the same slots in two passes (a fleet's delays run to millions per node)."""
+    keys = values.view(np.int64)
+    keys >>= _SHIFT
+    keys -= _BASE - 1 + low
+    return keys
+
+
 def slot_floor(slots: np.ndarray) -> np.ndarray:
     """The smallest value in each slot >= 1: ``slot_of(x) >= s`` exactly when
     ``x >= slot_floor(s)``."""

@@ -30,12 +30,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim.sketch import SLOTS, QuantileSketch, slot_floor, slot_of
+from synctune.sim.sketch import SLOTS, QuantileSketch, slot_floor, slot_keys, slot_of
 
 #: one slot-boundary lookup costs about this many listed pairs (measured in bench_fleet.py)
 THRESHOLD_COST = 6
-#: commits listed together at one node (8 bytes each per temporary array)
+#: commits listed, or slot boundaries counted, together at one node (8 bytes each per
+#: temporary array)
 SLICE = 1 << 22
+#: commits whose slot boundaries are looked up together (a slice of the log that fits in cache)
+GROUP = 1 << 16
+#: commits listed together when only their histogram is kept (temporaries that fit in cache)
+CACHED = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ def node_visibility(log: CommitLog, own: np.ndarray, vis_t: np.ndarray, seen: np
     lo, hi = slot_of(seg.v - log.ct[seg.b - 1]), slot_of(seg.v - log.ct[seg.a])
     counts = np.zeros(SLOTS, dtype=np.int64)
     if int(lengths.sum()) <= THRESHOLD_COST * int((hi - lo).sum() + lo.size):
-        _listed_counts(log.ct, seg, counts)
+        _listed_counts(log.ct, seg, lo, hi, counts)
     else:
         _counted(log.ct, seg, lo, hi, counts)
     counts -= np.bincount(slot_of(own_delay), minlength=SLOTS)
@@ -131,13 +136,15 @@ def _largest(ct: np.ndarray, seg: _Segments, own: np.ndarray) -> float:
     return float(np.max(seg.v[ok] - ct[first[ok]])) if ok.any() else 0.0
 
 
-def _slices(seg: _Segments) -> list[tuple[int, int, np.ndarray]]:
+def _slices(seg: _Segments, size: int) -> list[tuple[int, int, np.ndarray]]:
     """``[s, e)`` slices of the visible commits, each with the visibility time of each."""
     out = []
-    for s in range(0, seg.seen, SLICE):
-        e = min(s + SLICE, seg.seen)
-        n = np.clip(seg.b, s, e) - np.clip(seg.a, s, e)
-        out.append((s, e, np.repeat(seg.v, n)))
+    for s in range(0, seg.seen, size):
+        e = min(s + size, seg.seen)
+        p = int(np.searchsorted(seg.b, s, side="right"))
+        q = int(np.searchsorted(seg.a, e, side="left"))
+        n = np.minimum(seg.b[p:q], e) - np.maximum(seg.a[p:q], s)
+        out.append((s, e, np.repeat(seg.v[p:q], n)))
     return out
 
 
@@ -146,7 +153,7 @@ def _listed(log: CommitLog, seg: _Segments, own: np.ndarray, sketch: QuantileSke
     """Every (commit, node) delay listed: kept (``values``) or binned into ``sketch``."""
     counts = np.zeros(SLOTS, dtype=np.int64)
     total, largest = 0.0, 0.0
-    for s, e, v in _slices(seg):
+    for s, e, v in _slices(seg, SLICE):
         delay = v - log.origin_t[s:e]
         np.maximum(delay, 0.0, out=delay)  # local-first origin times precede the commit
         mine = own[np.searchsorted(own, s):np.searchsorted(own, e)] - s
@@ -162,11 +169,27 @@ def _listed(log: CommitLog, seg: _Segments, own: np.ndarray, sketch: QuantileSke
         sketch.add_counts(counts, total, largest)
 
 
-def _listed_counts(ct: np.ndarray, seg: _Segments, counts: np.ndarray) -> None:
-    """The histogram of every visible commit's delay, pair by pair (own commits included)."""
-    for s, e, v in _slices(seg):
+def _listed_counts(ct: np.ndarray, seg: _Segments, lo: np.ndarray, hi: np.ndarray,
+                   counts: np.ndarray) -> None:
+    """The histogram of every visible commit's delay, pair by pair (own commits included), in
+    slices that stay in cache (this runs once per visible commit)."""
+    # slots are bounded by the segments' ends; slot 0 (delays of about 0) takes the long way
+    low, top = (int(lo.min()), int(hi.max()) + 1) if lo.size else (0, 1)
+    for s, e, v in _slices(seg, CACHED):
         v -= ct[s:e]
-        counts += np.bincount(slot_of(v), minlength=SLOTS)
+        keys = slot_keys(v, low) if low > 0 else slot_of(v) - low
+        counts[low:top] += np.bincount(keys, minlength=top - low)
+
+
+def _groups(seg: _Segments, inner: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of segments spanning at most GROUP commits and SLICE slot boundaries (one segment
+    may exceed either): their searches stay in a slice of the log that fits in cache."""
+    ends = np.cumsum(inner)
+    cuts = np.concatenate([
+        [0], np.searchsorted(seg.b, np.arange(GROUP, seg.seen, GROUP), side="right"),
+        np.searchsorted(ends, np.arange(SLICE, int(ends[-1]) if ends.size else 0, SLICE),
+                        side="right"), [seg.b.size]])
+    return list(itertools.pairwise(np.unique(cuts).tolist()))
 
 
 def _counted(ct: np.ndarray, seg: _Segments, lo: np.ndarray, hi: np.ndarray,
@@ -176,38 +199,38 @@ def _counted(ct: np.ndarray, seg: _Segments, lo: np.ndarray, hi: np.ndarray,
     at its lowest slot and 0 past its highest; slot ``s`` holds ``G(s) - G(s + 1)``."""
     hist = np.bincount(lo, weights=(seg.b - seg.a).astype(np.float64), minlength=SLOTS)
     inner = hi - lo  # boundaries strictly inside each segment's slot range
-    ends = np.cumsum(inner)
-    # groups of segments with at most SLICE boundaries (a segment's own may exceed it)
-    cuts = np.unique(np.concatenate([[0], np.searchsorted(ends, np.arange(
-        SLICE, int(ends[-1]) if ends.size else 0, SLICE), side="right"), [lo.size]]))
-    for p, q in itertools.pairwise(cuts.tolist()):
-        k = p + np.repeat(np.arange(q - p), inner[p:q])
-        start = ends[k] - inner[k]
-        slot = lo[k] + 1 + (np.arange(k.size) + (ends[p] - inner[p]) - start)
-        c = _threshold(seg.v[k], slot_floor(slot))
-        a = seg.a[k]
-        g = (np.clip(np.searchsorted(ct, c, side="right"), a, seg.b[k]) - a).astype(np.float64)
+    for p, q in _groups(seg, inner):
+        n = inner[p:q]
+        if not n.sum():
+            continue
+        k = np.repeat(np.arange(p, q), n)
+        # within a segment from the highest slot down: the thresholds then rise throughout
+        slot = hi[k] - (np.arange(k.size) - (np.cumsum(n) - n)[k - p])
+        v, x, a, b = seg.v[k], slot_floor(slot), seg.a[k], seg.b[k]
+        a0 = int(seg.a[p])
+        idx = np.searchsorted(ct[a0:int(seg.b[q - 1])], v - x, side="right") + a0
+        np.clip(idx, a, b, out=idx)
+        _settle(ct, v, x, a, b, idx)
+        g = (idx - a).astype(np.float64)
         hist += np.bincount(slot, weights=g, minlength=SLOTS)
         hist -= np.bincount(slot - 1, weights=g, minlength=SLOTS)
     counts += np.rint(hist).astype(np.int64)
 
 
-def _threshold(v: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The largest float ``c`` with ``v - c >= x`` (as floats compute it), per element: then a
-    commit's delay ``v - ct`` is at least ``x`` exactly when ``ct <= c``."""
-    c = v - x
-    for _ in range(8):  # v - x is within an ulp or two of the answer
-        low = (v - c) < x
-        if not low.any():
+def _settle(ct: np.ndarray, v: np.ndarray, x: np.ndarray, a: np.ndarray, b: np.ndarray,
+            idx: np.ndarray) -> None:
+    """Move each ``idx`` (within ``[a, b]``) to the first commit whose delay ``v - ct``, as
+    floats compute it, is below ``x``: ``ct <= v - x`` can differ from it by an ulp."""
+    for _ in range(64):
+        back = (idx > a) & ((v - ct[np.maximum(idx - 1, 0)]) < x)
+        if not back.any():
             break
-        c[low] = np.nextafter(c[low], -np.inf)
-    for _ in range(8):
-        up = np.nextafter(c, np.inf)
-        more = (v - up) >= x
-        if not more.any():
+        idx -= back
+    for _ in range(64):
+        on = (idx < b) & ((v - ct[np.minimum(idx, ct.size - 1)]) >= x)
+        if not on.any():
             break
-        c[more] = up[more]
-    return c
+        idx += on
 
 
 def track_slowest(log: CommitLog, own: np.ndarray, vis_t: np.ndarray, seen: np.ndarray,
@@ -219,7 +242,7 @@ def track_slowest(log: CommitLog, own: np.ndarray, vis_t: np.ndarray, seen: np.n
     mine = np.zeros(log.ct.size, dtype=bool)
     mine[own] = True
     unseen[seg.seen:] |= ~mine[seg.seen:]
-    for s, e, v in _slices(seg):
+    for s, e, v in _slices(seg, SLICE):
         delay = np.maximum(v - log.origin_t[s:e], 0.0)
         delay[mine[s:e]] = np.nan
         np.fmax(worst[s:e], delay, out=worst[s:e])
