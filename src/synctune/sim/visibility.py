@@ -6,7 +6,8 @@ of the log (a *segment*), and with delegated writes (a commit's origin time is i
 their delays ``vis_t[k] - ct[j]`` fall as ``j`` rises. So per pull:
 
 * the count, the sum (from prefix sums of the commit times), the largest delay (the segment's
-  first commit) and the commits never seen follow exactly, in ``O(log C)``;
+  first commit) and the commits never seen follow exactly, in ``O(log C)`` (the sum, and so the
+  mean, up to float rounding: another order of additions than listing every delay);
 * the histogram of the delays, in the slots of :class:`~synctune.sim.sketch.QuantileSketch`,
   follows from one ``searchsorted`` per slot boundary the segment spans: the commits whose
   delay is at least ``x`` are those with ``ct[j] <= c``, for the largest float ``c`` with
@@ -14,26 +15,35 @@ their delays ``vis_t[k] - ct[j]`` fall as ``j`` rises. So per pull:
   quantiles carry the sketch's stated error (:data:`~synctune.sim.sketch.RELATIVE_ERROR`,
   0.2 %) and no other.
 
-A segment with fewer commits than about :data:`THRESHOLD_COST` times its slot boundaries is
-cheaper to list pair by pair, which gives the same histogram; while the run's tally can still
-hold every delay (the sketch's exact form), the delays are listed and kept, so small runs keep
-exact quantiles. A node's own commits are counted like the others' and then taken out again
-(they are few). Local-first writes commit locally before they reach the primary, so their
-delays do not fall along a segment; those runs (never fleet-sized: they are not sharded) list
-every pair.
+A segment spans about 256 slot boundaries per power of two between its shortest and longest
+delay (some 1,500 for a read-your-writes pull 30 ms to 2 s after the previous one). When a
+node's segments hold fewer commits than about :data:`THRESHOLD_COST` times their boundaries,
+its delays are listed instead, in slices that stay in cache and two in-place passes per delay;
+that gives the same histogram. So the histogram costs
+``O(min(C, THRESHOLD_COST x boundaries))`` per node: a fleet whose nodes pull often (every
+commit batch is short) still pays a few nanoseconds per (commit, node) pair.
+
+While the run's tally can still hold every delay (the sketch's exact form), the delays are
+listed and kept, so small runs keep exact quantiles; the tally is exact exactly when it was
+before (at most :data:`~synctune.sim.sketch.EXACT_LIMIT` pairs), sharded or not. A node's own
+commits are counted like the others' and then taken out again (they are few). Local-first
+writes commit locally before they reach the primary, so their delays do not fall along a
+segment; those runs (not sharded) list every pair.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from synctune.sim.sketch import SLOTS, QuantileSketch, slot_floor, slot_keys, slot_of
 
-#: one slot-boundary lookup costs about this many listed pairs (measured in bench_fleet.py)
-THRESHOLD_COST = 6
+#: one slot-boundary lookup costs about this many listed pairs (5-20 measured on a shared
+#: 2-core machine, 1,000-10,000 nodes)
+THRESHOLD_COST = 8
 #: commits listed, or slot boundaries counted, together at one node (8 bytes each per
 #: temporary array)
 SLICE = 1 << 22
@@ -136,16 +146,15 @@ def _largest(ct: np.ndarray, seg: _Segments, own: np.ndarray) -> float:
     return float(np.max(seg.v[ok] - ct[first[ok]])) if ok.any() else 0.0
 
 
-def _slices(seg: _Segments, size: int) -> list[tuple[int, int, np.ndarray]]:
-    """``[s, e)`` slices of the visible commits, each with the visibility time of each."""
-    out = []
+def _slices(seg: _Segments, size: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``[s, e)`` slices of the visible commits, each with the visibility time of each (made
+    one at a time, so that a slice is still in cache when it is used)."""
     for s in range(0, seg.seen, size):
         e = min(s + size, seg.seen)
         p = int(np.searchsorted(seg.b, s, side="right"))
         q = int(np.searchsorted(seg.a, e, side="left"))
         n = np.minimum(seg.b[p:q], e) - np.maximum(seg.a[p:q], s)
-        out.append((s, e, np.repeat(seg.v[p:q], n)))
-    return out
+        yield s, e, np.repeat(seg.v[p:q], n)
 
 
 def _listed(log: CommitLog, seg: _Segments, own: np.ndarray, sketch: QuantileSketch, *,
