@@ -5,10 +5,17 @@ and runs in a fresh process, so its peak RSS is its own. Prints:
 
   * the machine's load (1-minute load average) before and after: the cores are shared, so
     wall times are compared only with baselines measured in the same run;
-  * 100 nodes x 1 h (the baseline) and 1,000 nodes x 1 h in one process: wall time, peak RSS,
-    and their ratios (goals: 1,000 nodes within 2 GiB and within 15x the 100-node time);
+  * 100 nodes x 1 h (the baseline) and 1,000 nodes x 1 h in one process, alternated
+    ``--one-process-repeats`` times: CPU and wall time, peak RSS, and their ratios (goals:
+    1,000 nodes within 1 GiB and within 11x the 100-node CPU time; the median pair counts);
   * the per-node costs those two runs imply (a part per node, a part per node pair: each node
-    measures the visibility of every other node's writes);
+    bins the visibility delay of every other node's commits, see synctune.sim.visibility);
+  * one shard (``--shard-nodes`` of the 1,000-node scenario, 15 min) in a plain process and
+    inside a Dask worker, as the project starts them and with Dask's default worker
+    environment: the CPU of the worker process, its ratio to the plain process (goal <= 1.3)
+    and the page faults that explain the difference;
+  * with ``--big-nodes N``: N nodes x 1 h sharded on 2 local worker processes (goal for
+    10,000 nodes: 15 minutes), wall time and the workers' peak RSS;
   * on a Dask LocalCluster: 1,000 nodes x ``--speedup-hours`` on 1 and on 2 workers,
     alternated ``--repeats`` times (the median speed-up: other work on the machine comes and
     goes), and 1,000 nodes x ``--dask-hours`` on 2 workers (wall time, peak RSS per worker);
@@ -16,7 +23,8 @@ and runs in a fresh process, so its peak RSS is its own. Prints:
     wall time on N workers.
 
 Usage: ``.venv/bin/python benchmarks/bench_fleet.py [--dask-hours 24] [--skip-dask]
-[--skip-one-process] [--speedup-hours 0.25] [--repeats 3]``.
+[--skip-one-process] [--one-process-repeats 2] [--speedup-hours 0.25] [--repeats 3]
+[--shard-nodes 150] [--big-nodes N]``.
 """
 
 from __future__ import annotations
@@ -44,14 +52,20 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _one_process(nodes: int, hours: float) -> tuple[float, int, int]:
-    t0 = time.perf_counter()
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _one_process(nodes: int, hours: float) -> tuple[float, float, int, int]:
+    t0, c0 = time.perf_counter(), _cpu()
     res = simulate(_config(nodes, hours))
-    return time.perf_counter() - t0, _peak_rss(), res.summary.reads
+    return time.perf_counter() - t0, _cpu() - c0, _peak_rss(), res.summary.reads
 
 
-def measure(nodes: int, hours: float) -> tuple[float, int, int]:
-    """Wall time (s), peak RSS (bytes) and reads of one run in a fresh process."""
+def measure(nodes: int, hours: float) -> tuple[float, float, int, int]:
+    """Wall time (s), CPU time (s), peak RSS (bytes) and reads of one run in a fresh
+    process."""
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=ctx) as pool:
         return pool.submit(_one_process, nodes, hours).result()
@@ -59,21 +73,76 @@ def measure(nodes: int, hours: float) -> tuple[float, int, int]:
 
 def on_dask(nodes: int, hours: float, workers: int) -> tuple[float, list[int], int]:
     """Wall time (s), each worker's peak RSS (bytes) and reads, sharded on a LocalCluster."""
-    import logging
-
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from synctune.sim.shards import simulate_sharded
+    from synctune.sweep.executors import local_cluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR,
-                      memory_limit=0) as cluster, Client(cluster) as client:
+    with local_cluster(workers, memory_limit=0) as cluster, Client(cluster) as client:
         t0 = time.perf_counter()
         res = simulate_sharded(_config(nodes, hours), client.get_executor(pure=False),
                                workers=workers)
         wall = time.perf_counter() - t0
         rss = sorted(client.run(_peak_rss).values())
     return wall, rss, res.summary.reads
+
+
+def on_processes(nodes: int, hours: float, workers: int) -> tuple[float, int, int]:
+    """Wall time (s), the largest worker peak RSS (bytes) and reads, sharded on a process pool
+    (in a fresh process, so the children's peak RSS is this run's)."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(_sharded, nodes, hours, workers).result()
+
+
+def _sharded(nodes: int, hours: float, workers: int) -> tuple[float, int, int]:
+    from synctune.sim.shards import simulate_sharded
+
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        res = simulate_sharded(_config(nodes, hours), pool, workers=workers)
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return wall, rss, res.summary.reads
+
+
+def _shard_cpu(nodes: int) -> tuple[float, int]:
+    """CPU (s) of this process and its minor page faults while it runs one shard."""
+    from synctune.sim.engine import simulate_nodes
+
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    simulate_nodes(_config(1000, 0.25), range(nodes))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    return cpu, r1.ru_minflt - r0.ru_minflt
+
+
+def shard_overhead(nodes: int) -> None:
+    """One shard's CPU in a plain process, in a Dask worker as the project starts them, and
+    in one with Dask's default worker environment (MALLOC_TRIM_THRESHOLD_ set)."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    from synctune.sweep.executors import local_cluster
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        plain, plain_faults = pool.submit(_shard_cpu, nodes).result()
+    print(f"one shard ({nodes} nodes x 15 min), plain process: {plain:.2f} s CPU, "
+          f"{plain_faults:,} minor page faults; {_load()}")
+    for label, project in (("project's LocalCluster", True),
+                           ("Dask's default environment", False)):
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # a nanny sets it in this process
+        cluster = (local_cluster(1, memory_limit=0) if project else
+                   LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                dashboard_address=None, silence_logs=logging.ERROR,
+                                memory_limit=0))
+        with cluster, Client(cluster) as client:
+            cpu, faults = client.submit(_shard_cpu, nodes, pure=False).result()
+        print(f"  in a Dask worker, {label}: {cpu:.2f} s CPU (x{cpu / plain:.2f} the plain "
+              f"process; goal <= 1.3), {faults:,} minor page faults; {_load()}")
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
 
 
 def _load() -> str:
@@ -91,12 +160,25 @@ def main() -> None:
     parser.add_argument("--speedup-hours", type=float, default=0.25,
                         help="simulated hours of the 1 vs 2 worker runs")
     parser.add_argument("--repeats", type=int, default=3, help="1 vs 2 worker pairs")
+    parser.add_argument("--one-process-repeats", type=int, default=2,
+                        help="100 vs 1,000 node pairs in one process")
+    parser.add_argument("--shard-nodes", type=int, default=150,
+                        help="nodes of the shard measured in and out of Dask (0: skip)")
+    parser.add_argument("--big-nodes", type=int, default=0,
+                        help="nodes of a 1 h run on 2 local worker processes (0: skip)")
     args = parser.parse_args()
     print(f"before: {_load()}")
     if not args.skip_one_process:
         one_process(args)
+    if args.shard_nodes > 0:
+        shard_overhead(args.shard_nodes)
     if not args.skip_dask:
         dask_runs(args)
+    if args.big_nodes > 0:
+        wall, rss, reads = on_processes(args.big_nodes, 1.0, 2)
+        print(f"{args.big_nodes:,} nodes x 1 h on 2 local worker processes: {wall:.0f} s "
+              f"({wall / 60:.1f} min; goal for 10,000 nodes <= 15 min), {reads:,} reads, "
+              f"largest worker peak RSS {rss / GIB:.2f} GiB; {_load()}")
     print(f"after: {_load()}")
 
 
@@ -122,17 +204,26 @@ def dask_runs(args: argparse.Namespace) -> None:
 
 def one_process(args: argparse.Namespace) -> None:
     """100 and 1,000 nodes in one process each, the per-node costs and the 10,000-node plan."""
-    t100, rss100, reads100 = measure(100, 1.0)
-    print(f"100 nodes x 1 h, one process: {t100:.1f} s, peak RSS {rss100 / GIB:.2f} GiB, "
-          f"{reads100:,} reads")
-    t1k, rss1k, reads1k = measure(1000, 1.0)
-    print(f"1,000 nodes x 1 h, one process: {t1k:.1f} s, peak RSS {rss1k / GIB:.2f} GiB, "
-          f"{reads1k:,} reads")
-    print(f"  ratio to 100 nodes: time x{t1k / t100:.1f} (goal <= 15), memory "
-          f"x{rss1k / rss100:.1f}; peak {rss1k / GIB:.2f} GiB (goal <= 2)")
+    # alternated pairs, the median ratio: other work on the machine comes and goes
+    pairs = []
+    for _ in range(args.one_process_repeats):
+        w100, t100, rss100, reads100 = measure(100, 1.0)
+        print(f"100 nodes x 1 h, one process: {t100:.1f} s CPU ({w100:.1f} s wall), peak RSS "
+              f"{rss100 / GIB:.2f} GiB, {reads100:,} reads; {_load()}")
+        w1k, t1k, rss1k, reads1k = measure(1000, 1.0)
+        print(f"1,000 nodes x 1 h, one process: {t1k:.1f} s CPU ({w1k:.1f} s wall), peak RSS "
+              f"{rss1k / GIB:.2f} GiB, {reads1k:,} reads; {_load()}")
+        print(f"  ratio to 100 nodes: CPU time x{t1k / t100:.1f} (goal <= 11; wall "
+              f"x{w1k / w100:.1f}), memory x{rss1k / rss100:.1f}; peak {rss1k / GIB:.2f} GiB "
+              f"(goal <= 1)")
+        pairs.append((t1k / t100, t100, t1k, rss1k))
+    # CPU time: with other work on the 2 cores a run's wall time depends on who else runs
+    _, t100, t1k, rss1k = sorted(pairs)[(len(pairs) - 1) // 2]
+    print(f"  median CPU time ratio over {len(pairs)} pairs: x{t1k / t100:.1f} (goal <= 11)")
 
-    # per node-hour: T(N) = N (a + b N) through both runs (b: the node pairs of visibility)
-    b = (t1k / 1000 - t100 / 100) / 900
+    # per node-hour of CPU: T(N) = N (a + b N) through both runs (b: the node pairs of visibility;
+    # at least 0, as noise on a shared machine can make the two runs suggest less)
+    b = max((t1k / 1000 - t100 / 100) / 900, 0.0)
     a = t100 / 100 - b * 100
     print(f"  per node-hour: {a * 1000:.1f} ms + {b * 1e6:.2f} us per other node")
 

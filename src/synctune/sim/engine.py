@@ -28,17 +28,16 @@ from synctune.sim.primary import PrimaryLog
 from synctune.sim.result import SYNC_COLUMNS, SimResult
 from synctune.sim.scenarios import scenario
 from synctune.sim.sketch import QuantileSketch
-from synctune.sim.staleness import staleness, visible_at
+from synctune.sim.staleness import staleness
 from synctune.sim.tally import NodeOutcome, Tally
 from synctune.sim.trace import load_trace
+from synctune.sim.visibility import CommitLog, node_visibility, track_slowest
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
 #: reads one process holds at a time when a run is split into chunks of nodes (8 bytes each;
 #: each chunk builds the workload again, so not too few)
 CHUNK_READS = 1 << 25
-#: commits looked at together when measuring visibility at one node
-_VISIBILITY_SLICE = 1 << 22
 _ORACLE_MARGIN_S = 0.05  # the runnable oracle's allowance for transfer and apply
 #: reads reach the strategy in batches of at most this span (s), counted at the batch's last
 #: read: read-aware strategies learn rates, which a second's delay does not change, and a busy
@@ -299,7 +298,7 @@ class _Attempts:
 
 #: what chunks of one delegated run share: the write plan, the commit log and its order
 _SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "log", "ct", "co",
-           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds")
+           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds", "commit_log")
 
 
 class _Run:
@@ -536,6 +535,7 @@ class _Run:
             for i, ld in enumerate(self.wl.nodes.values()):
                 mine = self.co == i
                 self.origin_t[mine] = ld.writes[self.cr[mine]]
+        self.commit_log = CommitLog.of(self.ct, self.origin_t)
         # commits grouped by origin (-1 = the primary's own): node i's are
         # by_origin[origin_bounds[i + 1]:origin_bounds[i + 2]]
         self.by_origin = np.argsort(self.co, kind="stable").astype(np.int32)
@@ -632,28 +632,14 @@ class _Run:
     def _visibility(self, i: int, vis_t: np.ndarray,
                     reach: np.ndarray) -> tuple[QuantileSketch, int]:
         """Delays (s) until other origins' commits became visible at node ``i``, for those that
-        did, and how many never did."""
-        own_all = np.sort(self.by_origin[self.origin_bounds[i + 1]:self.origin_bounds[i + 2]])
-        sketch, never_total = QuantileSketch(), 0
+        did, and how many never did (see :mod:`synctune.sim.visibility`)."""
+        own = np.sort(self.by_origin[self.origin_bounds[i + 1]:self.origin_bounds[i + 2]])
         sink = self.sink
-        # slices of the log, not copies of it: a fleet's log has tens of millions of commits
-        for a in range(0, max(self.ct.size, 1), _VISIBILITY_SLICE):
-            b = min(a + _VISIBILITY_SLICE, self.ct.size)
-            seen_at = visible_at(self.ct[a:b], vis_t, reach)
-            delay = np.maximum(seen_at - self.origin_t[a:b], 0.0)
-            own = own_all[np.searchsorted(own_all, a):np.searchsorted(own_all, b)] - a
-            never = np.isnan(seen_at)
-            never[own] = False
-            seen = ~np.isnan(seen_at)
-            seen[own] = False
-            if sink.worst is not None and sink.unseen is not None:
-                delay_others = delay.copy()
-                delay_others[own] = np.nan
-                np.fmax(sink.worst[a:b], delay_others, out=sink.worst[a:b])
-                sink.unseen[a:b] |= never
-            sketch.add(delay[seen])
-            never_total += int(never.sum())
-        return sketch, never_total
+        if sink.worst is not None and sink.unseen is not None:
+            track_slowest(self.commit_log, own, vis_t, reach, sink.worst, sink.unseen)
+        kept = sink.tally.visibility
+        room = kept.exact_limit - kept.count if kept.exact else 0
+        return node_visibility(self.commit_log, own, vis_t, reach, room)
 
     def _outcome(self, i: int, node: ReplicaNode, grid: np.ndarray,
                  series: tuple[np.ndarray, float], writer: DetailSink | None,

@@ -38,6 +38,31 @@ def _bucket_of(values: np.ndarray) -> np.ndarray:
     return keys
 
 
+#: slots of a histogram in bucketed form: slot 0 counts the zeros, slot s >= 1 bucket s - 1
+SLOTS = _BUCKETS + 1
+
+
+def slot_of(values: np.ndarray) -> np.ndarray:
+    """Histogram slot of each value >= 0 (see :data:`SLOTS`; monotone in the value)."""
+    return np.maximum(_bucket_of(values) + 1, 0)
+
+
+def slot_keys(values: np.ndarray, low: int) -> np.ndarray:
+    """``slot_of(values) - low``, computed in the memory of ``values`` (a float64 array,
+    overwritten), for values whose slots are known to be ``> low >= 0`` and below
+    :data:`SLOTS`: the same slots in two passes (a fleet's delays run to millions per node)."""
+    keys = values.view(np.int64)
+    keys >>= _SHIFT
+    keys -= _BASE - 1 + low
+    return keys
+
+
+def slot_floor(slots: np.ndarray) -> np.ndarray:
+    """The smallest value in each slot >= 1: ``slot_of(x) >= s`` exactly when
+    ``x >= slot_floor(s)``."""
+    return ((np.asarray(slots, dtype=np.int64) - 1 + _BASE) << _SHIFT).view(np.float64)
+
+
 def _midpoints(buckets: np.ndarray) -> np.ndarray:
     lo = ((buckets + _BASE) << _SHIFT).view(np.float64)
     hi = ((buckets + _BASE + 1) << _SHIFT).view(np.float64)
@@ -94,6 +119,25 @@ class QuantileSketch:
                 self._to_buckets()
         else:
             self._bin(v)
+
+    def add_counts(self, counts: np.ndarray, total: float, maximum: float) -> None:
+        """Add values known only by their histogram: ``counts[s]`` values in slot ``s`` (see
+        :func:`slot_of`), summing to ``total`` with largest ``maximum``. The sketch is bucketed
+        from then on."""
+        c = np.asarray(counts, dtype=np.int64)
+        if c.shape != (SLOTS,) or (c < 0).any():
+            raise ValueError(f"counts must be {SLOTS} non-negative slot counts, got shape "
+                             f"{c.shape}")
+        n = int(c.sum())
+        if self._values is not None:
+            self._to_buckets()
+        assert self._buckets is not None
+        self._zeros += int(c[0])
+        self._buckets += c[1:]
+        self.count += n
+        if n:
+            self.total += float(total)
+            self.max = max(self.max, float(maximum))
 
     def merge(self, other: QuantileSketch) -> None:
         """Fold ``other`` in (it is left unchanged)."""
@@ -155,8 +199,7 @@ class QuantileSketch:
     def _bin(self, v: np.ndarray) -> None:
         assert self._buckets is not None
         # values below ZERO_BELOW have keys below 0: count them in slot 0, the rest shifted by 1
-        keys = np.maximum(_bucket_of(v) + 1, 0)
-        counts = np.bincount(keys, minlength=_BUCKETS + 1)
+        counts = np.bincount(slot_of(v), minlength=SLOTS)
         self._zeros += int(counts[0])
         self._buckets += counts[1:]
 

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
 
 from synctune._extras import require
 from synctune.policy import _check
@@ -41,12 +42,10 @@ def open_executor(dask: str | None = None, workers: int | None = None) -> Iterat
     if not isinstance(dask, str) or not dask.strip():
         raise InvalidInput(f"dask must be 'local' or a scheduler address, got {dask!r}")
     require("--dask", "dask", "distributed")
-    from distributed import Client, LocalCluster
+    from distributed import Client
     if dask == "local":
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        with cluster, Client(cluster) as client:
+        with local_cluster(workers or os.cpu_count() or 1) as cluster, \
+                Client(cluster) as client:
             yield client.get_executor(pure=False)
         return
     if workers is not None:
@@ -54,3 +53,20 @@ def open_executor(dask: str | None = None, workers: int | None = None) -> Iterat
                            f"(got {workers})")
     with Client(dask, timeout=10) as client:
         yield client.get_executor(pure=False)
+
+
+#: Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``. Setting it turns off
+#: glibc's sliding mmap threshold, so every array over 128 KiB is mapped afresh and faulted in
+#: page by page: a simulation shard (numpy temporaries per node) then took 1.4-3x the CPU of a
+#: plain process, in the kernel. Left unset, a shard costs 1.1x (benchmarks/bench_fleet.py).
+_LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+def local_cluster(workers: int, **options: Any) -> Any:
+    """A Dask LocalCluster of ``workers`` single-threaded processes for simulation shards,
+    without the malloc trim setting that costs them CPU (``options`` go to LocalCluster)."""
+    import dask
+    from distributed import LocalCluster
+    with dask.config.set(_LOCAL_CONFIG):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.ERROR, **options)
