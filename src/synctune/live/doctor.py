@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from synctune.live import row_ids
 from synctune.live.factory import TOKEN_ENV, URL_ENV, open_replica
 from synctune.live.probe import probe_primary
 from synctune.live.replica import OpenRefused, Replica, SyncError, redact
@@ -112,6 +113,8 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
             "aside and let the next open bootstrap a fresh copy")
         results.append(_sync_state(replica, existed))
         results.append(_manual_sync(replica, timeout))
+        if replica.kind == "turso":  # local-first: the replica's pushes replay its inserts
+            results.append(_row_ids(replica))
     finally:
         replica.close()
     return [r if not r.ok else CheckResult(r.name, True, r.detail) for r in results]
@@ -184,6 +187,17 @@ def _manual_sync(replica: Replica, timeout: float) -> CheckResult:
         return CheckResult("manual sync", False, str(exc), _HINTS[exc.kind])
     return CheckResult("manual sync", True, f"pushed {pushed.changes}, pulled {pulled.changes} "
                        f"in {(time.monotonic() - t0) * 1000:.0f} ms")
+
+
+def _row_ids(replica: Replica) -> CheckResult:
+    conn = replica.connection()
+    try:
+        tables = row_ids.rowid_key_tables(conn)
+    except Exception as exc:  # an advisory check: say it could not look, never fail doctor
+        return CheckResult("row ids", True, f"not checked: {type(exc).__name__}")
+    finally:
+        conn.close()
+    return CheckResult("row ids", True, row_ids.warning(tables))
 
 
 def _local_checks(path: str) -> list[CheckResult]:
