@@ -96,6 +96,7 @@ class Announced(SyncStrategy):
         # with none in flight), and of hints that came during it (not covered by it)
         self._pend = _INF
         self._pend_flight = _INF
+        self._own = self._own_flight = _INF  # oldest own delegated write not pulled: the same
         self._hint_from = -_INF  # a hint-driven pull starts no sooner than this
         self._waiting: float | None = None  # a read waits for a pull from this time
         self._wait_until = -_INF
@@ -113,6 +114,16 @@ class Announced(SyncStrategy):
     def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
         super().on_local_write(now, count, pushed)
         self._fallback.on_local_write(now, count, pushed)
+        if pushed:
+            # a delegated write is on the primary, not yet here (its announcement is not
+            # for this replica): pull it as an announced commit, unless a pull observed
+            # after it (read-your-writes) brings it first
+            if self._in_flight_since is None:
+                if now < self._own:
+                    self._own = now
+                    self._decision = None
+            elif now < self._own_flight:
+                self._own_flight = now
 
     def on_read(self, now: float, count: int = 1) -> None:
         fb = self._fallback
@@ -155,11 +166,17 @@ class Announced(SyncStrategy):
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
         self._pend, self._pend_flight = self._pend_flight, _INF
+        self._own, self._own_flight = self._own_flight, _INF
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
-        if self._pend_flight < self._pend:
-            self._pend = self._pend_flight
-        self._pend_flight = _INF
+        self._pend = min(self._pend, self._pend_flight)
+        self._own = min(self._own, self._own_flight)
+        self._pend_flight = self._own_flight = _INF
+
+    def _after_pull_observed(self, now: float, pulled: int) -> None:
+        # the replica caught up with the primary as of now (read-your-writes): every commit
+        # announced so far, and this node's writes, are here
+        self._own = self._own_flight = self._pend = self._pend_flight = _INF
 
     def _after_announcement(self, now: float, commit_time: float | None) -> None:
         # None ("something may have changed"): a commit as old as D, so a pull is due now
@@ -229,8 +246,9 @@ class Announced(SyncStrategy):
             assert self._fb_wrapped is not None
             return self._fb_wrapped
         due, reason = _INF, _IDLE.reason
-        if self._reads and self._pend < _INF:
-            due = self._pend + self._d - self.lead
+        pend = self._pend if self._pend < self._own else self._own
+        if self._reads and pend < _INF:
+            due = pend + self._d - self.lead
             if due < self._hint_from:
                 due = self._hint_from
             reason = _HINT
@@ -276,7 +294,7 @@ class Announced(SyncStrategy):
     @property
     def pending_since(self) -> float | None:
         """Commit time (s) of the oldest announced commit not yet pulled, or ``None``."""
-        p = min(self._pend, self._pend_flight)
+        p = min(self._pend, self._pend_flight, self._own, self._own_flight)
         return None if p == _INF else p
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 from collections import Counter, deque
@@ -16,8 +17,8 @@ import simpy
 
 from synctune.policy import SyncStrategy
 from synctune.policy.errors import InvalidInput
+from synctune.sim import fleet_channel, strategies
 from synctune.sim import rng as streams
-from synctune.sim import strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.detail import DetailWriter
 from synctune.sim.monitor import NodeHistory, alert_events, metric_series, sample_grid
@@ -30,8 +31,10 @@ from synctune.sim.result import SYNC_COLUMNS, SimResult
 from synctune.sim.scenarios import scenario
 from synctune.sim.sketch import QuantileSketch
 from synctune.sim.staleness import staleness, visible_at
+from synctune.sim.subscriber import SubscriberNode
 from synctune.sim.tally import NodeOutcome, Tally
 from synctune.sim.trace import load_trace
+from synctune.sim.watcher import WatcherNode
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
@@ -158,6 +161,7 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
             sink = sink or _Sink(run, writer, progress)
             run.run_nodes(range(len(wl.names)) if chunk is None else chunk, sink)
         assert sink is not None and run is not None
+        sink.extra = run.channel_counts()
         if writer is not None:
             writer.add("writes", run.writes_table(sink))
             writer.close()
@@ -188,6 +192,8 @@ def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
         run.run_nodes(chunk, sink)
     if sink is None:
         raise InvalidInput(f"nodes must be a non-empty range, got {nodes!r}")
+    assert run is not None
+    sink.extra = run.channel_counts()
     return sink.shard()
 
 
@@ -210,6 +216,8 @@ class Shard:
     alerts: list[dict[str, object]]
     primary_writes: int
     duration: float
+    #: the announcement channel's counts: watcher_syncs, announcements, fallback_syncs
+    extra: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 class _Sink:
@@ -231,11 +239,13 @@ class _Sink:
         self.alert_rows: list[dict[str, object]] = []
         self.worst: np.ndarray | None = None
         self.unseen: np.ndarray | None = None
+        self.extra: dict[str, int] = {}
 
     def shard(self) -> Shard:
         metrics = (pd.concat(self.metric_parts, ignore_index=True) if self.metric_parts
                    else pd.DataFrame())
-        return Shard(self.tally, metrics, self.alert_rows, self.primary_writes, self.duration)
+        return Shard(self.tally, metrics, self.alert_rows, self.primary_writes, self.duration,
+                     self.extra)
 
     def result(self, detail_dir: Path | None, keep: object) -> SimResult:
         return finish(self.cfg, self.spec, self.write_model, [self.shard()], detail_dir, keep)
@@ -256,6 +266,7 @@ def finish(cfg: SimConfig, spec: str, write_model: str, shards: list[Shard],
         strategy=spec, workload=cfg.trace if cfg.trace is not None else cfg.scenario,
         write_model=write_model, duration=shards[0].duration, freshness=cfg.freshness,
         seed=cfg.seed, primary_writes=shards[0].primary_writes)
+    summary = fleet_channel.with_counts(summary, [sh.extra for sh in shards])
     return SimResult(cfg, summary, metrics, alerts, detail_dir, keep)
 
 
@@ -299,7 +310,7 @@ class _Attempts:
 
 #: what chunks of one delegated run share: the write plan, the commit log and its order
 _SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "log", "ct", "co",
-           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds")
+           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds", "hints", "watcher")
 
 
 class _Run:
@@ -317,6 +328,12 @@ class _Run:
         self.local_first = st.write_model == "local-first"
         self.ryw = cfg.read_your_writes and not self.local_first
         self.oracle = strategies.is_oracle(cfg.strategy)
+        self.announcing = fleet_channel.announcing(cfg)
+        self.model = fleet_channel.model_of(cfg) if self.announcing else None
+        self.hints: fleet_channel.Hints | None = None
+        self.watcher: WatcherNode | None = None
+        self.publisher: fleet_channel.Publisher | None = None
+        self.fallback_syncs = 0
         seed = cfg.seed
         self.links = [Link(name, st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
                            cfg.failure_prob, cfg.outages, streams.generator(seed, "network", i),
@@ -442,21 +459,26 @@ class _Run:
         if self.oracle:
             strategy: SyncStrategy = self._oracle(i)
         elif strategies.is_notify(cfg.strategy):
-            commits, lead = self._known_commits(i)
-            strategy = Notify(commits, cfg.freshness, lead,
-                              reads=bool(self.wl.nodes[self.names[i]].reads.size))
+            # learns of commits as they land, and of its reads as they come
+            strategy = Notify(cfg.freshness, self._known_commits(i)[1])
         else:
             strategy = strategies.build(cfg.strategy, cfg.freshness,
                                         streams.python_random(cfg.seed, "strategy", i))
-        node = ReplicaNode(env, i, strategy, self.links[i], log,
-                           self._events(i, strategy.max_read_wait > 0.0),
-                           self.duration, local_first=self.local_first,
-                           write_bytes=self.wl.nodes[self.names[i]].write_bytes,
-                           ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
-                           overhead=cfg.sync_overhead_bytes,
-                           apply_s=cfg.apply_s_per_change, base_bytes=self.st.base_db_bytes,
-                           interval_check=min(1.0, cfg.sample_interval),
-                           read_batch=READ_BATCH_S)
+        args = (env, i, strategy, self.links[i], log,
+                self._events(i, strategy.max_read_wait > 0.0), self.duration)
+        kw: dict[str, Any] = dict(
+            local_first=self.local_first, write_bytes=self.wl.nodes[self.names[i]].write_bytes,
+            ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
+            overhead=cfg.sync_overhead_bytes, apply_s=cfg.apply_s_per_change,
+            base_bytes=self.st.base_db_bytes, interval_check=min(1.0, cfg.sample_interval),
+            read_batch=READ_BATCH_S)
+        node: ReplicaNode
+        if self.hints is not None and self.model is not None and (
+                isinstance(strategy, Notify) or fleet_channel.is_announced(strategy)):
+            channel = self.hints.for_node(i, self.model, self.duration, cfg.seed)
+            node = SubscriberNode(*args, channel=channel, dynamic=self.local_first, **kw)
+        else:
+            node = ReplicaNode(*args, **kw)
         env.process(node.run())
         return node
 
@@ -473,6 +495,8 @@ class _Run:
                 self._track_worst()
             log = self.log
             assert log is not None
+            if self.announcing and self.hints is None:
+                self._publish_before(log)
             for i in which:
                 env = simpy.Environment()
                 node = self._node(env, log, i)
@@ -485,7 +509,11 @@ class _Run:
         assert self.ext is not None
         log = self.log = PrimaryLog(self.ext[0], self.ext[1])
         env = simpy.Environment()
+        if self.announcing:
+            self._publish_before(log)
         nodes = deque(self._node(env, log, i) for i in range(n))
+        if self.announcing:
+            self._publish_during(env, log, list(nodes))
         env.run()
         self._commits(list(nodes))
         for i in range(n):
@@ -496,6 +524,8 @@ class _Run:
         """Run nodes ``which``, each folded into ``sink`` as soon as it is done."""
         self.sink = sink
         for i, node in self._ran(which):
+            if fleet_channel.is_announced(node.strategy):
+                self.fallback_syncs += node.strategy.fallback_syncs  # type: ignore[attr-defined]
             outcome, metrics, alerts = self._outcome(i, node, sink.grid, sink.series,
                                                      sink.writer)
             sink.tally.add(outcome, self.cfg.freshness)
@@ -503,6 +533,69 @@ class _Run:
             sink.alert_rows += alerts
             if sink.progress is not None:
                 sink.progress(1)
+
+    # ------------------------------------------------------------ announcements
+    def _watch(self, env: simpy.Environment, log: PrimaryLog) -> WatcherNode:
+        """The watcher node, its process started in ``env``."""
+        cfg, assert_model = self.cfg, self.model
+        assert assert_model is not None
+        if self.local_first:
+            assert self.ext is not None
+            commits = outside = np.sort(self.ext[0])
+        else:
+            commits, outside = self.ct, self.ct[self.co == -1]
+        link = Link("watcher", self.st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
+                    cfg.failure_prob, cfg.outages, streams.generator(cfg.seed, "watcher", 1),
+                    streams.generator(cfg.seed, "watcher", 2))
+        node = WatcherNode(env, fleet_channel.watcher_for(cfg, assert_model), link, log,
+                           self.duration, commits=commits, outside=outside,
+                           timeout=cfg.sync_timeout, overhead=cfg.sync_overhead_bytes,
+                           apply_s=cfg.apply_s_per_change)
+        env.process(node.run())
+        self.watcher = node
+        return node
+
+    def _publish_before(self, log: PrimaryLog) -> None:
+        """The hints known before the nodes run: with delegated writes all of them (the
+        writes' and the watcher's), with local-first writes the primary's own commits on a
+        perfect channel (the rest are published as pushes land)."""
+        assert self.model is not None
+        hints = fleet_channel.Hints()
+        if self.local_first:
+            assert self.ext is not None
+            if self.model.ideal:
+                hints.add(self.ext[0], self.ext[0], -1)
+        elif self.model.ideal:
+            hints.add(self.ct, self.ct, -1)  # every commit, its own too, as it lands
+        else:
+            for j, ld in enumerate(self.wl.nodes.values()):
+                ok = self.w_ok[j] & (ld.writes <= self.duration)
+                hints.add(self.w_event[j][ok], ld.writes[ok], j)
+            env = simpy.Environment()
+            w = self._watch(env, log)
+            env.run()
+            hints.add(np.asarray(w.sent), np.asarray(w.floor), -1)
+        self.hints = hints
+
+    def _publish_during(self, env: simpy.Environment, log: PrimaryLog,
+                        nodes: list[ReplicaNode]) -> None:
+        """Local-first: pushes (and the watcher's finds) announced as they happen."""
+        assert self.model is not None
+        subs = [n for n in nodes if isinstance(n, SubscriberNode)]
+        pub = self.publisher = fleet_channel.Publisher(env, self.model, subs, self.cfg.seed)
+        for n in nodes:
+            n.on_push = pub.on_push
+        if not self.model.ideal:
+            self._watch(env, log).on_announce = lambda t, c: pub.publish(-1, t, c)
+
+    def channel_counts(self) -> dict[str, int]:
+        """The run's watcher syncs, announcements published and fallback syncs."""
+        if not self.announcing:
+            return {}
+        published = (self.hints.count if self.hints is not None else 0) + (
+            self.publisher.count if self.publisher is not None else 0)
+        return {"watcher_syncs": self.watcher.syncs if self.watcher is not None else 0,
+                "announcements": published, "fallback_syncs": self.fallback_syncs}
 
     # ---------------------------------------------------------------- results
     def _commits(self, nodes: list[ReplicaNode]) -> None:
