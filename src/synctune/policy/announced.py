@@ -32,8 +32,9 @@ class Announced(SyncStrategy):
     were on the primary by then); hints that arrive during a pull wait for the next one.
 
     * **No reads, no pulls**: a replica that has served no read (counted by ``on_read``, so
-      learned as it runs) does not pull on hints; the hints are kept, and its first read makes
-      the pull due at once.
+      learned as it runs), or none for ``idle_after`` seconds, does not pull on hints; the
+      hints are kept, and its next read makes the pull due at once (that read may be older
+      than D, unless reads known stale wait: see below).
     * **Floods**: hints may be lost, doubled, late, reordered or forged. A hint-driven pull
       starts no sooner than ``min_interval`` seconds after the previous attempt started, so a
       flood costs at most one pull per ``min_interval``. A commit time in the future counts as
@@ -60,6 +61,9 @@ class Announced(SyncStrategy):
         lead: seconds (>= 0) a pull needs before what it brings is visible; default ``None``:
             learned from the syncs (smoothed duration plus two deviations).
         max_unpushed_age: seconds (> 0) a local write may wait for a push; default D.
+        idle_after: seconds (> 0) without a read after which hints wait for the next read
+            (which then pulls at once, or waits for the pull with ``max_read_wait``);
+            default ``None``: ten times ``freshness``.
         max_read_wait: longest wait (s, >= 0) of a read known to be stale; default ``None``:
             the fallback's ``max_read_wait`` (0 for ``Budgeted``: reads never wait).
         backoff: retry delays after failed pulls; default ``Backoff(base=1, cap=60)``.
@@ -69,10 +73,10 @@ class Announced(SyncStrategy):
     name = "announced"
 
     def __init__(self, freshness: float, fallback: SyncStrategy | None = None,
-                 min_interval: float = 1.0, heartbeat_timeout: float = 30.0,
+                 min_interval: float = 1.0, heartbeat_timeout: float = 15.0,
                  lead: float | None = None, max_unpushed_age: float | None = None,
                  max_read_wait: float | None = None, backoff: Backoff | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, idle_after: float | None = None) -> None:
         rng = _check.instance_or("rng", rng, random.Random, random.Random)
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
@@ -89,6 +93,9 @@ class Announced(SyncStrategy):
             "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
         self._max_wait = (self._fallback.max_read_wait if max_read_wait is None
                           else _check.real("max_read_wait", max_read_wait, minimum=0.0))
+        self._idle_after = 10.0 * self._d if idle_after is None else _check.real(
+            "idle_after", idle_after, minimum=0.0, strict=True)
+        self._last_read = -_INF
         self._latency = LatencyEstimator(min_timeout=5.0)
         self._up = False
         self._alive_until = -_INF  # heard from the channel; live while now <= this
@@ -135,8 +142,9 @@ class Announced(SyncStrategy):
             self._now = now
         if count.__class__ is not int or count < 1:
             return
-        if not self._reads or fb._decision is None:
-            self._decision = None  # the first read makes hints count
+        if fb._decision is None or now - self._last_read > self._idle_after:
+            self._decision = None  # the first read (after a quiet spell) makes hints count
+        self._last_read = now
         self._reads += count
 
     def on_pull_observed(self, now: float, pulled: int = 0) -> None:
@@ -247,11 +255,13 @@ class Announced(SyncStrategy):
             return self._fb_wrapped
         due, reason = _INF, _IDLE.reason
         pend = self._pend if self._pend < self._own else self._own
-        if self._reads and pend < _INF:
+        if pend < _INF:
             due = pend + self._d - self.lead
             if due < self._hint_from:
                 due = self._hint_from
             reason = _HINT
+            if self._last_read == -_INF or due > self._last_read + self._idle_after:
+                due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
         if self._consecutive_failures and self._retry_at is not None and due < self._retry_at:
             due, reason = self._retry_at, _RETRY
         oldest = self.oldest_unpushed_write

@@ -72,29 +72,54 @@ class ChannelModel:
             lost |= ((sent >= start) & (sent < end)) | ((arrive >= start) & (arrive < end))
         return np.where(lost, np.nan, arrive)
 
-    def node_events(self, sent: np.ndarray, commit: np.ndarray, duration: float,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One subscriber's channel events up to ``duration``: hints sent at ``sent`` for
-        commits at ``commit`` (NaN = unknown), the watcher's heartbeats, and a connect at 0 and
-        a reconnect after each outage. Returns times, kinds and values, sorted by time."""
+    def node_events(self, sent: np.ndarray, commit: np.ndarray, origin: np.ndarray,
+                    duration: float, rng: np.random.Generator,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One subscriber's channel events up to ``duration``: hints sent at ``sent`` by
+        ``origin`` for commits at ``commit`` (NaN = unknown), the watcher's heartbeats (origin
+        -1), a connect at 0 and a reconnect after each outage, and a "something may have
+        changed" hint where it notices a lost one. Returns times, kinds, values, time-sorted."""
         arrive = self.arrivals(sent, rng)
         keep = ~np.isnan(arrive)
         t, k, v = [arrive[keep]], [np.full(int(keep.sum()), HINT)], [commit[keep]]
         if not self.ideal:
             beats = np.arange(0.0, duration, self.heartbeat_s)
             b = self.arrivals(beats, rng)
+            gaps = _gaps(np.concatenate([sent, beats]), np.concatenate([arrive, b]),
+                         np.concatenate([origin, np.full(beats.size, -1)]),
+                         np.concatenate([np.ones(sent.size, bool), np.zeros(beats.size, bool)]))
             b = b[~np.isnan(b)]
             ups = np.array([0.0] + [end for _, end in self.outages if end < duration])
             ups = ups + self.delays(ups.size, rng)
-            t += [b, ups, ups]
-            k += [np.full(b.size, BEAT), np.full(ups.size, UP), np.full(ups.size, HINT)]
-            v += [np.zeros(b.size), np.zeros(ups.size), np.full(ups.size, np.nan)]
+            t += [b, ups, ups, gaps]
+            k += [np.full(b.size, BEAT), np.full(ups.size, UP), np.full(ups.size, HINT),
+                  np.full(gaps.size, HINT)]
+            v += [np.zeros(b.size), np.zeros(ups.size), np.full(ups.size + gaps.size, np.nan)]
         times, kinds, values = np.concatenate(t), np.concatenate(k), np.concatenate(v)
         inside = times < duration
         times, kinds, values = times[inside], kinds[inside], values[inside]
         # at a tie: a connect before the hint that follows it
         order = np.lexsort((np.where(kinds == UP, 0, 1), times))
         return times[order], kinds[order], values[order]
+
+
+def _gaps(sent: np.ndarray, arrive: np.ndarray, origin: np.ndarray,
+          hint: np.ndarray) -> np.ndarray:
+    """Where a subscriber notices a lost hint: at the next message it gets from the same
+    sender (each message numbered per sender, each heartbeat naming the sender's last hint),
+    as the live driver does before calling ``on_announcement(now, None)``."""
+    order = np.lexsort((sent, origin))
+    a, o, h = arrive[order], origin[order], hint[order]
+    n = a.size
+    got = ~np.isnan(a)
+    idx = np.arange(n)
+    nxt = np.minimum.accumulate(np.where(got, idx, n)[::-1])[::-1]
+    lost = np.flatnonzero(~got & h)
+    q = nxt[lost]
+    ok = q < n
+    lost, q = lost[ok], q[ok]
+    q = q[o[q] == o[lost]]
+    return np.unique(a[q])
 
 
 def check_outages(outages: object) -> tuple[tuple[float, float], ...]:

@@ -541,14 +541,14 @@ class _Run:
         assert assert_model is not None
         if self.local_first:
             assert self.ext is not None
-            commits = outside = np.sort(self.ext[0])
+            commits = np.sort(self.ext[0])
         else:
-            commits, outside = self.ct, self.ct[self.co == -1]
+            commits = self.ct
         link = Link("watcher", self.st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
                     cfg.failure_prob, cfg.outages, streams.generator(cfg.seed, "watcher", 1),
                     streams.generator(cfg.seed, "watcher", 2))
         node = WatcherNode(env, fleet_channel.watcher_for(cfg, assert_model), link, log,
-                           self.duration, commits=commits, outside=outside,
+                           self.duration, commits=commits,
                            timeout=cfg.sync_timeout, overhead=cfg.sync_overhead_bytes,
                            apply_s=cfg.apply_s_per_change)
         env.process(node.run())

@@ -2,9 +2,10 @@
 
 Publishers: a node's delegated write (sent when the write returns, naming the time it was
 issued: the earliest its commit can be), a node's push of local-first writes (sent when it
-lands, naming the sync's start), and the watcher, which announces the outside writers'
-commits (the primary's own writes) when its pull sees them. A replica does not hear its own
-hints. ``notify`` hears every commit at its commit time instead (a perfect channel).
+lands, naming the sync's start), and the watcher, which announces each of its pulls that
+brought changes (the outside writers' commits, and the fleet's own again: a second chance for
+a lost hint). A replica does not hear its own hints. ``notify`` hears every commit at its
+commit time instead (a perfect channel).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ class Hints:
         reconnects (times, kinds, values)."""
         others = self.origin != i
         rng = streams.generator(seed, "announce", i)
-        return model.node_events(self.sent[others], self.commit[others], duration, rng)
+        return model.node_events(self.sent[others], self.commit[others], self.origin[others],
+                                 duration, rng)
 
 
 def _deliver(node: SubscriberNode, t: float, commit: float, _event: object) -> None:

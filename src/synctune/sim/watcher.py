@@ -1,5 +1,7 @@
 """The watcher as a simulated node: one replica per primary that pulls on the
-:class:`~synctune.policy.Watcher` cadence and announces the outside writers' commits it finds.
+:class:`~synctune.policy.Watcher` cadence and announces each pull that brought changes (as
+``synctune watch`` does: it cannot tell the fleet's commits from outside writers', and the
+fleet's own announcements may be lost).
 
 Its pulls are requests at the primary like any replica's (they count in the run's ``syncs``).
 With long-poll the primary holds a pull that finds nothing until the next commit lands (or the
@@ -31,18 +33,16 @@ class WatcherNode:
         log: the primary's commit log.
         end: no pull starts at or after this time (s).
         commits: commit times known in advance, sorted (where a held long-poll returns).
-        outside: the outside writers' commit times, sorted (what it announces).
         timeout: pull deadline (s) when the strategy sets none.
         overhead: protocol bytes per pull.
         apply_s: seconds to apply one pulled change.
     """
 
     def __init__(self, env: simpy.Environment, strategy: Watcher, link: Link, log: PrimaryLog,
-                 end: float, *, commits: np.ndarray, outside: np.ndarray, timeout: float,
+                 end: float, *, commits: np.ndarray, timeout: float,
                  overhead: int, apply_s: float) -> None:
         self.env, self.strategy, self.link, self.log, self.end = env, strategy, link, log, end
         self._commits = np.asarray(commits, dtype=np.float64).tolist()
-        self._outside = np.asarray(outside, dtype=np.float64).tolist()
         self._timeout, self._overhead, self._apply_s = timeout, overhead, apply_s
         self.reach = -math.inf
         #: every attempt: (start, end, ok)
@@ -92,12 +92,14 @@ class WatcherNode:
             return failed
         upto = start + one
         yield from self._wait(upto)  # local-first: meet the pushes landing by then
-        held = False
+        released: float | None = None
         if s.long_poll and self.log.count_between(self.reach, upto) == 0:
             # nothing new: the primary holds the pull until a commit lands, or its timeout
             k = bisect.bisect_right(self._commits, upto)
             nxt = self._commits[k] if k < len(self._commits) else math.inf
-            upto, held = min(nxt, upto + s.long_poll_timeout), True
+            if nxt < upto + s.long_poll_timeout:
+                released = nxt
+            upto = min(nxt, upto + s.long_poll_timeout)
             yield from self._wait(upto)
         count, nbytes = self.log.between(self.reach, upto)
         nbytes += self._overhead
@@ -108,14 +110,13 @@ class WatcherNode:
             s.on_sync_failed(deadline, FailureKind.TIMEOUT, deadline - start)
             return deadline
         yield from self._wait(done)
-        o = self._outside
-        outside = bisect.bisect_right(o, upto) - bisect.bisect_right(o, self.reach)
         self.reach = upto
         self.pulls.append((start, done, True))
         s.on_sync_finished(done, SyncReport(done - start, count, 0, nbytes))
-        if outside:
-            # a held pull found nothing when it arrived: what it brought landed after its start
-            floor = start if held else s.commit_floor
+        if count:
+            # a held pull that a commit released: that commit landed as it returned (less
+            # half a round trip); otherwise the earliest is the previous pull's start
+            floor = released if released is not None else s.commit_floor
             self.sent.append(done)
             self.floor.append(math.nan if floor is None else floor)
             if self.on_announce is not None:
