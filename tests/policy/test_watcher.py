@@ -37,8 +37,10 @@ def test_long_poll_re_arms_when_a_pull_returns_but_not_within_min_interval() -> 
     w.start(0.0)
     _sync(w, 0.0, 60.0)  # held until the primary's timeout
     assert w.decide(60.0).due == 60.0
-    _sync(w, 60.0, 60.1, pulled=1)  # a commit: returns at once
-    assert w.decide(60.1).due == 60.5
+    _sync(w, 60.0, 60.1, pulled=1)  # a commit: after half a poll interval
+    assert w.decide(60.1).due == pytest.approx(60.0 + 0.5 * w.poll_interval)
+    _sync(w, 70.0, 70.05, pulled=0)  # nothing: re-armed at once, min_interval after its start
+    assert w.decide(70.05).due == 70.5
     assert w.interval_in_force is None and w.sync_timeout() == pytest.approx(65.0)
 
 

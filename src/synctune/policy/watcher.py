@@ -23,15 +23,12 @@ class Watcher(SyncStrategy):
     less than ``min_interval``), and every commit is visible at the replicas that read within
     D of landing.
 
-    Commits come in bursts: after a poll that found changes the next one comes after
-    ``burst_share`` of that interval, and so on while polls find changes. The commits found
-    then are announced with a commit time close to when they landed, so the replicas can wait
-    for the rest of the burst before pulling.
-
     With ``long_poll`` the primary holds each pull until a commit lands (or
-    ``long_poll_timeout`` passes): a pull is re-armed as soon as the previous one returns, no
-    sooner than ``min_interval`` after it started, so an idle primary sees one request per
-    ``long_poll_timeout`` and a busy one at most one per ``min_interval``.
+    ``long_poll_timeout`` passes): a pull that brought nothing is re-armed as soon as it
+    returns, one that brought changes ``rearm_share`` of the poll interval after it started
+    (the replicas need not hear of every commit of a burst at once: they pull once for it). An
+    idle primary sees one request per ``long_poll_timeout``, a busy one one per
+    ``rearm_share`` poll intervals, and a commit after a quiet spell is announced as it lands.
 
     After each successful pull, :attr:`commit_floor` tells the driver what to announce: the
     earliest time the commits it brought can have landed (the start of the previous
@@ -47,8 +44,8 @@ class Watcher(SyncStrategy):
             (smoothed pull duration plus two deviations), the replicas being alike.
         min_interval: shortest gap (s, > 0) between the starts of two pulls.
         long_poll_timeout: seconds (> 0) the primary holds a long-poll pull at most.
-        burst_share: share (in (0, 1]) of the poll interval between polls while they find
-            changes; 1 polls evenly.
+        rearm_share: share (in (0, 1]) of the poll interval a long-poll that brought
+            changes waits before it is re-armed (counted from its start).
         backoff: retry delays after failures; default ``Backoff(base=1, cap=60)``.
         rng: random source for jitter.
     """
@@ -58,7 +55,7 @@ class Watcher(SyncStrategy):
     def __init__(self, freshness: float, long_poll: bool = False, announce_delay: float = 0.005,
                  lead: float | None = None, min_interval: float = 0.5,
                  long_poll_timeout: float = 60.0, backoff: Backoff | None = None,
-                 rng: random.Random | None = None, burst_share: float = 0.25) -> None:
+                 rng: random.Random | None = None, rearm_share: float = 0.5) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
@@ -69,7 +66,7 @@ class Watcher(SyncStrategy):
         self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
         self._hold = _check.real("long_poll_timeout", long_poll_timeout, minimum=0.0,
                                  strict=True)
-        self._burst = _check.real("burst_share", burst_share, minimum=0.0, strict=True,
+        self._rearm = _check.real("rearm_share", rearm_share, minimum=0.0, strict=True,
                                   maximum=1.0)
         self._found = False  # the latest pull brought changes
         self._latency = LatencyEstimator(min_timeout=5.0)
@@ -107,12 +104,9 @@ class Watcher(SyncStrategy):
             due, reason = self._started_at or 0.0, "first pull"
         elif self._long_poll:
             end = self._last_attempt_end if self._last_attempt_end is not None else last
-            floor = last + self._min_interval
+            wait = self.poll_interval * self._rearm if self._found else self._min_interval
+            floor = last + (wait if wait > self._min_interval else self._min_interval)
             due, reason = (end if end > floor else floor), "re-arm the long-poll"
-        elif self._found:
-            gap = self.poll_interval * self._burst
-            due = last + (gap if gap > self._min_interval else self._min_interval)
-            reason = "the last poll found changes: follow the burst"
         else:
             due, reason = last + self.poll_interval, "poll so the fleet keeps D"
         if self._consecutive_failures and self._retry_at is not None:
