@@ -97,6 +97,20 @@ def test_a_replica_that_has_served_no_reads_does_not_pull_on_hints_until_its_fir
     assert due is not None and due <= 200.0  # learned online: the first read makes it due
 
 
+def test_a_replica_quiet_for_idle_after_lets_hints_wait_for_its_next_read() -> None:
+    s = _live(idle_after=100.0)
+    _sync(s, 0.0, 0.1)
+    s.on_announcement(50.0, 49.0)
+    assert s.decide(50.0).due == 49.0 + D - LEAD  # a read 50 s ago: still reading
+    _sync(s, 58.5, 58.6)
+    s.on_announcement(150.0, 149.0)  # due at 158.5, past 0 + 100 with no read since
+    assert _idle(s.decide(150.0).due)
+    s.on_read(400.0)
+    due = s.decide(400.0).due
+    assert due is not None and due <= 400.0  # the next read pulls at once
+    assert Announced(30.0).idle_after == 300.0  # default: 10 D
+
+
 def test_none_means_pull_once_now_and_a_future_commit_time_counts_as_now() -> None:
     s = _live()
     _sync(s, 0.0, 0.1)

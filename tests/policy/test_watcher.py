@@ -33,7 +33,7 @@ def test_the_interval_never_goes_below_min_interval() -> None:
 
 
 def test_long_poll_re_arms_when_a_pull_returns_but_not_within_min_interval() -> None:
-    w = Watcher(D, long_poll=True, min_interval=0.5)
+    w = Watcher(D, long_poll=True, min_interval=0.5, rearm_share=0.5)
     w.start(0.0)
     _sync(w, 0.0, 60.0)  # held until the primary's timeout
     assert w.decide(60.0).due == 60.0

@@ -313,6 +313,11 @@ class Announced(SyncStrategy):
         return self._fallback_syncs
 
     @property
+    def idle_after(self) -> float:
+        """Seconds (s) without a read after which hints wait for the next read."""
+        return self._idle_after
+
+    @property
     def freshness(self) -> float:
         """Freshness target D (s)."""
         return self._d

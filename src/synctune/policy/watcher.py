@@ -55,7 +55,7 @@ class Watcher(SyncStrategy):
     def __init__(self, freshness: float, long_poll: bool = False, announce_delay: float = 0.005,
                  lead: float | None = None, min_interval: float = 0.5,
                  long_poll_timeout: float = 60.0, backoff: Backoff | None = None,
-                 rng: random.Random | None = None, rearm_share: float = 0.5) -> None:
+                 rng: random.Random | None = None, rearm_share: float = 1.0) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
