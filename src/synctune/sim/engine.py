@@ -34,7 +34,6 @@ from synctune.sim.staleness import staleness, visible_at
 from synctune.sim.subscriber import SubscriberNode
 from synctune.sim.tally import NodeOutcome, Tally
 from synctune.sim.trace import load_trace
-from synctune.sim.watcher import WatcherNode
 from synctune.sim.workload import PRIMARY, NodeLoad, Workload
 
 _READ_SIGMA = 0.5  # log-normal spread of local read latency
@@ -310,7 +309,7 @@ class _Attempts:
 
 #: what chunks of one delegated run share: the write plan, the commit log and its order
 _SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "log", "ct", "co",
-           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds", "hints", "watcher")
+           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds", "channel")
 
 
 class _Run:
@@ -328,12 +327,8 @@ class _Run:
         self.local_first = st.write_model == "local-first"
         self.ryw = cfg.read_your_writes and not self.local_first
         self.oracle = strategies.is_oracle(cfg.strategy)
-        self.announcing = fleet_channel.announcing(cfg)
-        self.model = fleet_channel.model_of(cfg) if self.announcing else None
-        self.hints: fleet_channel.Hints | None = None
-        self.watcher: WatcherNode | None = None
-        self.publisher: fleet_channel.Publisher | None = None
-        self.fallback_syncs = 0
+        # commit announcements (announced, notify): who publishes what, and the watcher
+        self.channel = fleet_channel.FleetChannel.of(cfg)
         seed = cfg.seed
         self.links = [Link(name, st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
                            cfg.failure_prob, cfg.outages, streams.generator(seed, "network", i),
@@ -473,10 +468,9 @@ class _Run:
             base_bytes=self.st.base_db_bytes, interval_check=min(1.0, cfg.sample_interval),
             read_batch=READ_BATCH_S)
         node: ReplicaNode
-        if self.hints is not None and self.model is not None and (
-                isinstance(strategy, Notify) or fleet_channel.is_announced(strategy)):
-            channel = self.hints.for_node(i, self.model, self.duration, cfg.seed)
-            node = SubscriberNode(*args, channel=channel, dynamic=self.local_first, **kw)
+        if self.channel is not None and self.channel.hears(strategy):
+            node = SubscriberNode(*args, channel=self.channel.events_for(i, self.duration),
+                                  dynamic=self.local_first, **kw)
         else:
             node = ReplicaNode(*args, **kw)
         env.process(node.run())
@@ -495,8 +489,8 @@ class _Run:
                 self._track_worst()
             log = self.log
             assert log is not None
-            if self.announcing and self.hints is None:
-                self._publish_before(log)
+            if self.channel is not None and not self.channel.published:
+                self.channel.before(self, log)
             for i in which:
                 env = simpy.Environment()
                 node = self._node(env, log, i)
@@ -509,11 +503,11 @@ class _Run:
         assert self.ext is not None
         log = self.log = PrimaryLog(self.ext[0], self.ext[1])
         env = simpy.Environment()
-        if self.announcing:
-            self._publish_before(log)
+        if self.channel is not None:
+            self.channel.before(self, log)
         nodes = deque(self._node(env, log, i) for i in range(n))
-        if self.announcing:
-            self._publish_during(env, log, list(nodes))
+        if self.channel is not None:
+            self.channel.during(self, env, log, list(nodes))
         env.run()
         self._commits(list(nodes))
         for i in range(n):
@@ -524,8 +518,8 @@ class _Run:
         """Run nodes ``which``, each folded into ``sink`` as soon as it is done."""
         self.sink = sink
         for i, node in self._ran(which):
-            if fleet_channel.is_announced(node.strategy):
-                self.fallback_syncs += node.strategy.fallback_syncs  # type: ignore[attr-defined]
+            if self.channel is not None:
+                self.channel.ran(node.strategy)
             outcome, metrics, alerts = self._outcome(i, node, sink.grid, sink.series,
                                                      sink.writer)
             sink.tally.add(outcome, self.cfg.freshness)
@@ -534,68 +528,9 @@ class _Run:
             if sink.progress is not None:
                 sink.progress(1)
 
-    # ------------------------------------------------------------ announcements
-    def _watch(self, env: simpy.Environment, log: PrimaryLog) -> WatcherNode:
-        """The watcher node, its process started in ``env``."""
-        cfg, assert_model = self.cfg, self.model
-        assert assert_model is not None
-        if self.local_first:
-            assert self.ext is not None
-            commits = np.sort(self.ext[0])
-        else:
-            commits = self.ct
-        link = Link("watcher", self.st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
-                    cfg.failure_prob, cfg.outages, streams.generator(cfg.seed, "watcher", 1),
-                    streams.generator(cfg.seed, "watcher", 2))
-        node = WatcherNode(env, fleet_channel.watcher_for(cfg, assert_model), link, log,
-                           self.duration, commits=commits,
-                           timeout=cfg.sync_timeout, overhead=cfg.sync_overhead_bytes,
-                           apply_s=cfg.apply_s_per_change)
-        env.process(node.run())
-        self.watcher = node
-        return node
-
-    def _publish_before(self, log: PrimaryLog) -> None:
-        """The hints known before the nodes run: with delegated writes all of them (the
-        writes' and the watcher's), with local-first writes the primary's own commits on a
-        perfect channel (the rest are published as pushes land)."""
-        assert self.model is not None
-        hints = fleet_channel.Hints()
-        if self.local_first:
-            assert self.ext is not None
-            if self.model.ideal:
-                hints.add(self.ext[0], self.ext[0], -1)
-        elif self.model.ideal:
-            hints.add(self.ct, self.ct, -1)  # every commit, its own too, as it lands
-        else:
-            for j, ld in enumerate(self.wl.nodes.values()):
-                ok = self.w_ok[j] & (ld.writes <= self.duration)
-                hints.add(self.w_event[j][ok], ld.writes[ok], j)
-            env = simpy.Environment()
-            w = self._watch(env, log)
-            env.run()
-            hints.add(np.asarray(w.sent), np.asarray(w.floor), -1)
-        self.hints = hints
-
-    def _publish_during(self, env: simpy.Environment, log: PrimaryLog,
-                        nodes: list[ReplicaNode]) -> None:
-        """Local-first: pushes (and the watcher's finds) announced as they happen."""
-        assert self.model is not None
-        subs = [n for n in nodes if isinstance(n, SubscriberNode)]
-        pub = self.publisher = fleet_channel.Publisher(env, self.model, subs, self.cfg.seed)
-        for n in nodes:
-            n.on_push = pub.on_push
-        if not self.model.ideal:
-            self._watch(env, log).on_announce = lambda t, c: pub.publish(-1, t, c)
-
     def channel_counts(self) -> dict[str, int]:
-        """The run's watcher syncs, announcements published and fallback syncs."""
-        if not self.announcing:
-            return {}
-        published = (self.hints.count if self.hints is not None else 0) + (
-            self.publisher.count if self.publisher is not None else 0)
-        return {"watcher_syncs": self.watcher.syncs if self.watcher is not None else 0,
-                "announcements": published, "fallback_syncs": self.fallback_syncs}
+        """The announcement channel's counts (none without one)."""
+        return self.channel.counts() if self.channel is not None else {}
 
     # ---------------------------------------------------------------- results
     def _commits(self, nodes: list[ReplicaNode]) -> None:

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import math
 import random
+from typing import Any
 
 import numpy as np
 import simpy
@@ -24,9 +25,14 @@ from synctune.policy.watcher import Watcher
 from synctune.sim import rng as streams
 from synctune.sim.channel import ChannelModel
 from synctune.sim.config import SimConfig
+from synctune.sim.network import Link
+from synctune.sim.node import ReplicaNode
+from synctune.sim.notify import Notify
+from synctune.sim.primary import PrimaryLog
 from synctune.sim.result import RunSummary
 from synctune.sim.strategies import build, is_notify
 from synctune.sim.subscriber import SubscriberNode
+from synctune.sim.watcher import WatcherNode
 
 #: a delivery delay the watcher's cadence allows for: the model's p99 (log-normal, sigma 0.5)
 _DELAY_P99 = math.exp(0.5 * 2.326)
@@ -144,3 +150,87 @@ def with_counts(summary: RunSummary, parts: list[dict[str, int]]) -> RunSummary:
         summary, syncs=syncs, syncs_per_oracle=per_oracle, watcher_syncs=watcher,
         announcements=max(p["announcements"] for p in parts),
         fallback_syncs=sum(p["fallback_syncs"] for p in parts))
+
+
+class FleetChannel:
+    """A run's announcements: the hints known before it, those published during it (local-
+    first pushes), the watcher, and the counts for the summary.
+
+    The engine's ``_Run`` is passed in (``run``): its commit log, write plan and links."""
+
+    def __init__(self, cfg: SimConfig) -> None:
+        self.cfg = cfg
+        self.model = model_of(cfg)
+        self.hints = Hints()
+        self.published = False
+        self.watcher: WatcherNode | None = None
+        self.publisher: Publisher | None = None
+        self.fallback_syncs = 0
+
+    @classmethod
+    def of(cls, cfg: SimConfig) -> FleetChannel | None:
+        """The run's channel, or ``None`` when its replicas hear none."""
+        return cls(cfg) if announcing(cfg) else None
+
+    def hears(self, strategy: SyncStrategy) -> bool:
+        """Whether a node with ``strategy`` gets the channel's events."""
+        return isinstance(strategy, Notify) or is_announced(strategy)
+
+    def events_for(self, i: int, duration: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What node ``i`` hears of the hints published before the run."""
+        return self.hints.for_node(i, self.model, duration, self.cfg.seed)
+
+    def watch(self, run: Any, env: simpy.Environment, log: PrimaryLog) -> WatcherNode:
+        """The watcher node, its process started in ``env``."""
+        cfg = self.cfg
+        commits = np.sort(run.ext[0]) if run.local_first else run.ct
+        link = Link("watcher", run.st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
+                    cfg.failure_prob, cfg.outages, streams.generator(cfg.seed, "watcher", 1),
+                    streams.generator(cfg.seed, "watcher", 2))
+        node = WatcherNode(env, watcher_for(cfg, self.model), link, log, run.duration,
+                           commits=commits, timeout=cfg.sync_timeout,
+                           overhead=cfg.sync_overhead_bytes, apply_s=cfg.apply_s_per_change)
+        env.process(node.run())
+        self.watcher = node
+        return node
+
+    def before(self, run: Any, log: PrimaryLog) -> None:
+        """The hints known before the nodes run: with delegated writes all of them (the
+        writes' and the watcher's), with local-first writes the primary's own commits on a
+        perfect channel (the rest are published as pushes land)."""
+        hints, ideal = self.hints, self.model.ideal
+        if run.local_first:
+            if ideal:
+                hints.add(run.ext[0], run.ext[0], -1)
+        elif ideal:
+            hints.add(run.ct, run.ct, -1)  # every commit, its own too, as it lands
+        else:
+            for j, ld in enumerate(run.wl.nodes.values()):
+                ok = run.w_ok[j] & (ld.writes <= run.duration)
+                hints.add(run.w_event[j][ok], ld.writes[ok], j)
+            env = simpy.Environment()
+            w = self.watch(run, env, log)
+            env.run()
+            hints.add(np.asarray(w.sent), np.asarray(w.floor), -1)
+        self.published = True
+
+    def during(self, run: Any, env: simpy.Environment, log: PrimaryLog,
+               nodes: list[ReplicaNode]) -> None:
+        """Local-first: pushes (and the watcher's finds) announced as they happen."""
+        subs = [n for n in nodes if isinstance(n, SubscriberNode)]
+        pub = self.publisher = Publisher(env, self.model, subs, self.cfg.seed)
+        for n in nodes:
+            n.on_push = pub.on_push
+        if not self.model.ideal:
+            self.watch(run, env, log).on_announce = functools.partial(pub.publish, -1)
+
+    def ran(self, strategy: SyncStrategy) -> None:
+        """A node is done: count its fallback syncs."""
+        if isinstance(strategy, Announced):
+            self.fallback_syncs += strategy.fallback_syncs
+
+    def counts(self) -> dict[str, int]:
+        """The run's watcher syncs, announcements published and fallback syncs."""
+        published = self.hints.count + (self.publisher.count if self.publisher else 0)
+        return {"watcher_syncs": self.watcher.syncs if self.watcher is not None else 0,
+                "announcements": published, "fallback_syncs": self.fallback_syncs}
