@@ -63,6 +63,15 @@ def test_one_pull_before_the_oldest_announced_commit_is_d_old_covers_the_burst()
     assert _idle(s.decide(11.6).due) and s.pending_since is None
 
 
+def test_a_late_or_doubled_hint_counts_from_the_last_pull() -> None:
+    s = _live()
+    _sync(s, 0.0, 0.1)
+    s.on_announcement(3.0, 2.0)
+    _sync(s, 11.5, 11.6)
+    s.on_announcement(12.0, 2.0)  # the same commit again, or one that landed after 11.5
+    assert s.decide(12.0).due == 11.5 + D - LEAD
+
+
 def test_hints_that_arrive_during_a_pull_wait_for_the_next_one() -> None:
     s = _live()
     _sync(s, 0.0, 0.1)
@@ -115,15 +124,21 @@ def test_none_means_pull_once_now_and_a_future_commit_time_counts_as_now() -> No
     s = _live()
     _sync(s, 0.0, 0.1)
     s.on_announcement(5.0, None)
-    assert _now(s.decide(5.0).due, 5.0)
-    _sync(s, 5.0, 5.1)
-    s.on_announcement(6.0, 1e6)
-    assert s.decide(6.0).due == 6.0 + D - LEAD
+    # anything new landed after the pull at 0 started: pull before that is D old
+    assert s.decide(5.0).due == 0.0 + D - LEAD
+    _sync(s, 9.5, 9.6)
+    s.on_announcement(12.0, 1e6)
+    assert s.decide(12.0).due == 12.0 + D - LEAD
+    fresh = _live()
+    fresh.on_announcement(5.0, None)  # nothing pulled yet: at once
+    due = fresh.decide(5.0).due
+    assert due is not None and due <= 5.0
 
 
 def test_a_flood_waits_min_interval_after_the_previous_attempt() -> None:
     s = _live(min_interval=2.0)
-    _sync(s, 0.0, 0.1)
+    s.on_sync_started(0.0)
+    s.on_sync_failed(0.1, "network", 0.1)
     s.on_announcement(0.5, None)
     assert s.decide(0.5).due == 2.0  # 2 s after the previous attempt started
 

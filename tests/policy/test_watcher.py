@@ -32,15 +32,15 @@ def test_the_interval_never_goes_below_min_interval() -> None:
     assert w.poll_interval == 0.25
 
 
-def test_long_poll_re_arms_when_a_pull_returns_but_not_within_min_interval() -> None:
+def test_long_poll_re_arms_when_a_held_pull_returns_and_paces_the_rest() -> None:
     w = Watcher(D, long_poll=True, min_interval=0.5, rearm_share=0.5)
     w.start(0.0)
     _sync(w, 0.0, 60.0)  # held until the primary's timeout
     assert w.decide(60.0).due == 60.0
     _sync(w, 60.0, 60.1, pulled=1)  # a commit: after half a poll interval
     assert w.decide(60.1).due == pytest.approx(60.0 + 0.5 * w.poll_interval)
-    _sync(w, 70.0, 70.05, pulled=0)  # nothing: re-armed at once, min_interval after its start
-    assert w.decide(70.05).due == 70.5
+    _sync(w, 70.0, 70.05, pulled=0)  # back at once with nothing: waits out a poll interval
+    assert w.decide(70.05).due == pytest.approx(70.0 + w.poll_interval)
     assert w.interval_in_force is None and w.sync_timeout() == pytest.approx(65.0)
 
 
@@ -74,3 +74,27 @@ def test_specs_and_bad_values() -> None:
         Watcher(D, announce_delay=-1.0)
     with pytest.raises(InvalidInput, match="long_poll_timeout"):
         Watcher(D, long_poll_timeout=0.0)
+
+
+def test_a_stale_share_stretches_the_interval_where_commits_are_rare() -> None:
+    strict = Watcher(D, lead=0.1, stale_share=0.0)
+    lax = Watcher(D, lead=0.1, stale_share=0.005)
+    for w in (strict, lax):
+        w.start(0.0)
+        t = 0.0
+        for _ in range(1000):  # a quiet day and more: nothing changes
+            due = w.decide(t).due
+            assert due is not None
+            _sync(w, due, due + 0.1)
+            t = due + 0.1
+    assert strict.poll_interval < D
+    assert lax.poll_interval > 5 * D
+    busy = Watcher(D, lead=0.1)
+    busy.start(0.0)
+    t = 0.0
+    for _ in range(50):  # a change at every poll: the strict cadence
+        due = busy.decide(t).due
+        assert due is not None
+        _sync(busy, due, due + 0.1, pulled=3)
+        t = due + 0.1
+    assert busy.poll_interval < 1.2 * D  # about D: a stale share buys little here

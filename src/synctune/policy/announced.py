@@ -35,6 +35,10 @@ class Announced(SyncStrategy):
       learned as it runs), or none for ``idle_after`` seconds, does not pull on hints; the
       hints are kept, and its next read makes the pull due at once (that read may be older
       than D, unless reads known stale wait: see below).
+    * **What the replica has**: it holds every commit up to the start of its last successful
+      pull (or a pull observed, read-your-writes), so a commit it does not have landed after
+      that: a hint naming an earlier time counts from then (a late or doubled hint of a
+      commit already pulled does not make a pull due at once).
     * **Floods**: hints may be lost, doubled, late, reordered or forged. A hint-driven pull
       starts no sooner than ``min_interval`` seconds after the previous attempt started, so a
       flood costs at most one pull per ``min_interval``. A commit time in the future counts as
@@ -103,6 +107,7 @@ class Announced(SyncStrategy):
         # with none in flight), and of hints that came during it (not covered by it)
         self._pend = _INF
         self._pend_flight = _INF
+        self._vouch = -_INF  # the replica holds every commit up to this time (s)
         self._own = self._own_flight = _INF  # oldest own delegated write not pulled: the same
         self._hint_from = -_INF  # a hint-driven pull starts no sooner than this
         self._waiting: float | None = None  # a read waits for a pull from this time
@@ -173,6 +178,8 @@ class Announced(SyncStrategy):
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
+        if started > self._vouch:
+            self._vouch = started
         self._pend, self._pend_flight = self._pend_flight, _INF
         self._own, self._own_flight = self._own_flight, _INF
 
@@ -185,11 +192,17 @@ class Announced(SyncStrategy):
         # the replica caught up with the primary as of now (read-your-writes): every commit
         # announced so far, and this node's writes, are here
         self._own = self._own_flight = self._pend = self._pend_flight = _INF
+        if now > self._vouch:
+            self._vouch = now
 
     def _after_announcement(self, now: float, commit_time: float | None) -> None:
         # None ("something may have changed"): a commit as old as D, so a pull is due now
         c = now - self._d if commit_time is None or commit_time != commit_time else (
             commit_time if commit_time < now else now)
+        # a commit this replica does not have landed after what it has: a hint's time is the
+        # earliest the commit can have landed, and the replica holds everything up to _vouch
+        if c < self._vouch:
+            c = self._vouch
         if self._in_flight_since is None:
             if c < self._pend:
                 self._pend = c

@@ -8,7 +8,8 @@ import random
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
-from synctune.policy.estimators import LatencyEstimator
+from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
+from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 _INF = math.inf
@@ -23,12 +24,20 @@ class Watcher(SyncStrategy):
     less than ``min_interval``), and every commit is visible at the replicas that read within
     D of landing.
 
+    With ``stale_share`` it spends part of the fleet's stale-read budget where commits are
+    rare: it polls at the longest interval (up to ``max_interval``) at which, at the change rate
+    its pulls show (an upper estimate), reads spread over time would be older than D at most
+    that share of the time; never more often than the strict cadence above. The replicas'
+    reads then meet an SLO of "at most that share older than D" rather than "never".
+
     With ``long_poll`` the primary holds each pull until a commit lands (or
     ``long_poll_timeout`` passes): a pull that brought nothing is re-armed as soon as it
-    returns, one that brought changes ``rearm_share`` of the poll interval after it started
-    (the replicas need not hear of every commit of a burst at once: they pull once for it). An
-    idle primary sees one request per ``long_poll_timeout``, a busy one one per
-    ``rearm_share`` poll intervals, and a commit after a quiet spell is announced as it lands.
+    returns, or a poll interval after it started if that is later; one that brought changes
+    ``rearm_share`` of the poll interval after it started (the replicas need not hear of every
+    commit of a burst at once: they pull once for it). An idle primary sees at most one request
+    per ``long_poll_timeout`` (fewer where the stale share stretches the interval), a busy one
+    one per ``rearm_share`` poll intervals, and a commit during a hold is announced as it
+    lands.
 
     After each successful pull, :attr:`commit_floor` tells the driver what to announce: the
     earliest time the commits it brought can have landed (the start of the previous
@@ -44,6 +53,9 @@ class Watcher(SyncStrategy):
             (smoothed pull duration plus two deviations), the replicas being alike.
         min_interval: shortest gap (s, > 0) between the starts of two pulls.
         long_poll_timeout: seconds (> 0) the primary holds a long-poll pull at most.
+        stale_share: share (in [0, 1)) of reads the cadence may leave older than D where
+            commits are rare; 0 keeps D for every commit.
+        max_interval: longest poll interval (s) the stale share may lead to.
         rearm_share: share (in (0, 1]) of the poll interval a long-poll that brought
             changes waits before it is re-armed (counted from its start).
         backoff: retry delays after failures; default ``Backoff(base=1, cap=60)``.
@@ -55,7 +67,8 @@ class Watcher(SyncStrategy):
     def __init__(self, freshness: float, long_poll: bool = False, announce_delay: float = 0.005,
                  lead: float | None = None, min_interval: float = 0.5,
                  long_poll_timeout: float = 60.0, backoff: Backoff | None = None,
-                 rng: random.Random | None = None, rearm_share: float = 1.0) -> None:
+                 rng: random.Random | None = None, rearm_share: float = 1.0,
+                 stale_share: float = 0.005, max_interval: float = 3600.0) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
@@ -68,6 +81,11 @@ class Watcher(SyncStrategy):
                                  strict=True)
         self._rearm = _check.real("rearm_share", rearm_share, minimum=0.0, strict=True,
                                   maximum=1.0)
+        self._share = _check.real("stale_share", stale_share, minimum=0.0, maximum=1.0,
+                                  strict_maximum=True)
+        self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
+        self._changes = ChangeRateEstimator(half_life=6 * 3600.0)  # quiet nights count
+        self._planned = 0.0  # the stale share's interval (s), 0 until a pull shows the rate
         self._found = False  # the latest pull brought changes
         self._latency = LatencyEstimator(min_timeout=5.0)
         self._last_start: float | None = None
@@ -84,18 +102,35 @@ class Watcher(SyncStrategy):
             # a held long-poll's duration says nothing about how long a pull takes
             self._latency.observe(report.duration)
         self._found = report.pulled > 0
+        if self._prev_ok_start is not None and self._share > 0.0:
+            self._changes.observe(report.pulled, started - self._prev_ok_start)
+            self._plan()
         self._floor = self._prev_ok_start if self._found else None
         self._prev_ok_start = started
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         self._floor = None
 
+    def _margin(self) -> float:
+        """A commit's way to the replicas past a poll: this pull, the hint, their pull (s)."""
+        own = self._latency.conservative(2.0) or 0.0
+        return own + self._delay + (own if self._lead is None else self._lead)
+
+    def _plan(self) -> None:
+        strict = self._d - self._margin()
+        if strict < self._min_interval:
+            strict = self._min_interval
+        top = self._max_interval if self._max_interval > strict else strict
+        choice = longest_interval(self._changes.upper, self._d, self._margin(), self._share,
+                                  strict, top)
+        self._planned = choice.interval
+
     @property
     def poll_interval(self) -> float:
         """Seconds between the starts of two polls (without long-poll)."""
-        own = self._latency.conservative(2.0) or 0.0
-        lead = own if self._lead is None else self._lead
-        gap = self._d - own - self._delay - lead
+        gap = self._d - self._margin()
+        if gap < self._planned:
+            gap = self._planned
         return gap if gap > self._min_interval else self._min_interval
 
     def _decide(self, now: float) -> Decision:
@@ -104,7 +139,9 @@ class Watcher(SyncStrategy):
             due, reason = self._started_at or 0.0, "first pull"
         elif self._long_poll:
             end = self._last_attempt_end if self._last_attempt_end is not None else last
-            wait = self.poll_interval * self._rearm if self._found else self._min_interval
+            # a held pull costs one request per hold; past it, a quiet primary waits out the
+            # poll interval as a polling watcher does (commits then wait for the next pull)
+            wait = self.poll_interval * (self._rearm if self._found else 1.0)
             floor = last + (wait if wait > self._min_interval else self._min_interval)
             due, reason = (end if end > floor else floor), "re-arm the long-poll"
         else:
