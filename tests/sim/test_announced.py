@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from synctune.cli.main import main
 from synctune.policy import InvalidInput
 from synctune.sim import NodeLoad, SimConfig, Workload, simulate
 
@@ -111,3 +115,35 @@ def test_same_seed_same_run_and_the_channel_draws_follow_the_seed() -> None:
 def test_bad_channel_settings_name_the_field(kw: dict[str, object], field: str) -> None:
     with pytest.raises((InvalidInput, TypeError), match=field):
         SimConfig(**kw)  # type: ignore[arg-type]
+
+
+def _compare(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["compare", "--scenario", "microservice", "--duration",
+                                     "600", *args])
+
+
+def test_compare_flags_reach_the_run_and_show_the_channel_columns() -> None:
+    r = _compare("--strategies", "announced,notify", "--json", "--announce-delay-ms", "5",
+                 "--announce-loss", "0.01", "--announce-outage", "100:400",
+                 "--watcher-long-poll")
+    assert r.exit_code == 0, r.output
+    rows = {row["strategy"]: row for row in json.loads(r.output)}
+    assert rows["announced"]["watcher_syncs"] > 0
+    assert rows["announced"]["fallback_syncs"] > 0  # the outage made the fallback pull
+    assert rows["notify"]["watcher_syncs"] == 0 and rows["notify"]["announcements"] > 0
+    table = _compare("--strategies", "announced")
+    assert "watcher" in table.output and "fallback" in table.output
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["--announce-outage", "5:3"], "--announce-outage"),
+    (["--announce-outage", "x"], "--announce-outage"),
+    (["--announce-loss", "1"], "--announce-loss"),
+    (["--announce-delay-ms", "-2"], "--announce-delay-ms"),
+])
+def test_bad_channel_flags_exit_2_with_one_line_naming_the_flag(args: list[str],
+                                                                 flag: str) -> None:
+    r = _compare("--strategies", "announced", *args)
+    assert r.exit_code == 2, r.output
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and flag in lines[0] and "Traceback" not in r.output, r.output
