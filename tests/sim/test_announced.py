@@ -147,3 +147,20 @@ def test_bad_channel_flags_exit_2_with_one_line_naming_the_flag(args: list[str],
     assert r.exit_code == 2, r.output
     lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(lines) == 1 and flag in lines[0] and "Traceback" not in r.output, r.output
+
+
+def test_an_announced_strategy_from_a_factory_gets_the_channel_as_the_spec_does() -> None:
+    from synctune.policy import Announced
+
+    made: list[int] = []
+
+    def factory(d: float, rng: object) -> Announced:
+        made.append(1)
+        return Announced(d, rng=rng)  # type: ignore[arg-type]
+
+    wl = _fleet([100.0, 300.0], np.arange(1.0, 600.0, 2.0).tolist(), 600.0)
+    by_spec = simulate(_announced(detail=False), workload=wl).summary
+    by_factory = simulate(_announced(detail=False, strategy=factory), workload=wl).summary
+    assert len(made) == 3  # once per node: never called just to look
+    assert by_factory.watcher_syncs == by_spec.watcher_syncs > 0
+    assert (by_factory.syncs, by_factory.announcements) == (by_spec.syncs, by_spec.announcements)

@@ -468,6 +468,10 @@ class _Run:
             base_bytes=self.st.base_db_bytes, interval_check=min(1.0, cfg.sample_interval),
             read_batch=READ_BATCH_S)
         node: ReplicaNode
+        if self.channel is None and fleet_channel.is_announced(strategy):
+            self.channel = fleet_channel.FleetChannel(cfg)  # a factory's: known only now
+        if self.channel is not None and not self.channel.published:
+            self.channel.before(self, log)
         if self.channel is not None and self.channel.hears(strategy):
             node = SubscriberNode(*args, channel=self.channel.events_for(i, self.duration),
                                   dynamic=self.local_first, **kw)
@@ -489,8 +493,6 @@ class _Run:
                 self._track_worst()
             log = self.log
             assert log is not None
-            if self.channel is not None and not self.channel.published:
-                self.channel.before(self, log)
             for i in which:
                 env = simpy.Environment()
                 node = self._node(env, log, i)
@@ -503,8 +505,6 @@ class _Run:
         assert self.ext is not None
         log = self.log = PrimaryLog(self.ext[0], self.ext[1])
         env = simpy.Environment()
-        if self.channel is not None:
-            self.channel.before(self, log)
         nodes = deque(self._node(env, log, i) for i in range(n))
         if self.channel is not None:
             self.channel.during(self, env, log, list(nodes))

@@ -30,7 +30,7 @@ from synctune.sim.node import ReplicaNode
 from synctune.sim.notify import Notify
 from synctune.sim.primary import PrimaryLog
 from synctune.sim.result import RunSummary
-from synctune.sim.strategies import build, is_notify
+from synctune.sim.strategies import build, is_notify, is_oracle
 from synctune.sim.subscriber import SubscriberNode
 from synctune.sim.watcher import WatcherNode
 
@@ -39,14 +39,14 @@ _DELAY_P99 = math.exp(0.5 * 2.326)
 
 
 def announcing(cfg: SimConfig) -> bool:
-    """Whether the run's replicas hear a channel: ``notify``, or an :class:`Announced`."""
+    """Whether the run's replicas hear a channel, as far as its spec says: ``notify``, or a
+    spec that builds an :class:`Announced` (a class or factory is known only when the engine
+    builds a node's strategy: it is never called for a look here)."""
     if is_notify(cfg.strategy):
         return True
-    try:
-        probe = build(cfg.strategy, cfg.freshness, random.Random(0))
-    except Exception:
+    if not isinstance(cfg.strategy, str) or is_oracle(cfg.strategy):
         return False
-    return isinstance(probe, Announced)
+    return isinstance(build(cfg.strategy, cfg.freshness, random.Random(0)), Announced)
 
 
 def is_announced(strategy: SyncStrategy) -> bool:
