@@ -19,7 +19,9 @@ class Notify(SyncStrategy):
     Commits arrive as :meth:`on_announcement` events at their commit times. It pulls as late
     as the freshness target allows: when the oldest commit it has not pulled turns
     ``freshness`` old, less ``lead`` seconds for the pull itself, so one pull covers every
-    commit of a burst. A pull covers the commits announced before it started. Like a real
+    commit of a burst. A pull covers the commits announced before it started. Local-first
+    writes are pushed within ``freshness`` of the first unpushed one (so that the others can
+    hear of them). Like a real
     replica it learns whether it serves reads as it runs: until its first read it never pulls.
     Unlike the oracle it does not know when reads come. Failed pulls are retried at once; app
     requests are not needed.
@@ -35,6 +37,7 @@ class Notify(SyncStrategy):
     def __init__(self, freshness: float, lead: float = 0.0) -> None:
         super().__init__()
         d = _check.real("freshness", freshness, minimum=0.0, strict=True)
+        self._d = d
         self._wait = max(0.0, d - _check.real("lead", lead, minimum=0.0))
         # oldest commit announced and not pulled: before the pull in flight, and during it
         self._pend = _INF
@@ -68,12 +71,16 @@ class Notify(SyncStrategy):
         self._retry = True
 
     def _decide(self, now: float) -> Decision:
-        if not self._reads or self._pend == _INF:
+        pull = self._pend + self._wait if self._reads and self._pend < _INF else _INF
+        oldest = self.oldest_unpushed_write
+        push = oldest + self._d if oldest is not None else _INF
+        if pull == _INF and push == _INF:
             return _IDLE
         if self._retry:
-            return Decision(now, "retry the pull")
-        return Decision(self._pend + self._wait,
-                        "a commit was announced: pull before it is D old")
+            return Decision(now, "retry the sync")
+        if push < pull:
+            return Decision(push, "push local writes within D")
+        return Decision(pull, "a commit was announced: pull before it is D old")
 
     def __repr__(self) -> str:
         return f"Notify(wait={self._wait:g})"
