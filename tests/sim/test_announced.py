@@ -164,3 +164,15 @@ def test_an_announced_strategy_from_a_factory_gets_the_channel_as_the_spec_does(
     assert len(made) == 3  # once per node: never called just to look
     assert by_factory.watcher_syncs == by_spec.watcher_syncs > 0
     assert (by_factory.syncs, by_factory.announcements) == (by_spec.syncs, by_spec.announcements)
+
+
+def test_notify_pushes_local_first_writes_within_d_so_others_hear_of_them() -> None:
+    wl = Workload({"a": NodeLoad(writes=np.array([1.0])),
+                   "b": NodeLoad(reads=np.array([20.0, 30.0]))}, 40.0, np.empty(0))
+    res = simulate(instant(strategy="notify", freshness=5.0, write_model="local-first",
+                           detail=True), workload=wl)
+    syncs = res.syncs
+    assert syncs[syncs["node"] == "a"]["start"].tolist() == [6.0]  # pushed within D
+    assert res.summary.unsynced_writes_end == 0
+    assert syncs[syncs["node"] == "b"]["start"].tolist() == [20.0]  # its first read pulls
+    assert res.reads["staleness_s"].tolist() == [0.0, 0.0]
