@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from synctune.policy import (
     Adaptive,
+    Announced,
     AnyOf,
     Budgeted,
     OnWrite,
@@ -32,6 +33,7 @@ from synctune.policy import (
     SeedRule,
     SyncReport,
     SyncStrategy,
+    Watcher,
 )
 
 BATCH = 1000  # writes per timed batch; the median over batches is reported
@@ -142,6 +144,40 @@ def per_sync_us(make: Callable[[], SyncStrategy], syncs: int, reads: int = 30) -
     return statistics.median(times)
 
 
+def announcement_ns(make: Callable[[], SyncStrategy], events: int, kind: str) -> float:
+    """Median ns of one announcement-channel event and ``next_sync_due``, as a driver calls
+    them: ``kind`` ``hint`` (a commit announced, most of them within one burst), ``beat`` (a
+    heartbeat) or ``read``; a pull whenever one is due (untimed)."""
+    s = make()
+    s.start(0.0)
+    s.on_channel(0.0, True)
+    s.on_read(0.0)
+    t = _sync(s, 0.0, 0)
+    rng = random.Random(5)
+    times = []
+    perf = time.perf_counter_ns
+    hint, beat, read, due = s.on_announcement, s.on_channel, s.on_read, s.next_sync_due
+    done = 0
+    while done < events:
+        begin = perf()
+        for _ in range(BATCH):
+            t += 0.01
+            if kind == "hint":
+                hint(t, t - rng.random())
+            elif kind == "beat":
+                beat(t, True)
+            else:
+                read(t)
+            due(t)
+        times.append((perf() - begin) / BATCH)
+        done += BATCH
+        d = s.next_sync_due(t)
+        if d is not None and d <= t:
+            t = _sync(s, t, 1)
+        s.on_channel(t, True)
+    return statistics.median(times)
+
+
 def traced_bytes(make: Callable[[], SyncStrategy], writes: int) -> tuple[int, int]:
     """(bytes held after warm-up, growth after ``writes`` more writes with periodic syncs)."""
     gc.collect()
@@ -226,6 +262,24 @@ def main() -> None:
     rw = wait_ns["budgeted+read-wait"] / 1000
     print(f"read-wait per-read goal <= 5 us median: {'met' if rw <= 5 else 'MISSED'} "
           f"({rw:.3f} us)")
+
+    announcing = {
+        "announced": lambda: Announced(60.0, rng=random.Random(1)),
+        "watcher": lambda: Watcher(60.0, rng=random.Random(1)),
+    }
+    print(f"\n{'strategy':<10} {'event + next_sync_due (us)':>27} {'hint':>7} {'beat':>7} "
+          f"{'read':>7} {'after sync (us)':>16}")
+    worst_hint = 0.0
+    for n, m in announcing.items():
+        cost = {k: min(announcement_ns(m, args.writes, k) for _ in range(args.repeats)) / 1000
+                for k in ("hint", "beat", "read")}
+        after = min(per_sync_us(m, args.syncs) for _ in range(args.repeats))
+        print(f"{n:<10} {'':>27} {cost['hint']:>7.3f} {cost['beat']:>7.3f} "
+              f"{cost['read']:>7.3f} {after:>16.2f}")
+        if n == "announced":
+            worst_hint = max(cost.values())
+    print(f"announced per-event goal (hint, heartbeat, read) <= 1 us median: "
+          f"{'met' if worst_hint <= 1 else 'MISSED'} (worst {worst_hint:.3f} us)")
 
     print("\nmemory traced by tracemalloc (bytes): held after warm-up, growth after N writes")
     print(f"{'strategy':<10} {'N writes':>10} {'held':>8} {'growth':>8}")

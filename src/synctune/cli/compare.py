@@ -18,6 +18,7 @@ from synctune.monitoring import ALERTS
 from synctune.policy.errors import InvalidInput
 from synctune.sim import SCENARIOS, WRITE_MODELS, SimConfig
 from synctune.sim import compare as run_compare
+from synctune.sim.channel import parse_outage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,8 @@ JSON_FIELDS = ("strategy", "syncs", "sync_failures", "bytes", "reads", "stale_re
                "over_freshness_fraction", "staleness_mean_s", "staleness_p99_s",
                "staleness_max_s", "visibility_p99_s", "write_latency_p99_ms",
                "unsynced_writes_max", "ryw_pulls", "oracle_syncs", "read_waits",
-               "read_wait_timeout_fraction", "read_wait_p50_ms", "read_wait_p99_ms")
+               "read_wait_timeout_fraction", "read_wait_p50_ms", "read_wait_p99_ms",
+               "watcher_syncs", "announcements", "fallback_syncs")
 
 # (header, summary key, format)
 _TABLE = (
@@ -57,6 +59,12 @@ _WAIT_TABLE = (
     ("waited out%", "read_wait_timeout_fraction", "{:.1f}"),
     ("wait p50 ms", "read_wait_p50_ms", "{:.0f}"),
     ("wait p99 ms", "read_wait_p99_ms", "{:.0f}"),
+)
+# shown only when some strategy heard commit announcements
+_CHANNEL_TABLE = (
+    ("watcher", "watcher_syncs", "{:d}"),
+    ("hints", "announcements", "{:d}"),
+    ("fallback", "fallback_syncs", "{:d}"),
 )
 
 
@@ -89,9 +97,19 @@ def _cell(fmt: str, key: str, row: dict[str, Any]) -> str:
     return fmt.format(int(value) if fmt == "{:d}" else value)
 
 
+def _flag_names(message: str) -> str:
+    """A config error about an announcement field, named as its flag."""
+    for field, flag in (("announce_delay_ms", "--announce-delay-ms"),
+                        ("announce_loss", "--announce-loss")):
+        message = message.replace(field, flag)
+    return message
+
+
 def _print_table(table: pd.DataFrame, title: str) -> None:
     rows = table.to_dict(orient="records")
-    columns = _TABLE + (_WAIT_TABLE if any(r.get("read_waits", 0) for r in rows) else ())
+    waits = any(r.get("read_waits", 0) for r in rows)
+    channel = any(r.get("announcements", 0) for r in rows)
+    columns = _TABLE + (_WAIT_TABLE if waits else ()) + (_CHANNEL_TABLE if channel else ())
     cells = [[_cell(fmt, key, r) for _, key, fmt in columns] for r in rows]
     heads = [h for h, _, _ in columns]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
@@ -104,7 +122,10 @@ def _print_table(table: pd.DataFrame, title: str) -> None:
     names = "/".join(a.name for a in ALERTS)
     click.echo(f"stale% = reads with staleness > 0; >D% = reads older than the freshness target; "
                f"oracle = fewest pulls keeping every read within D; alerts = {names} firings.")
-    if len(columns) > len(_TABLE):
+    if channel:
+        click.echo("watcher = the watcher's pulls (counted in syncs); hints = announcements "
+                   "published; fallback = syncs while a replica's channel was down or silent.")
+    if waits:
         click.echo("waits = reads held for a pull (read-wait); waited out% = of those, ran "
                    "without it; wait p50/p99 = how long a held read waited.")
 
@@ -188,6 +209,14 @@ def _output_dir(out_dir: str) -> Path:
               help="delegated (embedded replicas) or local-first (offline writes).")
 @click.option("--failure-prob", type=float, default=0.0, show_default=True,
               help="Probability that a sync attempt fails.")
+@click.option("--announce-delay-ms", type=float, default=1.0, show_default=True,
+              help="Median delay of a commit announcement (announced, ms).")
+@click.option("--announce-loss", type=float, default=0.0, show_default=True,
+              help="Share of announcements and heartbeats lost per replica (announced).")
+@click.option("--announce-outage", "announce_outages", multiple=True, metavar="START:END",
+              help="A silent window of the announcement channel, in seconds (repeatable).")
+@click.option("--watcher-long-poll", is_flag=True,
+              help="The primary holds the watcher's pulls until a commit lands (announced).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per strategy.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Also write the table as DIR/compare.csv (atomically).")
@@ -202,7 +231,9 @@ def _output_dir(out_dir: str) -> Path:
                    "DIR/<k>-<strategy>/ (runs unsharded).")
 def compare(trace: str | None, scenario: str | None, strategies: str, freshness: float,
             duration: float | None, rtt_ms: float | None, seed: int, nodes: int | None,
-            write_model: str | None, failure_prob: float, as_json: bool,
+            write_model: str | None, failure_prob: float, announce_delay_ms: float,
+            announce_loss: float, announce_outages: tuple[str, ...], watcher_long_poll: bool,
+            as_json: bool,
             out_dir: str | None, workers: int | None, dask: str | None,
             detail_dir: str | None) -> None:
     """Compare sync strategies on one workload: syncs, bytes, staleness, alerts.
@@ -226,10 +257,16 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
     quick = trace is None and scenario is None and duration is None
     if quick:
         duration = QUICK_DURATION_S
-    config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
-                       freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
-                       nodes=nodes, write_model=write_model, failure_prob=failure_prob,
-                       detail=False)  # detail tables only with --detail DIR, on disk
+    try:
+        windows = tuple(parse_outage(o) for o in announce_outages)
+        config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
+                           freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
+                           nodes=nodes, write_model=write_model, failure_prob=failure_prob,
+                           announce_delay_ms=announce_delay_ms, announce_loss=announce_loss,
+                           announce_outages=windows, watcher_long_poll=watcher_long_poll,
+                           detail=False)  # detail tables only with --detail DIR, on disk
+    except InvalidInput as exc:
+        fail(_flag_names(str(exc)))
     sharded = workers is not None or dask is not None
     by_nodes = trace is None
     plan = _plan(config, len(specs), workers if sharded else None, dask)

@@ -87,6 +87,11 @@ class SimConfig:
             ``None`` = kept in memory with the result (nothing written to disk).
         max_metric_rows: most rows (nodes x samples) of the metric series; past it the series
             is thinned evenly (alerts are still evaluated every ``sample_interval``).
+        announce_delay_ms: median delay (ms) of a commit announcement from publisher to
+            replica (``announced``); log-normal, with rare TCP retransmissions (docs/fleet.md).
+        announce_loss: share of announcements (and heartbeats) lost per replica, in [0, 1).
+        announce_outages: silent windows ``(start_s, end_s)`` of the announcement channel.
+        watcher_long_poll: the primary holds the watcher's pulls until a commit lands.
     """
 
     scenario: str = "web"
@@ -115,6 +120,10 @@ class SimConfig:
     detail: bool = True
     detail_dir: str | None = None
     max_metric_rows: int = 2_000_000
+    announce_delay_ms: float = 1.0
+    announce_loss: float = 0.0
+    announce_outages: tuple[tuple[float, float], ...] = ()
+    watcher_long_poll: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.scenario, str) or not self.scenario:
@@ -162,6 +171,13 @@ class SimConfig:
             object.__setattr__(self, "detail_dir", _path(self.detail_dir, "detail_dir"))
         if _check.count("max_metric_rows", self.max_metric_rows) < 1:
             raise InvalidInput(f"max_metric_rows must be >= 1, got {self.max_metric_rows!r}")
+        _check.real("announce_delay_ms", self.announce_delay_ms, minimum=0.0)
+        _check.real("announce_loss", self.announce_loss, minimum=0.0, maximum=1.0,
+                    strict_maximum=True)
+        from synctune.sim.channel import check_outages
+
+        object.__setattr__(self, "announce_outages", check_outages(self.announce_outages))
+        _check.flag("watcher_long_poll", self.watcher_long_poll)
 
     @property
     def bytes_per_second(self) -> float:

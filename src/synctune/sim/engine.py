@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -15,8 +16,8 @@ import simpy
 
 from synctune.policy import SyncStrategy
 from synctune.policy.errors import InvalidInput
+from synctune.sim import fleet_channel, strategies
 from synctune.sim import rng as streams
-from synctune.sim import strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.detail import DetailFrames, DetailSink, DetailWriter
 from synctune.sim.monitor import NodeHistory, alert_events, metric_series, sample_grid
@@ -29,6 +30,7 @@ from synctune.sim.result import SYNC_COLUMNS, SimResult
 from synctune.sim.scenarios import scenario
 from synctune.sim.sketch import QuantileSketch
 from synctune.sim.staleness import staleness
+from synctune.sim.subscriber import SubscriberNode
 from synctune.sim.tally import NodeOutcome, Tally
 from synctune.sim.trace import load_trace
 from synctune.sim.visibility import CommitLog, node_visibility, track_slowest
@@ -155,6 +157,7 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
             sink = sink or _Sink(run, writer, progress)
             run.run_nodes(range(len(wl.names)) if chunk is None else chunk, sink)
         assert sink is not None and run is not None
+        sink.extra = run.channel_counts()
         if writer is not None:
             writer.add("writes", run.writes_table(sink))
             writer.close()
@@ -185,6 +188,8 @@ def simulate_nodes(config: SimConfig, nodes: range) -> Shard:
         run.run_nodes(chunk, sink)
     if sink is None:
         raise InvalidInput(f"nodes must be a non-empty range, got {nodes!r}")
+    assert run is not None
+    sink.extra = run.channel_counts()
     return sink.shard()
 
 
@@ -207,6 +212,8 @@ class Shard:
     alerts: list[dict[str, object]]
     primary_writes: int
     duration: float
+    #: the announcement channel's counts: watcher_syncs, announcements, fallback_syncs
+    extra: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 class _Sink:
@@ -228,11 +235,13 @@ class _Sink:
         self.alert_rows: list[dict[str, object]] = []
         self.worst: np.ndarray | None = None
         self.unseen: np.ndarray | None = None
+        self.extra: dict[str, int] = {}
 
     def shard(self) -> Shard:
         metrics = (pd.concat(self.metric_parts, ignore_index=True) if self.metric_parts
                    else pd.DataFrame())
-        return Shard(self.tally, metrics, self.alert_rows, self.primary_writes, self.duration)
+        return Shard(self.tally, metrics, self.alert_rows, self.primary_writes, self.duration,
+                     self.extra)
 
     def result(self, detail_dir: Path | None,
                tables: dict[str, pd.DataFrame] | None) -> SimResult:
@@ -255,6 +264,7 @@ def finish(cfg: SimConfig, spec: str, write_model: str, shards: list[Shard],
         strategy=spec, workload=cfg.trace if cfg.trace is not None else cfg.scenario,
         write_model=write_model, duration=shards[0].duration, freshness=cfg.freshness,
         seed=cfg.seed, primary_writes=shards[0].primary_writes)
+    summary = fleet_channel.with_counts(summary, [sh.extra for sh in shards])
     return SimResult(cfg, summary, metrics, alerts, detail_dir, tables)
 
 
@@ -298,7 +308,8 @@ class _Attempts:
 
 #: what chunks of one delegated run share: the write plan, the commit log and its order
 _SHARED = ("w_latency", "w_commit", "w_ok", "w_event", "ryw_reach", "ext", "log", "ct", "co",
-           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds", "commit_log")
+           "cr", "origin_t", "cum_bytes", "by_origin", "origin_bounds", "commit_log",
+           "channel")
 
 
 class _Run:
@@ -316,6 +327,8 @@ class _Run:
         self.local_first = st.write_model == "local-first"
         self.ryw = cfg.read_your_writes and not self.local_first
         self.oracle = strategies.is_oracle(cfg.strategy)
+        # commit announcements (announced, notify): who publishes what, and the watcher
+        self.channel = fleet_channel.FleetChannel.of(cfg)
         seed = cfg.seed
         self.links = [Link(name, st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
                            cfg.failure_prob, cfg.outages, streams.generator(seed, "network", i),
@@ -441,21 +454,29 @@ class _Run:
         if self.oracle:
             strategy: SyncStrategy = self._oracle(i)
         elif strategies.is_notify(cfg.strategy):
-            commits, lead = self._known_commits(i)
-            strategy = Notify(commits, cfg.freshness, lead,
-                              reads=bool(self.wl.nodes[self.names[i]].reads.size))
+            # learns of commits as they land, and of its reads as they come
+            strategy = Notify(cfg.freshness, self._known_commits(i)[1])
         else:
             strategy = strategies.build(cfg.strategy, cfg.freshness,
                                         streams.python_random(cfg.seed, "strategy", i))
-        node = ReplicaNode(env, i, strategy, self.links[i], log,
-                           self._events(i, strategy.max_read_wait > 0.0),
-                           self.duration, local_first=self.local_first,
-                           write_bytes=self.wl.nodes[self.names[i]].write_bytes,
-                           ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
-                           overhead=cfg.sync_overhead_bytes,
-                           apply_s=cfg.apply_s_per_change, base_bytes=self.st.base_db_bytes,
-                           interval_check=min(1.0, cfg.sample_interval),
-                           read_batch=READ_BATCH_S)
+        args = (env, i, strategy, self.links[i], log,
+                self._events(i, strategy.max_read_wait > 0.0), self.duration)
+        kw: dict[str, Any] = dict(
+            local_first=self.local_first, write_bytes=self.wl.nodes[self.names[i]].write_bytes,
+            ryw_reach=self.ryw_reach[i], timeout=cfg.sync_timeout,
+            overhead=cfg.sync_overhead_bytes, apply_s=cfg.apply_s_per_change,
+            base_bytes=self.st.base_db_bytes, interval_check=min(1.0, cfg.sample_interval),
+            read_batch=READ_BATCH_S)
+        node: ReplicaNode
+        if self.channel is None and fleet_channel.is_announced(strategy):
+            self.channel = fleet_channel.FleetChannel(cfg)  # a factory's: known only now
+        if self.channel is not None and not self.channel.published:
+            self.channel.before(self, log)
+        if self.channel is not None and self.channel.hears(strategy):
+            node = SubscriberNode(*args, channel=self.channel.events_for(i, self.duration),
+                                  dynamic=self.local_first, **kw)
+        else:
+            node = ReplicaNode(*args, **kw)
         env.process(node.run())
         return node
 
@@ -485,6 +506,8 @@ class _Run:
         log = self.log = PrimaryLog(self.ext[0], self.ext[1])
         env = simpy.Environment()
         nodes = deque(self._node(env, log, i) for i in range(n))
+        if self.channel is not None:
+            self.channel.during(self, env, log, list(nodes))
         env.run()
         self._commits(list(nodes))
         for i in range(n):
@@ -495,6 +518,8 @@ class _Run:
         """Run nodes ``which``, each folded into ``sink`` as soon as it is done."""
         self.sink = sink
         for i, node in self._ran(which):
+            if self.channel is not None:
+                self.channel.ran(node.strategy)
             outcome, metrics, alerts = self._outcome(i, node, sink.grid, sink.series,
                                                      sink.writer)
             sink.tally.add(outcome, self.cfg.freshness)
@@ -502,6 +527,10 @@ class _Run:
             sink.alert_rows += alerts
             if sink.progress is not None:
                 sink.progress(1)
+
+    def channel_counts(self) -> dict[str, int]:
+        """The announcement channel's counts (none without one)."""
+        return self.channel.counts() if self.channel is not None else {}
 
     # ---------------------------------------------------------------- results
     def _commits(self, nodes: list[ReplicaNode]) -> None:

@@ -12,7 +12,7 @@ are still counted in batches), and the reads it holds are recorded with their lo
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import numpy as np
 import simpy
@@ -98,6 +98,8 @@ class ReplicaNode:
         self._batch = read_batch
         self._pend, self._pend_t, self._pend_slot = 0, 0.0, -1.0
         self.intervals: list[tuple[float, float | None]] = []
+        #: called as ``on_push(index, landed, sync_start)`` after each push lands (s)
+        self.on_push: Callable[[int, float, float], None] | None = None
         self._interval: object = object()
         self._iv_step = interval_check
         self._iv_next = 0.0
@@ -252,6 +254,8 @@ class ReplicaNode:
                 yield from self._advance(arrive)
                 self.log.push(arrive, b - a, push_bytes - self._overhead)
                 self.push_commit[a:b] = arrive  # type: ignore[index]
+                if self.on_push is not None:
+                    self.on_push(self.index, arrive, start)
                 self._pushed, pushed = b, b - a
                 t = arrive + one
             reach = t + one

@@ -2,64 +2,85 @@
 
 from __future__ import annotations
 
-import bisect
-
-import numpy as np
+import math
 
 from synctune.policy import _check
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
+_INF = math.inf
 _IDLE = Decision(None, "no reads here, or no commit left to pull")
 
 
 class Notify(SyncStrategy):
     """What server support for change notification would buy: the replica learns of each
-    commit when it lands (a long-poll pull returning), not when it next polls.
+    commit when it lands on the primary (a perfect channel: no delay, no loss), not when it
+    next polls.
 
-    It pulls as late as the freshness target allows: when the oldest commit it has not pulled
-    turns ``freshness`` old, less ``lead`` seconds for the pull itself, so one pull covers every
-    commit of a burst. A replica that serves no reads never pulls. Unlike the oracle it does not
-    know when reads come. Failed pulls are retried at once; app requests are not needed.
+    Commits arrive as :meth:`on_announcement` events at their commit times. It pulls as late
+    as the freshness target allows: when the oldest commit it has not pulled turns
+    ``freshness`` old, less ``lead`` seconds for the pull itself, so one pull covers every
+    commit of a burst. A pull covers the commits announced before it started. Local-first
+    writes are pushed within ``freshness`` of the first unpushed one (so that the others can
+    hear of them). Like a real
+    replica it learns whether it serves reads as it runs: until its first read it never pulls.
+    Unlike the oracle it does not know when reads come. Failed pulls are retried at once; app
+    requests are not needed.
 
     Args:
-        commits: commit times (s) the replica must see, sorted (the announcements).
         freshness: target D (s, > 0).
         lead: seconds a pull needs before what it brings is visible (>= 0).
-        reads: whether the replica serves reads at all.
     """
 
     name = "notify"
     honours_requests = False
 
-    def __init__(self, commits: np.ndarray, freshness: float, lead: float = 0.0,
-                 reads: bool = True) -> None:
+    def __init__(self, freshness: float, lead: float = 0.0) -> None:
         super().__init__()
         d = _check.real("freshness", freshness, minimum=0.0, strict=True)
+        self._d = d
         self._wait = max(0.0, d - _check.real("lead", lead, minimum=0.0))
-        self._commits = np.asarray(commits, dtype=np.float64).tolist()
-        self._reads = _check.flag("reads", reads)
-        self._seen = 0  # commits before this index are pulled
-        self._pulling = 0
+        # oldest commit announced and not pulled: before the pull in flight, and during it
+        self._pend = _INF
+        self._pend_flight = _INF
         self._retry = False
 
-    def on_sync_started(self, now: float) -> None:
-        super().on_sync_started(now)
-        self._pulling = bisect.bisect_right(self._commits, now)
+    def _after_announcement(self, now: float, commit_time: float | None) -> None:
+        c = now if commit_time is None or commit_time > now else commit_time
+        if self._in_flight_since is None:
+            if c < self._pend:
+                self._pend = c
+                self._decision = None
+        elif c < self._pend_flight:
+            self._pend_flight = c
+
+    def _after_read(self, now: float, count: int) -> None:
+        if self._reads == count:
+            self._decision = None  # the first reads: commits now matter here
+
+    def _after_pull_observed(self, now: float, pulled: int) -> None:
+        # caught up as of now (read-your-writes): every commit announced so far is here
+        self._pend = self._pend_flight = _INF
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
-        self._seen = max(self._seen, self._pulling)
+        self._pend, self._pend_flight = self._pend_flight, _INF
         self._retry = False
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        self._pend = min(self._pend, self._pend_flight)
+        self._pend_flight = _INF
         self._retry = True
 
     def _decide(self, now: float) -> Decision:
-        if not self._reads or self._seen >= len(self._commits):
+        pull = self._pend + self._wait if self._reads and self._pend < _INF else _INF
+        oldest = self.oldest_unpushed_write
+        push = oldest + self._d if oldest is not None else _INF
+        if pull == _INF and push == _INF:
             return _IDLE
         if self._retry:
-            return Decision(now, "retry the pull")
-        return Decision(self._commits[self._seen] + self._wait,
-                        "a commit was announced: pull before it is D old")
+            return Decision(now, "retry the sync")
+        if push < pull:
+            return Decision(push, "push local writes within D")
+        return Decision(pull, "a commit was announced: pull before it is D old")
 
     def __repr__(self) -> str:
-        return f"Notify(commits={len(self._commits)}, wait={self._wait:g})"
+        return f"Notify(wait={self._wait:g})"

@@ -65,6 +65,12 @@ class RunSummary:
     alerts_high_sync_lag: int = _doc("high_sync_lag firings")
     alerts_sync_failure: int = _doc("sync_failure firings")
     alerts_replica_stale: int = _doc("replica_stale firings")
+    # the announcement channel (announced, notify); 0 for a run without one
+    watcher_syncs: int = field(default=0, metadata={
+        "doc": "the watcher's successful pulls (also counted in syncs)"})
+    announcements: int = field(default=0, metadata={"doc": "commit announcements published"})
+    fallback_syncs: int = field(default=0, metadata={
+        "doc": "syncs started while a replica's channel was down or silent (announced)"})
 
     def __getitem__(self, key: str) -> Any:
         if key not in SUMMARY_FIELDS:

@@ -14,7 +14,7 @@ from synctune.policy.errors import InvalidInput
 
 #: fixed keys so that adding a purpose never shifts the others
 PURPOSES = {"workload": 1, "network": 2, "faults": 3, "latency": 4, "strategy": 5,
-            "writes": 6}
+            "writes": 6, "announce": 7, "watcher": 8}
 
 
 def _sequence(seed: int, purpose: str, index: int) -> np.random.SeedSequence:
