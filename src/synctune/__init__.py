@@ -21,6 +21,7 @@ from synctune.policy import (
     PRESETS,
     STRATEGY_SPECS,
     Adaptive,
+    Announced,
     AnyOf,
     Backoff,
     Decision,
@@ -33,6 +34,7 @@ from synctune.policy import (
     SyncReport,
     SyncSettings,
     SyncStrategy,
+    Watcher,
     from_settings,
     preset,
     seed_rule,
@@ -72,10 +74,11 @@ def __dir__() -> list[str]:
 
 __all__ = [  # the lazy names load on first use (see _LAZY)
     "ALERTS", "METRICS", "PRESETS", "STRATEGY_SPECS", "Adaptive", "Advice", "AlertEvaluator",
-    "AlertEvent", "AlertRule", "AlertThresholds", "AnyOf", "Backoff", "Decision", "FailureKind",
+    "AlertEvent", "AlertRule", "AlertThresholds", "Announced", "AnyOf", "Backoff", "Decision",
+    "FailureKind",
     "Grid", "InvalidInput", "InvalidType", "Manual", "MetricSpec", "OnWrite", "Periodic", "Preset",
     "SeedRule", "SimConfig", "SimResult", "SyncController", "SyncReport", "SyncSettings",
-    "SyncStrategy", "__version__", "advise", "compare", "from_settings", "load_trace",
+    "SyncStrategy", "Watcher", "__version__", "advise", "compare", "from_settings", "load_trace",
     "open_replica", "preset", "run_sweep", "seed_rule", "simulate", "strategy_from_spec",
     "summarize",
 ]

@@ -5,6 +5,7 @@ objects through the event interface in :mod:`synctune.policy.strategy`.
 """
 
 from synctune.policy.adaptive import Adaptive
+from synctune.policy.announced import Announced
 from synctune.policy.any_of import AnyOf
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted import Budgeted
@@ -23,12 +24,14 @@ from synctune.policy.spec import STRATEGY_SPECS, strategy_forms, strategy_from_s
 from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.staleness_model import IntervalChoice, longest_interval, stale_share
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+from synctune.policy.watcher import Watcher
 
 __all__ = [
-    "PRESETS", "STRATEGY_SPECS", "Adaptive", "AnyOf", "Backoff", "Budgeted",
+    "PRESETS", "STRATEGY_SPECS", "Adaptive", "Announced", "AnyOf", "Backoff", "Budgeted",
     "ChangeRateEstimator", "Decision", "FailureKind", "IntervalChoice", "InvalidInput",
     "InvalidType", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset", "ReadWait",
-    "SeedRule", "StaleReadBudget", "SyncReport", "SyncSettings", "SyncStrategy", "from_settings",
+    "SeedRule", "StaleReadBudget", "SyncReport", "SyncSettings", "SyncStrategy", "Watcher",
+    "from_settings",
     "longest_interval", "preset", "seed_rule", "stale_share", "strategy_forms",
     "strategy_from_spec",
 ]

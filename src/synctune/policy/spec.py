@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from synctune.policy import _check
 from synctune.policy.adaptive import Adaptive
+from synctune.policy.announced import Announced
 from synctune.policy.any_of import AnyOf
 from synctune.policy.budgeted import Budgeted
 from synctune.policy.errors import InvalidInput, InvalidType
@@ -18,6 +19,7 @@ from synctune.policy.presets import PRESETS
 from synctune.policy.read_wait import ReadWait
 from synctune.policy.seed_rule_strategy import SeedRule
 from synctune.policy.strategy import SyncStrategy
+from synctune.policy.watcher import Watcher
 
 #: the spec forms with what each builds, for ``--help`` texts
 STRATEGY_SPECS: tuple[tuple[str, str], ...] = (
@@ -32,6 +34,11 @@ STRATEGY_SPECS: tuple[tuple[str, str], ...] = (
     ("read-wait:SECONDS", "bounded-staleness reads: a read the replica cannot vouch for "
                           "within the freshness target waits up to SECONDS for a pull "
                           "(combine it: budgeted+read-wait:1)"),
+    ("announced[+FALLBACK]", "pull when a commit is announced, before it is D old; the parts "
+                             "after it are its fallback while the channel is down (default "
+                             "budgeted: announced = announced+budgeted)"),
+    ("watcher[:long-poll]", "the watcher's cadence: pull so every announced replica keeps D "
+                            "(long-poll: re-arm a held pull as it returns)"),
     ("preset:NAME", f"a preset's settings ({', '.join(PRESETS)})"),
     ("A+B", "several of the above at once; the earliest due time wins (periodic:60+on-write)"),
 )
@@ -90,6 +97,10 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
         settings = PRESETS[arg].settings
         # the development preset has no remote: nothing ever triggers a sync on its own
         return Manual() if settings is None else from_settings(settings, rng=rng)
+    if kind == "watcher":
+        if sep and arg != "long-poll":
+            raise _bad(spec, f"'watcher' takes only ':long-poll', got {arg!r}")
+        return Watcher(freshness, long_poll=bool(sep), rng=rng)
     simple: dict[str, Callable[[], SyncStrategy]] = {
         "on-write": lambda: OnWrite(rng=rng), "manual": Manual,
         "seed-rule": lambda: SeedRule(freshness, rng=rng)}
@@ -127,5 +138,18 @@ def strategy_from_spec(spec: str, freshness: float, *, rng: random.Random | None
     if not spec.strip() or any(not p for p in parts):
         raise _bad(spec, "empty part")
     _check.flag("bool_pulls", bool_pulls)
+    if "announced" in parts:
+        return _announced(spec, parts, freshness, rng, bool_pulls)
     built = [_one(spec, p, freshness, rng, bool_pulls) for p in parts]
     return built[0] if len(built) == 1 else AnyOf(*built)
+
+
+def _announced(spec: str, parts: list[str], freshness: float, rng: random.Random | None,
+               bool_pulls: bool) -> SyncStrategy:
+    """``announced`` first, the parts after it its fallback (``budgeted`` when none)."""
+    if parts[0] != "announced" or parts.count("announced") > 1:
+        raise _bad(spec, "'announced' comes first, once; the parts after it are its fallback")
+    rest = [_one(spec, p, freshness, rng, bool_pulls) for p in parts[1:]] or [
+        _one(spec, "budgeted", freshness, rng, bool_pulls)]
+    fallback = rest[0] if len(rest) == 1 else AnyOf(*rest)
+    return _built(spec, lambda: Announced(freshness, fallback, rng=rng))

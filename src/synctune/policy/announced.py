@@ -1,0 +1,340 @@
+"""Pull when a commit is announced, not on a schedule; fall back to a tuner while the channel
+is down or silent."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from synctune.policy import _check
+from synctune.policy.backoff import Backoff
+from synctune.policy.budgeted import Budgeted
+from synctune.policy.errors import InvalidType
+from synctune.policy.estimators import LatencyEstimator
+from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+
+_INF = math.inf
+_IDLE = Decision(None, "channel alive, no announced commit to pull")
+_HINT = "an announced commit turns D old: pull now"
+_PUSH = "push local writes"
+_WAIT = "a read knows an announced commit is older than D: pull now"
+_RETRY = "retry the pull after backoff"
+_SILENT = "announcement channel silent past its heartbeat timeout: fallback's schedule"
+
+
+class Announced(SyncStrategy):
+    """Pull before an announced commit is ``freshness`` old; a tuner while hints cannot come.
+
+    A hint (:meth:`on_announcement`) says the primary has a commit as of ``commit_time`` (the
+    earliest it can have landed). The replica pulls when the oldest commit announced and not
+    yet pulled turns ``freshness`` old, less ``lead`` seconds for the pull itself, so one pull
+    covers a whole burst. A pull covers the hints that arrived before it started (their commits
+    were on the primary by then); hints that arrive during a pull wait for the next one.
+
+    * **No reads, no pulls**: a replica that has served no read (counted by ``on_read``, so
+      learned as it runs), or none for ``idle_after`` seconds, does not pull on hints; the
+      hints are kept, and its next read makes the pull due at once (that read may be older
+      than D, unless reads known stale wait: see below).
+    * **Floods**: hints may be lost, doubled, late, reordered or forged. A hint-driven pull
+      starts no sooner than ``min_interval`` seconds after the previous attempt started, so a
+      flood costs at most one pull per ``min_interval``. A commit time in the future counts as
+      now; ``None`` ("something may have changed") makes one pull due at once.
+    * **Channel down or silent**: the driver calls ``on_channel(now, True)`` on (re)connect and
+      on every heartbeat. Before the first one, after ``on_channel(now, False)``, or when none
+      came for ``heartbeat_timeout`` seconds, the decision is ``fallback``'s, which sees every
+      event except hints throughout (so it keeps its rates and its schedule counts from the
+      latest pull). On return the replica makes one catch-up pull.
+    * **Pushes**: local writes are pushed at the latest ``max_unpushed_age`` seconds after the
+      oldest unpushed one (a push is what makes a write's announcement possible).
+    * **Read-wait backstop** (``max_read_wait`` > 0, or a fallback whose reads may wait): a read
+      that arrives when an announced commit is older than ``freshness`` and not pulled (so the
+      replica *knows* the read would be stale) waits up to that long for a pull that starts at
+      once. While the channel is down, the fallback's own read wait applies.
+
+    Args:
+        freshness: target D, seconds (> 0).
+        fallback: the strategy in force while hints cannot come; default ``Budgeted(freshness)``.
+        min_interval: shortest gap (s, > 0) between the starts of an attempt and of a
+            hint-driven pull.
+        heartbeat_timeout: seconds (> 0) without ``on_channel(now, True)`` after which the
+            channel counts as down.
+        lead: seconds (>= 0) a pull needs before what it brings is visible; default ``None``:
+            learned from the syncs (smoothed duration plus two deviations).
+        max_unpushed_age: seconds (> 0) a local write may wait for a push; default D.
+        idle_after: seconds (> 0) without a read after which hints wait for the next read
+            (which then pulls at once, or waits for the pull with ``max_read_wait``);
+            default ``None``: ten times ``freshness``.
+        max_read_wait: longest wait (s, >= 0) of a read known to be stale; default ``None``:
+            the fallback's ``max_read_wait`` (0 for ``Budgeted``: reads never wait).
+        backoff: retry delays after failed pulls; default ``Backoff(base=1, cap=60)``.
+        rng: random source for jitter.
+    """
+
+    name = "announced"
+
+    def __init__(self, freshness: float, fallback: SyncStrategy | None = None,
+                 min_interval: float = 1.0, heartbeat_timeout: float = 15.0,
+                 lead: float | None = None, max_unpushed_age: float | None = None,
+                 max_read_wait: float | None = None, backoff: Backoff | None = None,
+                 rng: random.Random | None = None, idle_after: float | None = None) -> None:
+        rng = _check.instance_or("rng", rng, random.Random, random.Random)
+        super().__init__(
+            _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
+            rng)
+        self._d = _check.real("freshness", freshness, minimum=0.0, strict=True)
+        if fallback is not None and not isinstance(fallback, SyncStrategy):
+            raise InvalidType(f"fallback must be a SyncStrategy or None, got {fallback!r}")
+        self._fallback = fallback if fallback is not None else Budgeted(self._d, rng=rng)
+        self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
+        self._heartbeat = _check.real("heartbeat_timeout", heartbeat_timeout, minimum=0.0,
+                                      strict=True)
+        self._lead = None if lead is None else _check.real("lead", lead, minimum=0.0)
+        self._push_age = (self._d if max_unpushed_age is None else _check.real(
+            "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
+        self._max_wait = (self._fallback.max_read_wait if max_read_wait is None
+                          else _check.real("max_read_wait", max_read_wait, minimum=0.0))
+        self._idle_after = 10.0 * self._d if idle_after is None else _check.real(
+            "idle_after", idle_after, minimum=0.0, strict=True)
+        self._last_read = -_INF
+        self._latency = LatencyEstimator(min_timeout=5.0)
+        self._up = False
+        self._alive_until = -_INF  # heard from the channel; live while now <= this
+        # oldest commit announced and not pulled: of hints before the attempt in flight (or
+        # with none in flight), and of hints that came during it (not covered by it)
+        self._pend = _INF
+        self._pend_flight = _INF
+        self._own = self._own_flight = _INF  # oldest own delegated write not pulled: the same
+        self._hint_from = -_INF  # a hint-driven pull starts no sooner than this
+        self._waiting: float | None = None  # a read waits for a pull from this time
+        self._wait_until = -_INF
+        self._last: Decision | None = None
+        self._fb_seen: Decision | None = None
+        self._fb_wrapped: Decision | None = None
+        self._fallback_syncs = 0
+        self._runner_up = _INF  # the earliest due of the last decision but the silence's
+
+    # ------------------------------------------------------------------ events
+    def start(self, now: float) -> None:
+        super().start(now)
+        self._fallback.start(now)
+
+    def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
+        super().on_local_write(now, count, pushed)
+        self._fallback.on_local_write(now, count, pushed)
+        if pushed:
+            # a delegated write is on the primary, not yet here (its announcement is not
+            # for this replica): pull it as an announced commit, unless a pull observed
+            # after it (read-your-writes) brings it first
+            if self._in_flight_since is None:
+                if now < self._own:
+                    self._own = now
+                    self._decision = None
+            elif now < self._own_flight:
+                self._own_flight = now
+
+    def on_read(self, now: float, count: int = 1) -> None:
+        fb = self._fallback
+        fb.on_read(now, count)  # validates now and count (a bad one raises here)
+        # per read: the base's bookkeeping inlined (the same as super().on_read)
+        if now.__class__ is not float or not self._now <= now:
+            self._tick_slow("now", now)
+        else:
+            self._now = now
+        if count.__class__ is not int or count < 1:
+            return
+        if fb._decision is None or now - self._last_read > self._idle_after:
+            self._decision = None  # the first read (after a quiet spell) makes hints count
+        self._last_read = now
+        self._reads += count
+
+    def on_pull_observed(self, now: float, pulled: int = 0) -> None:
+        super().on_pull_observed(now, pulled)
+        self._fallback.on_pull_observed(now, pulled)
+
+    def on_sync_requested(self, now: float) -> None:
+        super().on_sync_requested(now)
+        self._fallback.on_sync_requested(now)
+
+    def on_sync_started(self, now: float) -> None:
+        super().on_sync_started(now)
+        self._fallback.on_sync_started(now)
+        if not self.live_at(now):
+            self._fallback_syncs += 1
+        self._hint_from = now + self._min_interval
+        self._waiting = None  # this attempt answers the reads waiting so far
+
+    def on_sync_finished(self, now: float, report: SyncReport) -> None:
+        super().on_sync_finished(now, report)
+        self._fallback.on_sync_finished(now, report)
+
+    def on_sync_failed(self, now: float, kind: FailureKind | str, duration: float) -> None:
+        super().on_sync_failed(now, kind, duration)
+        self._fallback.on_sync_failed(now, kind, duration)
+
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        self._latency.observe(report.duration)
+        self._pend, self._pend_flight = self._pend_flight, _INF
+        self._own, self._own_flight = self._own_flight, _INF
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        self._pend = min(self._pend, self._pend_flight)
+        self._own = min(self._own, self._own_flight)
+        self._pend_flight = self._own_flight = _INF
+
+    def _after_pull_observed(self, now: float, pulled: int) -> None:
+        # the replica caught up with the primary as of now (read-your-writes): every commit
+        # announced so far, and this node's writes, are here
+        self._own = self._own_flight = self._pend = self._pend_flight = _INF
+
+    def _after_announcement(self, now: float, commit_time: float | None) -> None:
+        # None ("something may have changed"): a commit as old as D, so a pull is due now
+        c = now - self._d if commit_time is None or commit_time != commit_time else (
+            commit_time if commit_time < now else now)
+        if self._in_flight_since is None:
+            if c < self._pend:
+                self._pend = c
+                self._decision = None
+        elif c < self._pend_flight:
+            self._pend_flight = c
+            self._decision = None
+
+    def on_channel(self, now: float, up: bool) -> None:
+        # every heartbeat: the base's tick and check inlined, the decision kept when it can be
+        if now.__class__ is not float or not (self._now <= now < _INF):
+            self._tick_slow("now", now)
+        else:
+            self._now = now
+        if up.__class__ is not bool:
+            _check.flag("up", up)
+        was = self._up and now <= self._alive_until
+        self._up = up
+        self._alive_until = now + self._heartbeat if up else -_INF
+        last = self._decision
+        if not (up and was) or last is None:
+            self._decision = None
+            if up:
+                self._after_announcement(now, None)  # back: the catch-up pull
+        elif last._reason is _SILENT and last.due is not None and last.due < self._alive_until:
+            # the silence itself was next: it moves to the new bound unless what came after
+            # it in the last decision now comes first (each heartbeat: no full re-decision)
+            if self._requested_at is None and self._alive_until < self._runner_up:
+                self._decision = self._last = Decision(self._alive_until, _SILENT)
+            else:
+                self._decision = None
+
+    def before_read(self, now: float) -> float:
+        if not self.live_at(now):
+            fb = self._fallback
+            wait = fb.before_read(now)
+            if fb._decision is None:
+                self._decision = None
+            return wait
+        self._tick("now", now)
+        if (self._max_wait <= 0.0 or self._pend == _INF or now - self._pend <= self._d
+                or self._in_flight_since is not None):
+            return 0.0
+        if self._waiting is None or self._wait_until <= now:
+            self._waiting = now
+            self._decision = None
+        self._wait_until = now + self._max_wait
+        return self._max_wait
+
+    # ---------------------------------------------------------------- decision
+    def live_at(self, now: float) -> bool:
+        """Whether hints drive the pulls at ``now`` (s): the channel up and heard from within
+        ``heartbeat_timeout``."""
+        return self._up and now <= self._alive_until
+
+    def _decide(self, now: float) -> Decision:
+        fb = self._fallback.decide(now)
+        if not (self._up and now <= self._alive_until):
+            if fb is not self._fb_seen:
+                self._fb_seen = fb
+                self._fb_wrapped = Decision(fb.due, f"fallback: {fb.reason}", fb.interval)
+            assert self._fb_wrapped is not None
+            return self._fb_wrapped
+        due, reason = _INF, _IDLE.reason
+        pend = self._pend if self._pend < self._own else self._own
+        if pend < _INF:
+            due = pend + self._d - self.lead
+            if due < self._hint_from:
+                due = self._hint_from
+            reason = _HINT
+            if self._last_read == -_INF or due > self._last_read + self._idle_after:
+                due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
+        if self._consecutive_failures and self._retry_at is not None and due < self._retry_at:
+            due, reason = self._retry_at, _RETRY
+        oldest = self.oldest_unpushed_write
+        if oldest is not None and oldest + self._push_age < due:
+            due, reason = oldest + self._push_age, _PUSH
+        if self._waiting is not None and now < self._wait_until and self._waiting < due:
+            due, reason = self._waiting, _WAIT
+        # silence past the heartbeat hands over to the fallback then: plan for it now
+        self._runner_up = due
+        if fb.due is not None:
+            silent = fb.due if fb.due > self._alive_until else self._alive_until
+            if silent < due:
+                due, reason = silent, _SILENT
+        if due == _INF:
+            return _IDLE
+        last = self._last
+        if last is None or last.due != due or last._reason is not reason:
+            self._last = last = Decision(due, reason)
+        return last
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def lead(self) -> float:
+        """Seconds (s) a pull is started before the announced commit turns D old."""
+        if self._lead is not None:
+            return self._lead
+        learned = self._latency.conservative(2.0)
+        return 0.0 if learned is None else learned
+
+    @property
+    def fallback(self) -> SyncStrategy:
+        """The strategy in force while the channel is down or silent."""
+        return self._fallback
+
+    @property
+    def fallback_active(self) -> bool:
+        """Whether the fallback decides, as of the latest event."""
+        return not self.live_at(self._now)
+
+    @property
+    def pending_since(self) -> float | None:
+        """Commit time (s) of the oldest announced commit not yet pulled, or ``None``."""
+        p = min(self._pend, self._pend_flight, self._own, self._own_flight)
+        return None if p == _INF else p
+
+    @property
+    def fallback_syncs(self) -> int:
+        """Attempts started while the fallback decided (channel down or silent)."""
+        return self._fallback_syncs
+
+    @property
+    def idle_after(self) -> float:
+        """Seconds (s) without a read after which hints wait for the next read."""
+        return self._idle_after
+
+    @property
+    def freshness(self) -> float:
+        """Freshness target D (s)."""
+        return self._d
+
+    @property
+    def max_read_wait(self) -> float:
+        return max(self._max_wait, self._fallback.max_read_wait)
+
+    def sync_timeout(self) -> float | None:
+        t = self._fallback.sync_timeout()
+        return t if t is not None else self._latency.timeout()
+
+    @property
+    def interval_in_force(self) -> float | None:
+        return self._fallback.interval_in_force if self.fallback_active else None
+
+    def __repr__(self) -> str:
+        return (f"Announced(freshness={self._d:g}, fallback={self._fallback!r}, "
+                f"min_interval={self._min_interval:g}, "
+                f"heartbeat_timeout={self._heartbeat:g})")

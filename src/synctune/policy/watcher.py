@@ -1,0 +1,150 @@
+"""The watcher's cadence: one replica per primary that pulls so the fleet keeps D, and
+announces what it finds."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from synctune.policy import _check
+from synctune.policy.backoff import Backoff
+from synctune.policy.estimators import LatencyEstimator
+from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+
+_INF = math.inf
+
+
+class Watcher(SyncStrategy):
+    """Pull on a cadence that lets every subscribed replica keep ``freshness``.
+
+    A commit that lands just after a watcher pull started is found by the next one, announced
+    ``announce_delay`` seconds later, and pulled by a replica in ``lead`` seconds: so polls
+    start at most ``freshness - (watcher pull + announce_delay + lead)`` seconds apart (not
+    less than ``min_interval``), and every commit is visible at the replicas that read within
+    D of landing.
+
+    With ``long_poll`` the primary holds each pull until a commit lands (or
+    ``long_poll_timeout`` passes): a pull that brought nothing is re-armed as soon as it
+    returns, one that brought changes ``rearm_share`` of the poll interval after it started
+    (the replicas need not hear of every commit of a burst at once: they pull once for it). An
+    idle primary sees one request per ``long_poll_timeout``, a busy one one per
+    ``rearm_share`` poll intervals, and a commit after a quiet spell is announced as it lands.
+
+    After each successful pull, :attr:`commit_floor` tells the driver what to announce: the
+    earliest time the commits it brought can have landed (the start of the previous
+    successful pull), ``None`` when it brought nothing or there was no earlier pull ("something
+    may have changed"). A long-poll driver that knows its pull was held (nothing there when it
+    arrived) may announce that pull's own start instead, which is later.
+
+    Args:
+        freshness: the fleet's target D, seconds (> 0).
+        long_poll: the primary holds pulls until a commit lands.
+        announce_delay: seconds (>= 0) allowed for an announcement to reach the replicas.
+        lead: seconds (>= 0) a replica's pull needs; default ``None``: the watcher's own
+            (smoothed pull duration plus two deviations), the replicas being alike.
+        min_interval: shortest gap (s, > 0) between the starts of two pulls.
+        long_poll_timeout: seconds (> 0) the primary holds a long-poll pull at most.
+        rearm_share: share (in (0, 1]) of the poll interval a long-poll that brought
+            changes waits before it is re-armed (counted from its start).
+        backoff: retry delays after failures; default ``Backoff(base=1, cap=60)``.
+        rng: random source for jitter.
+    """
+
+    name = "watcher"
+
+    def __init__(self, freshness: float, long_poll: bool = False, announce_delay: float = 0.005,
+                 lead: float | None = None, min_interval: float = 0.5,
+                 long_poll_timeout: float = 60.0, backoff: Backoff | None = None,
+                 rng: random.Random | None = None, rearm_share: float = 1.0) -> None:
+        super().__init__(
+            _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
+            _check.instance_or("rng", rng, random.Random, random.Random))
+        self._d = _check.real("freshness", freshness, minimum=0.0, strict=True)
+        self._long_poll = _check.flag("long_poll", long_poll)
+        self._delay = _check.real("announce_delay", announce_delay, minimum=0.0)
+        self._lead = None if lead is None else _check.real("lead", lead, minimum=0.0)
+        self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
+        self._hold = _check.real("long_poll_timeout", long_poll_timeout, minimum=0.0,
+                                 strict=True)
+        self._rearm = _check.real("rearm_share", rearm_share, minimum=0.0, strict=True,
+                                  maximum=1.0)
+        self._found = False  # the latest pull brought changes
+        self._latency = LatencyEstimator(min_timeout=5.0)
+        self._last_start: float | None = None
+        self._prev_ok_start: float | None = None
+        self._floor: float | None = None
+        self._last: Decision | None = None
+
+    def on_sync_started(self, now: float) -> None:
+        super().on_sync_started(now)
+        self._last_start = now
+
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        if not self._long_poll:
+            # a held long-poll's duration says nothing about how long a pull takes
+            self._latency.observe(report.duration)
+        self._found = report.pulled > 0
+        self._floor = self._prev_ok_start if self._found else None
+        self._prev_ok_start = started
+
+    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
+        self._floor = None
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between the starts of two polls (without long-poll)."""
+        own = self._latency.conservative(2.0) or 0.0
+        lead = own if self._lead is None else self._lead
+        gap = self._d - own - self._delay - lead
+        return gap if gap > self._min_interval else self._min_interval
+
+    def _decide(self, now: float) -> Decision:
+        last = self._last_start
+        if last is None:
+            due, reason = self._started_at or 0.0, "first pull"
+        elif self._long_poll:
+            end = self._last_attempt_end if self._last_attempt_end is not None else last
+            wait = self.poll_interval * self._rearm if self._found else self._min_interval
+            floor = last + (wait if wait > self._min_interval else self._min_interval)
+            due, reason = (end if end > floor else floor), "re-arm the long-poll"
+        else:
+            due, reason = last + self.poll_interval, "poll so the fleet keeps D"
+        if self._consecutive_failures and self._retry_at is not None:
+            due, reason = self._retry_at, self._retry_reason
+        prev = self._last
+        if prev is None or prev.due != due or prev.reason != reason:
+            self._last = prev = Decision(due, reason,
+                                         None if self._long_poll else self.poll_interval)
+        return prev
+
+    def sync_timeout(self) -> float | None:
+        t = self._latency.timeout()
+        return (self._hold + (t if t is not None else 5.0)) if self._long_poll else t
+
+    @property
+    def commit_floor(self) -> float | None:
+        """Earliest commit time (s) of what the latest successful pull brought, or ``None``."""
+        return self._floor
+
+    @property
+    def long_poll(self) -> bool:
+        """Whether the primary holds this watcher's pulls."""
+        return self._long_poll
+
+    @property
+    def long_poll_timeout(self) -> float:
+        """Seconds the primary holds a long-poll pull at most."""
+        return self._hold
+
+    @property
+    def freshness(self) -> float:
+        """The fleet's freshness target D (s)."""
+        return self._d
+
+    @property
+    def interval_in_force(self) -> float | None:
+        return None if self._long_poll else self.poll_interval
+
+    def __repr__(self) -> str:
+        return (f"Watcher(freshness={self._d:g}, long_poll={self._long_poll}, "
+                f"announce_delay={self._delay:g}, min_interval={self._min_interval:g})")
