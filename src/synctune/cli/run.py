@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -17,16 +17,26 @@ from synctune._extras import require
 from synctune.cli._errors import fail
 from synctune.cli._output import Output
 from synctune.live.factory import TOKEN_ENV, check_url, open_replica
-from synctune.live.replica import Replica, SyncError
+from synctune.live.replica import Replica, SyncError, safe_url
 from synctune.policy import SyncStrategy, _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
 
 #: exit codes: 0 stopped with nothing unpushed; 2 bad input (see _errors)
 if TYPE_CHECKING:
+    from synctune.live.announce import Announcer
     from synctune.live.recorder import TraceRecorder
 
+ANNOUNCE_ENV = "SYNCTUNE_ANNOUNCE_URL"
 EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be opened
 EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was started
+
+
+class Announcing(NamedTuple):
+    """How the controller announces: ``announcer`` (None: not at all) and, for a watcher, the
+    heartbeat period (s)."""
+
+    announcer: Announcer | None
+    heartbeat: float | None = None
 
 
 @click.command()
@@ -59,10 +69,14 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
                    ".parquet) for synctune compare/recommend --trace.")
 @click.option("--record-max-bytes", type=int, default=64 * 2**20, show_default=True,
               help="Rotate the recording at this size (NAME.1.csv, NAME.2.csv...).")
+@click.option("--announce", envvar=ANNOUNCE_ENV, default=None, show_envvar=True,
+              help="Commit announcements: redis:// or rediss:// URL (credentials in it; prefer "
+                   f"the {ANNOUNCE_ENV} variable). Announces this replica's pushes and hears "
+                   "others' (use --strategy announced).")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
         metrics_addr: str, auth_token: str | None, adapter: str, status_every: float,
         stop_deadline: float, duration: float | None, log_level: str, record: str | None,
-        record_max_bytes: int) -> None:
+        record_max_bytes: int, announce: str | None) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
     For a replica file nothing else opens: pyturso locks the file for one process, so this
@@ -86,6 +100,7 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
             fail(f"--metrics-port must be in 0..65535, got {metrics_port!r}")
         require("--metrics-port", "prometheus", "prometheus_client")
     check_url(url)
+    announcer = announcer_for(announce, url)
     # both adapters report a pull as "changed or not", never a count of commits
     strategy = strategy_from_spec(spec, freshness, bool_pulls=True)
     recorder = None
@@ -93,6 +108,32 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
         from synctune.live.recorder import TraceRecorder
 
         recorder = TraceRecorder(record, max_bytes=record_max_bytes)
+    serve(db, url, auth_token, adapter, strategy, metrics_port, status_every, stop_deadline,
+          duration, log_level, Announcing(announcer), metrics_addr=metrics_addr,
+          freshness=freshness, recorder=recorder)
+
+
+def announcer_for(announce: str | None, url: str) -> Announcer | None:
+    """The announcer for ``--announce`` (checked: exit 2 on a bad URL), or None."""
+    if announce is None:
+        return None
+    if announce.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
+        fail(f"--announce must be a redis://, rediss:// or unix:// URL, got "
+             f"{safe_url(announce)!r}")
+    require("--announce", "redis", "redis")
+    from synctune.live.announce import Announcer, open_channel
+
+    try:
+        return Announcer(open_channel(announce), url)
+    except ValueError as exc:
+        fail(f"--announce {safe_url(announce)!r}: {exc}")
+
+
+def serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: SyncStrategy,
+          metrics_port: int | None, status_every: float, stop_deadline: float,
+          duration: float | None, log_level: str, announcing: Announcing, *,
+          metrics_addr: str, freshness: float, recorder: TraceRecorder | None = None) -> None:
+    """Run the controller until signalled or ``duration`` ends; exits with its code."""
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
@@ -106,8 +147,11 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     try:
         code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
                       stop_deadline, duration, stop, metrics_addr=metrics_addr,
-                      freshness=freshness, recorder=recorder, echo=out.echo)
+                      freshness=freshness, recorder=recorder, echo=out.echo,
+                      announcing=announcing)
     finally:
+        if announcing.announcer is not None:
+            announcing.announcer.channel.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
         written = out.close(1.0)
@@ -158,18 +202,24 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
            metrics_port: int | None, status_every: float, stop_deadline: float,
            duration: float | None, stop: threading.Event, *, metrics_addr: str,
            freshness: float, recorder: TraceRecorder | None = None,
-           echo: Callable[[str], None] = click.echo) -> int:
+           echo: Callable[[str], None] = click.echo,
+           announcing: Announcing | None = None) -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
     replica = _open(db, url, auth_token, adapter, stop, stop_deadline)
     if isinstance(replica, int):
         return replica
-    controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder)
+    announcing = announcing or Announcing(None)
+    controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder,
+                                announcer=announcing.announcer,
+                                watcher_heartbeat=announcing.heartbeat)
     metrics = None
     try:
         controller.start()
         echo(f"synctune: running {strategy!r} on {replica!r}")
+        if announcing.announcer is not None:
+            echo(f"synctune: announcing on {announcing.announcer!r}")
         if metrics_port is not None:
             from synctune.live.prometheus import MetricsServer
 
