@@ -19,12 +19,13 @@ from synctune.live.announce.channel import Subscription
 from synctune.live.announce.hint import Hint
 from synctune.live.strategy_guard import StrategyGuard
 from synctune.monitoring.histogram import Histogram, HistogramSnapshot
+from synctune.monitoring.metrics import ANNOUNCE_HINT_LAG
 from synctune.policy import SyncStrategy
 
 #: events held between two decisions; more become one "something may have changed"
 INBOX_SIZE = 256
 #: bounds (s) of the hint-lag histogram: how old a commit is when its hint is heard
-HINT_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+HINT_LAG_BUCKETS = ANNOUNCE_HINT_LAG.buckets
 
 
 @dataclass(frozen=True, slots=True)
