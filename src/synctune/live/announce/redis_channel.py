@@ -183,6 +183,7 @@ class _RedisSub(Subscription):
         self._on_hint, self._on_state = on_hint, on_state
         self._closed = threading.Event()
         self._up = False
+        self._logged = False
         self._thread = threading.Thread(target=self._run, name="synctune-announce-sub",
                                         daemon=True)
         self._thread.start()
@@ -195,12 +196,14 @@ class _RedisSub(Subscription):
         self._closed.set()  # the thread ends within a read's timeout; nobody waits for it
 
     def _set(self, up: bool) -> None:
+        if up:
+            self._logged = False  # the next loss is news again
         if up != self._up:
             self._up = up
             _safely(self._on_state, up)
 
     def _run(self) -> None:
-        pause, logged = BACKOFF[0], False
+        pause, self._logged = BACKOFF[0], False
         while not self._closed.is_set():
             client = pubsub = None
             try:
@@ -209,17 +212,17 @@ class _RedisSub(Subscription):
                 pubsub.subscribe(channel_name(self._primary))
                 self._listen(pubsub)
             except Exception as exc:
-                if not logged:
+                if not self._logged:  # once per outage, not once per attempt
                     log.warning("announcement channel %s lost (%s); reconnecting",
                                 self._channel, self._channel.shown(exc))
-                    logged = True
+                    self._logged = True
             finally:
                 was_up = self._up
                 self._set(False)
                 for thing in (pubsub, client):
                     _close(thing)
             if was_up:
-                pause, logged = BACKOFF[0], False
+                pause = BACKOFF[0]
             if self._closed.wait(pause):
                 return
             pause = min(pause * 2, BACKOFF[1])
