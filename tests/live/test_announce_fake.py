@@ -221,3 +221,26 @@ def test_a_redis_channel_never_shows_its_credentials_nor_waits_on_a_dead_server(
     with pytest.raises(ValueError, match="redis://") as err:
         RedisChannel("http://user:pw-SECRET@h/")
     assert "SECRET" not in str(err.value)
+
+
+def test_the_async_controller_hears_announcements_too():
+    import asyncio
+
+    from synctune.live.async_controller import AsyncSyncController
+
+    channel = InProcessChannel()
+    beats = Beats(Announcer(channel, URL))
+
+    async def run() -> bool:
+        ctl = AsyncSyncController(FakeReplica(), Announced(D), announcer=Announcer(channel, URL))
+        async with ctl:
+            for _ in range(100):
+                snap = ctl.announcements()
+                if snap is not None and not snap.fallback_active and snap.hints:
+                    return True
+                await asyncio.sleep(0.02)
+        return False
+
+    assert asyncio.run(run())
+    beats.close()
+    channel.close()

@@ -37,6 +37,10 @@ class Announcing(NamedTuple):
 
     announcer: Announcer | None
     heartbeat: float | None = None
+    #: opens the replica in place of ``open_replica`` (``synctune watch``: asks for long-poll)
+    opener: Callable[[], Replica] | None = None
+    #: the strategy once the replica is open (``synctune watch``: whether pulls are held)
+    strategy_for: Callable[[Replica], SyncStrategy] | None = None
 
 
 @click.command()
@@ -164,7 +168,7 @@ def serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Syn
 
 
 def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threading.Event,
-          stop_deadline: float) -> Replica | int:
+          stop_deadline: float, opener: Callable[[], Replica] | None = None) -> Replica | int:
     """Open (maybe bootstrap) the replica in a worker thread, so a signal is answered at once.
 
     Returns the replica, or an exit code. Signalled mid-open, we let the open finish for up to
@@ -175,7 +179,8 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
 
     def work() -> None:
         try:
-            box.append(open_replica(db, url, auth_token=auth_token, adapter=adapter))
+            box.append(opener() if opener is not None
+                       else open_replica(db, url, auth_token=auth_token, adapter=adapter))
         except BaseException as exc:  # handed to the main thread
             box.append(exc)
         finally:
@@ -207,10 +212,12 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
-    replica = _open(db, url, auth_token, adapter, stop, stop_deadline)
+    announcing = announcing or Announcing(None)
+    replica = _open(db, url, auth_token, adapter, stop, stop_deadline, announcing.opener)
     if isinstance(replica, int):
         return replica
-    announcing = announcing or Announcing(None)
+    if announcing.strategy_for is not None:
+        strategy = announcing.strategy_for(replica)
     controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder,
                                 announcer=announcing.announcer,
                                 watcher_heartbeat=announcing.heartbeat)

@@ -7,7 +7,11 @@ import click
 from synctune.cli._errors import fail
 from synctune.cli.run import ANNOUNCE_ENV, Announcing, announcer_for, serve
 from synctune.live.factory import TOKEN_ENV, check_url
-from synctune.policy import Watcher, _check
+from synctune.live.replica import Replica
+from synctune.policy import SyncStrategy, Watcher, _check
+
+#: seconds the primary is asked to hold an empty pull (with --long-poll)
+HOLD_S = 20.0
 
 
 @click.command()
@@ -24,8 +28,9 @@ from synctune.policy import Watcher, _check
               help="Seconds between heartbeats (replicas fall back to their own tuner when "
                    "heartbeats stop for their heartbeat timeout, 15 s by default).")
 @click.option("--long-poll", is_flag=True, default=False,
-              help="The primary holds a pull until a commit lands (the local tursodb does not: "
-                   "it answers at once, and the watcher then polls).")
+              help="Ask the primary to hold each pull until a commit lands (turso adapter); "
+                   "two pulls at start tell whether it does, else the watcher polls (the local "
+                   "tursodb answers at once).")
 @click.option("--auth-token", envvar=TOKEN_ENV, default=None, show_envvar=True,
               help=f"Bearer token; prefer the {TOKEN_ENV} variable.")
 @click.option("--adapter", type=click.Choice(["turso", "libsql"]), default="turso",
@@ -57,6 +62,31 @@ def watch(url: str, db: str, announce: str, freshness: float, heartbeat: float,
         fail(f"--metrics-port must be in 0..65535, got {metrics_port!r}")
     check_url(url)
     announcer = announcer_for(announce, url)
-    serve(db, url, auth_token, adapter, Watcher(freshness, long_poll=long_poll), metrics_port,
-          status_every, 10.0, duration, log_level, Announcing(announcer, heartbeat),
+    opener = strategy_for = None
+    if long_poll and adapter == "turso":
+        def opener() -> Replica:
+            return _long_poll_replica(db, url, auth_token)
+
+        def strategy_for(replica: Replica) -> SyncStrategy:
+            held = getattr(replica, "long_poll_ignored", None) is False
+            if not held:
+                click.echo("synctune: the primary answers pulls at once (no long-poll): "
+                           "polling", err=True)
+            return Watcher(freshness, long_poll=held, long_poll_timeout=HOLD_S)
+    serve(db, url, auth_token, adapter, Watcher(freshness, long_poll=False), metrics_port,
+          status_every, 10.0, duration, log_level,
+          Announcing(announcer, heartbeat, opener, strategy_for),
           metrics_addr="127.0.0.1", freshness=freshness)
+
+
+def _long_poll_replica(db: str, url: str, auth_token: str | None) -> Replica:
+    """The watcher's replica asking the primary to hold empty pulls; two pulls tell whether it
+    does (the first may bring changes; an empty one answered at once was not held)."""
+    from synctune.live.turso_replica import TursoReplica
+
+    replica = TursoReplica(db, url, auth_token=auth_token, long_poll_timeout_ms=int(HOLD_S * 1000))
+    for _ in range(2):
+        if replica.long_poll_ignored is not None:
+            break
+        replica.pull(HOLD_S + 10.0)
+    return replica
