@@ -244,3 +244,25 @@ def test_the_async_controller_hears_announcements_too():
     assert asyncio.run(run())
     beats.close()
     channel.close()
+
+
+def test_a_watcher_that_cannot_pull_sends_no_heartbeat():
+    from synctune.live.fake_replica import Step
+    from synctune.policy import FailureKind
+
+    channel = InProcessChannel()
+    heard = Heard()
+    sub = Announcer(channel, URL).subscribe(heard.on_hint, heard.on_state)
+    fake = FakeReplica()
+    watcher = SyncController(fake, Watcher(D, min_interval=0.1), check_every=0.05,
+                             announcer=Announcer(channel, URL), watcher_heartbeat=0.05)
+    with watcher:
+        assert wait_for(lambda: len(heard.hints) >= 2, 3)  # pulling: beating
+        fake.script("pull", *[Step(fail=FailureKind.NETWORK)] * 1000)
+        assert wait_for(lambda: watcher.history and not watcher.history[-1].ok, 5)
+        time.sleep(0.1)
+        before = len(heard.hints)
+        time.sleep(0.5)
+        assert len(heard.hints) == before  # silent: the replicas fall back
+    sub.close()
+    channel.close()

@@ -129,7 +129,8 @@ class SyncController:
         self._wake = self._loop.wake
         self._link = None if announcer is None else AnnouncementLink(
             announcer, strategy, self._guard, self._wake.set, clock,
-            watcher=watcher_heartbeat is not None, heartbeat=watcher_heartbeat or 5.0)
+            watcher=watcher_heartbeat is not None, heartbeat=watcher_heartbeat or 5.0,
+            healthy=self._last_sync_ok)
         if self._link is not None:
             self._loop.before_decide, self._loop.after_sync = self._link.drain, \
                 self._link.after_sync
@@ -215,6 +216,11 @@ class SyncController:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _last_sync_ok(self) -> bool:
+        """True when the latest sync attempt succeeded (a watcher beats only then)."""
+        attempts = self._history.attempts
+        return bool(attempts) and attempts[-1].ok
 
     # ------------------------------------------------------------ app events
     def notify_write(self, count: int = 1) -> None:

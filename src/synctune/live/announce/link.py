@@ -43,11 +43,12 @@ class AnnounceSnapshot:
 
 class AnnouncementLink:
     """Joins ``announcer`` to one controller's ``strategy`` (``watcher``: announce what the
-    pulls find and send a heartbeat every ``heartbeat`` s, instead of subscribing)."""
+    pulls find and send a heartbeat every ``heartbeat`` s while ``healthy()``, instead of
+    subscribing)."""
 
     def __init__(self, announcer: Announcer, strategy: SyncStrategy, guard: StrategyGuard,
                  wake: Callable[[], None], clock: Callable[[], float], *, watcher: bool = False,
-                 heartbeat: float = 5.0) -> None:
+                 heartbeat: float = 5.0, healthy: Callable[[], bool] = lambda: True) -> None:
         if not isinstance(announcer, Announcer):
             raise TypeError(f"announcer must be an Announcer, got {announcer!r}")
         if not heartbeat > 0:
@@ -55,6 +56,7 @@ class AnnouncementLink:
         self.announcer, self.strategy, self._guard = announcer, strategy, guard
         self._wake, self.watcher, self.heartbeat = wake, watcher, heartbeat
         self._clock = clock
+        self._healthy = healthy
         self._inbox: deque[Hint | bool] = deque()
         self._gap = False
         self._lock = threading.Lock()  # the inbox only
@@ -80,8 +82,11 @@ class AnnouncementLink:
             self._sub.close()
 
     def _beat(self) -> None:
+        # only while the last pull succeeded: a watcher that cannot reach the primary announces
+        # nothing, and its heartbeats would keep the fleet off its fallback
         while not self._closed.is_set():
-            self.announcer.heartbeat()
+            if self._healthy():
+                self.announcer.heartbeat()
             self._closed.wait(self.heartbeat)
 
     # ----------------------------------------------------- the channel's thread

@@ -184,6 +184,7 @@ class _RedisSub(Subscription):
         self._closed = threading.Event()
         self._up = False
         self._logged = False
+        self._ever = False  # connected at least once (later connects are reconnects)
         self._thread = threading.Thread(target=self._run, name="synctune-announce-sub",
                                         daemon=True)
         self._thread.start()
@@ -244,8 +245,9 @@ class _RedisSub(Subscription):
             heard = time.monotonic()
             kind = message.get("type")
             if kind == "subscribe":
-                if not self._up:
+                if not self._up and self._ever:
                     self._channel.stats.add("reconnects")
+                self._ever = True
                 self._set(True)
             elif kind == "message":
                 self._channel.deliver(self._primary, message.get("data", b""), self._on_hint)
