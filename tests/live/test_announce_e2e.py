@@ -40,6 +40,15 @@ def _watcher(url: str, tmp: Path, env: dict[str, str]) -> subprocess.Popen[bytes
         stdin=subprocess.DEVNULL)
 
 
+def _worker(i: int, url: str, go: Path, tmp: Path,
+            env: dict[str, str]) -> subprocess.Popen[bytes]:
+    err = open(tmp / f"worker{i}.log", "ab")  # noqa: SIM115 - the process keeps it
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "announce_worker.py"), str(tmp / "app.db"), url, str(D),
+         str(go), str(tmp / f"worker{i}.json"), *map(str, OWN_WRITES)], env=env,
+        stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
+
+
 def _at(t0: float, offset: float) -> None:
     time.sleep(max(0.0, t0 + offset - time.time()))
 
@@ -78,14 +87,7 @@ def test_three_workers_and_a_watcher_keep_d_through_redis_and_watcher_kills(
     writer.push(5.0)
     watcher = _watcher(server.url, tmp_path, env)
     go = tmp_path / "go"
-    workers = []
-    for i in range(3):
-        err = open(tmp_path / f"worker{i}.log", "ab")  # noqa: SIM115 - the process keeps it
-        workers.append(subprocess.Popen(
-            [sys.executable, str(HERE / "announce_worker.py"), str(tmp_path / "app.db"),
-             server.url, str(D), str(go), str(tmp_path / f"worker{i}.json"),
-             *map(str, OWN_WRITES)], env=env, stdout=subprocess.PIPE, stderr=err,
-            stdin=subprocess.DEVNULL))
+    workers = [_worker(i, server.url, go, tmp_path, env) for i in range(3)]
     for w in workers:
         assert w.stdout is not None and w.stdout.readline().strip() == b"ready"
     time.sleep(1.0)  # the workers' first pulls and the channel up

@@ -25,6 +25,7 @@ from synctune.policy.spec import strategy_forms, strategy_from_spec
 if TYPE_CHECKING:
     from synctune.live.announce import Announcer
     from synctune.live.recorder import TraceRecorder
+    from synctune.live.shutdown import StopReport
 
 ANNOUNCE_ENV = "SYNCTUNE_ANNOUNCE_URL"
 EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be opened
@@ -41,6 +42,9 @@ class Announcing(NamedTuple):
     opener: Callable[[], Replica] | None = None
     #: the strategy once the replica is open (``synctune watch``: whether pulls are held)
     strategy_for: Callable[[Replica], SyncStrategy] | None = None
+
+
+NOT_ANNOUNCING = Announcing(None)
 
 
 @click.command()
@@ -208,25 +212,22 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
            duration: float | None, stop: threading.Event, *, metrics_addr: str,
            freshness: float, recorder: TraceRecorder | None = None,
            echo: Callable[[str], None] = click.echo,
-           announcing: Announcing | None = None) -> int:
+           announcing: Announcing = NOT_ANNOUNCING) -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
-    announcing = announcing or Announcing(None)
     replica = _open(db, url, auth_token, adapter, stop, stop_deadline, announcing.opener)
     if isinstance(replica, int):
         return replica
-    if announcing.strategy_for is not None:
-        strategy = announcing.strategy_for(replica)
+    strategy = strategy if announcing.strategy_for is None else announcing.strategy_for(replica)
     controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder,
                                 announcer=announcing.announcer,
                                 watcher_heartbeat=announcing.heartbeat)
     metrics = None
     try:
         controller.start()
-        echo(f"synctune: running {strategy!r} on {replica!r}")
-        if announcing.announcer is not None:
-            echo(f"synctune: announcing on {announcing.announcer!r}")
+        echo(f"synctune: running {strategy!r} on {replica!r}"
+             + ("" if announcing.announcer is None else f", {announcing.announcer!r}"))
         if metrics_port is not None:
             from synctune.live.prometheus import MetricsServer
 
@@ -252,8 +253,13 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
         # else a sync is stuck in the network: the replica stays with it until the process
         # exits; the engine never confirmed what it was sending, so the next start resends it
     assert report is not None
+    return _stopped(report, controller.status().line(), echo)
+
+
+def _stopped(report: StopReport, status: str, echo: Callable[[str], None]) -> int:
+    """Say how the stop went; the exit code."""
     echo(f"synctune: stopped: {report.message()}")
-    echo(f"synctune: {controller.status().line()}")
+    echo(f"synctune: {status}")
     if not report.flushed:
         click.echo(f"synctune: error: {report.unpushed} local changes not confirmed pushed "
                    f"(exit {EXIT_UNFLUSHED})", err=True)

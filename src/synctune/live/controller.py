@@ -127,13 +127,8 @@ class SyncController:
                               default_timeout=self.default_timeout, check_every=check_every)
         self._strategy_call = self._guard.call
         self._wake = self._loop.wake
-        self._link = None if announcer is None else AnnouncementLink(
-            announcer, strategy, self._guard, self._wake.set, clock,
-            watcher=watcher_heartbeat is not None, heartbeat=watcher_heartbeat or 5.0,
-            healthy=self._last_sync_ok)
-        if self._link is not None:
-            self._loop.before_decide, self._loop.after_sync = self._link.drain, \
-                self._link.after_sync
+        self._link = None if announcer is None else AnnouncementLink.attach(
+            announcer, self._loop, self._guard, self._history, clock, watcher_heartbeat)
         #: how the last :meth:`stop` ended (``None`` before one)
         self.stop_report: StopReport | None = None
 
@@ -216,11 +211,6 @@ class SyncController:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _last_sync_ok(self) -> bool:
-        """True when the latest sync attempt succeeded (a watcher beats only then)."""
-        attempts = self._history.attempts
-        return bool(attempts) and attempts[-1].ok
 
     # ------------------------------------------------------------ app events
     def notify_write(self, count: int = 1) -> None:
@@ -395,11 +385,7 @@ class SyncController:
     def announcements(self) -> AnnounceSnapshot | None:
         """Hints heard and sent, hint lag, channel state and whether the strategy is on its
         fallback (``None`` without an announcer)."""
-        if self._link is None:
-            return None
-        with self._lock:
-            fallback = self._link.fallback_active()
-        return self._link.snapshot(fallback)
+        return None if self._link is None else self._link.snapshot(self._lock)
 
     @property
     def history(self) -> deque[SyncAttempt]:

@@ -13,11 +13,16 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from synctune.live.announce.announcer import Announcer
 from synctune.live.announce.channel import Subscription
 from synctune.live.announce.hint import Hint
 from synctune.live.strategy_guard import StrategyGuard
+
+if TYPE_CHECKING:
+    from synctune.live.history import SyncHistory
+    from synctune.live.sync_loop import SyncLoop
 from synctune.monitoring.histogram import Histogram, HistogramSnapshot
 from synctune.monitoring.metrics import ANNOUNCE_HINT_LAG
 from synctune.policy import SyncStrategy
@@ -65,6 +70,22 @@ class AnnouncementLink:
         self._up = False
         self.hints: Counter[str] = Counter()
         self.hint_lag = Histogram(HINT_LAG_BUCKETS)
+
+    @classmethod
+    def attach(cls, announcer: Announcer, loop: SyncLoop, guard: StrategyGuard,
+               history: SyncHistory, clock: Callable[[], float],
+               watcher_heartbeat: float | None) -> AnnouncementLink:
+        """A link for the controller running ``loop``, hooked into it (``watcher_heartbeat``:
+        a watcher beating every that many seconds while its latest sync succeeded)."""
+        def healthy() -> bool:
+            attempts = history.attempts
+            return bool(attempts) and attempts[-1].ok
+
+        link = cls(announcer, loop.strategy, guard, loop.wake.set, clock,
+                   watcher=watcher_heartbeat is not None, heartbeat=watcher_heartbeat or 5.0,
+                   healthy=healthy)
+        loop.before_decide, loop.after_sync = link.drain, link.after_sync
+        return link
 
     # ------------------------------------------------------------- lifecycle
     def open(self) -> None:
@@ -167,8 +188,10 @@ class AnnouncementLink:
         active = self._guard.read(self.strategy, "fallback_active", None)
         return (not self._up) if active is None else bool(active)
 
-    def snapshot(self, fallback_active: bool) -> AnnounceSnapshot:
+    def snapshot(self, lock: threading.RLock) -> AnnounceSnapshot:
+        """The figures now (``lock``: the controller's, held to read the strategy)."""
+        with lock:
+            fallback = self.fallback_active()
         stats = self.announcer.channel.stats
         return AnnounceSnapshot(dict(self.hints), self.hint_lag.snapshot(), self._up,
-                                fallback_active, stats.published, stats.publish_dropped,
-                                stats.junk)
+                                fallback, stats.published, stats.publish_dropped, stats.junk)
