@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up from a clean clone: .venv with synctune and all extras; with --server also the
-# tursodb sync server (npm turso@0.6.0) and promtool (Debian's prometheus) used by the tests.
+# tursodb sync server (npm turso@0.6.0), promtool (Debian's prometheus) and redis-server (Debian's
+# redis-server; the tests start a private instance, never the system service) used by the tests.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -30,5 +31,11 @@ if [ "${1:-}" = "--server" ]; then
     sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
     $sudo_ apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq prometheus >/dev/null
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "setup: installing redis-server (Debian package redis-server)" >&2
+    sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    $sudo_ apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq redis-server >/dev/null
   fi
 fi

@@ -16,6 +16,7 @@ HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+from announce_support import RedisServer  # noqa: E402
 from live_support import SilentServer, TursoServer, free_port, tursodb_path  # noqa: E402
 
 
@@ -35,3 +36,21 @@ def silent_server() -> Iterator[SilentServer]:
         yield srv
     finally:
         srv.close()
+
+
+@pytest.fixture(scope="session")
+def _redis_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    srv = RedisServer(tmp_path_factory.mktemp("redis"), free_port(), password="pw-SECRET-1")
+    try:
+        yield srv.start()
+    finally:
+        srv.kill()
+
+
+@pytest.fixture
+def redis_server(_redis_session: RedisServer) -> RedisServer:
+    """The session's private redis-server (password set), running (restarted if a test
+    killed it)."""
+    if not _redis_session.running:
+        _redis_session.start()
+    return _redis_session

@@ -16,11 +16,13 @@ from live_support import wait_for
 
 from synctune import __version__
 from synctune.live import SyncController
+from synctune.live.announce import Announcer, InProcessChannel
 from synctune.live.local_replica import LocalReplica
 from synctune.live.prometheus import MetricsServer
 from synctune.live.turso_replica import TursoReplica
 from synctune.monitoring import EXPORTED, METRICS, RULE_ALERTS, AlertThresholds
 from synctune.monitoring.grafana import DASHBOARD_FILE, dashboard, dashboard_json, queries
+from synctune.monitoring.metrics import ANNOUNCE_EXPORTED
 from synctune.monitoring.prometheus_rules import (
     RULES_FILE,
     expressions,
@@ -142,6 +144,11 @@ def test_promtool_unit_tests_fire_and_hold_each_alert(tmp_path):
               [("3m", "metrics_absent", []),  # for: 5m not yet over
                ("10m", "metrics_absent", [_alert("metrics_absent")])]),
         _case(SIX, [("10m", "metrics_absent", [])]),
+        # a fallback of 10 minutes fires; one of 5 minutes, then back, does not
+        _case({'synctune_announce_fallback_active{instance="a"}': "1x20",
+               'synctune_announce_fallback_active{instance="b"}': "1x5 0x15"},
+              [("8m", "announce_fallback", []),
+               ("12m", "announce_fallback", [_alert("announce_fallback", instance="a")])]),
     ]
     doc = {"rule_files": [str(RULES_FILE)], "evaluation_interval": "1m", "tests": cases}
     path = tmp_path / "alerts_test.yml"
@@ -240,7 +247,9 @@ def test_scrape_during_failures_counts_them_by_kind_and_shows_no_token(server, t
 def test_dashboard_and_rules_query_only_metrics_the_exporter_serves(server, tmp_path):
     assert DASHBOARD_FILE.read_text(encoding="utf-8") == dashboard_json()
     replica = TursoReplica(tmp_path / "a.db", server.url)
-    ctl = SyncController(replica, Periodic(0.2), freshness=30.0)
+    # with an announcer, so the announcement series (and the alert on them) are served too
+    announcer = Announcer(InProcessChannel(), server.url)
+    ctl = SyncController(replica, Periodic(0.2), freshness=30.0, announcer=announcer)
     with ctl, MetricsServer(ctl) as metrics:
         app = ctl.connection()
         app.execute("CREATE TABLE t(x)")
@@ -251,7 +260,8 @@ def test_dashboard_and_rules_query_only_metrics_the_exporter_serves(server, tmp_
                         10)
         samples = _scrape(metrics.url)
     served = _names(samples)
-    assert {n for spec in EXPORTED for n in spec.series} <= served
+    assert {n for spec in EXPORTED + ANNOUNCE_EXPORTED for n in spec.series} <= served
+    assert samples["synctune_announce_published_total[('outcome', 'sent')]"] >= 1  # its push
     board = dashboard()
     exprs = queries(board) + list(expressions().values())
     named = {n for e in exprs for n in re.findall(r"\bsynctune_[a-z0-9_]+", e)}

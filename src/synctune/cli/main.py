@@ -28,6 +28,9 @@ COMMANDS = {
     "sweep": ("synctune.cli.sweep:sweep",
               "Simulate a factorial design over seeds: each figure's mean and confidence "
               "interval."),
+    "watch": ("synctune.cli.watch:watch",
+              "Pull the primary at --url into --db on the fleet's cadence and announce each "
+              "change."),
 }
 
 

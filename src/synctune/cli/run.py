@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -18,16 +18,34 @@ from synctune.cli._errors import fail
 from synctune.cli._existing import existing_option
 from synctune.cli._output import Output
 from synctune.live.factory import TOKEN_ENV, check_url, open_replica
-from synctune.live.replica import Replica, SyncError
+from synctune.live.replica import Replica, SyncError, safe_url
 from synctune.policy import SyncStrategy, _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
 
 #: exit codes: 0 stopped with nothing unpushed; 2 bad input (see _errors)
 if TYPE_CHECKING:
+    from synctune.live.announce import Announcer
     from synctune.live.recorder import TraceRecorder
+    from synctune.live.shutdown import StopReport
 
+ANNOUNCE_ENV = "SYNCTUNE_ANNOUNCE_URL"
 EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be opened
 EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was started
+
+
+class Announcing(NamedTuple):
+    """How the controller announces: ``announcer`` (None: not at all) and, for a watcher, the
+    heartbeat period (s)."""
+
+    announcer: Announcer | None
+    heartbeat: float | None = None
+    #: opens the replica in place of ``open_replica`` (``synctune watch``: asks for long-poll)
+    opener: Callable[[], Replica] | None = None
+    #: the strategy once the replica is open (``synctune watch``: whether pulls are held)
+    strategy_for: Callable[[Replica], SyncStrategy] | None = None
+
+
+NOT_ANNOUNCING = Announcing(None)
 
 
 @click.command()
@@ -62,10 +80,14 @@ EXIT_INTERRUPTED = 130  # signalled before start-up finished: nothing was starte
 @existing_option
 @click.option("--record-max-bytes", type=int, default=64 * 2**20, show_default=True,
               help="Rotate the recording at this size (NAME.1.csv, NAME.2.csv...).")
+@click.option("--announce", envvar=ANNOUNCE_ENV, default=None, show_envvar=True,
+              help="Commit announcements: redis:// or rediss:// URL (credentials in it; prefer "
+                   f"the {ANNOUNCE_ENV} variable). Announces this replica's pushes and hears "
+                   "others' (use --strategy announced).")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
         metrics_addr: str, auth_token: str | None, adapter: str, status_every: float,
         stop_deadline: float, duration: float | None, log_level: str, record: str | None,
-        record_max_bytes: int, existing: str) -> None:
+        record_max_bytes: int, existing: str, announce: str | None) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
     For a replica file nothing else opens: pyturso locks the file for one process, so this
@@ -90,6 +112,7 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
             fail(f"--metrics-port must be in 0..65535, got {metrics_port!r}")
         require("--metrics-port", "prometheus", "prometheus_client")
     check_url(url)
+    announcer = announcer_for(announce, url)
     # both adapters report a pull as "changed or not", never a count of commits
     strategy = strategy_from_spec(spec, freshness, bool_pulls=True)
     recorder = None
@@ -97,6 +120,33 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
         from synctune.live.recorder import TraceRecorder
 
         recorder = TraceRecorder(record, max_bytes=record_max_bytes)
+    serve(db, url, auth_token, adapter, strategy, metrics_port, status_every, stop_deadline,
+          duration, log_level, Announcing(announcer), metrics_addr=metrics_addr,
+          freshness=freshness, recorder=recorder, existing=existing)
+
+
+def announcer_for(announce: str | None, url: str) -> Announcer | None:
+    """The announcer for ``--announce`` (checked: exit 2 on a bad URL), or None."""
+    if announce is None:
+        return None
+    if announce.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
+        fail(f"--announce must be a redis://, rediss:// or unix:// URL, got "
+             f"{safe_url(announce)!r}")
+    require("--announce", "redis", "redis")
+    from synctune.live.announce import Announcer, open_channel
+
+    try:
+        return Announcer(open_channel(announce), url)
+    except ValueError as exc:
+        fail(f"--announce {safe_url(announce)!r}: {exc}")
+
+
+def serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: SyncStrategy,
+          metrics_port: int | None, status_every: float, stop_deadline: float,
+          duration: float | None, log_level: str, announcing: Announcing, *,
+          metrics_addr: str, freshness: float, recorder: TraceRecorder | None = None,
+          existing: str = "refuse") -> None:
+    """Run the controller until signalled or ``duration`` ends; exits with its code."""
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
@@ -111,8 +161,10 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
         code = _serve(db, url, auth_token, adapter, strategy, metrics_port, status_every,
                       stop_deadline, duration, stop, metrics_addr=metrics_addr,
                       freshness=freshness, recorder=recorder, echo=out.echo,
-                      existing=existing)
+                      existing=existing, announcing=announcing)
     finally:
+        if announcing.announcer is not None:
+            announcing.announcer.channel.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
         written = out.close(1.0)
@@ -125,7 +177,8 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
 
 
 def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threading.Event,
-          stop_deadline: float, existing: str = "refuse") -> Replica | int:
+          stop_deadline: float, existing: str = "refuse",
+          opener: Callable[[], Replica] | None = None) -> Replica | int:
     """Open (maybe bootstrap) the replica in a worker thread, so a signal is answered at once.
 
     Returns the replica, or an exit code. Signalled mid-open, we let the open finish for up to
@@ -136,8 +189,9 @@ def _open(db: str, url: str, auth_token: str | None, adapter: str, stop: threadi
 
     def work() -> None:
         try:
-            box.append(open_replica(db, url, auth_token=auth_token, adapter=adapter,
-                                    existing=existing))
+            box.append(opener() if opener is not None
+                       else open_replica(db, url, auth_token=auth_token, adapter=adapter,
+                                         existing=existing))
         except BaseException as exc:  # handed to the main thread
             box.append(exc)
         finally:
@@ -167,18 +221,24 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
            metrics_port: int | None, status_every: float, stop_deadline: float,
            duration: float | None, stop: threading.Event, *, metrics_addr: str,
            freshness: float, recorder: TraceRecorder | None = None,
-           echo: Callable[[str], None] = click.echo, existing: str = "refuse") -> int:
+           echo: Callable[[str], None] = click.echo, existing: str = "refuse",
+           announcing: Announcing = NOT_ANNOUNCING) -> int:
     from synctune.live.controller import SyncController
 
     began = time.monotonic()
-    replica = _open(db, url, auth_token, adapter, stop, stop_deadline, existing)
+    replica = _open(db, url, auth_token, adapter, stop, stop_deadline, existing,
+                    announcing.opener)
     if isinstance(replica, int):
         return replica
-    controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder)
+    strategy = strategy if announcing.strategy_for is None else announcing.strategy_for(replica)
+    controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder,
+                                announcer=announcing.announcer,
+                                watcher_heartbeat=announcing.heartbeat)
     metrics = None
     try:
         controller.start()
-        echo(f"synctune: running {strategy!r} on {replica!r}")
+        echo(f"synctune: running {strategy!r} on {replica!r}"
+             + ("" if announcing.announcer is None else f", {announcing.announcer!r}"))
         if metrics_port is not None:
             from synctune.live.prometheus import MetricsServer
 
@@ -204,8 +264,13 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
         # else a sync is stuck in the network: the replica stays with it until the process
         # exits; the engine never confirmed what it was sending, so the next start resends it
     assert report is not None
+    return _stopped(report, controller.status().line(), echo)
+
+
+def _stopped(report: StopReport, status: str, echo: Callable[[str], None]) -> int:
+    """Say how the stop went; the exit code."""
     echo(f"synctune: stopped: {report.message()}")
-    echo(f"synctune: {controller.status().line()}")
+    echo(f"synctune: {status}")
     if not report.flushed:
         click.echo(f"synctune: error: {report.unpushed} local changes not confirmed pushed "
                    f"(exit {EXIT_UNFLUSHED})", err=True)

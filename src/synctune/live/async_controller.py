@@ -8,6 +8,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from synctune.live.announce.link import AnnounceSnapshot
 from synctune.live.async_connection import AsyncSyncedConnection
 from synctune.live.controller import SyncController
 from synctune.live.history import SyncAttempt
@@ -101,6 +102,10 @@ class AsyncSyncController:
     def history(self) -> deque[SyncAttempt]:
         """The most recent sync attempts, oldest first."""
         return self.controller.history
+
+    def announcements(self) -> AnnounceSnapshot | None:
+        """Commit announcements heard and sent (see :meth:`SyncController.announcements`)."""
+        return self.controller.announcements()
 
     def status(self) -> ControllerStatus:
         """Current metrics and state."""

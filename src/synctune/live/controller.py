@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from synctune.live.announce.announcer import Announcer
+from synctune.live.announce.link import AnnouncementLink, AnnounceSnapshot
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.connection import SyncedConnection
 from synctune.live.history import SyncAttempt, SyncHistory
@@ -68,6 +70,12 @@ class SyncController:
             SLO (``None``: not counted).
         recorder: writes the traffic seen here (reads, commits, sync points, pulls) as a
             trace; started and closed with the controller.
+        announcer: commit announcements (:mod:`synctune.live.announce`): the controller
+            announces its own writes once the primary has them (after each push of local
+            writes, after each delegated write), and feeds the hints it hears to the strategy
+            (``on_announcement``, ``on_channel``) on the sync thread.
+        watcher_heartbeat: announce as a watcher instead (``synctune watch``): what each pull
+            finds, and a heartbeat every this many seconds; hears nothing.
     """
 
     def __init__(self, replica: Replica, strategy: SyncStrategy, *,
@@ -77,7 +85,8 @@ class SyncController:
                  thresholds: AlertThresholds | None = None,
                  on_alert: Callable[[AlertEvent], None] | None = None,
                  check_every: float = 1.0, freshness: float | None = None,
-                 recorder: TraceRecorder | None = None) -> None:
+                 recorder: TraceRecorder | None = None, announcer: Announcer | None = None,
+                 watcher_heartbeat: float | None = None) -> None:
         if not isinstance(replica, Replica):
             raise TypeError(f"replica must be a Replica, got {type(replica).__name__}")
         if not isinstance(strategy, SyncStrategy):
@@ -119,6 +128,8 @@ class SyncController:
                               default_timeout=self.default_timeout, check_every=check_every)
         self._strategy_call = self._guard.call
         self._wake = self._loop.wake
+        self._link = None if announcer is None else AnnouncementLink.attach(
+            announcer, self._loop, self._guard, self._history, clock, watcher_heartbeat)
         #: how the last :meth:`stop` ended (``None`` before one)
         self.stop_report: StopReport | None = None
 
@@ -138,6 +149,8 @@ class SyncController:
         # abandoned may hold it (an async start runs on the event loop)
         self._backlog.seed(self.replica.pending_changes())
         self._loop.start()
+        if self._link is not None:
+            self._link.open()
         log.info("controller started: %r on %r", self.strategy, self.replica)
         return self
 
@@ -153,6 +166,8 @@ class SyncController:
         """
         deadline = _check.real("deadline", deadline, minimum=0.0)
         began = self._timer.now()
+        if self._link is not None:
+            self._link.close()
         if not self._loop.started:  # no thread: nothing runs against the replica
             now = self._loop.unpushed_now()
             report = StopReport(True, now.changes, now.exact, None, now.counted_by, 0.0)
@@ -213,6 +228,8 @@ class SyncController:
                 self._backlog.add_commits(count)
         if self._recorder is not None:
             self._recorder.write(count)
+        if self._delegated and self._link is not None:  # the primary has it now
+            self._link.delegated_write()
         if not self._wake.is_set():
             self._wake.set()
 
@@ -366,6 +383,11 @@ class SyncController:
     def snapshot(self) -> dict[str, float]:
         """The six metrics (``synctune.monitoring.METRICS`` names) as a dict."""
         return self.status().metrics()
+
+    def announcements(self) -> AnnounceSnapshot | None:
+        """Hints heard and sent, hint lag, channel state and whether the strategy is on its
+        fallback (``None`` without an announcer)."""
+        return None if self._link is None else self._link.snapshot(self._lock)
 
     @property
     def history(self) -> deque[SyncAttempt]:

@@ -8,7 +8,9 @@ sync thread pay nothing for the export. Every series is one of
 histogram, the last successful pull as a Unix timestamp (the engine's record, so the lag is
 right after a restart), the interval in force, the stale-reads counters, the reads held for a
 fresh pull (bounded-staleness reads) by outcome, the in-process alert
-states and build info. No label or help text carries the URL or the token.
+states and build info; with an announcer, the commit announcements
+(:data:`synctune.monitoring.metrics.ANNOUNCE_EXPORTED`). No label or help text carries the URL or
+the token.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from synctune.monitoring.histogram import HistogramSnapshot
 from synctune.policy.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from synctune.live.announce.link import AnnounceSnapshot
     from synctune.live.controller import SyncController
 
 
@@ -100,6 +103,30 @@ def _families(controller: SyncController) -> Iterator[Any]:
             family = _family(spec)
             family.add_metric([], float(value))
             yield family
+    announced = controller.announcements()
+    if announced is not None:
+        yield from _announce_families(announced)
+
+
+def _announce_families(snap: AnnounceSnapshot) -> Iterator[Any]:
+    """Commit announcements: hints heard, their lag, channel and fallback state, publishing."""
+    values: dict[str, dict[tuple[str, ...], float]] = {
+        m.ANNOUNCE_HINTS.name: {(k,): float(snap.hints.get(k, 0))
+                                for k in ("commit", "heartbeat")},
+        m.ANNOUNCE_FALLBACK_ACTIVE.name: {(): float(snap.fallback_active)},
+        m.ANNOUNCE_CHANNEL_UP.name: {(): float(snap.channel_up)},
+        m.ANNOUNCE_PUBLISHED.name: {("sent",): float(snap.published),
+                                    ("dropped",): float(snap.publish_dropped)},
+        m.ANNOUNCE_JUNK.name: {(): float(snap.junk)},
+    }
+    for spec in m.ANNOUNCE_EXPORTED:
+        if spec.kind == "histogram":
+            yield _histogram(spec, snap.hint_lag)
+            continue
+        family = _family(spec)
+        for labels, value in values[spec.name].items():
+            family.add_metric(list(labels), value)
+        yield family
 
 
 class ControllerCollector:

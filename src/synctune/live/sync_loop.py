@@ -82,6 +82,11 @@ class SyncLoop:
         # the fallback schedule while the strategy raises: retries so far, and since when
         self._fallback_retries = 0
         self._fallback_from: float | None = None
+        #: called under the lock before each decision with the controller time (announcements)
+        self.before_decide: Callable[[float], None] | None = None
+        #: called under the lock after each successful sync: (seconds since it started,
+        #: changes pushed, changes pulled)
+        self.after_sync: Callable[[float, int, int], None] | None = None
 
     # ----------------------------------------------------------- control
     def start(self) -> None:
@@ -145,6 +150,8 @@ class SyncLoop:
                     if self._stop_by is not None:
                         break
                     now = self._clock()
+                    if self.before_decide is not None:
+                        self.before_decide(now)
                     decision = self._fallback(
                         self._guard.call("decide", partial(self.strategy.decide, now), None), now)
                     run = decision.due is not None and decision.due <= now and self.replica.syncs
@@ -274,6 +281,8 @@ class SyncLoop:
                                     pushed=outcome.pushed.changes, nbytes=outcome.nbytes)
                 self._guard.call("on_sync_finished",
                                  lambda: self.strategy.on_sync_finished(now, report), None)
+                if self.after_sync is not None:
+                    self.after_sync(duration, report.pushed, report.pulled)
             else:
                 kind = outcome.kind
                 assert kind is not None

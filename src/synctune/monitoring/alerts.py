@@ -60,8 +60,14 @@ METRICS_ABSENT = AlertRule(
     "Prometheus sees no synctune metrics: the exporter or the app is down.", 300.0,
     "Check the app process, its --metrics-addr and the scrape target.")
 
+ANNOUNCE_FALLBACK = AlertRule(
+    "announce_fallback", "announce_fallback_active for 10 minutes", "warning", "notify_team",
+    "A replica has synced on its fallback tuner for 10 minutes: announcements do not reach it.",
+    600.0, "Check redis-server, then the watcher (synctune watch), then the --announce URL.")
+
 #: every alert of the shipped Prometheus rules: the guide's three, then the extra ones
-RULE_ALERTS: tuple[AlertRule, ...] = (*ALERTS, STALE_READS_SLO, UNPUSHED_WRITES, METRICS_ABSENT)
+RULE_ALERTS: tuple[AlertRule, ...] = (*ALERTS, STALE_READS_SLO, UNPUSHED_WRITES, METRICS_ABSENT,
+                                      ANNOUNCE_FALLBACK)
 
 
 @dataclass(frozen=True, slots=True)

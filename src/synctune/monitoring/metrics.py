@@ -127,6 +127,29 @@ BUILD_INFO = MetricSpec("build_info", "info", "gauge",
                         "Always 1; the labels say which synctune and Python export.",
                         labels=("version", "python"))
 
+ANNOUNCE_HINTS = MetricSpec("announce_hints", "count", "counter",
+                            "Commit announcements heard from others, by kind (commit, heartbeat).",
+                            labels=("kind",))
+ANNOUNCE_HINT_LAG = MetricSpec(
+    "announce_hint_lag", "seconds", "histogram",
+    "How old an announced commit was when its hint was heard (sender's clock to ours).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0))
+ANNOUNCE_FALLBACK_ACTIVE = MetricSpec(
+    "announce_fallback_active", "count", "gauge",
+    "1 while the strategy syncs on its fallback tuner (channel down or watcher silent), else 0.",
+    "0")
+ANNOUNCE_CHANNEL_UP = MetricSpec("announce_channel_up", "count", "gauge",
+                                 "1 while the announcement channel is connected, else 0.", "1")
+ANNOUNCE_PUBLISHED = MetricSpec("announce_published", "count", "counter",
+                                "Announcements this process published, by outcome (sent, "
+                                "dropped: queue full or channel failing).", labels=("outcome",))
+ANNOUNCE_JUNK = MetricSpec("announce_junk", "count", "counter",
+                           "Messages on the channel that were not valid hints (dropped).")
+#: exported only by a controller with an announcer
+ANNOUNCE_EXPORTED: tuple[MetricSpec, ...] = (ANNOUNCE_HINTS, ANNOUNCE_HINT_LAG,
+                                             ANNOUNCE_FALLBACK_ACTIVE, ANNOUNCE_CHANNEL_UP,
+                                             ANNOUNCE_PUBLISHED, ANNOUNCE_JUNK)
+
 #: everything the live controller exports, the six first
 EXPORTED: tuple[MetricSpec, ...] = (*METRICS, SYNC_DURATION, LAST_SYNC, SYNC_INTERVAL, SYNCS,
                                     UNPUSHED_WRITES, READS, READS_OVER_FRESHNESS, READ_WAITS,

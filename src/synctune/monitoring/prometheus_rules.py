@@ -20,6 +20,8 @@ Translation of each condition into PromQL over the controller's exported metrics
   all reads, over ``slo_window``, above ``stale_share``.
 * unpushed writes: commits waiting for a push while no sync has succeeded for ``unpushed_age``.
 * absent metrics: ``absent()`` of each of the six metrics (it fires when no target exports it).
+* announcements on fallback: ``synctune_announce_fallback_active == 1`` held for 10 minutes
+  (exported only by replicas with an announcer).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from synctune.monitoring.alerts import RULE_ALERTS, AlertThresholds
 from synctune.monitoring.metrics import (
+    ANNOUNCE_FALLBACK_ACTIVE,
     METRICS,
     READS,
     READS_OVER_FRESHNESS,
@@ -77,6 +80,7 @@ def expressions(thresholds: AlertThresholds | None = None) -> dict[str, str]:
         "unpushed_writes": (f"{UNPUSHED_WRITES.prometheus_name} > 0 and "
                             f"{SYNC_LAG.prometheus_name} > {th.unpushed_age:g}"),
         "metrics_absent": absent,
+        "announce_fallback": f"{ANNOUNCE_FALLBACK_ACTIVE.prometheus_name} == 1",
     }
 
 
