@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 #: tables of SQLite and of the sync engine itself, never the app's
-_INTERNAL = ("sqlite_", "turso_", "libsql_")
+_INTERNAL = ("sqlite_", "turso_", "__turso", "libsql_", "_litestream")
 
 
 def rowid_key_tables(conn: Any) -> list[str]:
