@@ -1,8 +1,8 @@
 """Replica adapter for pyturso (``turso.sync``): the tursodb sync protocol.
 
 How each call is bounded: pulls and pushes run on the controller's sync thread under a per-thread
-HTTP deadline (:func:`synctune.live._pyturso.deadline`), so every connect and read pyturso makes
-ends by the timeout. A timed-out request fails pyturso's operation cleanly (the engine is told
+HTTP deadline (:func:`synctune.live._pyturso_http.deadline`), so every connect and read pyturso
+makes ends by the timeout. A timed-out request fails pyturso's operation cleanly (the engine is told
 the I/O failed and rolls the operation back), so the next attempt starts from a consistent state.
 
 How the app is kept off the network: a pull is two steps, fetching (network, no local lock) and
@@ -42,7 +42,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso, _pyturso_backlog, fork_guard, open_guard, safe_open
+from synctune.live import (
+    _pyturso,
+    _pyturso_backlog,
+    _pyturso_http,
+    fork_guard,
+    open_guard,
+    safe_open,
+)
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -140,7 +147,7 @@ class TursoReplica(Replica):
         #: the last push that had something to send: its batches and stalls
         self.last_push: PushMeter | None = None
         self._stall_logged = False
-        self._cutoff = _pyturso.Cutoff()
+        self._cutoff = _pyturso_http.Cutoff()
         self._unconfirmed = 0  # batches acknowledged in failed pushes since the last success
         self._pushing: PushMeter | None = None
         #: None until an empty pull tells; True when the server answered it well before the
@@ -323,7 +330,7 @@ class TursoReplica(Replica):
                 self.checkpoints_deferred += 1
                 return
             try:
-                with _pyturso.deadline(DEFAULT_OPEN_TIMEOUT):
+                with _pyturso_http.deadline(DEFAULT_OPEN_TIMEOUT):
                     self._engine.checkpoint()
                 self.checkpoints += 1
             except Exception as exc:
