@@ -30,7 +30,12 @@ from synctune.live.recorder import TraceRecorder
 from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
-from synctune.live.strategy_guard import StrategyGuard
+from synctune.live.strategy_guard import (
+    StrategyGuard,
+    decision_problem,
+    due_or_none,
+    seconds_or_none,
+)
 from synctune.live.sync_loop import SyncLoop
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
@@ -228,7 +233,7 @@ class SyncController:
             self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
             # before start() there is no schedule to move (reads are still counted)
             due = self._strategy_call("next_sync_due", lambda: self.strategy.next_sync_due(now),
-                                      None) if self._loop.started else None
+                                      None, due_or_none) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
         bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
@@ -278,7 +283,7 @@ class SyncController:
         with self._lock:
             asked = self._clock()
             wait = self._strategy_call("before_read", lambda: self.strategy.before_read(asked),
-                                       0.0)
+                                       0.0, seconds_or_none) or 0.0
         if wait <= 0.0:
             return None
         self._wake.set()
@@ -338,8 +343,8 @@ class SyncController:
         syncs = self.replica.syncs
         with self._lock:
             now = self._clock()
-            decision = self._strategy_call("decide", lambda: self.strategy.decide(now),
-                                           None) if self._loop.started else None
+            decision = self._strategy_call("decide", lambda: self.strategy.decide(now), None,
+                                           decision_problem) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
                 unpushed = self._guard.read(self.strategy, "unpushed_writes", 0)
@@ -348,7 +353,7 @@ class SyncController:
             strategy = repr(self.strategy)
         reason = decision.reason if decision is not None else "not started"
         if self._guard.error is not None:  # syncs go on, on the fallback backoff
-            reason = f"strategy raised {self._guard.error}; syncing on a fallback backoff"
+            reason = f"strategy {self._guard.error}; syncing on a fallback backoff"
         if self._loop.crashed is not None:  # say so: commits still land, but nothing syncs
             reason = f"sync thread crashed ({self._loop.crashed}); nothing syncs"
         m = self._metrics
