@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from synctune.live import fork_guard
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.connection import SyncedConnection
 from synctune.live.history import SyncAttempt, SyncHistory
@@ -128,7 +129,18 @@ class SyncController:
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> SyncController:
-        """Start the strategy and the sync thread; returns ``self``."""
+        """Start the strategy and the sync thread; returns ``self``.
+
+        Raises:
+            RuntimeError: already started, or stopped (a controller does not restart: make a
+                new one for the same replica).
+            ForkedProcessError: in a process forked after the controller was made.
+        """
+        if self._loop.forked:
+            raise fork_guard.refuse("this controller")
+        if self.stop_report is not None:
+            raise RuntimeError("SyncController.start: this controller was stopped and cannot "
+                               "restart; make a new SyncController for the replica")
         if self._loop.started:
             raise RuntimeError("SyncController.start: already started")
         with self._lock:
@@ -154,8 +166,15 @@ class SyncController:
         happened (what was abandoned, what is unpushed and how it was counted). It may be
         called from a signal handler, which may have interrupted this thread's own
         ``notify_write``: it then waits out the deadline and reports what it counted.
+
+        In a process forked after the controller was made it returns True at once, touching
+        nothing (the sync thread and the replica are the parent's; a lock a parent thread held
+        at the fork stays held in the child): :attr:`stop_report` says so (``forked``).
         """
         deadline = _check.real("deadline", deadline, minimum=0.0)
+        if self._loop.forked:  # before any lock: a parent thread may have held it at the fork
+            self.stop_report = StopReport(True, 0, True, None, "controller", 0.0, forked=True)
+            return True
         began = self._timer.now()
         if not self._loop.started:  # no thread: nothing runs against the replica
             now = self._loop.unpushed_now()

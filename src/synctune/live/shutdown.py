@@ -27,6 +27,9 @@ class StopReport:
         counted_by: ``"engine"`` (row changes, pyturso's CDC backlog) or ``"controller"``
             (commits reported through ``notify_write``, for adapters without a backlog count).
         seconds: how long the stop took (controller timer).
+        forked: ``stop()`` ran in a process forked after the controller was made: nothing was
+            stopped or pushed there, the sync thread, the replica and its unpushed changes being
+            the parent process's (``unpushed`` is 0: the child could commit nothing through it).
     """
 
     ended: bool
@@ -35,6 +38,7 @@ class StopReport:
     abandoned: str | None
     counted_by: str
     seconds: float
+    forked: bool = False
 
     @property
     def flushed(self) -> bool:
@@ -43,6 +47,10 @@ class StopReport:
 
     def message(self) -> str:
         """One truthful line for logs and ``synctune run`` (numbers only, no secrets)."""
+        if self.forked:
+            return ("stop() ran in a process forked from the one that started the controller: "
+                    "nothing to stop or push here; the parent process's sync thread keeps the "
+                    "replica and its unpushed changes and stops them")
         unit = "local row changes" if self.counted_by == "engine" else "local commits"
         if self.flushed:
             what = "all local changes pushed"

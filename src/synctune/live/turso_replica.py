@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import _pyturso
+from synctune.live import _pyturso, fork_guard
 from synctune.live.connection import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
@@ -296,8 +296,9 @@ class TursoReplica(Replica):
         return self._gate
 
     def connect(self) -> Any:
-        """A raw pooled pyturso connection (no write lock: prefer :meth:`connection`)."""
-        return self._pool.lease()
+        """A raw pooled pyturso connection (no write lock: prefer :meth:`connection`); it
+        refuses use in a forked child (:class:`~synctune.live.fork_guard.Guarded`)."""
+        return fork_guard.guarded(self._pool.lease())
 
     def hand_back(self, conn: Any) -> None:
         self._pool.give_back(conn)
