@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from synctune.live import fork_guard
+from synctune.live import fork_guard, strategy_guard
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.connection import SyncedConnection
 from synctune.live.history import SyncAttempt, SyncHistory
@@ -31,12 +31,7 @@ from synctune.live.recorder import TraceRecorder
 from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
-from synctune.live.strategy_guard import (
-    StrategyGuard,
-    decision_problem,
-    due_or_none,
-    seconds_or_none,
-)
+from synctune.live.strategy_guard import StrategyGuard
 from synctune.live.sync_loop import SyncLoop
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
@@ -129,13 +124,8 @@ class SyncController:
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> SyncController:
-        """Start the strategy and the sync thread; returns ``self``.
-
-        Raises:
-            RuntimeError: already started, or stopped (a controller does not restart: make a
-                new one for the same replica).
-            ForkedProcessError: in a process forked after the controller was made.
-        """
+        """Start the strategy and the sync thread; returns ``self``. A controller runs once:
+        after :meth:`stop` it raises ``RuntimeError`` (make a new one for the replica)."""
         if self._loop.forked:
             raise fork_guard.refuse("this controller")
         if self.stop_report is not None:
@@ -166,10 +156,7 @@ class SyncController:
         happened (what was abandoned, what is unpushed and how it was counted). It may be
         called from a signal handler, which may have interrupted this thread's own
         ``notify_write``: it then waits out the deadline and reports what it counted.
-
-        In a process forked after the controller was made it returns True at once, touching
-        nothing (the sync thread and the replica are the parent's; a lock a parent thread held
-        at the fork stays held in the child): :attr:`stop_report` says so (``forked``).
+        In a forked child it returns True at once, touching nothing (all is the parent's).
         """
         deadline = _check.real("deadline", deadline, minimum=0.0)
         if self._loop.forked:  # before any lock: a parent thread may have held it at the fork
@@ -182,7 +169,7 @@ class SyncController:
         else:
             self._loop.request_stop(began + deadline)
             ended = self._loop.wait_done(began + deadline)
-            report = self._report(ended, self._timer.now() - began)
+            report = self._loop.stop_report(ended, self._timer.now() - began)
         self.stop_report = report
         if self._recorder is not None:  # the trace's tail gets what the deadline has left
             self._recorder.close(max(0.05, began + deadline - self._timer.now()))
@@ -194,26 +181,6 @@ class SyncController:
         logger.start()
         logger.join(max(0.0, began + deadline - self._timer.now()))
         return report.flushed
-
-    def _report(self, ended: bool, seconds: float) -> StopReport:
-        final = self._loop.final_unpushed
-        if ended and final is not None:
-            # commits the app reported after that last count are in the file, unpushed too
-            with self._lock:
-                known = self._backlog.value() if final.counted_by == "engine" \
-                    else self._guard.read(self.strategy, "unpushed_writes", 0)
-            late = max(0, (known or 0) - final.changes)
-            return StopReport(True, final.changes + late, final.exact and not late, None,
-                              final.counted_by, seconds)
-        with self._lock:
-            estimate = self._backlog.value()
-            exact = self._backlog.commits_since == 0
-            fallback = self._guard.read(self.strategy, "unpushed_writes", 0)
-        abandoned = None if ended else (self._loop.in_flight or "sync step")
-        if estimate is not None:
-            return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
-        unpushed = fallback if self.replica.syncs else 0
-        return StopReport(ended, unpushed, ended, abandoned, "controller", seconds)
 
     def __enter__(self) -> SyncController:
         return self.start() if not self._loop.started else self
@@ -252,7 +219,8 @@ class SyncController:
             self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
             # before start() there is no schedule to move (reads are still counted)
             due = self._strategy_call("next_sync_due", lambda: self.strategy.next_sync_due(now),
-                                      None, due_or_none) if self._loop.started else None
+                                      None, strategy_guard.due_or_none
+                                      ) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
         bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
@@ -302,7 +270,7 @@ class SyncController:
         with self._lock:
             asked = self._clock()
             wait = self._strategy_call("before_read", lambda: self.strategy.before_read(asked),
-                                       0.0, seconds_or_none) or 0.0
+                                       0.0, strategy_guard.seconds_or_none) or 0.0
         if wait <= 0.0:
             return None
         self._wake.set()
@@ -363,7 +331,8 @@ class SyncController:
         with self._lock:
             now = self._clock()
             decision = self._strategy_call("decide", lambda: self.strategy.decide(now), None,
-                                           decision_problem) if self._loop.started else None
+                                           strategy_guard.decision_problem
+                                           ) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
                 unpushed = self._guard.read(self.strategy, "unpushed_writes", 0)

@@ -19,6 +19,7 @@ from synctune.live import fork_guard
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
+from synctune.live.shutdown import StopReport
 from synctune.live.strategy_guard import (
     FALLBACK,
     StrategyGuard,
@@ -145,6 +146,27 @@ class SyncLoop:
                 return Unpushed(known, "engine", False)
             writes = self._guard.read(self.strategy, "unpushed_writes", 0)
             return Unpushed(writes, "controller", True)
+
+    def stop_report(self, ended: bool, seconds: float) -> StopReport:
+        """What a stop achieved: ``ended`` (the thread ended in time) after ``seconds``."""
+        final = self.final_unpushed
+        if ended and final is not None:
+            # commits the app reported after that last count are in the file, unpushed too
+            with self._lock:
+                known = self._backlog.value() if final.counted_by == "engine" \
+                    else self._guard.read(self.strategy, "unpushed_writes", 0)
+            late = max(0, (known or 0) - final.changes)
+            return StopReport(True, final.changes + late, final.exact and not late, None,
+                              final.counted_by, seconds)
+        with self._lock:
+            estimate = self._backlog.value()
+            exact = self._backlog.commits_since == 0
+            fallback = self._guard.read(self.strategy, "unpushed_writes", 0)
+        abandoned = None if ended else (self.in_flight or "sync step")
+        if estimate is not None:
+            return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
+        unpushed = fallback if self.replica.syncs else 0
+        return StopReport(ended, unpushed, ended, abandoned, "controller", seconds)
 
     # ------------------------------------------------------------ thread
     def _run(self) -> None:
