@@ -67,7 +67,10 @@ class ConnectionPool:
         return conn
 
     def give_back(self, conn: Any) -> None:
-        """Take back a connection with no transaction open."""
+        """Take back a connection with no transaction open (a forked child's is let go)."""
+        if self._born != fork_guard.generation:
+            return  # the parent's connection: neither pooled nor closed here
+        conn = fork_guard.unwrap(conn)
         with self._lock:
             if not self._closed and len(self._idle) < self._max_idle:
                 self._idle.append(conn)

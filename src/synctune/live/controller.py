@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from synctune.live import fork_guard, strategy_guard
 from synctune.live.announce.announcer import Announcer
 from synctune.live.announce.link import AnnouncementLink, AnnounceSnapshot
 from synctune.live.backlog import UnpushedBacklog
@@ -135,7 +136,13 @@ class SyncController:
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> SyncController:
-        """Start the strategy and the sync thread; returns ``self``."""
+        """Start the strategy and the sync thread; returns ``self``. A controller runs once:
+        after :meth:`stop` it raises ``RuntimeError`` (make a new one for the replica)."""
+        if self._loop.forked:
+            raise fork_guard.refuse("this controller")
+        if self.stop_report is not None:
+            raise RuntimeError("SyncController.start: this controller was stopped and cannot "
+                               "restart; make a new SyncController for the replica")
         if self._loop.started:
             raise RuntimeError("SyncController.start: already started")
         with self._lock:
@@ -163,8 +170,12 @@ class SyncController:
         happened (what was abandoned, what is unpushed and how it was counted). It may be
         called from a signal handler, which may have interrupted this thread's own
         ``notify_write``: it then waits out the deadline and reports what it counted.
+        In a forked child it returns True at once, touching nothing (all is the parent's).
         """
         deadline = _check.real("deadline", deadline, minimum=0.0)
+        if self._loop.forked:  # before any lock: a parent thread may have held it at the fork
+            self.stop_report = StopReport(True, 0, True, None, "controller", 0.0, forked=True)
+            return True
         began = self._timer.now()
         if self._link is not None:
             self._link.close()
@@ -174,7 +185,7 @@ class SyncController:
         else:
             self._loop.request_stop(began + deadline)
             ended = self._loop.wait_done(began + deadline)
-            report = self._report(ended, self._timer.now() - began)
+            report = self._loop.stop_report(ended, self._timer.now() - began)
         report = replace(report, batches_on_primary=self.replica.unconfirmed_batches)
         self.stop_report = report
         if self._recorder is not None:  # the trace's tail gets what the deadline has left
@@ -187,26 +198,6 @@ class SyncController:
         logger.start()
         logger.join(max(0.0, began + deadline - self._timer.now()))
         return report.flushed
-
-    def _report(self, ended: bool, seconds: float) -> StopReport:
-        final = self._loop.final_unpushed
-        if ended and final is not None:
-            # commits the app reported after that last count are in the file, unpushed too
-            with self._lock:
-                known = self._backlog.value() if final.counted_by == "engine" \
-                    else self._guard.read(self.strategy, "unpushed_writes", 0)
-            late = max(0, (known or 0) - final.changes)
-            return StopReport(True, final.changes + late, final.exact and not late, None,
-                              final.counted_by, seconds)
-        with self._lock:
-            estimate = self._backlog.value()
-            exact = self._backlog.commits_since == 0
-            fallback = self._guard.read(self.strategy, "unpushed_writes", 0)
-        abandoned = None if ended else (self._loop.in_flight or "sync step")
-        if estimate is not None:
-            return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
-        unpushed = fallback if self.replica.syncs else 0
-        return StopReport(ended, unpushed, ended, abandoned, "controller", seconds)
 
     def __enter__(self) -> SyncController:
         return self.start() if not self._loop.started else self
@@ -247,7 +238,8 @@ class SyncController:
             self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
             # before start() there is no schedule to move (reads are still counted)
             due = self._strategy_call("next_sync_due", lambda: self.strategy.next_sync_due(now),
-                                      None) if self._loop.started else None
+                                      None, strategy_guard.due_or_none
+                                      ) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
         bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
@@ -297,7 +289,7 @@ class SyncController:
         with self._lock:
             asked = self._clock()
             wait = self._strategy_call("before_read", lambda: self.strategy.before_read(asked),
-                                       0.0)
+                                       0.0, strategy_guard.seconds_or_none) or 0.0
         if wait <= 0.0:
             return None
         self._wake.set()
@@ -357,8 +349,9 @@ class SyncController:
         syncs = self.replica.syncs
         with self._lock:
             now = self._clock()
-            decision = self._strategy_call("decide", lambda: self.strategy.decide(now),
-                                           None) if self._loop.started else None
+            decision = self._strategy_call("decide", lambda: self.strategy.decide(now), None,
+                                           strategy_guard.decision_problem
+                                           ) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
                 unpushed = self._guard.read(self.strategy, "unpushed_writes", 0)
@@ -367,7 +360,7 @@ class SyncController:
             strategy = repr(self.strategy)
         reason = decision.reason if decision is not None else "not started"
         if self._guard.error is not None:  # syncs go on, on the fallback backoff
-            reason = f"strategy raised {self._guard.error}; syncing on a fallback backoff"
+            reason = f"strategy {self._guard.error}; syncing on a fallback backoff"
         if self._loop.crashed is not None:  # say so: commits still land, but nothing syncs
             reason = f"sync thread crashed ({self._loop.crashed}); nothing syncs"
         m = self._metrics

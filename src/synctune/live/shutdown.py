@@ -31,6 +31,9 @@ class StopReport:
         batches_on_primary: push batches (whole transactions) the primary acknowledged that
             the engine has not confirmed: their rows are still in ``unpushed`` (the engine's
             count), but they are on the primary and the next start does not send them again.
+        forked: ``stop()`` ran in a process forked after the controller was made: nothing was
+            stopped or pushed there, the sync thread, the replica and its unpushed changes being
+            the parent process's (``unpushed`` is 0: the child could commit nothing through it).
     """
 
     ended: bool
@@ -40,6 +43,7 @@ class StopReport:
     counted_by: str
     seconds: float
     batches_on_primary: int = 0
+    forked: bool = False
 
     @property
     def flushed(self) -> bool:
@@ -48,6 +52,10 @@ class StopReport:
 
     def message(self) -> str:
         """One truthful line for logs and ``synctune run`` (numbers only, no secrets)."""
+        if self.forked:
+            return ("stop() ran in a process forked from the one that started the controller: "
+                    "nothing to stop or push here; the parent process's sync thread keeps the "
+                    "replica and its unpushed changes and stops them")
         unit = "local row changes" if self.counted_by == "engine" else "local commits"
         if self.flushed:
             what = "all local changes pushed"

@@ -19,7 +19,13 @@ from synctune.live import fork_guard
 from synctune.live.backlog import UnpushedBacklog
 from synctune.live.history import SyncAttempt, SyncHistory
 from synctune.live.replica import Replica
-from synctune.live.strategy_guard import FALLBACK, StrategyGuard
+from synctune.live.shutdown import StopReport
+from synctune.live.strategy_guard import (
+    FALLBACK,
+    StrategyGuard,
+    decision_problem,
+    seconds_or_none,
+)
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.sync_run import SyncOutcome, run_sync
 from synctune.live.telemetry import engine_pull_unix
@@ -30,6 +36,13 @@ log = logging.getLogger("synctune.live")
 
 #: first and longest pause (s) between flush attempts on stop
 FLUSH_PAUSE = (0.05, 1.0)
+#: shortest pause (s) between the end of one attempt and the start of the next, when the next
+#: is already due as the last ends. A strategy stuck on a due time in the past (or a periodic
+#: interval of microseconds) otherwise starts syncs back to back: 239 in 2.5 s measured on
+#: loopback, each about 10 ms. 10 ms at least halves that and leaves the thread idle half the
+#: time even then, while a legitimate back-to-back sync (writes that came during the last one)
+#: is delayed by at most 10 ms, nothing next to freshness targets of a second or more.
+MIN_GAP = 0.01
 
 
 class Unpushed(NamedTuple):
@@ -87,6 +100,7 @@ class SyncLoop:
         #: called under the lock after each successful sync: (seconds since it started,
         #: changes pushed, changes pulled)
         self.after_sync: Callable[[float, int, int], None] | None = None
+        self._last_end: float | None = None  # timer time the last attempt ended
 
     # ----------------------------------------------------------- control
     def start(self) -> None:
@@ -139,6 +153,27 @@ class SyncLoop:
             writes = self._guard.read(self.strategy, "unpushed_writes", 0)
             return Unpushed(writes, "controller", True)
 
+    def stop_report(self, ended: bool, seconds: float) -> StopReport:
+        """What a stop achieved: ``ended`` (the thread ended in time) after ``seconds``."""
+        final = self.final_unpushed
+        if ended and final is not None:
+            # commits the app reported after that last count are in the file, unpushed too
+            with self._lock:
+                known = self._backlog.value() if final.counted_by == "engine" \
+                    else self._guard.read(self.strategy, "unpushed_writes", 0)
+            late = max(0, (known or 0) - final.changes)
+            return StopReport(True, final.changes + late, final.exact and not late, None,
+                              final.counted_by, seconds)
+        with self._lock:
+            estimate = self._backlog.value()
+            exact = self._backlog.commits_since == 0
+            fallback = self._guard.read(self.strategy, "unpushed_writes", 0)
+        abandoned = None if ended else (self.in_flight or "sync step")
+        if estimate is not None:
+            return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
+        unpushed = fallback if self.replica.syncs else 0
+        return StopReport(ended, unpushed, ended, abandoned, "controller", seconds)
+
     # ------------------------------------------------------------ thread
     def _run(self) -> None:
         try:
@@ -152,8 +187,8 @@ class SyncLoop:
                     now = self._clock()
                     if self.before_decide is not None:
                         self.before_decide(now)
-                    decision = self._fallback(
-                        self._guard.call("decide", partial(self.strategy.decide, now), None), now)
+                    decision = self._fallback(self._guard.call(
+                        "decide", partial(self.strategy.decide, now), None, decision_problem), now)
                     run = decision.due is not None and decision.due <= now and self.replica.syncs
                 self._guard.log_new()
                 self._log_decision(decision, now)
@@ -161,6 +196,7 @@ class SyncLoop:
                     self.check_alerts()
                     self._maintain()
                 if run:
+                    self._keep_gap()
                     self.attempt(decision.reason, errors)
                     continue
                 self._recount_if_written()
@@ -176,6 +212,14 @@ class SyncLoop:
         finally:
             self.done.set()
             self._history.wake()
+
+    def _keep_gap(self) -> None:
+        """Leave at least :data:`MIN_GAP` between attempts: a due time in the past never makes
+        a busy loop."""
+        if self._last_end is not None:
+            left = self._last_end + MIN_GAP - self._timer.now()
+            if left > 0:
+                self._timer.sleep(left)
 
     def adopt_backlog(self) -> None:
         """Changes the engine held before start are at risk too: count them and tell the
@@ -201,7 +245,7 @@ class SyncLoop:
             self._fallback_from = now
         # not the strategy's own decision: its state may say "due now" for good (a busy loop)
         due = self._fallback_from + FALLBACK.ceiling(self._fallback_retries + 1)
-        return Decision(due, f"strategy raised {error}; fallback backoff")
+        return Decision(due, f"strategy {error}; fallback backoff")
 
     def _recount_if_written(self) -> None:
         # at most once per check_every: counting reads the engine's change table
@@ -255,13 +299,15 @@ class SyncLoop:
             started = self._clock()
             self._guard.call("on_sync_started", lambda: self.strategy.on_sync_started(started),
                              None)
-            timeout = self._guard.call("sync_timeout", self.strategy.sync_timeout,
-                                       None) or self._default_timeout
+            timeout = self._guard.call("sync_timeout", self.strategy.sync_timeout, None,
+                                       lambda t: seconds_or_none(t, positive=True))
+            timeout = self._default_timeout if timeout is None else float(timeout)
             if self._stop_by is not None:
                 timeout = min(timeout, self._stop_by - self._timer.now())
         log.info("sync started (%s), timeout %.3g s", reason, timeout)
         outcome = run_sync(self.replica, timeout, timer=self._timer, clock=self._clock,
                            phase=self._phase)
+        self._last_end = self._timer.now()
         self._account(started, reason, outcome)
         if self._guard.errors == errors:  # a whole sync without raising: trusted again
             self._guard.trust()

@@ -405,8 +405,9 @@ class TursoReplica(Replica):
         return self._gate
 
     def connect(self) -> Any:
-        """A raw pooled pyturso connection (no write lock: prefer :meth:`connection`)."""
-        return self._pool.lease()
+        """A raw pooled pyturso connection (no write lock: prefer :meth:`connection`); it
+        refuses use in a forked child (:class:`~synctune.live.fork_guard.Guarded`)."""
+        return fork_guard.guarded(self._pool.lease())
 
     def hand_back(self, conn: Any) -> None:
         self._pool.give_back(conn)

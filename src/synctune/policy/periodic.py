@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from synctune.policy import _check
+from synctune.policy.errors import InvalidInput
 from synctune.policy.strategy import Decision, SyncStrategy
+
+#: shortest interval (s) accepted: one sync takes longer (about 10 ms on loopback), so anything
+#: shorter only asks for syncs back to back; ``periodic:1e-300`` is a typo, not a schedule
+MIN_INTERVAL = 0.001
+
+
+def _interval(value: float) -> float:
+    interval = _check.real("interval", value, minimum=0.0, strict=True)
+    if interval < MIN_INTERVAL:
+        raise InvalidInput(f"interval must be >= {MIN_INTERVAL:g} s (one sync takes longer), "
+                           f"got {value!r}")
+    return interval
 
 
 class Periodic(SyncStrategy):
@@ -18,7 +31,7 @@ class Periodic(SyncStrategy):
 
     def __init__(self, interval: float) -> None:
         super().__init__()
-        self._interval = _check.real("interval", interval, minimum=0.0, strict=True)
+        self._interval = _interval(interval)
         self._reason = f"every {self._interval:g} s"
         self._last: Decision | None = None
 
@@ -41,7 +54,7 @@ class Periodic(SyncStrategy):
 
     def retune(self, interval: float) -> None:
         """Change the interval (s) from now on; the next sync counts from the last attempt."""
-        self._interval = _check.real("interval", interval, minimum=0.0, strict=True)
+        self._interval = _interval(interval)
         self._reason = f"every {self._interval:g} s"
         self._decision = None
 
