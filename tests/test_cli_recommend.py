@@ -62,7 +62,13 @@ def test_trace_advice_as_json_names_interval_and_predicted_share() -> None:
     assert advice["over_freshness_fraction"] == again["over_freshness_fraction"]
     assert advice["syncs"] == again["syncs"]
     assert advice["meets_target"] == (advice["over_freshness_fraction"] <= 0.02)
-    assert {"seed-rule", "adaptive", "preset:production"} <= set(advice["alternatives"])
+    assert {"seed-rule", "adaptive", "budgeted", "preset:production"} <= set(
+        advice["alternatives"])
+    assert advice["alternatives"]["budgeted"]["spec"] == "budgeted:0.02"
+    # the tuner named meets the target with the fewest syncs of the two
+    meeting = {n: advice["alternatives"][n]["syncs"] for n in ("adaptive", "budgeted")
+               if advice["alternatives"][n]["meets_target"]}
+    assert advice["tuner"] == (min(meeting, key=lambda n: meeting[n]) if meeting else None)
     assert f"syncInterval: {advice['sync_interval']:g}," in advice["settings"]["typescript"]
 
 
@@ -73,6 +79,24 @@ def test_trace_advice_table_has_paste_ready_settings() -> None:
     assert "sync_interval=" in out.stdout and "syncInterval:" in out.stdout
     assert "readYourWrites:" in out.stdout
     assert "e+0" not in out.stdout  # bytes and counts in plain figures
+    assert "  budgeted  " in out.stdout and "  adaptive  " in out.stdout
+    tuner_line = [ln for ln in out.stdout.splitlines() if ln.startswith("Tuner")]
+    assert len(tuner_line) == 1
+    assert ("--strategy budgeted:0.01" in tuner_line[0]
+            or "--strategy adaptive:0.01" in tuner_line[0] or "neither" in tuner_line[0])
+
+
+def test_without_a_trace_both_tuners_are_shown_with_when_to_run_each() -> None:
+    out = _run("recommend")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    for name in ("budgeted", "adaptive"):
+        assert any(ln.startswith(f"  {name}") and f"--strategy {name}:0.01" in ln
+                   for ln in lines), out.stdout
+    rows = json.loads(_run("recommend", "--json").stdout)
+    tuners = {r["name"]: r for r in rows if r["kind"] == "tuner"}
+    assert set(tuners) == {"adaptive", "budgeted"}
+    assert all(r["when"] and r["spec"] == f"{n}:0.01" for n, r in tuners.items())
 
 
 @pytest.mark.parametrize(("args", "needle"), [

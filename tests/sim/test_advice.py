@@ -6,6 +6,7 @@ import dataclasses
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from synctune.sim import (
     save_trace,
     simulate,
 )
-from synctune.sim.advice import alternative_specs, paste_interval
+from synctune.sim.advice import alternative_specs, paste_interval, pick_tuner
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +76,18 @@ def test_advice_interval_meets_the_target_and_lists_the_alternatives(trace: Path
     assert _over(trace, f"periodic:{advice.sync_interval:g}", 30.0) == \
         advice.over_freshness_fraction
     names = set(advice.alternatives)
-    assert names == {"seed-rule", "adaptive"} | {f"preset:{p.name}" for p in PRESETS.values()
-                                                  if p.syncs}
+    assert names == {"seed-rule", "adaptive", "budgeted"} | {
+        f"preset:{p.name}" for p in PRESETS.values() if p.syncs}
     assert advice.alternatives["adaptive"]["spec"] == "adaptive:0.02"
+    assert advice.alternatives["budgeted"]["spec"] == "budgeted:0.02"
+    # the tuner named is one meeting the target with no more syncs than the other one
+    tuners = {n: advice.alternatives[n] for n in ("adaptive", "budgeted")}
+    meeting = {n: int(t["syncs"]) for n, t in tuners.items() if t["meets_target"]}
+    assert advice.tuner == (min(meeting, key=lambda n: meeting[n]) if meeting else None)
+    # budgeted's figures are its own simulation on the trace, not a copy of adaptive's
+    again = simulate(SimConfig(trace=str(trace), strategy="budgeted:0.02", freshness=30.0,
+                               detail=False)).summary
+    assert tuners["budgeted"]["syncs"] == again["syncs"]
     for alt in advice.alternatives.values():
         assert alt["meets_target"] == (alt["over_freshness_fraction"] <= 0.02)
     # the fewest syncs among fixed intervals meeting the target is never below the limit
@@ -89,12 +99,44 @@ def test_advice_interval_meets_the_target_and_lists_the_alternatives(trace: Path
     data = json.loads(json.dumps(advice.to_dict()))
     assert data["sync_interval"] == advice.sync_interval
     assert data["over_freshness_fraction"] == advice.over_freshness_fraction
+    assert data["tuner"] == advice.tuner
 
 
 def test_alternative_specs_name_valid_strategies() -> None:
     specs = alternative_specs(0.05)
     compare(SimConfig(scenario="microservice", duration=60.0), list(specs.values()))
     assert specs["adaptive"] == "adaptive:0.05"
+    assert specs["budgeted"] == "budgeted:0.05"
+
+
+def _tuner_row(syncs: int, share: float, target: float = 0.01) -> dict[str, Any]:
+    return {"syncs": syncs, "over_freshness_fraction": share, "meets_target": share <= target}
+
+
+def test_the_tuner_with_fewer_syncs_is_picked_only_if_it_meets_the_target() -> None:
+    assert pick_tuner({"adaptive": _tuner_row(90, 0.005),
+                       "budgeted": _tuner_row(80, 0.009)}) == "budgeted"
+    assert pick_tuner({"adaptive": _tuner_row(90, 0.005),
+                       "budgeted": _tuner_row(80, 0.02)}) == "adaptive"
+    assert pick_tuner({"adaptive": _tuner_row(90, 0.05),
+                       "budgeted": _tuner_row(80, 0.02)}) is None
+    # equal syncs: the one with fewer reads older than D
+    assert pick_tuner({"adaptive": _tuner_row(80, 0.002),
+                       "budgeted": _tuner_row(80, 0.009)}) == "adaptive"
+
+
+@given(st.integers(0, 10_000), st.floats(0.0, 0.05), st.integers(0, 10_000),
+       st.floats(0.0, 0.05))
+def test_the_picked_tuner_meets_the_target_with_the_fewest_syncs(
+        syncs_a: int, share_a: float, syncs_b: int, share_b: float) -> None:
+    rows = {"adaptive": _tuner_row(syncs_a, share_a), "budgeted": _tuner_row(syncs_b, share_b)}
+    picked = pick_tuner(rows)
+    meeting = [n for n, r in rows.items() if r["meets_target"]]
+    if not meeting:
+        assert picked is None
+        return
+    assert picked in meeting
+    assert all(rows[picked]["syncs"] <= rows[n]["syncs"] for n in meeting)
 
 
 @given(st.floats(min_value=1e-3, max_value=1e5, allow_nan=False))

@@ -32,6 +32,39 @@ def _describe(settings: SyncSettings | None) -> str:
     return ", ".join([interval, *extras])
 
 
+def _tuner_verdict(advice: Advice) -> str:
+    """Which tuner to run on this traffic, with the figures that decide it."""
+    tuner = advice.tuner
+    if tuner is None:
+        return ("Tuner: neither adaptive nor budgeted meets the target on this trace; run the "
+                "fixed interval above.")
+    other = "adaptive" if tuner == "budgeted" else "budgeted"
+    mine, theirs = advice.alternatives[tuner], advice.alternatives[other]
+    versus = (f"{int(theirs['syncs']):,} for {other}" if theirs["meets_target"]
+              else f"{other} misses the target")
+    return (f"Tuner to run: {tuner} (synctune run --strategy {mine['spec']}): "
+            f"{int(mine['syncs']):,} syncs within the target, {versus}.")
+
+
+#: which tuner to run when there is no trace to decide on
+TUNER_GUIDANCE = (
+    ("budgeted", "budgeted:0.01",
+     "when the app's reads go through synctune (record_query / notify_read): it pulls only "
+     "where and when reads come, and a replica that serves no reads plans no pulls"),
+    ("adaptive", "adaptive:0.01",
+     "when reads are not reported to synctune, or the replica must stay current even while "
+     "nobody reads it: it pulls at the cadence the change rate needs"),
+)
+
+
+def _tuner_guidance() -> None:
+    click.echo("")
+    click.echo("synctune's tuners (to run instead of a fixed interval; with --trace, recommend "
+               "simulates both on your traffic and names the one to run):")
+    for name, spec, when in TUNER_GUIDANCE:
+        click.echo(f"  {name:<9} --strategy {spec:<14} {when}")
+
+
 def _advice_table(advice: Advice, trace: str) -> None:
     share = f"{100 * advice.stale_share:g} %"
     hours = advice.duration / 3600.0
@@ -60,9 +93,10 @@ def _advice_table(advice: Advice, trace: str) -> None:
                    f"{float(fig['staleness_p99_s']):>7.1f}  {'yes' if meets else 'no'}")
     click.echo(f"  {'oracle (the limit)':<20} {'':<22} {advice.oracle_syncs:>8,} "
                f"{advice.oracle_syncs / hours:>8.1f}")
-    click.echo("syncs and MB: all nodes of the trace over its whole length; adaptive = synctune's "
-               "tuner (its expected cost if it drives the syncs); oracle = fewest pulls keeping "
-               "every read within D.")
+    click.echo("syncs and MB: all nodes of the trace over its whole length; adaptive and "
+               "budgeted = synctune's tuners (their expected cost if they drive the syncs); "
+               "oracle = fewest pulls keeping every read within D.")
+    click.echo(_tuner_verdict(advice))
     click.echo("")
     click.echo("Python (libsql):")
     click.echo(advice.python())
@@ -126,6 +160,9 @@ def recommend(trace: str | None, stale_share: float, write_frequency: float | No
     ]
     rows += [{"kind": "preset", "name": p.name, "settings": _describe(p.settings),
               "description": p.description} for p in presets]
+    if presets:  # the full listing (a given workload's JSON stays its one row)
+        rows += [{"kind": "tuner", "name": name, "spec": spec, "when": when}
+                 for name, spec, when in TUNER_GUIDANCE]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -142,3 +179,4 @@ def recommend(trace: str | None, stale_share: float, write_frequency: float | No
             click.echo(f"  {r['name']:<15} {r['write_frequency_per_min']:>10g} "
                        f"{r['network_latency_ms']:>10g} {r['data_freshness_s']:>8g}  "
                        f"{r['settings']}")
+    _tuner_guidance()

@@ -2,9 +2,9 @@
 
 Replays the app's own traffic (a trace, recorded live or written by hand) and finds the fixed
 ``sync_interval`` meeting a freshness target with the fewest syncs (:mod:`synctune.sim.hindsight`),
-next to what the guide's seed rule, its presets and the adaptive tuner would cost on the same
-traffic, and renders the result as settings to paste into Python ``libsql`` or TypeScript
-``@libsql/client``.
+next to what the guide's seed rule, its presets and the two tuners (adaptive, budgeted) would
+cost on the same traffic, names the tuner to run (:attr:`Advice.tuner`), and renders the result
+as settings to paste into Python ``libsql`` or TypeScript ``@libsql/client``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class Advice:
             on the trace.
         fixed: the recommended interval's simulation summary.
         alternatives: name -> figures (:data:`ALTERNATIVE_FIELDS` plus ``spec`` and
-            ``meets_target``) for the seed rule, each syncing preset and the adaptive tuner.
+            ``meets_target``) for the seed rule, each syncing preset and the two tuners
+            (``adaptive`` and ``budgeted``).
         oracle_syncs: fewest pulls keeping every read within D (no strategy does better).
         duration: seconds of traffic replayed.
         local_writes: writes the app's replicas made in the trace.
@@ -79,6 +80,13 @@ class Advice:
     def over_freshness_fraction(self) -> float:
         """Predicted share of reads older than D with :attr:`sync_interval`."""
         return float(self.fixed["over_freshness_fraction"])
+
+    @property
+    def tuner(self) -> str | None:
+        """The tuner to run instead of a fixed interval (``adaptive`` or ``budgeted``): the
+        one with fewer syncs on the trace among those meeting the target; ``None`` when
+        neither does (see :func:`pick_tuner`)."""
+        return pick_tuner(self.alternatives)
 
     @property
     def read_your_writes(self) -> bool:
@@ -114,6 +122,7 @@ class Advice:
             "bytes": int(self.fixed["bytes"]),
             "read_your_writes": self.read_your_writes,
             "oracle_syncs": self.oracle_syncs,
+            "tuner": self.tuner,
             "duration_s": self.duration,
             "longest_tested_s": self.longest,
             "capped_by_trace_length": self.capped,
@@ -145,7 +154,20 @@ def alternative_specs(stale_share: float) -> dict[str, str]:
     specs = {"seed-rule": "seed-rule"}
     specs.update({f"preset:{p.name}": f"preset:{p.name}" for p in PRESETS.values() if p.syncs})
     specs["adaptive"] = f"adaptive:{stale_share:g}"
+    specs["budgeted"] = f"budgeted:{stale_share:g}"
     return specs
+
+
+#: the tuners the advice chooses between (names in :attr:`Advice.alternatives`)
+TUNERS = ("adaptive", "budgeted")
+
+
+def pick_tuner(alternatives: dict[str, dict[str, Any]]) -> str | None:
+    """The tuner to run: of :data:`TUNERS` that meet the target, the one with the fewest syncs
+    (then the lower share of reads older than D, then the name); ``None`` when none does."""
+    meeting = [(int(alternatives[n]["syncs"]), float(alternatives[n]["over_freshness_fraction"]),
+                n) for n in TUNERS if n in alternatives and alternatives[n]["meets_target"]]
+    return min(meeting)[2] if meeting else None
 
 
 def advise(trace: str, freshness: float, stale_share: float = DEFAULT_STALE_SHARE, *,
