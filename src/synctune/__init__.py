@@ -76,8 +76,8 @@ __all__ = [  # the lazy names load on first use (see _LAZY)
     "ALERTS", "METRICS", "PRESETS", "STRATEGY_SPECS", "Adaptive", "Advice", "AlertEvaluator",
     "AlertEvent", "AlertRule", "AlertThresholds", "AnyOf", "Backoff", "Budgeted", "Decision",
     "FailureKind", "Grid", "InvalidInput", "InvalidType", "Manual", "MetricSpec", "OnWrite",
-    "Periodic", "Preset", "ReadWait", "SeedRule", "SimConfig", "SimResult", "SyncController", "SyncReport", "SyncSettings",
-    "SyncStrategy", "__version__", "advise", "compare", "from_settings", "load_trace",
-    "open_replica", "preset", "run_sweep", "seed_rule", "simulate", "strategy_from_spec",
-    "summarize",
+    "Periodic", "Preset", "ReadWait", "SeedRule", "SimConfig", "SimResult", "SyncController",
+    "SyncReport", "SyncSettings", "SyncStrategy", "__version__", "advise", "compare",
+    "from_settings", "load_trace", "open_replica", "preset", "run_sweep", "seed_rule", "simulate",
+    "strategy_from_spec", "summarize",
 ]
