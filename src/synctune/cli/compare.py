@@ -16,8 +16,7 @@ from synctune._progress import progress_bar
 from synctune.cli._errors import fail
 from synctune.monitoring import ALERTS
 from synctune.policy.errors import InvalidInput
-from synctune.sim.config import WRITE_MODELS
-from synctune.sim.scenario_names import SCENARIO_NAMES
+from synctune.sim.choices import SCENARIO_NAMES, WRITE_MODELS
 
 if TYPE_CHECKING:
     import pandas as pd

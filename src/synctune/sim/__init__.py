@@ -17,8 +17,9 @@ from synctune.sim import _requires  # noqa: F401  (first: a missing extra is one
 if TYPE_CHECKING:
     # what the lazy names below are, for type checkers and IDEs (never imported at run time)
     from synctune.sim.advice import Advice, advise
+    from synctune.sim.choices import WRITE_MODELS
     from synctune.sim.compare import compare
-    from synctune.sim.config import WRITE_MODELS, Outage, SimConfig
+    from synctune.sim.config import Outage, SimConfig
     from synctune.sim.engine import build_workload, simulate
     from synctune.sim.generators import bursty, diurnal, flash_crowd, poisson, thinned
     from synctune.sim.hindsight import FixedInterval, best_fixed_interval
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 # module -> the public names it defines, imported on first access
 _SOURCES = {
     "advice": ("Advice", "advise"),
+    "choices": ("WRITE_MODELS",),
     "compare": ("compare",),
-    "config": ("WRITE_MODELS", "Outage", "SimConfig"),
+    "config": ("Outage", "SimConfig"),
     "engine": ("build_workload", "simulate"),
     "generators": ("bursty", "diurnal", "flash_crowd", "poisson", "thinned"),
     "hindsight": ("FixedInterval", "best_fixed_interval"),
