@@ -46,6 +46,7 @@ def _without(blocked: str, *args: str, cwd: Path | None = None) -> subprocess.Co
 def test_core_policy_and_live_controller_import_no_third_party_stack() -> None:
     code = ("import sys, synctune, synctune.policy, synctune.live, synctune.live.factory, "
             "synctune.monitoring, synctune.cli.main\n"
+            "from synctune.live import AsyncSyncController, SyncController  # load on use\n"
             "s = synctune.Adaptive(freshness=30.0); s.start(0.0); s.decide(0.0)\n"
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -55,7 +56,8 @@ def test_core_policy_and_live_controller_import_no_third_party_stack() -> None:
 
 def test_the_check_sees_a_heavy_import() -> None:
     # the probe above would pass vacuously if sys.modules never showed these packages
-    code = "import sys, synctune.sim; print('numpy' in sys.modules, 'pandas' in sys.modules)"
+    code = ("import sys; from synctune.sim import simulate\n"
+            "print('numpy' in sys.modules, 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True)
     assert out.stdout.split() == ["True", "True"]

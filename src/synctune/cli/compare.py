@@ -16,12 +16,12 @@ from synctune._progress import progress_bar
 from synctune.cli._errors import fail
 from synctune.monitoring import ALERTS
 from synctune.policy.errors import InvalidInput
-from synctune.sim import SCENARIOS, WRITE_MODELS, SimConfig
-from synctune.sim import compare as run_compare
-from synctune.sim.channel import parse_outage
+from synctune.sim.choices import SCENARIO_NAMES, WRITE_MODELS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from synctune.sim import SimConfig
 
 #: simulated time (s) of a bare ``synctune compare``: the web scenario's first hour
 QUICK_DURATION_S = 3600.0
@@ -194,7 +194,7 @@ def _output_dir(out_dir: str) -> Path:
 
 @click.command()
 @click.option("--trace", type=click.Path(dir_okay=False), help="Trace file (CSV or parquet).")
-@click.option("--scenario", type=click.Choice(sorted(SCENARIOS)),
+@click.option("--scenario", type=click.Choice(sorted(SCENARIO_NAMES)),
               help="Built-in workload (default web when no --trace).")
 @click.option("--strategies", default=DEFAULT_STRATEGIES, show_default=True,
               help="Comma-separated strategy specs; 'oracle' is the physical limit.")
@@ -242,6 +242,10 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
     is the fewest pulls that keep every read within the freshness target: no strategy can do
     with fewer.
     """
+    from synctune.sim import SimConfig  # the simulator loads when a comparison runs, not for --help
+    from synctune.sim import compare as run_compare
+    from synctune.sim.channel import parse_outage
+
     if trace is not None and scenario is not None:
         fail("give --trace or --scenario, not both")
     specs = [s.strip() for s in strategies.split(",")]

@@ -9,9 +9,8 @@ import click
 
 from synctune._extras import require
 from synctune.cli._existing import existing_option
-from synctune.live.doctor import environments, run_checks
 from synctune.live.factory import TOKEN_ENV, URL_ENV, check_url
-from synctune.policy import _check
+from synctune.policy import PRESETS, _check
 from synctune.policy import preset as get_preset
 
 
@@ -21,7 +20,7 @@ from synctune.policy import preset as get_preset
 @click.option("--url", default=None, help=f"The primary's URL (default: ${URL_ENV}).")
 @click.option("--auth-token", envvar=TOKEN_ENV, default=None, show_envvar=True,
               help="Bearer token; never printed.")
-@click.option("--env", "env", type=click.Choice(environments()), default="production",
+@click.option("--env", "env", type=click.Choice(tuple(PRESETS)), default="production",
               show_default=True, help="Environment (the guide's presets).")
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Seconds allowed for each network check.")
@@ -33,6 +32,8 @@ def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, ti
 
     Exits 1 when any check fails.
     """
+    from synctune.live.doctor import run_checks  # the adapters load for a check, not for --help
+
     _check.real("timeout", timeout, minimum=0.0, strict=True)
     if get_preset(env).syncs:
         url = url if url is not None else os.environ.get(URL_ENV) or None

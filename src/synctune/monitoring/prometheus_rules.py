@@ -117,11 +117,6 @@ def rules_yaml(thresholds: AlertThresholds | None = None,
     return "\n".join(lines) + "\n"
 
 
-def shipped_rules_match() -> bool:
-    """True when the shipped file equals the generator's output for the guide's thresholds."""
-    return RULES_FILE.read_text(encoding="utf-8") == rules_yaml()
-
-
 if __name__ == "__main__":
     RULES_FILE.write_text(rules_yaml(), encoding="utf-8")
     print(f"wrote {RULES_FILE}")

@@ -154,10 +154,6 @@ class TrafficRate:
         self._profile.observe(count, span, end)
         return burst
 
-    def usual_at(self, t: float) -> float:
-        """The daily profile's rate for clock time ``t``."""
-        return self._profile.rate_at(t)
-
     def slow_at(self, t: float) -> float:
         """Slow posterior mean (events/s) at clock time ``t``."""
         return self.rates_at(t)[1]
@@ -178,13 +174,6 @@ class TrafficRate:
     def mean(self) -> float:
         """Long-run mean rate (events/s) of the daily profile."""
         return self._profile.mean
-
-    def fast_upper(self, t: float, z: float = 1.645) -> float:
-        """Upper confidence bound of the fast rate (Gamma posterior, score bound at ``z``)."""
-        n = self._fast_n + self._k * self.slow_at(t)
-        exposure = self._fast_t + self._k
-        half_z2 = 0.5 * z * z
-        return (n + half_z2 + z * math.sqrt(n + 0.5 * half_z2)) / exposure
 
     @property
     def profile(self) -> DailyProfile:

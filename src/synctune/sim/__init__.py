@@ -2,21 +2,80 @@
 
 ``simulate(SimConfig(...))`` runs one strategy; ``compare(config, specs)`` runs several on the
 same workload and faults. Workloads come from trace files (:func:`load_trace`) or generators.
+
+The names below load on first use (PEP 562), so a caller that needs only a constant (the CLI's
+``--help``: scenario names, write models) does not pay for numpy, pandas and SimPy.
 """
 
+import sys
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from synctune.sim import _requires  # noqa: F401  (first: a missing extra is one clear line)
-from synctune.sim.advice import Advice, advise
-from synctune.sim.compare import compare
-from synctune.sim.config import WRITE_MODELS, Outage, SimConfig
-from synctune.sim.engine import build_workload, simulate
-from synctune.sim.generators import bursty, diurnal, flash_crowd, poisson, thinned
-from synctune.sim.hindsight import FixedInterval, best_fixed_interval
-from synctune.sim.oracle import Oracle, oracle_pulls
-from synctune.sim.result import SUMMARY_FIELDS, RunSummary, SimResult
-from synctune.sim.scenarios import SCENARIOS, Scenario, scenario
-from synctune.sim.strategies import StrategyChoice, StrategyFactory
-from synctune.sim.trace import TraceError, load_trace, save_trace, trace_frame
-from synctune.sim.workload import PRIMARY, NodeLoad, Workload
+
+if TYPE_CHECKING:
+    # what the lazy names below are, for type checkers and IDEs (never imported at run time)
+    from synctune.sim.advice import Advice, advise
+    from synctune.sim.choices import WRITE_MODELS
+    from synctune.sim.compare import compare
+    from synctune.sim.config import Outage, SimConfig
+    from synctune.sim.engine import build_workload, simulate
+    from synctune.sim.generators import bursty, diurnal, flash_crowd, poisson, thinned
+    from synctune.sim.hindsight import FixedInterval, best_fixed_interval
+    from synctune.sim.oracle import Oracle, oracle_pulls
+    from synctune.sim.result import SUMMARY_FIELDS, RunSummary, SimResult
+    from synctune.sim.scenarios import SCENARIOS, Scenario, scenario
+    from synctune.sim.strategies import StrategyChoice, StrategyFactory
+    from synctune.sim.trace import TraceError, load_trace, save_trace, trace_frame
+    from synctune.sim.workload import PRIMARY, NodeLoad, Workload
+
+# module -> the public names it defines, imported on first access
+_SOURCES = {
+    "advice": ("Advice", "advise"),
+    "choices": ("WRITE_MODELS",),
+    "compare": ("compare",),
+    "config": ("Outage", "SimConfig"),
+    "engine": ("build_workload", "simulate"),
+    "generators": ("bursty", "diurnal", "flash_crowd", "poisson", "thinned"),
+    "hindsight": ("FixedInterval", "best_fixed_interval"),
+    "oracle": ("Oracle", "oracle_pulls"),
+    "result": ("SUMMARY_FIELDS", "RunSummary", "SimResult"),
+    "scenarios": ("SCENARIOS", "Scenario", "scenario"),
+    "strategies": ("StrategyChoice", "StrategyFactory"),
+    "trace": ("TraceError", "load_trace", "save_trace", "trace_frame"),
+    "workload": ("PRIMARY", "NodeLoad", "Workload"),
+}
+_LAZY = {name: f"synctune.sim.{module}" for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'synctune.sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(ModuleType):
+    """This package, with ``compare`` always the function, never its submodule.
+
+    Loading the submodule ``synctune.sim.compare`` binds it here under the same name (after it
+    has run); the eager imports used to overwrite that with the function, and this keeps it so.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "compare" and isinstance(value, ModuleType):
+            value = value.compare
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "PRIMARY",

@@ -9,13 +9,10 @@ from typing import TYPE_CHECKING
 from synctune.monitoring import AlertThresholds
 from synctune.policy import _check
 from synctune.policy.errors import InvalidInput, InvalidType
+from synctune.sim.choices import WRITE_MODELS as WRITE_MODELS  # defined apart for --help
 
 if TYPE_CHECKING:
     from synctune.sim.strategies import StrategyChoice
-
-#: ``delegated``: writes go to the primary (libSQL embedded replicas); ``local-first``: writes
-#: commit locally and are pushed at the next sync (offline writes)
-WRITE_MODELS = ("delegated", "local-first")
 
 
 #: longest simulated time (s): 30 days; beyond that, change drifts outside any workload model
