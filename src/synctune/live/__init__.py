@@ -8,8 +8,9 @@ The names below load on first use (PEP 562): the CLI's ``--help`` reads a consta
 :mod:`synctune.live.factory` without loading the controllers, asyncio and the HTTP stack.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from synctune._lazy_names import lazy_names
 
 if TYPE_CHECKING:
     # what the lazy names below are, for type checkers and IDEs (never imported at run time)
@@ -39,19 +40,6 @@ _SOURCES = {
     "timing": ("ManualTimer", "Timer"),
     "worker_slot": ("NoFreeSlot", "WorkerSlot", "claim_worker_slot"),
 }
-_LAZY = {name: f"synctune.live.{module}" for module, names in _SOURCES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'synctune.live' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 __all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus",
@@ -59,3 +47,5 @@ __all__ = ["AsyncSyncController", "AsyncSyncedConnection", "ControllerStatus",
            "OwnWriteLockHeld", "PullResult", "PushResult", "Replica", "StopReport",
            "SyncAttempt", "SyncController", "SyncError", "SyncedConnection", "Timer",
            "WorkerSlot", "claim_worker_slot"]
+
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals(), __all__)

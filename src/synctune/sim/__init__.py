@@ -8,10 +8,10 @@ The names below load on first use (PEP 562), so a caller that needs only a const
 """
 
 import sys
-from importlib import import_module
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from synctune._lazy_names import lazy_names
 from synctune.sim import _requires  # noqa: F401  (first: a missing extra is one clear line)
 
 if TYPE_CHECKING:
@@ -46,19 +46,6 @@ _SOURCES = {
     "trace": ("TraceError", "load_trace", "save_trace", "trace_frame"),
     "workload": ("PRIMARY", "NodeLoad", "Workload"),
 }
-_LAZY = {name: f"synctune.sim.{module}" for module, names in _SOURCES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'synctune.sim' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 class _Package(ModuleType):
@@ -111,3 +98,5 @@ __all__ = [
     "thinned",
     "trace_frame",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals(), __all__)
