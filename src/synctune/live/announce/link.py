@@ -4,7 +4,12 @@ watcher, what its pulls found, plus heartbeats), and feeds what it hears to the 
 Hints arrive on the channel's thread and wait in a small inbox; the sync thread drains it under
 the controller's lock right before each decision, so the strategy sees ``on_announcement`` and
 ``on_channel`` on the same thread and under the same lock as every other event. A flood that
-overflows the inbox becomes one "something may have changed".
+overflows the inbox becomes one "something may have changed", and so does a hint that shows
+another one of its sender's was lost (:mod:`~synctune.live.announce.gaps`).
+
+The channel counts as alive (``on_channel(now, True)``) at each watcher heartbeat; in a fleet
+without a watcher (``Announcer(..., fleet_watcher=False)``), about once a second while the
+subscription itself is alive.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from synctune.live.announce.announcer import Announcer
 from synctune.live.announce.channel import Subscription
+from synctune.live.announce.gaps import GapDetector
 from synctune.live.announce.hint import Hint
 from synctune.live.strategy_guard import StrategyGuard
 
@@ -31,6 +37,15 @@ from synctune.policy import SyncStrategy
 INBOX_SIZE = 256
 #: bounds (s) of the hint-lag histogram: how old a commit is when its hint is heard
 HINT_LAG_BUCKETS = ANNOUNCE_HINT_LAG.buckets
+#: seconds between "the subscription is alive" in a fleet without a watcher
+LIVENESS_EVERY = 1.0
+
+
+class _Alive:
+    """The inbox's "the subscription is alive" event (a fleet without a watcher)."""
+
+
+ALIVE = _Alive()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,8 @@ class AnnounceSnapshot:
     published: int
     publish_dropped: int
     junk: int
+    #: others' hints found lost on the way (each made one "something may have changed")
+    lost: int = 0
 
 
 class AnnouncementLink:
@@ -62,13 +79,16 @@ class AnnouncementLink:
         self._wake, self.watcher, self.heartbeat = wake, watcher, heartbeat
         self._clock = clock
         self._healthy = healthy
-        self._inbox: deque[Hint | bool] = deque()
+        self._inbox: deque[Hint | bool | _Alive] = deque()
+        self._gaps = GapDetector()
         self._gap = False
         self._lock = threading.Lock()  # the inbox only
         self._sub: Subscription | None = None
         self._closed = threading.Event()
         self._up = False
         self.hints: Counter[str] = Counter()
+        #: hints of others' found lost (a skipped number, a heartbeat naming one never heard)
+        self.lost = 0
         self.hint_lag = Histogram(HINT_LAG_BUCKETS)
 
     @classmethod
@@ -95,6 +115,9 @@ class AnnouncementLink:
                              daemon=True).start()
         else:
             self._sub = self.announcer.subscribe(self._on_hint, self._on_state)
+            if not self.announcer.fleet_watcher:
+                threading.Thread(target=self._liveness, name="synctune-announce-alive",
+                                 daemon=True).start()
 
     def close(self) -> None:
         """Stop hearing and beating (never waits on the network)."""
@@ -110,6 +133,13 @@ class AnnouncementLink:
                 self.announcer.heartbeat()
             self._closed.wait(self.heartbeat)
 
+    def _liveness(self) -> None:
+        # no watcher beats: the subscription's own reads and pongs say the channel is alive
+        while not self._closed.wait(LIVENESS_EVERY):
+            sub = self._sub
+            if sub is not None and sub.alive:
+                self._offer(ALIVE)
+
     # ----------------------------------------------------- the channel's thread
     def _on_hint(self, hint: Hint) -> None:
         self.hints[hint.kind] += 1
@@ -121,7 +151,7 @@ class AnnouncementLink:
         self._up = up
         self._offer(up)
 
-    def _offer(self, event: Hint | bool) -> None:
+    def _offer(self, event: Hint | bool | _Alive) -> None:
         with self._lock:
             if len(self._inbox) < INBOX_SIZE:
                 self._inbox.append(event)
@@ -144,13 +174,23 @@ class AnnouncementLink:
                 self._channel(now, event)
                 if event:  # a (re)connect: hints sent meanwhile are lost
                     self._announce(now, None)
-            elif event.kind == "heartbeat":
+            elif isinstance(event, _Alive):
                 self._channel(now, True)
             else:
-                commit = None if event.commit_unix is None \
-                    else now - max(0.0, wall - event.commit_unix)
-                self._announce(now, commit)
+                self._hint(now, wall, event)
         if gap:
+            self._announce(now, None)
+
+    def _hint(self, now: float, wall: float, hint: Hint) -> None:
+        lost = self._gaps.lost(hint, now)
+        if hint.kind == "heartbeat":
+            self._channel(now, True)
+        else:
+            commit = None if hint.commit_unix is None \
+                else now - max(0.0, wall - hint.commit_unix)
+            self._announce(now, commit)
+        if lost:  # a hint of this sender's never came: something may have changed
+            self.lost += 1
             self._announce(now, None)
 
     def _channel(self, now: float, up: bool) -> None:
@@ -194,4 +234,5 @@ class AnnouncementLink:
             fallback = self.fallback_active()
         stats = self.announcer.channel.stats
         return AnnounceSnapshot(dict(self.hints), self.hint_lag.snapshot(), self._up,
-                                fallback, stats.published, stats.publish_dropped, stats.junk)
+                                fallback, stats.published, stats.publish_dropped, stats.junk,
+                                self.lost)
