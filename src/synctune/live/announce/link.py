@@ -80,7 +80,8 @@ class AnnouncementLink:
         self._clock = clock
         self._healthy = healthy
         self._inbox: deque[Hint | bool | _Alive] = deque()
-        self._gaps = GapDetector()
+        self._gaps = GapDetector()  # the sync thread's only
+        self._timer_pending = False
         self._gap = False
         self._lock = threading.Lock()  # the inbox only
         self._sub: Subscription | None = None
@@ -163,7 +164,7 @@ class AnnouncementLink:
     def drain(self, now: float) -> None:
         """Hand what arrived to the strategy, oldest first, at controller time ``now``."""
         with self._lock:
-            if not self._inbox and not self._gap:
+            if not self._inbox and not self._gap and self._gaps.next_deadline is None:
                 return
             events, gap = list(self._inbox), self._gap
             self._inbox.clear()
@@ -173,25 +174,42 @@ class AnnouncementLink:
             if isinstance(event, bool):
                 self._channel(now, event)
                 if event:  # a (re)connect: hints sent meanwhile are lost
+                    self._gaps.resync()
                     self._announce(now, None)
             elif isinstance(event, _Alive):
                 self._channel(now, True)
             else:
                 self._hint(now, wall, event)
-        if gap:
+        lost = self._gaps.lost(now)
+        if lost:  # a hint of a sender's never came: something may have changed
+            self.lost += lost
+        if gap or lost:
             self._announce(now, None)
+        self._wake_for_missing(now)
+
+    def _wake_for_missing(self, now: float) -> None:
+        """Decide again when a skipped number turns lost (if it has not arrived by then)."""
+        due = self._gaps.next_deadline
+        if due is None or self._timer_pending:
+            return
+        self._timer_pending = True
+
+        def fire() -> None:
+            self._timer_pending = False
+            self._wake()
+
+        timer = threading.Timer(max(0.0, due - now), fire)
+        timer.daemon = True
+        timer.start()
 
     def _hint(self, now: float, wall: float, hint: Hint) -> None:
-        lost = self._gaps.lost(hint, now)
+        self._gaps.heard(hint, now)
         if hint.kind == "heartbeat":
             self._channel(now, True)
         else:
             commit = None if hint.commit_unix is None \
                 else now - max(0.0, wall - hint.commit_unix)
             self._announce(now, commit)
-        if lost:  # a hint of this sender's never came: something may have changed
-            self.lost += 1
-            self._announce(now, None)
 
     def _channel(self, now: float, up: bool) -> None:
         self._guard.call("on_channel", lambda: self.strategy.on_channel(now, up), None)
