@@ -31,6 +31,8 @@ def _synctune(*args: str, env: dict[str, str] | None = None,
      "--announce", "redis://user:pw-SECRET@127.0.0.1:1/"),
     ("watch", "--db", "x.db", "--url", "http://127.0.0.1:9", "--freshness", "5",
      "--heartbeat", "0", "--announce", "redis://user:pw-SECRET@127.0.0.1:1/"),
+    ("run", "--db", "x.db", "--url", "http://user:pw-SECRET@127.0.0.1:9", "--freshness", "5",
+     "--no-watcher"),
 ])
 def test_bad_announce_input_exits_2_with_one_line_and_no_secret(args, tmp_path):
     out = _synctune(*args)
@@ -76,3 +78,18 @@ def test_run_with_announce_announces_its_push(server, redis_server, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "SECRET" not in out.stdout + out.stderr
     assert len(heard.commits()) >= 1  # its push of the held commits
+
+
+@pytest.mark.server
+def test_run_without_a_watcher_stays_on_announcements(server, redis_server, tmp_path):
+    out = _synctune("run", "--db", str(tmp_path / "a.db"), "--url", server.url,
+                    "--freshness", "2", "--strategy", "announced",
+                    "--no-watcher", "--duration", "18", "--status-every", "1",
+                    env={"SYNCTUNE_ANNOUNCE_URL": redis_server.url})
+    assert out.returncode == 0, out.stderr
+    assert "no watcher" in out.stdout and "SECRET" not in out.stdout + out.stderr
+    status = [line for line in out.stdout.splitlines() if " next=" in line]
+    # past the 15 s heartbeat timeout with no watcher: the channel alone keeps it live
+    assert len(status) >= 16
+    assert all("(fallback:" not in line for line in status), status
+    assert "channel alive" in status[-1]
