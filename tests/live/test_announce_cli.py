@@ -31,6 +31,8 @@ def _synctune(*args: str, env: dict[str, str] | None = None,
      "--announce", "redis://user:pw-SECRET@127.0.0.1:1/"),
     ("watch", "--db", "x.db", "--url", "http://127.0.0.1:9", "--freshness", "5",
      "--heartbeat", "0", "--announce", "redis://user:pw-SECRET@127.0.0.1:1/"),
+    ("run", "--db", "x.db", "--url", "http://user:pw-SECRET@127.0.0.1:9", "--freshness", "5",
+     "--no-watcher"),
 ])
 def test_bad_announce_input_exits_2_with_one_line_and_no_secret(args, tmp_path):
     out = _synctune(*args)
@@ -76,3 +78,16 @@ def test_run_with_announce_announces_its_push(server, redis_server, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "SECRET" not in out.stdout + out.stderr
     assert len(heard.commits()) >= 1  # its push of the held commits
+
+
+@pytest.mark.server
+def test_run_without_a_watcher_hears_on_the_channel_alone(server, redis_server, tmp_path):
+    # the wiring only: staying off the fallback on the channel's liveness shows with reads,
+    # which a bare run process has none of (test_announce_redis.py checks it with reads)
+    out = _synctune("run", "--db", str(tmp_path / "a.db"), "--url", server.url,
+                    "--freshness", "2", "--strategy", "announced", "--no-watcher",
+                    "--duration", "3", "--status-every", "1",
+                    env={"SYNCTUNE_ANNOUNCE_URL": redis_server.url})
+    assert out.returncode == 0, out.stderr
+    assert f"RedisChannel('redis://127.0.0.1:{redis_server.port}/0')" in out.stdout
+    assert "no watcher)" in out.stdout and "SECRET" not in out.stdout + out.stderr

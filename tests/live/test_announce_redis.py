@@ -101,3 +101,28 @@ def test_a_hung_redis_holds_no_app_call_and_the_replica_falls_back(redis_server)
     proxy.close()
     channel.close()
     beats.close()
+
+
+def test_over_redis_a_fleet_without_a_watcher_stays_live_and_a_skipped_number_is_noticed(
+        redis_server):
+    channel = RedisChannel(redis_server.url, timeout=0.5, ping_every=0.2, dead_after=1.0)
+    member = RedisChannel(redis_server.url)  # another fleet member's publishing end
+    fake = FakeReplica()
+    ctl = SyncController(fake, Announced(2.0, min_interval=0.1, heartbeat_timeout=2.0),
+                         check_every=0.05,
+                         announcer=Announcer(channel, URL, fleet_watcher=False))
+    with ctl:
+        ctl.notify_read()
+        assert wait_for(lambda: not ctl.announcements().fallback_active, 5)
+        time.sleep(3.0)  # past the heartbeat timeout, no watcher: the pongs keep it live
+        assert not ctl.announcements().fallback_active
+        before = len(pulls(fake))
+        member.publish(Hint(PRIMARY, time.time(), None, "member", "commit", 1))
+        assert wait_for(lambda: len(pulls(fake)) > before, 3.5)
+        assert ctl.announcements().lost == 0
+        member.publish(Hint(PRIMARY, time.time(), None, "member", "commit", 3))  # 2 lost
+        assert wait_for(lambda: ctl.announcements().lost == 1, 2)
+        redis_server.kill()  # the channel itself gone: fallback within dead_after
+        assert wait_for(lambda: ctl.announcements().fallback_active, 2.5)
+    channel.close()
+    member.close()

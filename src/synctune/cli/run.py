@@ -84,10 +84,15 @@ NOT_ANNOUNCING = Announcing(None)
               help="Commit announcements: redis:// or rediss:// URL (credentials in it; prefer "
                    f"the {ANNOUNCE_ENV} variable). Announces this replica's pushes and hears "
                    "others' (use --strategy announced).")
+@click.option("--no-watcher", "no_watcher", is_flag=True, default=False,
+              help="With --announce, for a fleet no synctune watch serves (every write comes "
+                   "from fleet members, which announce their pushes): the channel's own "
+                   "liveness keeps the replica off its fallback instead of watcher heartbeats. "
+                   "Writes from outside the fleet are then never announced.")
 def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None,
         metrics_addr: str, auth_token: str | None, adapter: str, status_every: float,
         stop_deadline: float, duration: float | None, log_level: str, record: str | None,
-        record_max_bytes: int, existing: str, announce: str | None) -> None:
+        record_max_bytes: int, existing: str, announce: str | None, no_watcher: bool) -> None:
     """Keep the replica at --db fresh against --url until Ctrl-C or SIGTERM.
 
     For a replica file nothing else opens: pyturso locks the file for one process, so this
@@ -112,7 +117,9 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
             fail(f"--metrics-port must be in 0..65535, got {metrics_port!r}")
         require("--metrics-port", "prometheus", "prometheus_client")
     check_url(url)
-    announcer = announcer_for(announce, url)
+    if no_watcher and announce is None:
+        fail(f"--no-watcher needs --announce (or {ANNOUNCE_ENV})")
+    announcer = announcer_for(announce, url, fleet_watcher=not no_watcher)
     # both adapters report a pull as "changed or not", never a count of commits
     strategy = strategy_from_spec(spec, freshness, bool_pulls=True)
     recorder = None
@@ -125,8 +132,10 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
           freshness=freshness, recorder=recorder, existing=existing)
 
 
-def announcer_for(announce: str | None, url: str) -> Announcer | None:
-    """The announcer for ``--announce`` (checked: exit 2 on a bad URL), or None."""
+def announcer_for(announce: str | None, url: str, *,
+                  fleet_watcher: bool = True) -> Announcer | None:
+    """The announcer for ``--announce`` (checked: exit 2 on a bad URL), or None
+    (``fleet_watcher``: see :class:`~synctune.live.announce.Announcer`)."""
     if announce is None:
         return None
     if announce.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
@@ -136,7 +145,7 @@ def announcer_for(announce: str | None, url: str) -> Announcer | None:
     from synctune.live.announce import Announcer, open_channel
 
     try:
-        return Announcer(open_channel(announce), url)
+        return Announcer(open_channel(announce), url, fleet_watcher=fleet_watcher)
     except ValueError as exc:
         fail(f"--announce {safe_url(announce)!r}: {exc}")
 

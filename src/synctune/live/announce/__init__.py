@@ -4,7 +4,8 @@
 * :mod:`~synctune.live.announce.channel` - the seam: ``publish`` and ``subscribe``;
 * :mod:`~synctune.live.announce.memory` - in-process (several replicas in one process, tests);
 * :mod:`~synctune.live.announce.redis_channel` - Redis pub/sub, one channel per primary;
-* :mod:`~synctune.live.announce.announcer` - one process's end for one primary;
+* :mod:`~synctune.live.announce.announcer` - one process's end for one primary (numbered hints);
+* :mod:`~synctune.live.announce.gaps` - noticing a lost hint at its sender's next message;
 * :mod:`~synctune.live.announce.link` - a controller's end: publish, hear, feed the strategy.
 """
 

@@ -52,6 +52,12 @@ class Subscription(ABC):
     def up(self) -> bool:
         """True while connected."""
 
+    @property
+    def alive(self) -> bool:
+        """True while connected and heard from lately (a read or a pong): what a fleet
+        without a watcher takes as the channel being alive. The connected state by default."""
+        return self.up
+
     @abstractmethod
     def close(self) -> None:
         """Stop delivering."""

@@ -27,6 +27,10 @@ _UNIX_RANGE = (1e9, 1e10)
 _PRIMARY = re.compile(r"[0-9a-f]{16}")
 _SENDER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _FIELDS = frozenset({"v", "primary", "commit_unix", "revision", "sender", "kind"})
+#: the fields with the optional sequence number (a sender that numbers its hints)
+_NUMBERED = _FIELDS | {"seq"}
+#: largest sequence number accepted (exact in every JSON reader)
+MAX_SEQ = 2**53
 
 Kind = Literal["commit", "heartbeat"]
 
@@ -61,6 +65,9 @@ class Hint:
         revision: the primary's revision if the sender knows it (an integer >= 0), else None.
         sender: the sending process's random id.
         kind: ``"commit"`` (pull before it is D old) or ``"heartbeat"`` (the watcher is alive).
+        seq: the sender's hint number: a commit's own (1, 2, 3... per sender), a heartbeat's
+            the sender's latest commit hint's (0: none yet); ``None`` for a sender that does not
+            number its hints (then no loss can be noticed from it).
     """
 
     primary: str
@@ -68,16 +75,23 @@ class Hint:
     revision: int | None
     sender: str
     kind: Kind = "commit"
+    seq: int | None = None
 
     def __post_init__(self) -> None:
         _check(self.primary, self.commit_unix, self.revision, self.sender, self.kind)
+        if self.seq is not None and (self.seq.__class__ is not int
+                                     or not 0 <= self.seq <= MAX_SEQ):
+            raise HintError(f"seq must be an integer in 0..2**53 or absent, got "
+                            f"{str(self.seq)[:40]!r}")
 
     def encode(self) -> bytes:
-        """The wire form: compact JSON, UTF-8."""
-        return json.dumps({"v": WIRE_VERSION, "primary": self.primary,
-                           "commit_unix": self.commit_unix, "revision": self.revision,
-                           "sender": self.sender, "kind": self.kind},
-                          separators=(",", ":")).encode()
+        """The wire form: compact JSON, UTF-8 (``seq`` only when numbered)."""
+        obj: dict[str, object] = {"v": WIRE_VERSION, "primary": self.primary,
+                                  "commit_unix": self.commit_unix, "revision": self.revision,
+                                  "sender": self.sender, "kind": self.kind}
+        if self.seq is not None:
+            obj["seq"] = self.seq
+        return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def _check(primary: object, commit_unix: object, revision: object, sender: object,
@@ -102,7 +116,8 @@ def _is_unix(value: object) -> bool:
 
 def decode(data: bytes | str) -> Hint:
     """Parse one wire message, strictly; raises :class:`HintError` for anything else (wrong
-    size, not JSON, other fields, other types, other version)."""
+    size, not JSON, other fields, other types, other version). ``seq`` may be absent (a
+    sender that does not number its hints)."""
     raw = data.encode() if isinstance(data, str) else data
     if not isinstance(raw, bytes | bytearray) or len(raw) > MAX_WIRE_BYTES:
         raise HintError("message is not bytes of at most 512")
@@ -110,11 +125,12 @@ def decode(data: bytes | str) -> Hint:
         obj = json.loads(raw)
     except (ValueError, RecursionError):
         raise HintError("message is not JSON") from None
-    if not isinstance(obj, dict) or set(obj) != _FIELDS:
+    if not isinstance(obj, dict) or set(obj) not in (_FIELDS, _NUMBERED):
         raise HintError("message is not an object with exactly the hint's fields")
     if obj["v"] != WIRE_VERSION or obj["v"].__class__ is not int:
         raise HintError(f"v must be {WIRE_VERSION}, got {str(obj['v'])[:40]!r}")
     commit = obj["commit_unix"]
     if commit.__class__ is int:
         commit = float(commit)
-    return Hint(obj["primary"], commit, obj["revision"], obj["sender"], obj["kind"])
+    return Hint(obj["primary"], commit, obj["revision"], obj["sender"], obj["kind"],
+                obj.get("seq"))

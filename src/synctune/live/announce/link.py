@@ -4,7 +4,12 @@ watcher, what its pulls found, plus heartbeats), and feeds what it hears to the 
 Hints arrive on the channel's thread and wait in a small inbox; the sync thread drains it under
 the controller's lock right before each decision, so the strategy sees ``on_announcement`` and
 ``on_channel`` on the same thread and under the same lock as every other event. A flood that
-overflows the inbox becomes one "something may have changed".
+overflows the inbox becomes one "something may have changed", and so does a hint that shows
+another one of its sender's was lost (:mod:`~synctune.live.announce.gaps`).
+
+The channel counts as alive (``on_channel(now, True)``) at each watcher heartbeat; in a fleet
+without a watcher (``Announcer(..., fleet_watcher=False)``), about once a second while the
+subscription itself is alive.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from synctune.live.announce.announcer import Announcer
 from synctune.live.announce.channel import Subscription
+from synctune.live.announce.gaps import GapDetector
 from synctune.live.announce.hint import Hint
 from synctune.live.strategy_guard import StrategyGuard
 
@@ -31,6 +37,15 @@ from synctune.policy import SyncStrategy
 INBOX_SIZE = 256
 #: bounds (s) of the hint-lag histogram: how old a commit is when its hint is heard
 HINT_LAG_BUCKETS = ANNOUNCE_HINT_LAG.buckets
+#: seconds between "the subscription is alive" in a fleet without a watcher
+LIVENESS_EVERY = 1.0
+
+
+class _Alive:
+    """The inbox's "the subscription is alive" event (a fleet without a watcher)."""
+
+
+ALIVE = _Alive()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,8 @@ class AnnounceSnapshot:
     published: int
     publish_dropped: int
     junk: int
+    #: others' hints found lost on the way (each made one "something may have changed")
+    lost: int = 0
 
 
 class AnnouncementLink:
@@ -62,13 +79,17 @@ class AnnouncementLink:
         self._wake, self.watcher, self.heartbeat = wake, watcher, heartbeat
         self._clock = clock
         self._healthy = healthy
-        self._inbox: deque[Hint | bool] = deque()
+        self._inbox: deque[Hint | bool | _Alive] = deque()
+        self._gaps = GapDetector()  # the sync thread's only
+        self._timer_pending = False
         self._gap = False
         self._lock = threading.Lock()  # the inbox only
         self._sub: Subscription | None = None
         self._closed = threading.Event()
         self._up = False
         self.hints: Counter[str] = Counter()
+        #: hints of others' found lost (a skipped number, a heartbeat naming one never heard)
+        self.lost = 0
         self.hint_lag = Histogram(HINT_LAG_BUCKETS)
 
     @classmethod
@@ -95,6 +116,9 @@ class AnnouncementLink:
                              daemon=True).start()
         else:
             self._sub = self.announcer.subscribe(self._on_hint, self._on_state)
+            if not self.announcer.fleet_watcher:
+                threading.Thread(target=self._liveness, name="synctune-announce-alive",
+                                 daemon=True).start()
 
     def close(self) -> None:
         """Stop hearing and beating (never waits on the network)."""
@@ -110,6 +134,13 @@ class AnnouncementLink:
                 self.announcer.heartbeat()
             self._closed.wait(self.heartbeat)
 
+    def _liveness(self) -> None:
+        # no watcher beats: the subscription's own reads and pongs say the channel is alive
+        while not self._closed.wait(LIVENESS_EVERY):
+            sub = self._sub
+            if sub is not None and sub.alive:
+                self._offer(ALIVE)
+
     # ----------------------------------------------------- the channel's thread
     def _on_hint(self, hint: Hint) -> None:
         self.hints[hint.kind] += 1
@@ -121,7 +152,7 @@ class AnnouncementLink:
         self._up = up
         self._offer(up)
 
-    def _offer(self, event: Hint | bool) -> None:
+    def _offer(self, event: Hint | bool | _Alive) -> None:
         with self._lock:
             if len(self._inbox) < INBOX_SIZE:
                 self._inbox.append(event)
@@ -133,7 +164,7 @@ class AnnouncementLink:
     def drain(self, now: float) -> None:
         """Hand what arrived to the strategy, oldest first, at controller time ``now``."""
         with self._lock:
-            if not self._inbox and not self._gap:
+            if not self._inbox and not self._gap and self._gaps.next_deadline is None:
                 return
             events, gap = list(self._inbox), self._gap
             self._inbox.clear()
@@ -143,15 +174,42 @@ class AnnouncementLink:
             if isinstance(event, bool):
                 self._channel(now, event)
                 if event:  # a (re)connect: hints sent meanwhile are lost
+                    self._gaps.resync()
                     self._announce(now, None)
-            elif event.kind == "heartbeat":
+            elif isinstance(event, _Alive):
                 self._channel(now, True)
             else:
-                commit = None if event.commit_unix is None \
-                    else now - max(0.0, wall - event.commit_unix)
-                self._announce(now, commit)
-        if gap:
+                self._hint(now, wall, event)
+        lost = self._gaps.lost(now)
+        if lost:  # a hint of a sender's never came: something may have changed
+            self.lost += lost
+        if gap or lost:
             self._announce(now, None)
+        self._wake_for_missing(now)
+
+    def _wake_for_missing(self, now: float) -> None:
+        """Decide again when a skipped number turns lost (if it has not arrived by then)."""
+        due = self._gaps.next_deadline
+        if due is None or self._timer_pending:
+            return
+        self._timer_pending = True
+
+        def fire() -> None:
+            self._timer_pending = False
+            self._wake()
+
+        timer = threading.Timer(max(0.0, due - now), fire)
+        timer.daemon = True
+        timer.start()
+
+    def _hint(self, now: float, wall: float, hint: Hint) -> None:
+        self._gaps.heard(hint, now)
+        if hint.kind == "heartbeat":
+            self._channel(now, True)
+        else:
+            commit = None if hint.commit_unix is None \
+                else now - max(0.0, wall - hint.commit_unix)
+            self._announce(now, commit)
 
     def _channel(self, now: float, up: bool) -> None:
         self._guard.call("on_channel", lambda: self.strategy.on_channel(now, up), None)
@@ -194,4 +252,5 @@ class AnnouncementLink:
             fallback = self.fallback_active()
         stats = self.announcer.channel.stats
         return AnnounceSnapshot(dict(self.hints), self.hint_lag.snapshot(), self._up,
-                                fallback, stats.published, stats.publish_dropped, stats.junk)
+                                fallback, stats.published, stats.publish_dropped, stats.junk,
+                                self.lost)

@@ -185,6 +185,7 @@ class _RedisSub(Subscription):
         self._up = False
         self._logged = False
         self._ever = False  # connected at least once (later connects are reconnects)
+        self._heard = -float("inf")  # monotonic time of the latest read (message or pong)
         self._thread = threading.Thread(target=self._run, name="synctune-announce-sub",
                                         daemon=True)
         self._thread.start()
@@ -192,6 +193,11 @@ class _RedisSub(Subscription):
     @property
     def up(self) -> bool:
         return self._up
+
+    @property
+    def alive(self) -> bool:
+        # a thread stuck past its socket timeout must not look alive: the last read counts
+        return self._up and time.monotonic() - self._heard <= self._channel.dead_after
 
     def close(self) -> None:
         self._closed.set()  # the thread ends within a read's timeout; nobody waits for it
@@ -231,7 +237,7 @@ class _RedisSub(Subscription):
     def _listen(self, pubsub: Any) -> None:
         """Read until the subscription closes or the connection fails or falls silent."""
         every, dead = self._channel.ping_every, self._channel.dead_after
-        heard = pinged = time.monotonic()
+        heard = pinged = self._heard = time.monotonic()
         while not self._closed.is_set():
             now = time.monotonic()
             if now - heard > dead:
@@ -242,7 +248,7 @@ class _RedisSub(Subscription):
             message = pubsub.get_message(timeout=min(0.25, every))
             if message is None:
                 continue
-            heard = time.monotonic()
+            heard = self._heard = time.monotonic()
             kind = message.get("type")
             if kind == "subscribe":
                 if not self._up and self._ever:
