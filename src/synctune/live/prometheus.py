@@ -118,6 +118,7 @@ def _announce_families(snap: AnnounceSnapshot) -> Iterator[Any]:
         m.ANNOUNCE_PUBLISHED.name: {("sent",): float(snap.published),
                                     ("dropped",): float(snap.publish_dropped)},
         m.ANNOUNCE_JUNK.name: {(): float(snap.junk)},
+        m.ANNOUNCE_LOST.name: {(): float(snap.lost)},
     }
     for spec in m.ANNOUNCE_EXPORTED:
         if spec.kind == "histogram":

@@ -145,10 +145,13 @@ ANNOUNCE_PUBLISHED = MetricSpec("announce_published", "count", "counter",
                                 "dropped: queue full or channel failing).", labels=("outcome",))
 ANNOUNCE_JUNK = MetricSpec("announce_junk", "count", "counter",
                            "Messages on the channel that were not valid hints (dropped).")
+ANNOUNCE_LOST = MetricSpec("announce_lost", "count", "counter",
+                           "Others' hints found lost on the way (a gap in a sender's numbers); "
+                           "each made the replica pull once.")
 #: exported only by a controller with an announcer
 ANNOUNCE_EXPORTED: tuple[MetricSpec, ...] = (ANNOUNCE_HINTS, ANNOUNCE_HINT_LAG,
                                              ANNOUNCE_FALLBACK_ACTIVE, ANNOUNCE_CHANNEL_UP,
-                                             ANNOUNCE_PUBLISHED, ANNOUNCE_JUNK)
+                                             ANNOUNCE_PUBLISHED, ANNOUNCE_JUNK, ANNOUNCE_LOST)
 
 #: everything the live controller exports, the six first
 EXPORTED: tuple[MetricSpec, ...] = (*METRICS, SYNC_DURATION, LAST_SYNC, SYNC_INTERVAL, SYNCS,
