@@ -269,3 +269,18 @@ def test_a_watcher_that_cannot_pull_sends_no_heartbeat():
         assert len(heard.hints) == before  # silent: the replicas fall back
     sub.close()
     channel.close()
+
+
+def test_a_silent_watcher_shows_as_fallback_at_once_without_any_other_event():
+    # a replica that serves no reads and whose fallback has nothing due sees no event after the
+    # heartbeats stop: its metrics must still say "fallback" once the timeout has passed
+    channel = InProcessChannel()
+    reader_fake = FakeReplica()
+    reader = SyncController(reader_fake, Announced(D, fallback=Manual(), heartbeat_timeout=0.5),
+                            check_every=0.05, announcer=Announcer(channel, URL))
+    beats = Beats(Announcer(channel, URL))
+    with reader:
+        assert wait_for(lambda: _live(reader), 3)
+        beats.close()
+        assert wait_for(lambda: reader.announcements().fallback_active, 1.5)
+    channel.close()
