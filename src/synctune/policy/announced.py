@@ -197,11 +197,13 @@ class Announced(SyncStrategy):
         # are here. A hint heard after `reached` may name a later commit, so what is pending
         # then counts from `reached` (never later than the truth).
         reached = self._reached
-        later = self._last_hint_at > reached
-        self._pend = _INF if not later else max(self._pend, reached) if self._pend < _INF \
-            else _INF
-        self._pend_flight = _INF if not later or self._pend_flight == _INF \
-            else max(self._pend_flight, reached)
+        if self._last_hint_at > reached:
+            if self._pend < _INF:
+                self._pend = max(self._pend, reached)
+            if self._pend_flight < _INF:
+                self._pend_flight = max(self._pend_flight, reached)
+        else:
+            self._pend = self._pend_flight = _INF
         self._own = self._own_flight = _INF
         if reached > self._vouch:
             self._vouch = reached
