@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_live import _port, _start, _tursodb
 
-from synctune.live._pyturso import PUSH_BATCH_OPERATIONS
-from synctune.live.replica import SyncError
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.errors import SyncError
+from synctune.live.replica.turso._pyturso import PUSH_BATCH_OPERATIONS
+from synctune.live.replica.turso.adapter import TursoReplica
 
 MAX_ATTEMPTS = 20
 

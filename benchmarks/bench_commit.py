@@ -29,7 +29,7 @@ from pathlib import Path
 from bench_live import SilentPrimary, _port, _start, _tursodb
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Periodic
 
 BATCH = 50

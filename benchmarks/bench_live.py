@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 from synctune.live import SyncController
-from synctune.live.local_replica import LocalReplica
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.local import LocalReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Manual, OnWrite, Periodic
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench_live import _port, _start, _tursodb
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import DEFAULT_CHECKPOINT_BYTES, TursoReplica
+from synctune.live.replica.turso.adapter import DEFAULT_CHECKPOINT_BYTES, TursoReplica
 from synctune.policy import Periodic
 
 

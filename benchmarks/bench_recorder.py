@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from synctune.live import SyncController
-from synctune.live.local_replica import LocalReplica
-from synctune.live.recorder import TraceRecorder
+from synctune.live.control.recorder import TraceRecorder
+from synctune.live.replica.local import LocalReplica
 from synctune.policy import Manual
 
 BATCH = 1000

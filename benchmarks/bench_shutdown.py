@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_live import SilentPrimary, _port, _start, _tursodb
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import OnWrite
 
 ROWS = 20

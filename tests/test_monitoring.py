@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synctune.live.telemetry import SyncTelemetry
+from synctune.live.control.telemetry import SyncTelemetry
 from synctune.monitoring import (
     ALERTS,
     EXPORTED,

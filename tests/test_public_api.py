@@ -99,8 +99,8 @@ def test_scenario_names_match_the_scenarios() -> None:
 
 
 # what no --help needs: the simulator's stack, the controllers, the HTTP probe
-_HEAVY = ("numpy", "pandas", "simpy", "pyarrow", "synctune.sim.engine", "synctune.live.controller",
-          "synctune.live.probe", "asyncio")
+_HEAVY = ("numpy", "pandas", "simpy", "pyarrow", "synctune.sim.engine",
+          "synctune.live.control.controller", "synctune.live.replica.probe", "asyncio")
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

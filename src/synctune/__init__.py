@@ -47,7 +47,7 @@ from synctune.policy.errors import InvalidInput, InvalidType
 if TYPE_CHECKING:
     # what the lazy names below are, for type checkers and IDEs (never imported at run time)
     from synctune.live import SyncController
-    from synctune.live.factory import open_replica
+    from synctune.live.replica.factory import open_replica
     from synctune.sim import Advice, SimConfig, SimResult, advise, compare, load_trace, simulate
     from synctune.sweep import Grid, run_sweep, summarize
 
@@ -58,7 +58,7 @@ _LAZY = {
     "SimConfig": "synctune.sim", "SimResult": "synctune.sim", "simulate": "synctune.sim",
     "compare": "synctune.sim", "load_trace": "synctune.sim", "advise": "synctune.sim",
     "Advice": "synctune.sim",
-    "SyncController": "synctune.live", "open_replica": "synctune.live.factory",
+    "SyncController": "synctune.live", "open_replica": "synctune.live.replica.factory",
     "run_sweep": "synctune.sweep", "Grid": "synctune.sweep", "summarize": "synctune.sweep",
 }
 

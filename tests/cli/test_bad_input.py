@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import synctune.sim
 from synctune.cli.main import main
-from synctune.live.doctor import _HINTS, _token_check
+from synctune.live.ops.doctor import _HINTS, _token_check
 from synctune.policy import FailureKind
 from synctune.sim import TraceError, load_trace, save_trace
 

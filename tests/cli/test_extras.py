@@ -44,7 +44,7 @@ def _without(blocked: str, *args: str, cwd: Path | None = None) -> subprocess.Co
 
 
 def test_core_policy_and_live_controller_import_no_third_party_stack() -> None:
-    code = ("import sys, synctune, synctune.policy, synctune.live, synctune.live.factory, "
+    code = ("import sys, synctune, synctune.policy, synctune.live, synctune.live.replica.factory, "
             "synctune.monitoring, synctune.cli.main\n"
             "from synctune.live import AsyncSyncController, SyncController  # load on use\n"
             "s = synctune.Adaptive(freshness=30.0); s.start(0.0); s.decide(0.0)\n"

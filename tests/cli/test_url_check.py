@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synctune import InvalidInput
-from synctune.live.factory import check_url
+from synctune.live.replica.factory import check_url
 
 SCHEMES = st.sampled_from(["http", "https", "libsql", "turso"])
 HOSTS = st.sampled_from(["127.0.0.1", "localhost", "db.example.org", "[::1]"])

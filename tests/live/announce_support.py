@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from synctune.live.announce import Announcer, Hint
-from synctune.live.fake_replica import FakeReplica
+from synctune.live.replica.fake import FakeReplica
 
 URL = "http://127.0.0.1:9/db"
 

@@ -21,8 +21,8 @@ import time
 from synctune.live import SyncController
 from synctune.live.announce import Announcer
 from synctune.live.announce.redis_channel import RedisChannel
-from synctune.live.turso_replica import TursoReplica
-from synctune.live.worker_slot import claim_worker_slot
+from synctune.live.app.worker_slot import claim_worker_slot
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Announced
 
 

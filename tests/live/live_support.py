@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from live_support import SilentServer, TursoServer, primary_rows
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Backoff, OnWrite, SyncStrategy
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS w(writer TEXT NOT NULL, k INTEGER NOT NULL)"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from live_support import primary_rows
 
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 
 HERE = Path(__file__).resolve().parent
 D = 2.0

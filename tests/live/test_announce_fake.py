@@ -17,7 +17,7 @@ from live_support import wait_for
 from synctune.live import SyncController
 from synctune.live.announce import Announcer, Hint, HintError, InProcessChannel, decode, primary_id
 from synctune.live.announce.redis_channel import RedisChannel
-from synctune.live.fake_replica import FakeReplica
+from synctune.live.replica.fake import FakeReplica
 from synctune.policy import Announced, Manual, OnWrite, Watcher
 
 D = 2.0
@@ -229,7 +229,7 @@ def test_a_redis_channel_never_shows_its_credentials_nor_waits_on_a_dead_server(
 def test_the_async_controller_hears_announcements_too():
     import asyncio
 
-    from synctune.live.async_controller import AsyncSyncController
+    from synctune.live.control.async_controller import AsyncSyncController
 
     channel = InProcessChannel()
     beats = Beats(Announcer(channel, URL))
@@ -250,7 +250,7 @@ def test_the_async_controller_hears_announcements_too():
 
 
 def test_a_watcher_that_cannot_pull_sends_no_heartbeat():
-    from synctune.live.fake_replica import Step
+    from synctune.live.replica.fake import Step
     from synctune.policy import FailureKind
 
     channel = InProcessChannel()

@@ -16,9 +16,9 @@ from live_support import wait_for
 
 from synctune.live import SyncController
 from synctune.live.announce import Announcer, Hint, HintError, InProcessChannel, decode, primary_id
-from synctune.live.announce import link as link_module
 from synctune.live.announce.gaps import GapDetector
-from synctune.live.fake_replica import FakeReplica
+from synctune.live.control import announce_link as link_module
+from synctune.live.replica.fake import FakeReplica
 from synctune.policy import Announced, OnWrite
 
 D = 2.0

@@ -12,7 +12,7 @@ from live_support import wait_for
 from synctune.live import SyncController
 from synctune.live.announce import Announcer, Hint, primary_id
 from synctune.live.announce.redis_channel import RedisChannel
-from synctune.live.fake_replica import FakeReplica
+from synctune.live.replica.fake import FakeReplica
 from synctune.policy import Announced
 
 PRIMARY = primary_id(URL)

@@ -12,8 +12,8 @@ import pytest
 from live_support import primary_rows
 
 from synctune.live import AsyncSyncController
-from synctune.live.async_connection import TransactionRolledBack
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.app.async_connection import TransactionRolledBack
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import OnWrite
 
 pytestmark = pytest.mark.server

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from live_support import ReplyDroppingProxy, _LoopbackHttp, primary_rows, wait_for
 
-from synctune.live import SyncController, _pyturso_backlog
-from synctune.live.replica import SyncError
-from synctune.live.turso_replica import TursoReplica
+from synctune.live import SyncController
+from synctune.live.replica.errors import SyncError
+from synctune.live.replica.turso import _pyturso_backlog
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Manual, Periodic
 
 pytestmark = pytest.mark.server

@@ -24,7 +24,7 @@ from live_support import (
 )
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Manual
 
 TOKEN = "cli-SECRET-token-77"

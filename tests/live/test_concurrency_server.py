@@ -207,7 +207,7 @@ def test_a_second_process_on_a_replica_file_in_use_is_refused_and_the_first_is_u
         for k in range(5):
             conn.execute("INSERT INTO w VALUES ('a', ?)", (k,))
             conn.commit()
-        code = ("import sys; from synctune.live.turso_replica import TursoReplica\n"
+        code = ("import sys; from synctune.live.replica.turso.adapter import TursoReplica\n"
                 "from synctune.live import SyncError\n"
                 f"try: TursoReplica({str(db)!r}, {server.url!r})\n"
                 "except SyncError as e: print(e); sys.exit(3)\n")

@@ -23,13 +23,13 @@ from synctune.live import (
     NoFreeSlot,
     OwnWriteLockHeld,
     SyncedConnection,
-    _pyturso,
     claim_worker_slot,
 )
-from synctune.live.connection import statement_kind
-from synctune.live.connection_pool import ConnectionPool
-from synctune.live.local_replica import LocalReplica
-from synctune.live.worker_slot import slot_files, slot_path
+from synctune.live.app.connection import statement_kind
+from synctune.live.app.connection_pool import ConnectionPool
+from synctune.live.app.worker_slot import slot_files, slot_path
+from synctune.live.replica.local import LocalReplica
+from synctune.live.replica.turso import _pyturso
 from synctune.policy import Manual
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from live_support import tick
 
 from synctune.live import ManualTimer, SyncController
-from synctune.live.fake_replica import FakeReplica, Step
+from synctune.live.replica.fake import FakeReplica, Step
 from synctune.policy import Backoff, FailureKind, Manual, OnWrite, Periodic
 
 
@@ -477,7 +477,7 @@ def test_stop_from_a_signal_handler_that_interrupts_a_notify_write_is_bounded():
     script = """
 import os, signal, time
 from synctune.live import SyncController
-from synctune.live.fake_replica import FakeReplica
+from synctune.live.replica.fake import FakeReplica
 from synctune.policy import OnWrite
 
 class Signalled(OnWrite):

@@ -11,7 +11,7 @@ import pytest
 from live_support import SilentServer, hold_local_rows, primary_rows, tick, wait_for
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.monitoring import AlertThresholds
 from synctune.policy import Backoff, FailureKind, Manual, OnWrite, Periodic
 from synctune.policy.adaptive import Adaptive

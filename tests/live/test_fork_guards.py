@@ -18,7 +18,7 @@ import pytest
 from live_support import primary_rows
 
 from synctune.live import ForkedProcessError, SyncController, claim_worker_slot
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Manual, OnWrite
 
 pytestmark = pytest.mark.server

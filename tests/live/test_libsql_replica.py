@@ -11,8 +11,8 @@ import time
 import pytest
 from live_support import ScriptedHttpServer, SilentServer, free_port, http_reply
 
-from synctune.live.libsql_replica import LibsqlReplica
-from synctune.live.replica import SyncError
+from synctune.live.replica.errors import SyncError
+from synctune.live.replica.libsql import LibsqlReplica
 from synctune.policy import FailureKind
 
 TOKEN = "libsql-SECRET-tok"

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from live_support import TursoServer, free_port, hold_local_rows, primary_rows, tursodb_path
 
-from synctune.live.factory import open_replica
-from synctune.live.replica import SyncError
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.errors import SyncError
+from synctune.live.replica.factory import open_replica
+from synctune.live.replica.turso.adapter import TursoReplica
 
 
 def _synctune(*args: str) -> subprocess.CompletedProcess[str]:
@@ -247,7 +247,7 @@ def test_close_releases_the_file_lock_at_once_and_closed_connections_refuse(serv
     raw.commit()
     replica.close()
     other = subprocess.run(
-        [sys.executable, "-c", "import sys; from synctune.live.turso_replica import "
+        [sys.executable, "-c", "import sys; from synctune.live.replica.turso.adapter import "
          "TursoReplica; TursoReplica(sys.argv[1], sys.argv[2]).close(); print('opened')",
          str(db), server.url], capture_output=True, text=True, timeout=60)
     assert other.stdout.strip() == "opened", other.stderr[-300:]
@@ -265,7 +265,7 @@ def test_close_releases_the_file_lock_at_once_and_closed_connections_refuse(serv
 def test_a_file_open_in_another_process_is_refused_in_one_line(server, tmp_path):
     db = tmp_path / "r.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from synctune.live.turso_replica import "
+        [sys.executable, "-c", "import sys; from synctune.live.replica.turso.adapter import "
          "TursoReplica; r = TursoReplica(sys.argv[1], sys.argv[2]); print('open', flush=True);"
          " sys.stdin.read()", str(db), server.url],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

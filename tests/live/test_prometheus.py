@@ -17,9 +17,9 @@ from live_support import wait_for
 from synctune import __version__
 from synctune.live import SyncController
 from synctune.live.announce import Announcer, InProcessChannel
-from synctune.live.local_replica import LocalReplica
-from synctune.live.prometheus import MetricsServer
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.ops.prometheus import MetricsServer
+from synctune.live.replica.local import LocalReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.monitoring import EXPORTED, METRICS, RULE_ALERTS, AlertThresholds
 from synctune.monitoring.grafana import DASHBOARD_FILE, dashboard, dashboard_json, queries
 from synctune.monitoring.metrics import ANNOUNCE_EXPORTED

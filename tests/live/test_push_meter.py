@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synctune.live.push_meter import BatchNotStarted, PushMeter, TimedOp, batch_size
+from synctune.live.replica.turso.push_meter import BatchNotStarted, PushMeter, TimedOp, batch_size
 from synctune.policy.errors import InvalidInput
 
 BATCH = b'{"baton":null,"requests":[{"type":"batch","batch":{"steps":[{"condition":null,' \

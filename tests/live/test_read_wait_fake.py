@@ -11,9 +11,9 @@ import time
 from live_support import tick, wait_for
 
 from synctune.live import AsyncSyncController, ManualTimer, SyncController
-from synctune.live.async_connection import AsyncSyncedConnection
-from synctune.live.fake_replica import FakeReplica, Step
-from synctune.live.history import SyncAttempt, SyncHistory
+from synctune.live.app.async_connection import AsyncSyncedConnection
+from synctune.live.control.history import SyncAttempt, SyncHistory
+from synctune.live.replica.fake import FakeReplica, Step
 from synctune.policy import Manual, OnWrite, Periodic, ReadWait
 
 D = 30.0

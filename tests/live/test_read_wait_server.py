@@ -13,7 +13,7 @@ from live_support import SilentServer, wait_for
 from load_support import check_primary, controller, faults, run_writers, with_schema
 
 from synctune.live import SyncController
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Backoff, Manual, OnWrite, ReadWait
 
 pytestmark = pytest.mark.server

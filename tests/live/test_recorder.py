@@ -14,8 +14,8 @@ import pytest
 from live_support import wait_for
 
 from synctune.live import SyncController
-from synctune.live.recorder import TraceRecorder
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.control.recorder import TraceRecorder
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Periodic
 from synctune.policy.errors import InvalidInput
 from synctune.sim import SimConfig, advise, compare, load_trace
@@ -216,7 +216,7 @@ def test_run_records_traffic_and_serves_metrics_on_the_given_address(server, tmp
 
 
 def test_reads_reported_without_a_latency_are_recorded_and_counted(tmp_path):
-    from synctune.live.local_replica import LocalReplica
+    from synctune.live.replica.local import LocalReplica
     from synctune.policy import Manual
 
     path = tmp_path / "t.csv"

@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synctune import InvalidInput
-from synctune.live import fork_guard, open_guard, replica_file
-from synctune.live.factory import check_url
-from synctune.live.replica import FailureKind, OpenRefused, classify, local_cause
-from synctune.live.replica_file import inspect, move_aside, prepare, primary_identity
+from synctune.live.app import fork_guard
+from synctune.live.replica import open_guard, replica_file
+from synctune.live.replica.errors import OpenRefused, classify, local_cause
+from synctune.live.replica.factory import check_url
+from synctune.live.replica.replica_file import inspect, move_aside, prepare, primary_identity
+from synctune.policy import FailureKind
 
 URL = "http://127.0.0.1:8080"
 
@@ -162,7 +164,7 @@ def test_a_primary_that_holds_the_replicas_pushes_is_its_own_at_a_new_url(tmp_pa
 def test_asking_a_primary_that_is_not_there_tells_nothing():
     from live_support import free_port
 
-    from synctune.live.primary_check import knows_replica
+    from synctune.live.replica.primary_check import knows_replica
 
     assert knows_replica(f"http://127.0.0.1:{free_port()}", "tok", "c-1", timeout=1.0) is None
 
@@ -229,7 +231,7 @@ def test_a_token_in_the_url_query_is_refused_early_and_never_echoed(token):
 
 
 def test_the_turso_adapter_refuses_any_query_before_touching_the_file(tmp_path):
-    from synctune.live.turso_replica import TursoReplica
+    from synctune.live.replica.turso.adapter import TursoReplica
 
     with pytest.raises(InvalidInput, match="must not carry a query"):
         TursoReplica(tmp_path / "r.db", "http://127.0.0.1:1/?x=1")
@@ -240,7 +242,7 @@ def test_the_turso_adapter_refuses_any_query_before_touching_the_file(tmp_path):
 def test_the_turso_adapter_refuses_credentials_in_the_url_without_echoing_them(password):
     import tempfile
 
-    from synctune.live.turso_replica import TursoReplica
+    from synctune.live.replica.turso.adapter import TursoReplica
 
     with tempfile.TemporaryDirectory() as folder:
         with pytest.raises(InvalidInput, match="user:password@") as info:

@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from live_support import primary_rows
 
-from synctune.live import row_ids
-from synctune.live.doctor import run_checks
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.ops.doctor import run_checks
+from synctune.live.replica import row_ids
+from synctune.live.replica.turso.adapter import TursoReplica
 
 
 def test_only_tables_whose_integer_primary_key_is_the_row_id_are_named():

@@ -10,7 +10,7 @@ import pytest
 from live_support import wait_for
 
 from synctune.live import ManualTimer, SyncController
-from synctune.live.fake_replica import FakeReplica
+from synctune.live.replica.fake import FakeReplica
 from synctune.policy import Decision, OnWrite, SyncReport
 
 

@@ -12,9 +12,9 @@ import pytest
 from live_support import primary_rows, wait_for
 
 from synctune.live import ManualTimer, SyncController
-from synctune.live.fake_replica import FakeReplica
-from synctune.live.sync_loop import MIN_GAP
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.control.sync_loop import MIN_GAP
+from synctune.live.replica.fake import FakeReplica
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import Decision, OnWrite
 
 

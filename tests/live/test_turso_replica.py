@@ -7,8 +7,8 @@ import time
 import pytest
 from live_support import SilentServer, free_port, primary_rows
 
-from synctune.live.replica import SyncError
-from synctune.live.turso_replica import TursoReplica
+from synctune.live.replica.errors import SyncError
+from synctune.live.replica.turso.adapter import TursoReplica
 from synctune.policy import FailureKind
 
 pytestmark = pytest.mark.server

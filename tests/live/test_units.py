@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from live_support import free_port
 
 from synctune.live import PullResult, PushResult, SyncController, SyncError
-from synctune.live.factory import open_replica
-from synctune.live.local_replica import LocalReplica
-from synctune.live.replica import classify, redact
+from synctune.live.replica.errors import classify
+from synctune.live.replica.factory import open_replica
+from synctune.live.replica.local import LocalReplica
+from synctune.live.replica.urls import redact
 from synctune.monitoring import METRIC_NAMES
 from synctune.policy import FailureKind, Manual, OnWrite, Periodic
 
@@ -186,7 +187,7 @@ def test_read_only_commits_tell_the_controller_nothing(tmp_path):
 
 
 def test_urls_are_shown_without_userinfo_or_query(tmp_path):
-    from synctune.live.replica import safe_url
+    from synctune.live.replica.urls import safe_url
 
     assert safe_url("https://u:PW@h.example:8080/db?authToken=X#f") == "https://h.example:8080/db"
     assert safe_url("libsql://db.example.org") == "libsql://db.example.org"

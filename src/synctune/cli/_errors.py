@@ -40,9 +40,9 @@ def fail(message: str) -> NoReturn:
 def _runtime_errors() -> tuple[type[BaseException], ...]:
     # the live adapters' error, only if that code was loaded (else nothing can raise it)
     found: list[type[BaseException]] = [OSError]
-    replica = sys.modules.get("synctune.live.replica")
-    if replica is not None:
-        found.append(replica.SyncError)
+    errors = sys.modules.get("synctune.live.replica.errors")
+    if errors is not None:
+        found.append(errors.SyncError)
     return tuple(found)
 
 

@@ -1,5 +1,5 @@
 """``--existing``: what ``run`` and ``doctor`` do with a --db file that is not a sound replica
-of the primary (see :func:`synctune.live.factory.open_replica`)."""
+of the primary (see :func:`synctune.live.replica.factory.open_replica`)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import click
 
 from synctune._extras import require
 from synctune.cli._existing import existing_option
-from synctune.live.factory import TOKEN_ENV, URL_ENV, check_url
+from synctune.live.replica.factory import TOKEN_ENV, URL_ENV, check_url
 from synctune.policy import PRESETS, _check
 from synctune.policy import preset as get_preset
 
@@ -32,7 +32,7 @@ def doctor(db: str | None, url: str | None, auth_token: str | None, env: str, ti
 
     Exits 1 when any check fails.
     """
-    from synctune.live.doctor import run_checks  # the adapters load for a check, not for --help
+    from synctune.live.ops.doctor import run_checks  # the adapters load for a check, not for --help
 
     _check.real("timeout", timeout, minimum=0.0, strict=True)
     if get_preset(env).syncs:

@@ -17,16 +17,18 @@ from synctune._extras import require
 from synctune.cli._errors import fail
 from synctune.cli._existing import existing_option
 from synctune.cli._output import Output
-from synctune.live.factory import TOKEN_ENV, check_url, open_replica
-from synctune.live.replica import Replica, SyncError, safe_url
+from synctune.live.replica.base import Replica
+from synctune.live.replica.errors import SyncError
+from synctune.live.replica.factory import TOKEN_ENV, check_url, open_replica
+from synctune.live.replica.urls import safe_url
 from synctune.policy import SyncStrategy, _check
 from synctune.policy.spec import strategy_forms, strategy_from_spec
 
 #: exit codes: 0 stopped with nothing unpushed; 2 bad input (see _errors)
 if TYPE_CHECKING:
     from synctune.live.announce import Announcer
-    from synctune.live.recorder import TraceRecorder
-    from synctune.live.shutdown import StopReport
+    from synctune.live.control.recorder import TraceRecorder
+    from synctune.live.control.shutdown import StopReport
 
 ANNOUNCE_ENV = "SYNCTUNE_ANNOUNCE_URL"
 EXIT_UNFLUSHED = 1  # local changes remain unpushed, or the replica could not be opened
@@ -124,7 +126,7 @@ def run(db: str, url: str, freshness: float, spec: str, metrics_port: int | None
     strategy = strategy_from_spec(spec, freshness, bool_pulls=True)
     recorder = None
     if record is not None:  # checked (and the file created) before anything starts
-        from synctune.live.recorder import TraceRecorder
+        from synctune.live.control.recorder import TraceRecorder
 
         recorder = TraceRecorder(record, max_bytes=record_max_bytes)
     serve(db, url, auth_token, adapter, strategy, metrics_port, status_every, stop_deadline,
@@ -232,7 +234,7 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
            freshness: float, recorder: TraceRecorder | None = None,
            echo: Callable[[str], None] = click.echo, existing: str = "refuse",
            announcing: Announcing = NOT_ANNOUNCING) -> int:
-    from synctune.live.controller import SyncController
+    from synctune.live.control.controller import SyncController
 
     began = time.monotonic()
     replica = _open(db, url, auth_token, adapter, stop, stop_deadline, existing,
@@ -249,7 +251,7 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
         echo(f"synctune: running {strategy!r} on {replica!r}"
              + ("" if announcing.announcer is None else f", {announcing.announcer!r}"))
         if metrics_port is not None:
-            from synctune.live.prometheus import MetricsServer
+            from synctune.live.ops.prometheus import MetricsServer
 
             try:
                 metrics = MetricsServer(controller, port=metrics_port, addr=metrics_addr)

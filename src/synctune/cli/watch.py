@@ -6,8 +6,8 @@ import click
 
 from synctune.cli._errors import fail
 from synctune.cli.run import ANNOUNCE_ENV, Announcing, announcer_for, serve
-from synctune.live.factory import TOKEN_ENV, check_url
-from synctune.live.replica import Replica
+from synctune.live.replica.base import Replica
+from synctune.live.replica.factory import TOKEN_ENV, check_url
 from synctune.policy import SyncStrategy, Watcher, _check
 
 #: seconds the primary is asked to hold an empty pull (with --long-poll)
@@ -82,7 +82,7 @@ def watch(url: str, db: str, announce: str, freshness: float, heartbeat: float,
 def _long_poll_replica(db: str, url: str, auth_token: str | None) -> Replica:
     """The watcher's replica asking the primary to hold empty pulls; two pulls tell whether it
     does (the first may bring changes; an empty one answered at once was not held)."""
-    from synctune.live.turso_replica import TursoReplica
+    from synctune.live.replica.turso.adapter import TursoReplica
 
     replica = TursoReplica(db, url, auth_token=auth_token, long_poll_timeout_ms=int(HOLD_S * 1000))
     for _ in range(2):

@@ -5,7 +5,7 @@ directly on the primary by other clients), ``op`` (``read``, ``write``, ``sync``
 manual sync point, or ``pull``) and optionally ``bytes`` (size of a write) and ``changes``.
 CSV, or parquet by extension.
 
-``pull`` rows are what a live recording (:class:`synctune.live.recorder.TraceRecorder`) saw
+``pull`` rows are what a live recording (:class:`synctune.live.control.recorder.TraceRecorder`) saw
 of other clients: a pull applying ``changes`` remote changes. A trace with no ``primary`` rows
 replays them as that many primary writes spread evenly since the node's previous pull (the
 node with the most pulled changes, when several recorded pulls: they all see the same

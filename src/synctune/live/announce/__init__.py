@@ -6,7 +6,8 @@
 * :mod:`~synctune.live.announce.redis_channel` - Redis pub/sub, one channel per primary;
 * :mod:`~synctune.live.announce.announcer` - one process's end for one primary (numbered hints);
 * :mod:`~synctune.live.announce.gaps` - noticing a lost hint at its sender's next message;
-* :mod:`~synctune.live.announce.link` - a controller's end: publish, hear, feed the strategy.
+* :mod:`~synctune.live.control.announce_link` - a controller's end: publish, hear, feed the
+  strategy.
 """
 
 from synctune.live.announce.announcer import Announcer

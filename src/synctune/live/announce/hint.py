@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from synctune.live.replica import safe_url
+from synctune.live.replica.urls import safe_url
 
 #: the wire format's version, the ``v`` field
 WIRE_VERSION = 1

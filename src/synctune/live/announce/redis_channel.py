@@ -8,7 +8,7 @@ thread of its own, pings the server every ``ping_every`` seconds and takes a con
 stays silent past ``dead_after`` seconds as lost (a hung connection or proxy looks exactly like
 a quiet channel otherwise); it reconnects with a capped backoff and reports every (re)connect.
 Credentials and TLS come through the URL (``rediss://user:password@host:port/0``); the URL
-is shown only without them (:func:`~synctune.live.replica.safe_url`), and error messages are
+is shown only without them (:func:`~synctune.live.replica.urls.safe_url`), and error messages are
 logged with the password removed.
 """
 
@@ -30,7 +30,7 @@ from synctune.live.announce.channel import (
     _safely,
 )
 from synctune.live.announce.hint import Hint
-from synctune.live.replica import redact, safe_url
+from synctune.live.replica.urls import redact, safe_url
 
 log = logging.getLogger("synctune.live.announce")
 

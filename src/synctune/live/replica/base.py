@@ -1,0 +1,172 @@
+"""The one seam between the controller and a database: a replica that can pull and push.
+
+Adapters (pyturso, libsql, a local file, a remote client) implement :class:`Replica`; the
+controller only ever calls these few methods, each bounded by a timeout in seconds. Every failure
+surfaces as :class:`SyncError` carrying a :class:`~synctune.policy.FailureKind`, with any auth
+token already removed from its message.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from synctune.policy import _check
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from synctune.live.app.connection import SyncedConnection
+
+
+@dataclass(frozen=True, slots=True)
+class _Transfer:
+    """One direction of a sync: how many changes moved and the bytes it cost."""
+
+    changes: int = 0
+    nbytes: int = 0
+
+    def __post_init__(self) -> None:
+        _check.count("changes", self.changes)
+        _check.count("nbytes", self.nbytes)
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult(_Transfer):
+    """What one pull applied.
+
+    Attributes:
+        changes: remote changes applied locally, as counted by the adapter (0 when the pull was
+            empty, at least 1 when anything was applied; see each adapter for how it counts).
+        nbytes: bytes over the network, both directions.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult(_Transfer):
+    """What one push sent.
+
+    Attributes:
+        changes: local changes confirmed by the primary.
+        nbytes: bytes over the network, both directions.
+    """
+
+
+class Replica(ABC):
+    """A local database kept in sync with a primary.
+
+    Methods other than :meth:`connect` are called from the controller's sync thread only, one at
+    a time; the app reads and writes through its own connection from :meth:`connect`.
+    """
+
+    #: short kind name for status lines and the doctor
+    kind: str = "replica"
+    #: local write-ahead log checkpoints done, and put off (see :meth:`maintain`)
+    checkpoints: int = 0
+    checkpoints_deferred: int = 0
+
+    @property
+    def syncs(self) -> bool:
+        """False for adapters with nothing to sync (a plain local file, a remote-only client)."""
+        return True
+
+    @property
+    def writes_delegated(self) -> bool:
+        """True when the app's writes go straight to the primary (libsql embedded replicas):
+        they are seen by strategies but are not data at risk awaiting a push."""
+        return False
+
+    @abstractmethod
+    def pull(self, timeout: float) -> PullResult:
+        """Fetch and apply remote changes within ``timeout`` seconds or raise :class:`SyncError`."""
+
+    @abstractmethod
+    def push(self, timeout: float) -> PushResult:
+        """Send local changes within ``timeout`` seconds or raise :class:`SyncError`."""
+
+    def pending_changes(self) -> int | None:
+        """Local changes the engine holds not yet confirmed pushed (its own backlog, including
+        changes from before this process started), or ``None`` when the adapter cannot count
+        them. Never waits on the network (it may answer from its last count)."""
+        return None
+
+    def count_unpushed(self) -> int | None:
+        """A fresh :meth:`pending_changes`, for the sync thread between syncs: raises rather
+        than answer from an old count, so what is at risk is never understated."""
+        return self.pending_changes()
+
+    @abstractmethod
+    def local_db_size(self) -> int:
+        """Bytes of the local database file(s) (0 when there is none)."""
+
+    @abstractmethod
+    def connect(self) -> Any:
+        """A raw DB-API connection, separate from the one the sync thread uses (the app should
+        use :meth:`connection`)."""
+
+    @property
+    def write_gate(self) -> threading.Lock | None:
+        """The local write lock app transactions must hold, or ``None`` when the database
+        coordinates writers itself."""
+        return None
+
+    def hand_back(self, conn: Any) -> None:
+        """Take back a raw connection from :meth:`connect` (default: close it)."""
+        conn.close()
+
+    def connection(self, **kwargs: Any) -> SyncedConnection:
+        """A thread-safe app connection with sqlite3 transaction semantics (keyword arguments
+        go to :class:`~synctune.live.app.connection.SyncedConnection`)."""
+        from synctune.live.app.connection import SyncedConnection
+
+        return SyncedConnection(self.connect(), gate=self.write_gate, release=self.hand_back,
+                                **kwargs)
+
+    def maintain(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Local housekeeping between syncs (e.g. a checkpoint); called on the sync thread."""
+
+    def cut_short(self, seconds: float) -> None:  # noqa: B027 - optional hook
+        """End the sync step running now, and any started in the next ``seconds``, within
+        ``seconds`` (a stop's deadline); any thread may call it. By default nothing: the stop
+        abandons a step still running at its deadline."""
+
+    @property
+    def unconfirmed_batches(self) -> int:
+        """Push batches the primary acknowledged that the adapter has not confirmed yet (their
+        rows are on the primary but still counted unpushed); 0 for adapters that push whole."""
+        return 0
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and threads; idempotent."""
+
+    def integrity_check(self) -> str:
+        """Result of ``PRAGMA integrity_check`` on the local database (``"ok"`` when sound)."""
+        conn = self.connection()
+        try:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            conn.close()
+        return "; ".join(str(r[0]) for r in rows) or "ok"
+
+    def __enter__(self) -> Replica:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class NoSyncReplica(Replica):
+    """Base for adapters with nothing to sync: pulls and pushes are empty and always succeed."""
+
+    @property
+    def syncs(self) -> bool:
+        return False
+
+    def pull(self, timeout: float) -> PullResult:
+        return PullResult()
+
+    def push(self, timeout: float) -> PushResult:
+        return PushResult()
