@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ def _absolute(path: Path, node: ast.ImportFrom) -> str:
     """The absolute module an ``ImportFrom`` names, resolving relative imports from ``path``."""
     if node.level == 0:
         return node.module or ""
-    package = ["synctune", *path.relative_to(SRC).parent.parts]
+    package = ["synctune", *path.relative_to(SRC).parent.parts]  # a module's own package
     base = package[: len(package) - (node.level - 1)]
     return ".".join([*base, node.module] if node.module else base)
 
@@ -70,8 +71,124 @@ def test_the_scan_sees_imports() -> None:
 
 
 def test_the_scan_resolves_relative_imports() -> None:
-    probe = SRC / "live" / "probe.py"
-    code = "from ..sim import engine\nfrom . import replica\nfrom ..policy.strategy import X\n"
+    probe = SRC / "live" / "replica" / "probe.py"
+    code = "from ...sim import engine\nfrom . import base\nfrom ...policy.strategy import X\n"
     mods = [_absolute(probe, stmt) for stmt in ast.parse(code).body
             if isinstance(stmt, ast.ImportFrom)]
-    assert mods == ["synctune.sim", "synctune.live", "synctune.policy.strategy"]
+    assert mods == ["synctune.sim", "synctune.live.replica", "synctune.policy.strategy"]
+
+
+# --- inside live: layers, bottom first. A module imports only from its own layer or below:
+# app (connections the app holds) <- replica (the seam and its adapters, which hand out app
+# connections) <- announce (hints between replicas) <- control (the controller) <- ops (doctor,
+# Prometheus). ``timing`` (the clock) sits below them all: the fake replica and the controller
+# share one timer. The package ``__init__`` re-exports names from every layer and is above them.
+LIVE_LAYERS = ("timing", "app", "replica", "announce", "control", "ops")
+LIVE = SRC / "live"
+
+
+def _module(path: Path) -> str:
+    parts = ["synctune", *path.relative_to(SRC).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _live_graph() -> dict[str, set[str]]:
+    """Each module of live -> the live modules it imports (at any depth of the file: also
+    imports for type checking and inside functions, which a circle would otherwise hide in)."""
+    modules = {_module(p): p for p in LIVE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(path, node)
+                # ``from pkg import mod`` imports the module ``pkg.mod``; else the package
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                           for a in node.names]
+            else:
+                continue
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    found.add(target)
+        graph[name] = found
+    return graph
+
+
+def _layer(module: str) -> int:
+    """Rank of ``module`` in :data:`LIVE_LAYERS`; the package itself ranks above them all."""
+    parts = module.split(".")
+    if len(parts) == 2:
+        return len(LIVE_LAYERS)
+    return LIVE_LAYERS.index(parts[2])
+
+
+def _back_arrows(graph: Mapping[str, set[str]]) -> list[str]:
+    return sorted(f"{a} -> {b}" for a, deps in graph.items() for b in deps
+                  if _layer(b) > _layer(a))
+
+
+def _circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Every module set that imports itself round (strongly connected, more than one)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if dep not in index:
+                visit(dep)
+                low[node] = min(low[node], low[dep])
+            elif dep in stack:
+                low[node] = min(low[node], index[dep])
+        if low[node] == index[node]:
+            part = stack[stack.index(node):]
+            del stack[stack.index(node):]
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_every_live_module_sits_in_a_layer() -> None:
+    loose = [m for m in _live_graph() if len(m.split(".")) > 2
+             and m.split(".")[2] not in LIVE_LAYERS]
+    assert loose == []
+
+
+def test_no_live_import_runs_back_up_the_layers() -> None:
+    assert _back_arrows(_live_graph()) == []
+
+
+def test_live_has_no_import_circles() -> None:
+    assert _circles(_live_graph()) == []
+
+
+def test_the_live_scan_sees_the_layers_it_checks() -> None:
+    graph = _live_graph()
+    assert "synctune.live.replica.base" in graph["synctune.live.control.sync_run"]
+    assert "synctune.live.app.connection" in graph["synctune.live.replica.base"]
+    # ``from synctune.live.app import fork_guard`` is an arrow to the module, not the package
+    assert "synctune.live.app.fork_guard" in graph["synctune.live.app.worker_slot"]
+
+
+def test_the_layer_checks_catch_what_they_forbid() -> None:
+    up = {"synctune.live.app.connection": {"synctune.live.control.controller"},
+          "synctune.live.control.controller": set()}
+    assert _back_arrows(up) == ["synctune.live.app.connection -> synctune.live.control.controller"]
+    assert _back_arrows({"synctune.live.ops.doctor": {"synctune.live"}}) != []
+    round_ = {"synctune.live.replica.a": {"synctune.live.replica.b"},
+              "synctune.live.replica.b": {"synctune.live.replica.c"},
+              "synctune.live.replica.c": {"synctune.live.replica.a"},
+              "synctune.live.replica.d": {"synctune.live.replica.a"}}
+    assert _circles(round_) == [["synctune.live.replica.a", "synctune.live.replica.b",
+                                 "synctune.live.replica.c"]]

@@ -9,7 +9,7 @@ import click
 
 from synctune._extras import require
 from synctune.cli._existing import existing_option
-from synctune.live.replica.factory import TOKEN_ENV, URL_ENV, check_url
+from synctune.live.replica.urls import TOKEN_ENV, URL_ENV, check_url
 from synctune.policy import PRESETS, _check
 from synctune.policy import preset as get_preset
 

@@ -7,7 +7,7 @@ import click
 from synctune.cli._errors import fail
 from synctune.cli.run import ANNOUNCE_ENV, Announcing, announcer_for, serve
 from synctune.live.replica.base import Replica
-from synctune.live.replica.factory import TOKEN_ENV, check_url
+from synctune.live.replica.urls import TOKEN_ENV, check_url
 from synctune.policy import SyncStrategy, Watcher, _check
 
 #: seconds the primary is asked to hold an empty pull (with --long-poll)

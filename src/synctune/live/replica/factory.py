@@ -3,57 +3,20 @@
 from __future__ import annotations
 
 import os
-import urllib.parse
 from pathlib import Path
 
 from synctune._extras import require
 from synctune.live.replica.base import Replica
 from synctune.live.replica.local import LocalReplica
-from synctune.live.replica.urls import safe_url
+from synctune.live.replica.urls import ADAPTERS, TOKEN_ENV, URL_ENV, check_url
 from synctune.policy import preset as get_preset
-from synctune.policy.errors import InvalidInput, InvalidType
+from synctune.policy.errors import InvalidInput
 
-#: URL schemes and the adapter each selects
-_ADAPTERS = {
-    "http": "turso", "https": "turso", "libsql": "turso", "turso": "turso",
-}
+__all__ = ["TOKEN_ENV", "URL_ENV", "check_url", "open_replica"]
 
 #: adapter -> (extra, module it needs)
 _EXTRAS = {"turso": ("turso", "turso"), "libsql": ("libsql", "libsql"),
            "remote": ("remote", "libsql_client")}
-
-TOKEN_ENV = "TURSO_AUTH_TOKEN"
-URL_ENV = "TURSO_DATABASE_URL"
-
-
-def check_url(url: str) -> str:
-    """Return ``url`` if it is a primary's sync URL, else :class:`InvalidInput` naming the
-    problem (the URL is shown without credentials or query)."""
-    if not isinstance(url, str):
-        raise InvalidType(f"url must be a string, got {type(url).__name__}")
-    shown = safe_url(url)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in _ADAPTERS:
-        raise InvalidInput(f"url must start with one of "
-                           f"{', '.join(s + '://' for s in _ADAPTERS)}; got {shown!r}")
-    parts = urllib.parse.urlsplit(url)
-    if "@" in parts.netloc:
-        raise InvalidInput(f"url must not carry user:password@ (pass the token with "
-                           f"--auth-token or ${TOKEN_ENV}); got {shown!r}")
-    names = [k.lower() for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
-    if any("token" in k or "auth" in k or "key" in k for k in names):
-        raise InvalidInput(f"url must not carry a token in its query (?authToken=...): pass it "
-                           f"with --auth-token or ${TOKEN_ENV}; got {shown!r}")
-    if not parts.hostname:
-        raise InvalidInput(f"url has no host; got {shown!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0 or parts.netloc.endswith(":"):
-        raise InvalidInput(f"url port must be a number in 1..65535; got {shown!r}")
-    return url
-
 
 def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = None, *,
                  auth_token: str | None = None, preset: str | None = None,
@@ -92,7 +55,7 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
     if url is not None and adapter in (None, "turso", "libsql"):
         check_url(url)
     if adapter is None:
-        adapter = "local" if url is None else _ADAPTERS[url.split("://", 1)[0].lower()]
+        adapter = "local" if url is None else ADAPTERS[url.split("://", 1)[0].lower()]
     if adapter == "local":
         return LocalReplica(_path(db))
     if adapter in _EXTRAS:

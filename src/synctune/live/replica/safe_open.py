@@ -10,7 +10,7 @@ from collections.abc import Callable
 from synctune.live.replica import primary_check, replica_file
 from synctune.live.replica.errors import OpenRefused, SyncError
 from synctune.live.replica.turso import _pyturso
-from synctune.live.replica.urls import safe_url
+from synctune.live.replica.urls import check_url, safe_url
 from synctune.policy.errors import InvalidInput
 
 
@@ -23,8 +23,6 @@ def open_engine(path: str, url: str, token: str | None, *, open_timeout: float,
 
     The caller holds this process's claim on the file (:mod:`synctune.live.replica.open_guard`).
     """
-    from synctune.live.replica.factory import check_url
-
     check_url(url)
     if urllib.parse.urlsplit(url).query:  # pyturso appends its paths after it: a bare 404
         raise InvalidInput(f"url must not carry a query (?...) for the turso adapter; got "
