@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from synctune.live.replica.base import Replica
 from synctune.monitoring.histogram import Histogram, HistogramSnapshot
 from synctune.monitoring.metrics import QUERY_LATENCY_BUCKETS, SYNC_DURATION_BUCKETS
 from synctune.policy import FailureKind, _check
@@ -24,17 +25,17 @@ __all__ = ["DIRECTIONS", "SyncTelemetry", "TelemetrySnapshot", "engine_pull_unix
 DIRECTIONS = ("push", "pull")
 
 
-def engine_pull_unix(replica: object) -> float | None:
-    """The engine's own Unix time (s) of its last pull, when the adapter offers one.
+def engine_pull_unix(replica: Replica) -> float | None:
+    """The engine's own Unix time (s) of its last pull, when the adapter offers one
+    (:attr:`~synctune.live.replica.base.Capabilities.reports_pull_time`).
 
     Call it only where the replica may be used (the sync thread, or before it starts): the
     adapter takes its own lock.
     """
-    getter = getattr(replica, "last_pull_unix_time", None)
-    if getter is None:
+    if not replica.capabilities.reports_pull_time:
         return None
     try:
-        value = getter()
+        value = replica.last_pull_unix_time()
     except Exception:  # a stats call must never break a sync
         return None
     return float(value) if value else None

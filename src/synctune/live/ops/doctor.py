@@ -10,7 +10,6 @@ import os
 import socket
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from synctune.live.replica import row_ids
@@ -163,10 +162,8 @@ def _integrity(replica: Replica) -> tuple[bool, str]:
 
 
 def _sync_state(replica: Replica, existed: bool) -> CheckResult:
-    last: Callable[[], float | None] | None = getattr(replica, "last_pull_unix_time", None)
-    pending: Callable[[], int] | None = getattr(replica, "pending_changes", None)
-    unpushed = pending() if pending is not None else None
-    when = last() if last is not None else None
+    unpushed = replica.pending_changes()
+    when = replica.last_pull_unix_time()
     extra = "" if unpushed is None else f", {unpushed} local change(s) not pushed"
     if not existed:
         return CheckResult("sync state", True, f"new replica, bootstrapped just now{extra}")

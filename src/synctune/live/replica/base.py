@@ -1,9 +1,11 @@
 """The one seam between the controller and a database: a replica that can pull and push.
 
-Adapters (pyturso, libsql, a local file, a remote client) implement :class:`Replica`; the
-controller only ever calls these few methods, each bounded by a timeout in seconds. Every failure
-surfaces as :class:`SyncError` carrying a :class:`~synctune.policy.FailureKind`, with any auth
-token already removed from its message.
+Adapters (pyturso, libsql, a local file, a remote client, the in-memory fake) implement
+:class:`Replica`. Its core is four calls: :meth:`~Replica.pull` and :meth:`~Replica.push`, each
+bounded by a timeout in seconds, :meth:`~Replica.connect` and :meth:`~Replica.close`. The rest are
+optional with a default, and :class:`Capabilities` says which of them an adapter really answers.
+Every failure surfaces as :class:`~synctune.live.replica.errors.SyncError` carrying a
+:class:`~synctune.policy.FailureKind`, with any auth token already removed from its message.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from synctune.policy import _check
-
-T = TypeVar("T")
 
 if TYPE_CHECKING:
     from synctune.live.app.connection import SyncedConnection
@@ -54,6 +54,32 @@ class PushResult(_Transfer):
     """
 
 
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an adapter can do beyond pulling, pushing, connecting and closing.
+
+    Attributes:
+        syncs: it has something to sync (False: a plain local file, a remote-only client).
+        writes_delegated: the app's writes go straight to the primary (libsql embedded
+            replicas): strategies see them, but they are not data at risk awaiting a push.
+        counts_unpushed: :meth:`Replica.pending_changes` and :meth:`Replica.count_unpushed`
+            count the engine's own backlog (else they answer ``None``).
+        reports_pull_time: :meth:`Replica.last_pull_unix_time` reads the engine's record of
+            its last pull (else it answers ``None``).
+        cuts_short: :meth:`Replica.cut_short` ends a running pull or push early (else a stop
+            abandons a step still running at its deadline).
+        pushes_in_batches: a push goes as batches the primary acknowledges one by one, so
+            :attr:`Replica.unconfirmed_batches` may be above 0.
+    """
+
+    syncs: bool = True
+    writes_delegated: bool = False
+    counts_unpushed: bool = False
+    reports_pull_time: bool = False
+    cuts_short: bool = False
+    pushes_in_batches: bool = False
+
+
 class Replica(ABC):
     """A local database kept in sync with a primary.
 
@@ -68,15 +94,20 @@ class Replica(ABC):
     checkpoints_deferred: int = 0
 
     @property
+    def capabilities(self) -> Capabilities:
+        """What this adapter can do beyond the four core calls (default: it syncs, nothing
+        more)."""
+        return Capabilities()
+
+    @property
     def syncs(self) -> bool:
-        """False for adapters with nothing to sync (a plain local file, a remote-only client)."""
-        return True
+        """False for adapters with nothing to sync (see :attr:`Capabilities.syncs`)."""
+        return self.capabilities.syncs
 
     @property
     def writes_delegated(self) -> bool:
-        """True when the app's writes go straight to the primary (libsql embedded replicas):
-        they are seen by strategies but are not data at risk awaiting a push."""
-        return False
+        """See :attr:`Capabilities.writes_delegated`."""
+        return self.capabilities.writes_delegated
 
     @abstractmethod
     def pull(self, timeout: float) -> PullResult:
@@ -96,6 +127,11 @@ class Replica(ABC):
         """A fresh :meth:`pending_changes`, for the sync thread between syncs: raises rather
         than answer from an old count, so what is at risk is never understated."""
         return self.pending_changes()
+
+    def last_pull_unix_time(self) -> float | None:
+        """Unix time (s) of the last successful pull as the engine recorded it (it survives a
+        restart), or ``None`` when the adapter keeps no such record or none was made."""
+        return None
 
     @abstractmethod
     def local_db_size(self) -> int:
@@ -162,8 +198,8 @@ class NoSyncReplica(Replica):
     """Base for adapters with nothing to sync: pulls and pushes are empty and always succeed."""
 
     @property
-    def syncs(self) -> bool:
-        return False
+    def capabilities(self) -> Capabilities:
+        return Capabilities(syncs=False)
 
     def pull(self, timeout: float) -> PullResult:
         return PullResult()

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from synctune.live.replica.base import PullResult, PushResult, Replica
+from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError
 from synctune.live.timing import REAL_TIME, Timer
 from synctune.policy import FailureKind, _check
@@ -127,6 +127,10 @@ class FakeReplica(Replica):
         return self._local
 
     # ----------------------------------------------------------- the seam
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(counts_unpushed=True)
+
     def pending_changes(self) -> int:
         with self._lock:
             return self._local - self._confirmed

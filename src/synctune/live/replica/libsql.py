@@ -32,7 +32,7 @@ import os
 import threading
 from typing import Any
 
-from synctune.live.replica.base import PullResult, PushResult, Replica
+from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError, classify
 from synctune.live.replica.local import file_size
 from synctune.live.replica.probe import probe_primary
@@ -94,12 +94,9 @@ class LibsqlReplica(Replica):
             libsql.connect(self.path).close()  # create the file; fail early on a bad path
 
     @property
-    def syncs(self) -> bool:
-        return self.url is not None
-
-    @property
-    def writes_delegated(self) -> bool:
-        return self.url is not None and not self.offline
+    def capabilities(self) -> Capabilities:
+        return Capabilities(syncs=self.url is not None,
+                            writes_delegated=self.url is not None and not self.offline)
 
     # ---------------------------------------------------------------- plumbing
     def _fail(self, kind: FailureKind, message: str) -> SyncError:

@@ -55,7 +55,7 @@ from synctune.live.app.connection import (
 )
 from synctune.live.app.connection_pool import ConnectionPool
 from synctune.live.replica import open_guard, safe_open
-from synctune.live.replica.base import PullResult, PushResult, Replica
+from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError, classify, local_cause
 from synctune.live.replica.turso import _pyturso, _pyturso_backlog, _pyturso_http
 from synctune.live.replica.turso.push_meter import PushMeter, batch_size, log_long_stall
@@ -71,6 +71,8 @@ DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 #: the engine's files beside the database: its WAL, the log of local changes to revert before
 #: applying remote ones, and fetched changes awaiting their apply
 _ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
+_CAPABILITIES = Capabilities(counts_unpushed=True, reports_pull_time=True, cuts_short=True,
+                             pushes_in_batches=True)
 
 
 def _open_connection(engine: _pyturso.Engine, gate: threading.Lock, wait: bool) -> Any | None:
@@ -284,6 +286,10 @@ class TursoReplica(Replica):
             after = self._refresh_stats()
         sent = max(0, pending - (after.cdc_operations or 0))
         return PushResult(changes=sent, nbytes=self._bytes(before, after))
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return _CAPABILITIES
 
     def cut_short(self, seconds: float) -> None:
         """End the sync step running now, and any started in the next ``seconds``, within
