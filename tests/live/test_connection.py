@@ -25,8 +25,8 @@ from synctune.live import (
     SyncedConnection,
     claim_worker_slot,
 )
-from synctune.live.app.connection import statement_kind
 from synctune.live.app.connection_pool import ConnectionPool
+from synctune.live.app.statements import statement_kind
 from synctune.live.app.worker_slot import slot_files, slot_path
 from synctune.live.replica.local import LocalReplica
 from synctune.live.replica.turso import _pyturso

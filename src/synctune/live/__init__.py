@@ -21,9 +21,10 @@ from synctune._lazy_names import lazy_names
 if TYPE_CHECKING:
     # what the lazy names below are, for type checkers and IDEs (never imported at run time)
     from synctune.live.app.async_connection import AsyncSyncedConnection
-    from synctune.live.app.connection import LocalWriteTimeout, OwnWriteLockHeld, SyncedConnection
+    from synctune.live.app.connection import SyncedConnection
     from synctune.live.app.fork_guard import ForkedProcessError
     from synctune.live.app.worker_slot import NoFreeSlot, WorkerSlot, claim_worker_slot
+    from synctune.live.app.write_lock import LocalWriteTimeout, OwnWriteLockHeld
     from synctune.live.control.async_controller import AsyncSyncController
     from synctune.live.control.controller import SyncController
     from synctune.live.control.history import SyncAttempt
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
 # module -> the public names it defines, imported on first access
 _SOURCES = {
     "app.async_connection": ("AsyncSyncedConnection",),
-    "app.connection": ("LocalWriteTimeout", "OwnWriteLockHeld", "SyncedConnection"),
+    "app.connection": ("SyncedConnection",),
     "app.fork_guard": ("ForkedProcessError",),
+    "app.write_lock": ("LocalWriteTimeout", "OwnWriteLockHeld"),
     "app.worker_slot": ("NoFreeSlot", "WorkerSlot", "claim_worker_slot"),
     "control.async_controller": ("AsyncSyncController",),
     "control.controller": ("SyncController",),

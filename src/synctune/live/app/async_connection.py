@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from synctune.live.app.connection import SyncedConnection, statement_kind
+from synctune.live.app.connection import SyncedConnection
+from synctune.live.app.statements import statement_kind
 
 
 class TransactionRolledBack(RuntimeError):

@@ -34,9 +34,7 @@ is dropped without ``close()`` is handed back when it is garbage-collected).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 import threading
 import time
 import weakref
@@ -45,98 +43,14 @@ from typing import Any
 
 from synctune.live.app import fork_guard
 from synctune.live.app.busy import retry_busy
+from synctune.live.app.statements import COMMIT, READ, ROLLBACK, WRITE, statement_kind
+from synctune.live.app.write_lock import (
+    DEFAULT_BUSY_TIMEOUT,
+    Lease,
+    held_by_this_thread,
+)
 
 log = logging.getLogger("synctune.live")
-
-#: how long (s) a write waits for the local write lock, and a read retries a locked database
-DEFAULT_BUSY_TIMEOUT = 5.0
-
-_COMMENT = re.compile(r"^\s*(?:(?:--[^\n]*(?:\n|$))|(?:/\*.*?\*/)|\s+)*", re.S)
-_DML = re.compile(r"\b(insert|update|delete|replace|upsert)\b", re.I)
-_READ, _WRITE, _COMMIT, _ROLLBACK = "read", "write", "commit", "rollback"
-
-
-class LocalWriteTimeout(Exception):
-    """A write could not start: another local transaction held the write lock too long.
-
-    Nothing of the statement ran; the transaction (if one was open) is unchanged.
-    """
-
-
-class OwnWriteLockHeld(LocalWriteTimeout):
-    """A write, or opening a connection, needs the write lock that this thread's own open
-    write transaction holds on another connection: waiting could only time out, so it fails at
-    once. Nothing ran; commit or roll back that transaction first, or use its connection.
-    """
-
-
-# the thread whose write transaction holds each replica's write lock (keyed by the lock's id);
-# the thread itself, not its id, which a new thread reuses once one ends. Only the holder sets
-# and clears its entry, so the entries need no lock of their own.
-_holders: dict[int, threading.Thread] = {}
-
-
-def held_by_this_thread(gate: threading.Lock | None) -> bool:
-    """True when ``gate`` is held by a write transaction begun on this thread."""
-    return gate is not None and _holders.get(id(gate)) is threading.current_thread()
-
-
-def statement_kind(sql: str) -> str:
-    """``read``, ``write``, ``commit`` or ``rollback``: what a statement does to the lock.
-
-    Only statements that provably change nothing count as reads (``SELECT``, ``VALUES``,
-    ``EXPLAIN``, a ``WITH`` without DML); anything else takes the write lock.
-    """
-    head = sql[_COMMENT.match(sql).end():][:16].lower()  # type: ignore[union-attr]
-    word = head.split(None, 1)[0] if head.split() else ""
-    if word in ("select", "values", "explain"):
-        return _READ
-    if word == "with":
-        return _WRITE if _DML.search(sql) else _READ
-    if word in ("commit", "end"):
-        return _COMMIT
-    if word == "rollback" and " to " not in f" {sql.lower()} ":
-        return _ROLLBACK
-    return _WRITE
-
-
-class _Lease:
-    """The underlying connection and the write lock it may hold; outlives the wrapper."""
-
-    __slots__ = ("born", "gate", "holding", "raw", "release")
-
-    def __init__(self, raw: Any, gate: threading.Lock | None,
-                 release: Callable[[Any], None] | None) -> None:
-        self.raw = raw
-        self.gate = gate
-        self.release = release
-        self.holding = False
-        self.born = fork_guard.generation  # the process it belongs to (see fork_guard)
-
-    def drop_gate(self) -> None:
-        if self.holding and self.gate is not None:
-            self.holding = False
-            _holders.pop(id(self.gate), None)  # any entry is this holder's
-            self.gate.release()
-
-    def reclaim(self) -> None:
-        """Roll back what is open, free the lock, hand the connection back (idempotent)."""
-        raw, self.raw = self.raw, None
-        if raw is None or self.born != fork_guard.generation:
-            return  # a forked child leaves the parent's connection and lock alone
-        try:
-            if getattr(raw, "in_transaction", False):
-                raw.rollback()
-        except Exception:  # a broken connection is closed below, not reused
-            self.release = None
-        finally:
-            self.drop_gate()
-        if self.release is not None:
-            self.release(raw)
-        else:
-            with contextlib.suppress(Exception):
-                raw.close()
-
 
 class SyncedConnection:
     """A thread-safe app connection on a replica (see the module docs for its rules).
@@ -167,7 +81,7 @@ class SyncedConnection:
                  thread_owned: bool = True) -> None:
         if not (isinstance(busy_timeout, int | float) and 0 <= busy_timeout < float("inf")):
             raise ValueError(f"busy_timeout must be a finite number >= 0 (s), got {busy_timeout!r}")
-        self._lease = _Lease(conn, gate, release)
+        self._lease = Lease(conn, gate, release)
         self._on_commit = on_commit
         self._on_read = on_read
         self._before_read = before_read
@@ -190,20 +104,7 @@ class SyncedConnection:
             raise fork_guard.refuse("this connection")
 
     def _take_gate(self) -> None:
-        lease = self._lease
-        if lease.holding or lease.gate is None:
-            return
-        if held_by_this_thread(lease.gate):  # the wait could never end by this thread
-            raise OwnWriteLockHeld(
-                "this thread's open write transaction on another connection holds the write "
-                "lock; commit or roll it back first; nothing was run")
-        if not lease.gate.acquire(timeout=self._busy_timeout):
-            raise LocalWriteTimeout(
-                f"another local transaction held the write lock for more than "
-                f"{self._busy_timeout:g} s; nothing was run")
-        lease.holding = True
-        if self._thread_owned:
-            _holders[id(lease.gate)] = threading.current_thread()
+        self._lease.take_gate(self._busy_timeout, thread_owned=self._thread_owned)
 
     def _settle(self, raw: Any) -> None:
         """After a write: once no transaction is open, report it and free the lock."""
@@ -233,7 +134,7 @@ class SyncedConnection:
                 log.warning("read, but reporting it failed (%s)", type(exc).__name__)
         return _Rows(rows, cursor)
 
-    def _write(self, run: Callable[[Any], Any], kind: str = _WRITE) -> Any:
+    def _write(self, run: Callable[[Any], Any], kind: str = WRITE) -> Any:
         raw = self._raw()
         self._take_gate()
         try:
@@ -243,7 +144,7 @@ class SyncedConnection:
                 self._wrote = False
                 self._lease.drop_gate()
             raise
-        if kind == _WRITE:
+        if kind == WRITE:
             self._wrote = True
         self._settle(raw)
         return result
@@ -267,17 +168,17 @@ class SyncedConnection:
         """Run one statement; reads come back fetched (their latency goes to ``on_read``)."""
         self._same_process()
         kind = statement_kind(sql)
-        if kind == _READ and self._before_read is not None and self._may_wait():
+        if kind == READ and self._before_read is not None and self._may_wait():
             self._before_read()  # outside every lock: a commit never waits for a pull
         with self._use:
-            if kind == _COMMIT:
+            if kind == COMMIT:
                 self._commit()
                 return _Rows([], None)
-            if kind == _ROLLBACK:
+            if kind == ROLLBACK:
                 self._rollback()
                 return _Rows([], None)
             raw = self._raw()
-            if kind == _READ:
+            if kind == READ:
                 return self._read(raw, sql, parameters)
             return self._write(lambda c: c.execute(sql, parameters))
 

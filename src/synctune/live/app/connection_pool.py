@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synctune.live.app import fork_guard
-from synctune.live.app.connection import OwnWriteLockHeld
+from synctune.live.app.write_lock import OwnWriteLockHeld
 
 
 class ReplicaClosed(RuntimeError):

@@ -46,14 +46,14 @@ from typing import Any
 
 from synctune.live.app import fork_guard
 from synctune.live.app.busy import retry_busy
-from synctune.live.app.connection import (
+from synctune.live.app.connection import SyncedConnection
+from synctune.live.app.connection_pool import ConnectionPool
+from synctune.live.app.write_lock import (
     DEFAULT_BUSY_TIMEOUT,
     LocalWriteTimeout,
     OwnWriteLockHeld,
-    SyncedConnection,
     held_by_this_thread,
 )
-from synctune.live.app.connection_pool import ConnectionPool
 from synctune.live.replica import open_guard, safe_open
 from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError, classify, local_cause
