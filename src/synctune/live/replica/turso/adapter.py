@@ -48,24 +48,22 @@ from synctune.live.app import fork_guard
 from synctune.live.app.busy import retry_busy
 from synctune.live.app.connection import SyncedConnection
 from synctune.live.app.connection_pool import ConnectionPool
-from synctune.live.app.write_lock import (
-    DEFAULT_BUSY_TIMEOUT,
-    LocalWriteTimeout,
-    OwnWriteLockHeld,
-    held_by_this_thread,
-)
-from synctune.live.replica import open_guard, safe_open
 from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError, classify, local_cause
-from synctune.live.replica.turso import _pyturso, _pyturso_backlog, _pyturso_http
+from synctune.live.replica.turso import (
+    _pyturso,
+    _pyturso_backlog,
+    _pyturso_http,
+    checkpoint,
+    opening,
+)
+from synctune.live.replica.turso.opening import DEFAULT_OPEN_TIMEOUT
 from synctune.live.replica.turso.push_meter import PushMeter, batch_size, log_long_stall
 from synctune.live.replica.urls import redact, safe_url
 from synctune.policy import FailureKind
-from synctune.policy.errors import InvalidInput
 
 log = logging.getLogger("synctune.live")
 
-DEFAULT_OPEN_TIMEOUT = 10.0
 #: write-ahead log size (bytes) above which :meth:`TursoReplica.maintain` checkpoints
 DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 #: the engine's files beside the database: its WAL, the log of local changes to revert before
@@ -73,22 +71,6 @@ DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 _ENGINE_FILES = ("", "-wal", "-wal-revert", "-changes")
 _CAPABILITIES = Capabilities(counts_unpushed=True, reports_pull_time=True, cuts_short=True,
                              pushes_in_batches=True)
-
-
-def _open_connection(engine: _pyturso.Engine, gate: threading.Lock, wait: bool) -> Any | None:
-    if held_by_this_thread(gate):  # the engine refuses an open while a write is open
-        raise OwnWriteLockHeld(
-            "opening a connection needs the write lock, which this thread's open write "
-            "transaction holds; commit or roll it back first, or use its connection; nothing "
-            "was run")
-    # the app's opens (wait) take their turn with its writers; the sync thread's top-ups
-    # (no wait) give up quickly and try again before the next sync
-    conn = engine.open_connection(wait, gate, DEFAULT_BUSY_TIMEOUT if wait else 0.05)
-    if conn is None and wait:
-        raise LocalWriteTimeout(
-            f"opening a connection waited for the local write lock for more than "
-            f"{DEFAULT_BUSY_TIMEOUT:g} s (a write transaction held it); nothing was run")
-    return conn
 
 
 class TursoReplica(Replica):
@@ -129,12 +111,7 @@ class TursoReplica(Replica):
                  long_poll_timeout_ms: int | None = None,
                  push_batch_operations: int | None = _pyturso.PUSH_BATCH_OPERATIONS,
                  existing: str = "refuse") -> None:
-        if long_poll_timeout_ms is not None and (
-                isinstance(long_poll_timeout_ms, bool) or not isinstance(long_poll_timeout_ms, int)
-                or long_poll_timeout_ms <= 0):
-            raise InvalidInput(f"long_poll_timeout_ms must be a positive integer or None, "
-                               f"got {long_poll_timeout_ms!r}")
-        self.long_poll_timeout_ms = long_poll_timeout_ms
+        self.long_poll_timeout_ms = opening.check_long_poll(long_poll_timeout_ms)
         self.push_batch_operations = batch_size(push_batch_operations)
         #: the last push that had something to send: its batches and stalls
         self.last_push: PushMeter | None = None
@@ -158,21 +135,15 @@ class TursoReplica(Replica):
         self._born = fork_guard.generation
         #: where a file that was not a replica of this primary went (``None``: nothing moved)
         self.moved_aside: str | None = None
-        self._claim = open_guard.Claim(self.path, wait=open_timeout)
-        try:
-            self._engine, self.moved_aside = safe_open.open_engine(
-                self.path, url, self._token, open_timeout=open_timeout, existing=existing,
-                long_poll_timeout_ms=long_poll_timeout_ms, push_batch=self.push_batch_operations,
-                error=self._error)
-        except BaseException:
-            self._claim.release()
-            raise
-        # a replica dropped unclosed frees its file for a new open once its engine is garbage
-        self._engine.when_gone(self._claim.release)
+        self._claim, self._engine, self.moved_aside = opening.claim_and_open(
+            self.path, url, self._token, open_timeout=open_timeout, existing=existing,
+            long_poll_timeout_ms=long_poll_timeout_ms, push_batch=self.push_batch_operations,
+            error=self._error)
         # the opener must not hold the replica (a cycle would keep the file locked after
         # close() until the garbage collector ran)
-        self._pool = ConnectionPool(functools.partial(_open_connection, self._engine, self._gate),
-                                    spare=spare_connections)
+        self._pool = ConnectionPool(
+            functools.partial(opening.open_connection, self._engine, self._gate),
+            spare=spare_connections)
         try:
             self._pool.fill()
             self._stats = self._engine.stats()
@@ -307,35 +278,16 @@ class TursoReplica(Replica):
         return done + (running.batches_acked if running is not None else 0)
 
     def maintain(self) -> None:
-        """Checkpoint the write-ahead log once it exceeds ``checkpoint_bytes``.
-
-        Runs between syncs on the sync thread; holds the app's write lock for the checkpoint
-        (local, milliseconds), so it never runs inside an app transaction. Open app reads can
-        make it incomplete; it is then put off to a later call.
-        """
-        try:
-            wal = os.path.getsize(self.path + "-wal")
-        except OSError:
+        """Checkpoint the write-ahead log once it exceeds ``checkpoint_bytes`` (between syncs,
+        on the sync thread; see :func:`~synctune.live.replica.turso.checkpoint.when_big`)."""
+        done, failure = checkpoint.when_big(self._engine, self._gate, self.path,
+                                            self.checkpoint_bytes, self._refresh_stats)
+        if done is None:
             return
-        if wal <= self.checkpoint_bytes:
-            return
-        failure: Exception | None = None
-        # the engine first, then the write lock: the order an app open takes them in
-        with self._engine.lock:
-            if not self._gate.acquire(timeout=1.0):
-                self.checkpoints_deferred += 1
-                return
-            try:
-                with _pyturso_http.deadline(DEFAULT_OPEN_TIMEOUT):
-                    self._engine.checkpoint()
-                self.checkpoints += 1
-            except Exception as exc:
-                self.checkpoints_deferred += 1
-                failure = exc
-            finally:
-                self._gate.release()
-            with contextlib.suppress(Exception):
-                self._refresh_stats()
+        if done:
+            self.checkpoints += 1
+        else:
+            self.checkpoints_deferred += 1
         if failure is not None:  # logged holding no lock: a slow handler never holds app writes
             log.debug("checkpoint put off: %s", redact(str(failure), self._token))
 
