@@ -57,6 +57,19 @@ def _loopback(host: str | None) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
+class _Sheet:
+    """The results so far; details are shown with the token removed, hints only on failures."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+        self.results: list[CheckResult] = []
+
+    def add(self, name: str, ok: bool, detail: str, hint: str = "") -> bool:
+        self.results.append(CheckResult(name, ok, redact(detail, self.token),
+                                        "" if ok else hint))
+        return ok
+
+
 def run_checks(db: str | None, url: str | None, token: str | None, env: str,
                timeout: float = 5.0, existing: str = "refuse") -> list[CheckResult]:
     """Run the checklists for environment ``env`` (a preset name); see module docs.
@@ -65,61 +78,76 @@ def run_checks(db: str | None, url: str | None, token: str | None, env: str,
     chosen = get_preset(env)
     url = url if url is not None else os.environ.get(URL_ENV) or None
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
-    results: list[CheckResult] = []
-
-    def add(name: str, ok: bool, detail: str, hint: str = "") -> bool:
-        results.append(CheckResult(name, ok, redact(detail, token), "" if ok else hint))
-        return ok
-
+    sheet = _Sheet(token)
     mode = "local file, no sync" if not chosen.syncs else "embedded replica"
-    add("environment", True, f"{chosen.name}: {mode} ({chosen.description})")
+    sheet.add("environment", True, f"{chosen.name}: {mode} ({chosen.description})")
     if not chosen.syncs:
         if url is not None:
-            add("url", True, "a URL is set but the development preset does not sync")
-        return results + _local_checks(db or chosen.local_file)
+            sheet.add("url", True, "a URL is set but the development preset does not sync")
+        return sheet.results + _local_checks(db or chosen.local_file)
+    parsed = _settings_checks(sheet, url, token)
+    if parsed is None or url is None:
+        return sheet.results
+    _network_checks(sheet, url, parsed, timeout)
+    if not _replica_checks(sheet, db or chosen.local_file, url, timeout, existing):
+        return sheet.results
+    return [r if not r.ok else CheckResult(r.name, True, r.detail) for r in sheet.results]
 
+
+def _settings_checks(sheet: _Sheet, url: str | None,
+                     token: str | None) -> urllib.parse.ParseResult | None:
+    """The URL and the token as given; the parsed URL, or ``None`` when there is none."""
     parsed = urllib.parse.urlparse(url) if url else None
-    if not add("url", url is not None and parsed is not None and bool(parsed.hostname),
-               f"{parsed.scheme}://{parsed.hostname}:{parsed.port or ''}" if parsed and url
-               else "not set",
-               f"pass --url or export {URL_ENV} (the database's libsql:// or https:// URL)"):
-        return results
-    assert parsed is not None and url is not None
+    if not sheet.add("url", url is not None and parsed is not None and bool(parsed.hostname),
+                     f"{parsed.scheme}://{parsed.hostname}:{parsed.port or ''}" if parsed and url
+                     else "not set",
+                     f"pass --url or export {URL_ENV} (the database's libsql:// or https:// "
+                     f"URL)"):
+        return None
+    assert parsed is not None
     loop = _loopback(parsed.hostname)
-    add("token", token is not None or loop,
-        "set (hidden)" if token else "not set (a loopback server needs none)" if loop
-        else "not set", f"export {TOKEN_ENV} (create one for the database first)")
+    sheet.add("token", token is not None or loop,
+              "set (hidden)" if token else "not set (a loopback server needs none)" if loop
+              else "not set", f"export {TOKEN_ENV} (create one for the database first)")
+    return parsed
 
+
+def _network_checks(sheet: _Sheet, url: str, parsed: urllib.parse.ParseResult,
+                    timeout: float) -> None:
+    """The primary's port answers, and then whether it accepts the token."""
     port = parsed.port or (443 if parsed.scheme in ("https", "libsql") else 80)
     t0 = time.monotonic()
     try:
         socket.create_connection((parsed.hostname, port), timeout).close()
-        reachable = add("reachable", True, f"TCP connect to {parsed.hostname}:{port} in "
-                        f"{(time.monotonic() - t0) * 1000:.1f} ms")
+        reachable = sheet.add("reachable", True, f"TCP connect to {parsed.hostname}:{port} in "
+                              f"{(time.monotonic() - t0) * 1000:.1f} ms")
     except OSError as exc:
-        reachable = add("reachable", False, f"{parsed.hostname}:{port}: {exc}",
-                        _HINTS[FailureKind.NETWORK])
+        reachable = sheet.add("reachable", False, f"{parsed.hostname}:{port}: {exc}",
+                              _HINTS[FailureKind.NETWORK])
     if reachable:
-        results.append(_token_check(url, token, timeout))
+        sheet.results.append(_token_check(url, sheet.token, timeout))
 
-    path = db or chosen.local_file
+
+def _replica_checks(sheet: _Sheet, path: str, url: str, timeout: float, existing: str) -> bool:
+    """Open the replica at ``path``, then check it is sound, synced and syncs now; False when
+    it could not be opened."""
     existed = os.path.exists(path)
-    opened = _open(path, url, token, timeout, existing)
-    results.append(opened[0])
+    opened = _open(path, url, sheet.token, timeout, existing)
+    sheet.results.append(opened[0])
     replica = opened[1]
     if replica is None:
-        return results
+        return False
     existed = existed and getattr(replica, "moved_aside", None) is None
     try:
-        add("integrity", *_integrity(replica), "restore from the primary: move the file "
-            "aside and let the next open bootstrap a fresh copy")
-        results.append(_sync_state(replica, existed))
-        results.append(_manual_sync(replica, timeout))
+        sheet.add("integrity", *_integrity(replica), "restore from the primary: move the file "
+                  "aside and let the next open bootstrap a fresh copy")
+        sheet.results.append(_sync_state(replica, existed))
+        sheet.results.append(_manual_sync(replica, timeout))
         if replica.kind == "turso":  # local-first: the replica's pushes replay its inserts
-            results.append(_row_ids(replica))
+            sheet.results.append(_row_ids(replica))
     finally:
         replica.close()
-    return [r if not r.ok else CheckResult(r.name, True, r.detail) for r in results]
+    return True
 
 
 def _open(path: str, url: str, token: str | None, timeout: float,

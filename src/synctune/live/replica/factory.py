@@ -18,6 +18,7 @@ __all__ = ["TOKEN_ENV", "URL_ENV", "check_url", "open_replica"]
 _EXTRAS = {"turso": ("turso", "turso"), "libsql": ("libsql", "libsql"),
            "remote": ("remote", "libsql_client")}
 
+
 def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = None, *,
                  auth_token: str | None = None, preset: str | None = None,
                  adapter: str | None = None, open_timeout: float = 10.0,
@@ -42,6 +43,15 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
             ``"new-url"`` (a replica recorded under another URL is this primary's, reached
             through a proxy or a new host name: opened, and the new URL recorded).
     """
+    db, url, token, adapter = _settings(db, url, auth_token, preset, adapter)
+    return _build(adapter, db, url, token, open_timeout=open_timeout, existing=existing)
+
+
+def _settings(db: str | os.PathLike[str] | None, url: str | None, auth_token: str | None,
+              preset: str | None, adapter: str | None,
+              ) -> tuple[str | os.PathLike[str] | None, str | None, str | None, str]:
+    """The file, URL, token and adapter :func:`open_replica` opens, from its arguments, the
+    preset and the environment; a bad one raises before anything is opened."""
     chosen = get_preset(preset) if preset is not None else None
     if chosen is not None and not chosen.syncs:
         url = None
@@ -56,6 +66,12 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
         check_url(url)
     if adapter is None:
         adapter = "local" if url is None else ADAPTERS[url.split("://", 1)[0].lower()]
+    return db, url, token, adapter
+
+
+def _build(adapter: str, db: str | os.PathLike[str] | None, url: str | None, token: str | None,
+           *, open_timeout: float, existing: str) -> Replica:
+    """The ``adapter`` replica opened on ``db`` and ``url`` (its extra loaded first)."""
     if adapter == "local":
         return LocalReplica(_path(db))
     if adapter in _EXTRAS:
