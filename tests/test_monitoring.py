@@ -23,13 +23,13 @@ from synctune.policy import FailureKind
 
 def test_definitions_are_the_guides() -> None:
     assert METRIC_NAMES == ("sync_lag", "sync_failures", "local_db_size", "query_latency",
-                            "sync_bandwidth", "replica_freshness")
+                            "sync_bandwidth", "replica_age")
     by_name = {a.name: a for a in ALERTS}
     assert by_name["high_sync_lag"].condition == "sync_lag > 300"
     assert by_name["high_sync_lag"].severity == "warning"
     assert by_name["sync_failure"].condition == "sync_failures > 3 in 10 minutes"
     assert by_name["sync_failure"].severity == "critical"
-    assert by_name["replica_stale"].condition == "replica_freshness > sync_interval * 2"
+    assert by_name["replica_stale"].condition == "replica_age > sync_interval * 2"
     assert by_name["replica_stale"].severity == "warning"
     th = AlertThresholds()
     assert (th.sync_lag, th.failures, th.failure_window, th.stale_factor) == (300, 3, 600, 2)
@@ -85,7 +85,7 @@ def test_events_alternate_firing_and_resolved_per_alert(samples) -> None:
 
 @pytest.mark.parametrize(("args", "field"), [
     ((0.0, math.nan, 0.0, 60.0), "sync_lag"),
-    ((0.0, 0.0, -1.0, 60.0), "replica_freshness"),
+    ((0.0, 0.0, -1.0, 60.0), "replica_age"),
     ((0.0, 0.0, 0.0, 0.0), "sync_interval"),
     ((math.inf, 0.0, 0.0, 60.0), "now"),
 ])

@@ -154,7 +154,7 @@ def test_a_write_at_one_replica_is_visible_at_another_within_the_freshness_targe
               "reader interval:", reader.interval_in_force)
         assert max(delays) <= freshness + SLACK, delays
         assert reader.predicted_stale_share <= 1e-6
-        assert cb.status().replica_freshness <= freshness
+        assert cb.status().replica_age <= freshness
     finally:
         ca.stop(2)
         cb.stop(2)

@@ -95,7 +95,7 @@ def _case(series: dict[str, str], checks: list[tuple[str, str, list[dict[str, ob
 
 SIX = {"synctune_sync_lag_seconds": "1x20", "synctune_sync_failures_total": "0x20",
        "synctune_local_db_size_bytes": "4096x20", "synctune_query_latency_seconds_count": "0x20",
-       "synctune_sync_bandwidth_bytes_total": "0x20", "synctune_replica_freshness_seconds": "1x20"}
+       "synctune_sync_bandwidth_bytes_total": "0x20", "synctune_replica_age_seconds": "1x20"}
 
 
 def test_promtool_unit_tests_fire_and_hold_each_alert(tmp_path):
@@ -115,11 +115,11 @@ def test_promtool_unit_tests_fire_and_hold_each_alert(tmp_path):
         _case({'synctune_sync_failures_total{instance="a",kind="network"}': "0+1x10 10x30"},
               [("8m", "sync_failure", [_alert("sync_failure", instance="a")]),
                ("30m", "sync_failure", [])]),
-        _case({'synctune_replica_freshness_seconds{instance="a"}': "130x5",
+        _case({'synctune_replica_age_seconds{instance="a"}': "130x5",
                'synctune_sync_interval_seconds{instance="a"}': "60x5",
-               'synctune_replica_freshness_seconds{instance="b"}': "100x5",
+               'synctune_replica_age_seconds{instance="b"}': "100x5",
                'synctune_sync_interval_seconds{instance="b"}': "60x5",
-               'synctune_replica_freshness_seconds{instance="manual"}': "9999x5"},
+               'synctune_replica_age_seconds{instance="manual"}': "9999x5"},
               [("1m", "replica_stale", []),  # for: 2m not yet over
                ("3m", "replica_stale", [_alert("replica_stale", instance="a")])]),
         # 2 % of reads over D at a, 0.5 % at b; the 1 % target with for: 15m

@@ -86,7 +86,7 @@ def test_a_local_file_never_syncs_and_reports_zero_lag(tmp_path):
         assert app.execute("SELECT count(*) FROM t").fetchall() == [(20,)]
         snap = ctl.snapshot()
     assert tuple(snap) == METRIC_NAMES
-    assert snap["sync_lag"] == 0 and snap["replica_freshness"] == 0
+    assert snap["sync_lag"] == 0 and snap["replica_age"] == 0
     assert snap["sync_failures"] == 0 and snap["sync_bandwidth"] == 0
     assert snap["local_db_size"] > 0 and snap["query_latency"] > 0
     assert not ctl.history

@@ -40,7 +40,7 @@ HIGH_SYNC_LAG = AlertRule("high_sync_lag", "sync_lag > 300", "warning", "notify_
 SYNC_FAILURE = AlertRule("sync_failure", "sync_failures > 3 in 10 minutes", "critical",
                          "notify_oncall", "Syncs keep failing.", 60.0,
                          "Read the failure kind; check the network, then the auth token.")
-REPLICA_STALE = AlertRule("replica_stale", "replica_freshness > sync_interval * 2", "warning",
+REPLICA_STALE = AlertRule("replica_stale", "replica_age > sync_interval * 2", "warning",
                           "notify_team", "The replica is stale.", 120.0,
                           "Check the sync state and the failures; sync by hand if needed.")
 
@@ -78,7 +78,8 @@ class AlertThresholds:
         sync_lag: seconds of sync lag above which ``high_sync_lag`` fires.
         failures: failures within ``failure_window`` above which ``sync_failure`` fires.
         failure_window: seconds over which failures are counted.
-        stale_factor: ``replica_stale`` fires when freshness exceeds this times the interval.
+        stale_factor: ``replica_stale`` fires when the replica's age exceeds this times the
+            interval.
         stale_share: ``stale_reads_slo`` fires when a larger share of reads is older than D.
         slo_window: seconds over which the share of stale reads is measured.
         unpushed_age: seconds without a successful sync, with writes unpushed, before
@@ -118,7 +119,7 @@ class AlertEvaluator:
     """Evaluates the three alerts on a stream of observations; emits state changes.
 
     Feed it every failure (``record_failure``) and sample it with ``observe``; it returns the
-    transitions since the last call. The simulator passes the exact replica freshness (age of
+    transitions since the last call. The simulator passes the exact replica age (the age of
     the oldest commit not yet visible); a live replica cannot see commits it has not pulled, so
     the controller passes the time since its last successful pull began, an upper bound on the
     same quantity, which makes ``replica_stale`` err towards firing. ``replica_stale`` is not
@@ -149,18 +150,18 @@ class AlertEvaluator:
         """Names of alerts firing now."""
         return tuple(n for n, on in self._firing.items() if on)
 
-    def observe(self, now: float, sync_lag: float, replica_freshness: float,
+    def observe(self, now: float, sync_lag: float, replica_age: float,
                 sync_interval: float | None) -> list[AlertEvent]:
         """Evaluate all alerts at ``now`` (s) and return state changes.
 
         Args:
             sync_lag: seconds since the last successful sync.
-            replica_freshness: current staleness in seconds.
+            replica_age: current staleness in seconds.
             sync_interval: periodic interval in force (s), or ``None``.
         """
         _check.real("now", now)
         _check.real("sync_lag", sync_lag, minimum=0.0)
-        _check.real("replica_freshness", replica_freshness, minimum=0.0)
+        _check.real("replica_age", replica_age, minimum=0.0)
         if sync_interval is not None:
             _check.real("sync_interval", sync_interval, minimum=0.0, strict=True)
         th = self.thresholds
@@ -169,7 +170,7 @@ class AlertEvaluator:
         values = {
             HIGH_SYNC_LAG.name: (sync_lag > th.sync_lag, sync_lag),
             SYNC_FAILURE.name: (failures > th.failures, float(failures)),
-            REPLICA_STALE.name: (replica_freshness > stale_limit, replica_freshness),
+            REPLICA_STALE.name: (replica_age > stale_limit, replica_age),
         }
         events = []
         for rule in ALERTS:

@@ -79,15 +79,15 @@ QUERY_LATENCY = MetricSpec("query_latency", "seconds", "histogram",
 SYNC_BANDWIDTH = MetricSpec("sync_bandwidth", "bytes", "counter",
                             "Bytes moved by syncs, by phase (direction push or pull).", "-",
                             labels=("direction",))
-REPLICA_FRESHNESS = MetricSpec(
-    "replica_freshness", "seconds", "gauge",
+REPLICA_AGE = MetricSpec(
+    "replica_age", "seconds", "gauge",
     "Current staleness: now minus the primary commit time of the oldest write not yet visible "
     "here (0 when none); live, bounded above by the time since the last successful pull began.",
     "< sync interval")
 
 #: the six metrics, in the guide's order
 METRICS: tuple[MetricSpec, ...] = (SYNC_LAG, SYNC_FAILURES, LOCAL_DB_SIZE, QUERY_LATENCY,
-                                   SYNC_BANDWIDTH, REPLICA_FRESHNESS)
+                                   SYNC_BANDWIDTH, REPLICA_AGE)
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 
 # ---- exported beside the six: what the alert rules and the dashboard also need

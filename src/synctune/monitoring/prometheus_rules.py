@@ -13,7 +13,7 @@ Translation of each condition into PromQL over the controller's exported metrics
 * ``sync_failures > 3 in 10 minutes``: the increase of the failure counter summed over its
   ``kind`` label (``increase`` extrapolates to the window edges, so near the threshold it can
   differ from the exact count the in-process evaluator uses).
-* ``replica_freshness > sync_interval * 2``: against ``synctune_sync_interval_seconds``, which
+* ``replica_age > sync_interval * 2``: against ``synctune_sync_interval_seconds``, which
   is only exported while a periodic interval is in force, so like the evaluator the alert is
   silent without one.
 * stale-reads SLO: the rate of reads made while the replica was older than D over the rate of
@@ -34,7 +34,7 @@ from synctune.monitoring.metrics import (
     METRICS,
     READS,
     READS_OVER_FRESHNESS,
-    REPLICA_FRESHNESS,
+    REPLICA_AGE,
     SYNC_FAILURES,
     SYNC_INTERVAL,
     SYNC_LAG,
@@ -73,7 +73,7 @@ def expressions(thresholds: AlertThresholds | None = None) -> dict[str, str]:
         "high_sync_lag": f"{SYNC_LAG.prometheus_name} > {th.sync_lag:g}",
         "sync_failure": (f"sum without (kind) (increase({SYNC_FAILURES.prometheus_name}"
                          f"[{_duration(th.failure_window)}])) > {th.failures}"),
-        "replica_stale": (f"{REPLICA_FRESHNESS.prometheus_name} > "
+        "replica_stale": (f"{REPLICA_AGE.prometheus_name} > "
                           f"{th.stale_factor:g} * {SYNC_INTERVAL_METRIC}"),
         "stale_reads_slo": (f"rate({READS_OVER_FRESHNESS.prometheus_name}[{slo}]) / "
                             f"rate({READS.prometheus_name}[{slo}]) > {th.stale_share:g}"),

@@ -15,7 +15,7 @@ from synctune.monitoring import METRIC_NAMES, AlertEvaluator, AlertThresholds
 from synctune.sim.staleness import reach_at, staleness
 
 assert METRIC_NAMES == ("sync_lag", "sync_failures", "local_db_size", "query_latency",
-                        "sync_bandwidth", "replica_freshness"), "metric names changed"
+                        "sync_bandwidth", "replica_age"), "metric names changed"
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def metric_series(node: str, h: NodeHistory, grid: np.ndarray, step: float) -> p
         "local_db_size": h.db_size(grid),
         "query_latency": h.latency_max(grid, step),
         "sync_bandwidth": h.bw_cum[np.searchsorted(h.bw_t, grid, side="right")],
-        "replica_freshness": h.freshness(grid),
+        "replica_age": h.freshness(grid),
         "sync_interval": h.interval(grid),
     })
 

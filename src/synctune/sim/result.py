@@ -102,7 +102,7 @@ class SimResult:
         config: the configuration run (its seed included).
         summary: the run's :class:`RunSummary`.
         metrics: the six metrics per node at sample times (``t, node, sync_lag,
-            sync_failures, local_db_size, query_latency, sync_bandwidth, replica_freshness``,
+            sync_failures, local_db_size, query_latency, sync_bandwidth, replica_age``,
             plus ``sync_interval``, the interval in force); every ``sample_interval`` seconds
             unless that would exceed ``SimConfig.max_metric_rows``, then evenly thinned.
         alerts: ``t, node, name, severity, state, value``: every firing and resolving.

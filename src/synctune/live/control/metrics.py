@@ -48,7 +48,7 @@ class SyncMetrics:
         self.bandwidth = 0
         self.last_error: str | None = None
         self._last_success_end: float | None = None
-        self._fresh_since: float | None = None
+        self._last_pull_start: float | None = None
         # appended from app threads without a lock: deque.append is atomic
         self.reads: deque[float] = deque(maxlen=reads_kept)
 
@@ -64,7 +64,7 @@ class SyncMetrics:
             self.bandwidth += nbytes
             self._last_success_end = now
             if pull_started is not None:
-                self._fresh_since = pull_started
+                self._last_pull_start = pull_started
             self.last_error = None
 
     def record_failure(self, now: float, message: str) -> None:
@@ -82,9 +82,13 @@ class SyncMetrics:
             return max(0.0, time.time() - engine)  # kept across restarts
         return self._age(now, self._last_success_end)
 
-    def freshness(self, now: float) -> float:
-        """Seconds since the last successful pull began (since start when none yet)."""
-        return self._age(now, self._fresh_since)
+    def age(self, now: float) -> float:
+        """The replica's age: seconds since the last successful pull began (since start when
+        none yet), the live upper bound on its staleness."""
+        return self._age(now, self._last_pull_start)
+
+    # old name of age(); control/controller.py still calls it
+    freshness = age
 
     def read_latency(self) -> float:
         """95th percentile of the recent read latencies (s), 0 when none."""
@@ -96,9 +100,9 @@ class SyncMetrics:
     def check_alerts(self, now: float, syncs: bool, interval: float | None) -> list[AlertEvent]:
         """Evaluate the three alerts at ``now``; log, record, report and return state changes."""
         lag = self.lag(now) if syncs else 0.0
-        fresh = self.freshness(now) if syncs else 0.0
+        age = self.age(now) if syncs else 0.0
         with self._lock:
-            events = self.alerts.observe(now, lag, fresh, interval)
+            events = self.alerts.observe(now, lag, age, interval)
             self.alert_events.extend(events)
         for event in events:
             level = logging.WARNING if event.state == "firing" else logging.INFO

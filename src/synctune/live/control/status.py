@@ -19,8 +19,7 @@ class ControllerStatus:
         query_latency: recent local read latency, seconds (95th percentile of the last reads
             reported, 0 when none).
         sync_bandwidth: bytes moved by syncs since start, both directions.
-        replica_freshness: seconds since the last successful pull began (since start when none):
-            the live upper bound on staleness the shared metric definition allows.
+        replica_freshness: the replica's age (:attr:`replica_age`), under its old name.
         syncs: successful syncs since start.
         unpushed_writes: local changes not yet confirmed pushed: for pyturso the engine's own
             backlog (row changes, including those held from before start) at its last count
@@ -39,7 +38,7 @@ class ControllerStatus:
     local_db_size: int
     query_latency: float
     sync_bandwidth: int
-    replica_freshness: float
+    replica_freshness: float  # old name of replica_age; control/controller.py still sets it
     syncs: int = 0
     unpushed_writes: int = 0
     consecutive_failures: int = 0
@@ -49,6 +48,13 @@ class ControllerStatus:
     firing: tuple[str, ...] = field(default_factory=tuple)
     strategy: str = ""
 
+    @property
+    def replica_age(self) -> float:
+        """Seconds since the last successful pull began (since start when none): the live upper
+        bound on staleness (the age of the oldest commit not yet visible here) the shared
+        metric definition allows."""
+        return self.replica_freshness
+
     def metrics(self) -> dict[str, float]:
         """The six monitored metrics by their shared names (``synctune.monitoring.METRICS``)."""
         return {name: getattr(self, name) for name in METRIC_NAMES}
@@ -57,7 +63,7 @@ class ControllerStatus:
         """One human-readable status line (no secrets: built from numbers and names only)."""
         due = "none" if self.next_due_in is None else f"{self.next_due_in:.1f}s"
         alerts = ",".join(self.firing) or "none"
-        return (f"lag={self.sync_lag:.1f}s fresh={self.replica_freshness:.1f}s "
+        return (f"lag={self.sync_lag:.1f}s age={self.replica_age:.1f}s "
                 f"syncs={self.syncs} failures={self.sync_failures} "
                 f"unpushed={self.unpushed_writes} bytes={self.sync_bandwidth} "
                 f"size={self.local_db_size} next={due} ({self.reason}) alerts={alerts}")

@@ -66,7 +66,7 @@ def _families(controller: SyncController) -> Iterator[Any]:
     plain: dict[str, float | None] = {
         m.SYNC_LAG.name: status.sync_lag,
         m.LOCAL_DB_SIZE.name: status.local_db_size,
-        m.REPLICA_FRESHNESS.name: status.replica_freshness,
+        m.REPLICA_AGE.name: status.replica_age,
         m.LAST_SYNC.name: tele.last_sync_unix,
         m.SYNC_INTERVAL.name: status.interval,
         m.SYNCS.name: status.syncs,
