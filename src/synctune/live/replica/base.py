@@ -83,6 +83,8 @@ class Capabilities:
 class Replica(ABC):
     """A local database kept in sync with a primary.
 
+    An adapter implements the core (:meth:`pull`, :meth:`push`, :meth:`connect`, :meth:`close`,
+    :meth:`local_db_size`) and overrides the optional calls its :attr:`capabilities` declare.
     Methods other than :meth:`connect` are called from the controller's sync thread only, one at
     a time; the app reads and writes through its own connection from :meth:`connect`.
     """
@@ -93,9 +95,32 @@ class Replica(ABC):
     checkpoints: int = 0
     checkpoints_deferred: int = 0
 
+    # ---- the core: every adapter pulls, pushes, connects and closes
+    @abstractmethod
+    def pull(self, timeout: float) -> PullResult:
+        """Fetch and apply remote changes within ``timeout`` seconds or raise :class:`SyncError`."""
+
+    @abstractmethod
+    def push(self, timeout: float) -> PushResult:
+        """Send local changes within ``timeout`` seconds or raise :class:`SyncError`."""
+
+    @abstractmethod
+    def connect(self) -> Any:
+        """A raw DB-API connection, separate from the one the sync thread uses (the app should
+        use :meth:`connection`)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and threads; idempotent."""
+
+    @abstractmethod
+    def local_db_size(self) -> int:
+        """Bytes of the local database file(s) (0 when there is none)."""
+
+    # ---- what it can do beyond the core (the optional calls below answer by it)
     @property
     def capabilities(self) -> Capabilities:
-        """What this adapter can do beyond the four core calls (default: it syncs, nothing
+        """What this adapter can do beyond the core calls (default: it syncs, nothing
         more)."""
         return Capabilities()
 
@@ -109,14 +134,7 @@ class Replica(ABC):
         """See :attr:`Capabilities.writes_delegated`."""
         return self.capabilities.writes_delegated
 
-    @abstractmethod
-    def pull(self, timeout: float) -> PullResult:
-        """Fetch and apply remote changes within ``timeout`` seconds or raise :class:`SyncError`."""
-
-    @abstractmethod
-    def push(self, timeout: float) -> PushResult:
-        """Send local changes within ``timeout`` seconds or raise :class:`SyncError`."""
-
+    # ---- optional calls, with defaults for adapters that cannot answer
     def pending_changes(self) -> int | None:
         """Local changes the engine holds not yet confirmed pushed (its own backlog, including
         changes from before this process started), or ``None`` when the adapter cannot count
@@ -133,15 +151,21 @@ class Replica(ABC):
         restart), or ``None`` when the adapter keeps no such record or none was made."""
         return None
 
-    @abstractmethod
-    def local_db_size(self) -> int:
-        """Bytes of the local database file(s) (0 when there is none)."""
+    def cut_short(self, seconds: float) -> None:  # noqa: B027 - optional hook
+        """End the sync step running now, and any started in the next ``seconds``, within
+        ``seconds`` (a stop's deadline); any thread may call it. By default nothing: the stop
+        abandons a step still running at its deadline."""
 
-    @abstractmethod
-    def connect(self) -> Any:
-        """A raw DB-API connection, separate from the one the sync thread uses (the app should
-        use :meth:`connection`)."""
+    @property
+    def unconfirmed_batches(self) -> int:
+        """Push batches the primary acknowledged that the adapter has not confirmed yet (their
+        rows are on the primary but still counted unpushed); 0 for adapters that push whole."""
+        return 0
 
+    def maintain(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Local housekeeping between syncs (e.g. a checkpoint); called on the sync thread."""
+
+    # ---- the app's connections
     @property
     def write_gate(self) -> threading.Lock | None:
         """The local write lock app transactions must hold, or ``None`` when the database
@@ -160,24 +184,7 @@ class Replica(ABC):
         return SyncedConnection(self.connect(), gate=self.write_gate, release=self.hand_back,
                                 **kwargs)
 
-    def maintain(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
-        """Local housekeeping between syncs (e.g. a checkpoint); called on the sync thread."""
-
-    def cut_short(self, seconds: float) -> None:  # noqa: B027 - optional hook
-        """End the sync step running now, and any started in the next ``seconds``, within
-        ``seconds`` (a stop's deadline); any thread may call it. By default nothing: the stop
-        abandons a step still running at its deadline."""
-
-    @property
-    def unconfirmed_batches(self) -> int:
-        """Push batches the primary acknowledged that the adapter has not confirmed yet (their
-        rows are on the primary but still counted unpushed); 0 for adapters that push whole."""
-        return 0
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release connections and threads; idempotent."""
-
+    # ---- conveniences
     def integrity_check(self) -> str:
         """Result of ``PRAGMA integrity_check`` on the local database (``"ok"`` when sound)."""
         conn = self.connection()
