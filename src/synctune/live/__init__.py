@@ -5,13 +5,13 @@ against a :class:`Replica` (pyturso, libsql, a local file, a remote client; buil
 :func:`open_replica`; :class:`FakeReplica` stands in for one in tests), keeps the six shared
 metrics and evaluates the three alerts.
 
-Inside, four layers, each importing only those below it: ``app`` (connections the app holds),
-``replica`` (the seam and its adapters), ``announce`` (hints between replicas), ``control``
-(the controller) and ``ops`` (doctor, Prometheus); :mod:`~synctune.live.timing` is the clock
-they share.
+Inside, five layers, each importing only from itself and those below it: ``app`` (connections
+the app holds), ``replica`` (the seam and its adapters), ``announce`` (hints between replicas),
+``control`` (the controller) and ``ops`` (doctor, Prometheus); :mod:`~synctune.live.timing` is
+the clock they share (``tests/test_architecture.py`` checks the layers).
 
-The names below load on first use (PEP 562): the CLI's ``--help`` reads a constant from
-:mod:`synctune.live.replica.factory` without loading the controllers, asyncio and the HTTP stack.
+The names below load on first use (PEP 562): the CLI's ``--help`` reads constants from
+:mod:`synctune.live.replica.urls` without loading the controllers, asyncio and the HTTP stack.
 """
 
 from typing import TYPE_CHECKING
