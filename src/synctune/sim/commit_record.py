@@ -52,13 +52,6 @@ class CommitRecord:
         all but its own (which it has from the start)."""
         return self.times[self.origin != i] if local_first else self.times
 
-    def bytes_between(self, after: np.ndarray, upto: np.ndarray) -> np.ndarray:
-        """Bytes of the commits with ``after < time <= upto``, element-wise."""
-        cum, t = self.cum_bytes, self.times
-        out: np.ndarray = (cum[np.searchsorted(t, upto, side="right")]
-                           - cum[np.searchsorted(t, after, side="right")])
-        return out
-
 
 def record_commits(planned: PlannedCommits, pushed: Sequence[np.ndarray], wl: Workload, *,
                    local_first: bool) -> CommitRecord:

@@ -17,6 +17,7 @@ from synctune.sim.config import SimConfig
 from synctune.sim.node import ReplicaNode
 from synctune.sim.staleness import staleness
 from synctune.sim.sync_row import Attempts
+from synctune.sim.timeline import Timeline
 from synctune.sim.workload import NodeLoad
 from synctune.sim.write_plan import READ_SIGMA
 
@@ -85,12 +86,13 @@ def _apply_holds(read_t: np.ndarray, attempts: Attempts) -> np.ndarray:
     return wait
 
 
-def read_outcome(cfg: SimConfig, i: int, ld: NodeLoad, attempts: Attempts, vis_t: np.ndarray,
-                 seen: np.ndarray, must_see: np.ndarray, node: ReplicaNode, *,
-                 app_syncs_block: bool) -> ReadOutcome:
+def read_outcome(cfg: SimConfig, i: int, ld: NodeLoad, attempts: Attempts, timeline: Timeline,
+                 must_see: np.ndarray, node: ReplicaNode, *, app_syncs_block: bool,
+                 whole_log: bool) -> ReadOutcome:
     """Node ``i``'s reads: when each ran, its staleness and latency; for the reads held for a
     pull, how long each waited and how many ran without it. ``app_syncs_block``: reads wait
-    for app sync points (the oracle ignores them, so nothing waits on them)."""
+    for app sync points (the oracle ignores them, so nothing waits on them); ``whole_log``:
+    ``must_see`` is the whole commit log the timeline was looked up in."""
     read_t = ld.reads
     lrng = streams.generator(cfg.seed, "latency", i)
     lat = (cfg.query_ms / 1000.0 * np.exp(
@@ -105,7 +107,8 @@ def read_outcome(cfg: SimConfig, i: int, ld: NodeLoad, attempts: Attempts, vis_t
         ran_at[idx] = np.maximum(ran_at[idx], ran)
         held_wait = ran - read_t[idx]  # the wait for the pull (an app sync may add its own)
         unserved = int(missed.sum())
-    stale = staleness(ran_at, vis_t, seen, must_see)
+    stale = staleness(ran_at, timeline.vis_t, timeline.seen, must_see,
+                      timeline.seen_upto if whole_log else None)
     lat = lat + (ran_at - read_t)
     if cfg.read_hold and attempts.ok.any():
         lat = lat + _apply_holds(read_t, attempts)

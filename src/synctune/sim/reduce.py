@@ -25,25 +25,10 @@ from synctune.sim.runner import RanNode
 from synctune.sim.sketch import QuantileSketch
 from synctune.sim.sync_row import Attempts
 from synctune.sim.tally import NodeOutcome
+from synctune.sim.timeline import Timeline, replica_timeline
 from synctune.sim.visibility import node_visibility
 from synctune.sim.workload import NodeLoad
 from synctune.sim.write_plan import NodeWrites
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """A node's replica timeline, syncs and read-your-writes pulls together (times in s).
-
-    Attributes:
-        vis_t: when each pull's data became visible, ascending.
-        seen: the latest commit time visible from then on.
-        ryw_bytes: bytes each read-your-writes pull moved (what it brought beyond what the
-            replica had), in the node's order of those pulls.
-    """
-
-    vis_t: np.ndarray
-    seen: np.ndarray
-    ryw_bytes: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -56,23 +41,6 @@ class NodeReduction:
     alerts: list[dict[str, object]]
     reads: ReadOutcome
     timeline: Timeline
-
-
-def replica_timeline(node: ReplicaNode, commits: CommitRecord,
-                     overhead_bytes: int) -> Timeline:
-    """The node's replica timeline and the bytes of its read-your-writes pulls."""
-    n_sync = len(node.vis_t)
-    vis_t = np.concatenate([node.vis_t, node.ryw_t])
-    reach = np.concatenate([node.vis_reach, node.ryw_reach])
-    order = np.argsort(vis_t, kind="stable")
-    vis_t, reach = vis_t[order], reach[order]
-    seen = np.maximum.accumulate(reach)
-    before = np.concatenate([[-np.inf], seen[:-1]])
-    is_ryw = order >= n_sync
-    gained = commits.bytes_between(before[is_ryw], reach[is_ryw])
-    ryw_bytes = np.empty(len(node.ryw_t), dtype=np.int64)
-    ryw_bytes[order[is_ryw] - n_sync] = np.maximum(gained, 0) + overhead_bytes
-    return Timeline(vis_t, seen, ryw_bytes)
 
 
 def node_history(elab: Elaboration, i: int, node: ReplicaNode, attempts: Attempts,
@@ -141,10 +109,11 @@ def reduce_node(elab: Elaboration, ran: RanNode, grid: np.ndarray,
     attempts = Attempts.of(node.syncs)
     timeline = replica_timeline(node, commits, elab.cfg.sync_overhead_bytes)
     must_see = commits.must_see(i, elab.local_first)
-    reads = read_outcome(elab.cfg, i, ld, attempts, timeline.vis_t, timeline.seen, must_see,
-                         node, app_syncs_block=elab.cfg.sync_blocks_reads and not elab.oracle)
+    reads = read_outcome(elab.cfg, i, ld, attempts, timeline, must_see, node,
+                         app_syncs_block=elab.cfg.sync_blocks_reads and not elab.oracle,
+                         whole_log=not elab.local_first)
     visibility = node_visibility(commits.visibility, commits.own(i), timeline.vis_t,
-                                 timeline.seen, room)
+                                 timeline.seen, room, timeline.seen_upto)
     oracle = oracle_count(elab, i, must_see, reads.ran_at)
     hist = node_history(elab, i, node, attempts, timeline, commits, ran.writes, reads.latency)
     metrics = metric_series(name, hist, *series)
