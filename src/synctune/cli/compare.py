@@ -242,10 +242,38 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
     is the fewest pulls that keep every read within the freshness target: no strategy can do
     with fewer.
     """
-    from synctune.sim import SimConfig  # the simulator loads when a comparison runs, not for --help
-    from synctune.sim import compare as run_compare
-    from synctune.sim.channel import parse_outage
+    specs = _check_args(trace, scenario, strategies, seed, workers, dask, detail_dir)
+    # bare ``synctune compare`` answers in seconds, not a simulated day
+    quick = trace is None and scenario is None and duration is None
+    if quick:
+        duration = QUICK_DURATION_S
+    config = _config(trace, scenario, specs[0], freshness, duration, rtt_ms, seed, nodes,
+                     write_model, failure_prob, announce_delay_ms, announce_loss,
+                     announce_outages, watcher_long_poll)
+    sharded = workers is not None or dask is not None
+    plan = _plan(config, len(specs), workers if sharded else None, dask)
+    out = _output_dir(out_dir) if out_dir is not None else None
+    if quick:
+        click.echo(f"synctune: compare: built-in {config.scenario} scenario, "
+                   f"{QUICK_DURATION_S / 3600:g} h simulated (the quick default; "
+                   f"--duration, --scenario or --trace for more)", err=True)
+    if plan:
+        click.echo(f"synctune: compare: {plan}", err=True)
+    table = _run(config, specs, workers, dask, detail_dir)
+    if out is not None:
+        write_text_atomically(out / "compare.csv", table.to_csv(index=False))
+    if as_json:
+        click.echo(json.dumps(_json_rows(table), indent=2))
+        return
+    first = table.iloc[0]
+    title = (f"{first['workload']}: {first['nodes']} nodes, {first['duration_s']:g} s, "
+             f"{first['write_model']} writes, freshness target {freshness:g} s, seed {seed}")
+    _print_table(table, title)
 
+
+def _check_args(trace: str | None, scenario: str | None, strategies: str, seed: int,
+                workers: int | None, dask: str | None, detail_dir: str | None) -> list[str]:
+    """The strategy specs, after the checks click cannot make (one line and exit 2)."""
     if trace is not None and scenario is not None:
         fail("give --trace or --scenario, not both")
     specs = [s.strip() for s in strategies.split(",")]
@@ -257,30 +285,37 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
         fail(f"--workers must be >= 1, got {workers}")
     if detail_dir is not None and (workers is not None or dask is not None):
         fail("--detail runs unsharded: drop --workers/--dask, or drop --detail")
-    # bare ``synctune compare`` answers in seconds, not a simulated day
-    quick = trace is None and scenario is None and duration is None
-    if quick:
-        duration = QUICK_DURATION_S
+    return specs
+
+
+def _config(trace: str | None, scenario: str | None, spec: str, freshness: float,
+            duration: float | None, rtt_ms: float | None, seed: int, nodes: int | None,
+            write_model: str | None, failure_prob: float, announce_delay_ms: float,
+            announce_loss: float, announce_outages: tuple[str, ...],
+            watcher_long_poll: bool) -> SimConfig:
+    """The run's config from the flags (a bad value: one line naming the flag, exit 2)."""
+    from synctune.sim import SimConfig  # the simulator loads when a comparison runs, not for --help
+    from synctune.sim.channel import parse_outage
+
     try:
         windows = tuple(parse_outage(o) for o in announce_outages)
-        config = SimConfig(scenario=scenario or "web", trace=trace, strategy=specs[0],
-                           freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
-                           nodes=nodes, write_model=write_model, failure_prob=failure_prob,
-                           announce_delay_ms=announce_delay_ms, announce_loss=announce_loss,
-                           announce_outages=windows, watcher_long_poll=watcher_long_poll,
-                           detail=False)  # detail tables only with --detail DIR, on disk
+        return SimConfig(scenario=scenario or "web", trace=trace, strategy=spec,
+                         freshness=freshness, duration=duration, rtt_ms=rtt_ms, seed=seed,
+                         nodes=nodes, write_model=write_model, failure_prob=failure_prob,
+                         announce_delay_ms=announce_delay_ms, announce_loss=announce_loss,
+                         announce_outages=windows, watcher_long_poll=watcher_long_poll,
+                         detail=False)  # detail tables only with --detail DIR, on disk
     except InvalidInput as exc:
         fail(_flag_names(str(exc)))
+
+
+def _run(config: SimConfig, specs: list[str], workers: int | None, dask: str | None,
+         detail_dir: str | None) -> pd.DataFrame:
+    """Every strategy run on the config's workload, with a progress bar on a terminal."""
+    from synctune.sim import compare as run_compare
+
     sharded = workers is not None or dask is not None
-    by_nodes = trace is None
-    plan = _plan(config, len(specs), workers if sharded else None, dask)
-    out = _output_dir(out_dir) if out_dir is not None else None
-    if quick:
-        click.echo(f"synctune: compare: built-in {config.scenario} scenario, "
-                   f"{QUICK_DURATION_S / 3600:g} h simulated (the quick default; "
-                   f"--duration, --scenario or --trace for more)", err=True)
-    if plan:
-        click.echo(f"synctune: compare: {plan}", err=True)
+    by_nodes = config.trace is None
     total = (plan_nodes(config) if by_nodes else 1) * len(specs)
     bar = progress_bar(total, desc="compare", enabled=True, unit="node" if by_nodes else "run")
     try:
@@ -288,20 +323,10 @@ def compare(trace: str | None, scenario: str | None, strategies: str, freshness:
             from synctune.sweep.executors import open_executor
 
             with open_executor(dask, workers) as executor:
-                table = run_compare(config, specs, executor=executor, workers=workers or 4,
-                                    on_nodes=bar.update)
-        else:
-            table = run_compare(config, specs, detail_dir=detail_dir,
-                                on_nodes=bar.update if by_nodes else None,
-                                on_run=None if by_nodes else (lambda _spec: bar.update(1)))
+                return run_compare(config, specs, executor=executor, workers=workers or 4,
+                                   on_nodes=bar.update)
+        return run_compare(config, specs, detail_dir=detail_dir,
+                           on_nodes=bar.update if by_nodes else None,
+                           on_run=None if by_nodes else (lambda _spec: bar.update(1)))
     finally:
         bar.close()
-    if out is not None:
-        write_text_atomically(out / "compare.csv", table.to_csv(index=False))
-    if as_json:
-        click.echo(json.dumps(_json_rows(table), indent=2))
-        return
-    first = table.iloc[0]
-    title = (f"{first['workload']}: {first['nodes']} nodes, {first['duration_s']:g} s, "
-             f"{first['write_model']} writes, freshness target {freshness:g} s, seed {seed}")
-    _print_table(table, title)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -128,19 +128,8 @@ def recommend(trace: str | None, stale_share: float, write_frequency: float | No
     built-in workloads.
     """
     if trace is not None:
-        if write_frequency is not None:
-            raise click.UsageError("--trace replaces --write-frequency (the trace has the writes)")
-        if data_freshness is None:
-            raise click.UsageError("--trace needs --freshness (the target D in seconds)")
-        from synctune.sim import SimConfig, advise  # the simulator loads only when asked for
-
-        # the replay's network: the given latency as its median round trip, else the default
-        config = SimConfig(rtt_ms=network_latency) if network_latency is not None else None
-        advice = advise(trace, data_freshness, stale_share, config=config)
-        if as_json:
-            click.echo(json.dumps(advice.to_dict(), indent=2))
-        else:
-            _advice_table(advice, trace)
+        _recommend_for_trace(trace, stale_share, write_frequency, network_latency,
+                             data_freshness, as_json)
         return
     given = (write_frequency, network_latency, data_freshness)
     if any(v is not None for v in given) and not all(v is not None for v in given):
@@ -166,6 +155,30 @@ def recommend(trace: str | None, stale_share: float, write_frequency: float | No
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    _rule_table(rows, bool(presets))
+
+
+def _recommend_for_trace(trace: str, stale_share: float, write_frequency: float | None,
+                         network_latency: float | None, data_freshness: float | None,
+                         as_json: bool) -> None:
+    """The fixed interval found by replaying ``trace``, beside the other settings."""
+    if write_frequency is not None:
+        raise click.UsageError("--trace replaces --write-frequency (the trace has the writes)")
+    if data_freshness is None:
+        raise click.UsageError("--trace needs --freshness (the target D in seconds)")
+    from synctune.sim import SimConfig, advise  # the simulator loads only when asked for
+
+    # the replay's network: the given latency as its median round trip, else the default
+    config = SimConfig(rtt_ms=network_latency) if network_latency is not None else None
+    advice = advise(trace, data_freshness, stale_share, config=config)
+    if as_json:
+        click.echo(json.dumps(advice.to_dict(), indent=2))
+    else:
+        _advice_table(advice, trace)
+
+
+def _rule_table(rows: list[dict[str, Any]], presets: bool) -> None:
+    """The presets (when listed), the rule per workload and the tuner guidance, as text."""
     if presets:
         click.echo("Presets (the guide's environments):")
         for r in rows:

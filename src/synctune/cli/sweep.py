@@ -16,7 +16,11 @@ from synctune.cli._errors import fail
 from synctune.policy.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from synctune.sweep.runner import Task
     from synctune.sweep.spec import SweepSpec
+    from synctune.sweep.store import ResultStore
 
 
 def _names(option: str, text: str | None) -> tuple[str, ...] | None:
@@ -131,57 +135,86 @@ def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
     each summary figure's mean with its t-based confidence interval across seeds.
     """
     # pandas, pyarrow and friends load only when a sweep actually runs
-    from synctune.sweep.executors import open_executor
     from synctune.sweep.grid import run_key
-    from synctune.sweep.runner import SweepRunError, Task, run_sweep
-    from synctune.sweep.spec import SweepSpec
-    from synctune.sweep.stats import ci_table, summarize
     from synctune.sweep.store import ResultStore
-    from synctune.sweep.task import simulate_summary
 
-    spec = SweepSpec.from_file(sweep_file) if sweep_file else SweepSpec()
-    extra = _params(params)
-    fixed = dict(spec.fixed)
-    if duration is not None:
-        fixed["duration"] = duration
-    spec = spec.updated(
-        scenarios=_names("--scenarios", scenarios), strategies=_names("--strategies", strategies),
-        freshness=_numbers("--freshness", freshness), seeds=seeds,
-        metrics=_names("--metrics", metrics), confidence=confidence,
-        params={**spec.params, **extra} if extra else None, fixed=fixed)
-    task: Task
-    if task_spec is None:
-        task = simulate_summary
-        _check_sim_params(spec)
-        # a misspelt figure is caught before any run, not after the whole sweep
-        from synctune.sim import SUMMARY_FIELDS
-
-        unknown = [m for m in spec.metrics if m not in SUMMARY_FIELDS]
-        if unknown:
-            raise InvalidInput(f"--metrics: no summary figure {unknown[0]!r} "
-                             f"(have: {', '.join(SUMMARY_FIELDS)})")
-    else:
-        task = _load_task(task_spec)
+    spec = _spec(sweep_file, scenarios, strategies, freshness, seeds, params, duration,
+                 metrics, confidence)
+    task = _task(spec, task_spec)
     runs = spec.grid().runs()
     store = ResultStore(out) if out else None
     stored = len(store.keys() & {run_key(r) for r in runs}) if store else 0
     started = time.perf_counter()
-    try:
-        with open_executor(dask, workers) as executor:
-            results = run_sweep(runs, task=task, store=store, executor=executor,
-                                progress=progress)
-    except SweepRunError as exc:
-        fail(str(exc).splitlines()[0])
-    except OSError as exc:
-        if dask and dask != "local":
-            fail(f"cannot use the Dask scheduler at {dask}: {exc}")
-        raise
+    results = _run(runs, task, store, dask, workers, progress)
     elapsed = time.perf_counter() - started
     new = len(results) - stored
     missing = [m for m in spec.metrics if m not in results.columns]
     if missing:
         fail(f"no metric {missing[0]!r} in the results "
              f"(have: {', '.join(c for c in results.columns if c not in spec.factors)})")
+    _report(spec, results, as_json)
+    where = f"; results in {Path(out)}" if out else ""
+    click.echo(f"{len(results)} runs ({new} new, {len(results) - new} from the store) "
+               f"in {elapsed:.1f} s{where}", err=True)
+
+
+def _spec(sweep_file: str | None, scenarios: str | None, strategies: str | None,
+          freshness: str | None, seeds: int | None, params: tuple[str, ...],
+          duration: float | None, metrics: str | None, confidence: float | None) -> SweepSpec:
+    """The sweep file's design (or the default one) with the flags' overrides."""
+    from synctune.sweep.spec import SweepSpec
+
+    spec = SweepSpec.from_file(sweep_file) if sweep_file else SweepSpec()
+    extra = _params(params)
+    fixed = dict(spec.fixed)
+    if duration is not None:
+        fixed["duration"] = duration
+    return spec.updated(
+        scenarios=_names("--scenarios", scenarios), strategies=_names("--strategies", strategies),
+        freshness=_numbers("--freshness", freshness), seeds=seeds,
+        metrics=_names("--metrics", metrics), confidence=confidence,
+        params={**spec.params, **extra} if extra else None, fixed=fixed)
+
+
+def _task(spec: SweepSpec, task_spec: str | None) -> Task:
+    """What each run calls: the simulator (its parameters and figures checked first) or the
+    user's function."""
+    if task_spec is not None:
+        return _load_task(task_spec)
+    from synctune.sweep.task import simulate_summary
+
+    _check_sim_params(spec)
+    # a misspelt figure is caught before any run, not after the whole sweep
+    from synctune.sim import SUMMARY_FIELDS
+
+    unknown = [m for m in spec.metrics if m not in SUMMARY_FIELDS]
+    if unknown:
+        raise InvalidInput(f"--metrics: no summary figure {unknown[0]!r} "
+                         f"(have: {', '.join(SUMMARY_FIELDS)})")
+    return simulate_summary
+
+
+def _run(runs: list[dict[str, Any]], task: Task, store: ResultStore | None, dask: str | None,
+         workers: int | None, progress: bool) -> pd.DataFrame:
+    """Every run not in the store, on the executor the flags name; all results."""
+    from synctune.sweep.executors import open_executor
+    from synctune.sweep.runner import SweepRunError, run_sweep
+
+    try:
+        with open_executor(dask, workers) as executor:
+            return run_sweep(runs, task=task, store=store, executor=executor, progress=progress)
+    except SweepRunError as exc:
+        fail(str(exc).splitlines()[0])
+    except OSError as exc:
+        if dask and dask != "local":
+            fail(f"cannot use the Dask scheduler at {dask}: {exc}")
+        raise
+
+
+def _report(spec: SweepSpec, results: pd.DataFrame, as_json: bool) -> None:
+    """Each figure's mean and confidence interval per cell, as a table or JSON."""
+    from synctune.sweep.stats import ci_table, summarize
+
     by = spec.varying() or ["scenario", "strategy"]
     summary = summarize(results, by, spec.metrics, spec.confidence)
     if as_json:
@@ -191,6 +224,3 @@ def sweep(sweep_file: str | None, scenarios: str | None, strategies: str | None,
         click.echo(f"mean ± half-width of the {spec.confidence:.0%} CI over "
                    f"{spec.seeds} seed(s):")
         click.echo(table.to_string(index=False))
-    where = f"; results in {Path(out)}" if out else ""
-    click.echo(f"{len(results)} runs ({new} new, {len(results) - new} from the store) "
-               f"in {elapsed:.1f} s{where}", err=True)

@@ -53,12 +53,15 @@ def _panel(pid: int, title: str, description: str, targets: list[tuple[str, str]
     }
 
 
-def dashboard(thresholds: AlertThresholds | None = None) -> dict[str, Any]:
-    """The dashboard as a dict (Grafana's JSON model)."""
-    th = thresholds if thresholds is not None else AlertThresholds()
+_PanelSpec = tuple[str, str, list[tuple[str, str]], str, tuple[float, ...]]
+
+
+def _panel_specs(th: AlertThresholds) -> list[_PanelSpec]:
+    """Each time-series panel: title, description, (query, legend) targets, unit and
+    threshold lines."""
     slo = f"{int(th.slo_window)}s"
     inst = "{{instance}}"
-    specs: list[tuple[str, str, list[tuple[str, str]], str, tuple[float, ...]]] = [
+    specs: list[_PanelSpec] = [
         ("Sync lag", m.SYNC_LAG.description + " Also from the engine's last pull timestamp.",
          [(_q(m.SYNC_LAG), f"lag {inst}"),
           (f"time() - {_q(m.LAST_SYNC)}", f"since last pull {inst}")],
@@ -92,17 +95,28 @@ def dashboard(thresholds: AlertThresholds | None = None) -> dict[str, Any]:
         ("Alerts (in process)", m.ALERT_FIRING.description,
          [(f"{_q(m.ALERT_FIRING)} == 1", f"{{{{alertname}}}} {inst}")], "short", ()),
     ]
-    panels = [_panel(i + 1, title, desc, targets, unit, 8 * (i % 3), 8 * (i // 3), thr)
-              for i, (title, desc, targets, unit, thr) in enumerate(specs)]
-    panels.append({
-        "id": len(panels) + 1, "type": "alertlist", "title": "Prometheus alerts",
+    return specs
+
+
+def _alert_list(n: int) -> dict[str, Any]:
+    """The panel of Prometheus alerts, the ``n``-th (from 0) in the grid."""
+    return {
+        "id": n + 1, "type": "alertlist", "title": "Prometheus alerts",
         "description": f"The rules of group {GROUP} (alerts.rules.yml) firing or pending.",
-        "gridPos": {"h": 8, "w": 8, "x": 8 * (len(panels) % 3), "y": 8 * (len(panels) // 3)},
+        "gridPos": {"h": 8, "w": 8, "x": 8 * (n % 3), "y": 8 * (n // 3)},
         "options": {"alertName": "", "dashboardAlerts": False, "groupMode": "default",
                     "maxItems": 20, "sortOrder": 1, "stateFilter": {
                         "firing": True, "pending": True, "normal": False},
                     "viewMode": "list"},
-    })
+    }
+
+
+def dashboard(thresholds: AlertThresholds | None = None) -> dict[str, Any]:
+    """The dashboard as a dict (Grafana's JSON model)."""
+    th = thresholds if thresholds is not None else AlertThresholds()
+    panels = [_panel(i + 1, title, desc, targets, unit, 8 * (i % 3), 8 * (i // 3), thr)
+              for i, (title, desc, targets, unit, thr) in enumerate(_panel_specs(th))]
+    panels.append(_alert_list(len(panels)))
     return {
         "title": "synctune replicas", "uid": "synctune-replicas", "editable": True,
         "schemaVersion": 39, "version": 1, "tags": ["synctune", "libsql", "turso"],

@@ -143,6 +143,11 @@ class SimConfig:
         if self.write_model is not None and self.write_model not in WRITE_MODELS:
             raise InvalidInput(f"write_model must be one of {', '.join(WRITE_MODELS)}, "
                              f"got {self.write_model!r}")
+        self._check_network()
+        self._check_outputs()
+        self._check_announcements()
+
+    def _check_network(self) -> None:
         _check.flag("read_your_writes", self.read_your_writes)
         _check.real("rtt_jitter", self.rtt_jitter, minimum=0.0)
         _opt_real("bandwidth", self.bandwidth, strict=True)
@@ -155,6 +160,8 @@ class SimConfig:
         _check.real("sync_timeout", self.sync_timeout, minimum=0.0, strict=True)
         _check.count("sync_overhead_bytes", self.sync_overhead_bytes)
         _check.real("apply_s_per_change", self.apply_s_per_change, minimum=0.0)
+
+    def _check_outputs(self) -> None:
         _check.flag("read_hold", self.read_hold)
         _check.flag("sync_blocks_reads", self.sync_blocks_reads)
         _check.real("query_ms", self.query_ms, minimum=0.0)
@@ -168,6 +175,8 @@ class SimConfig:
             object.__setattr__(self, "detail_dir", _path(self.detail_dir, "detail_dir"))
         if _check.count("max_metric_rows", self.max_metric_rows) < 1:
             raise InvalidInput(f"max_metric_rows must be >= 1, got {self.max_metric_rows!r}")
+
+    def _check_announcements(self) -> None:
         _check.real("announce_delay_ms", self.announce_delay_ms, minimum=0.0)
         _check.real("announce_loss", self.announce_loss, minimum=0.0, maximum=1.0,
                     strict_maximum=True)

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import math
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -33,6 +33,9 @@ from synctune.sim.result import RunSummary
 from synctune.sim.strategies import build, is_notify, is_oracle
 from synctune.sim.subscriber import SubscriberNode
 from synctune.sim.watcher import WatcherNode
+
+if TYPE_CHECKING:
+    from synctune.sim.elaborate import Elaboration
 
 #: a delivery delay the watcher's cadence allows for: the model's p99 (log-normal, sigma 0.5)
 _DELAY_P99 = math.exp(0.5 * 2.326)
@@ -156,7 +159,7 @@ class FleetChannel:
     """A run's announcements: the hints known before it, those published during it (local-
     first pushes), the watcher, and the counts for the summary.
 
-    The engine's ``_Run`` is passed in (``run``): its commit log, write plan and links."""
+    The run as elaborated is passed in (``run``): its commit log and write plan."""
 
     def __init__(self, cfg: SimConfig) -> None:
         self.cfg = cfg
@@ -180,11 +183,11 @@ class FleetChannel:
         """What node ``i`` hears of the hints published before the run."""
         return self.hints.for_node(i, self.model, duration, self.cfg.seed)
 
-    def watch(self, run: Any, env: simpy.Environment, log: PrimaryLog) -> WatcherNode:
+    def watch(self, run: Elaboration, env: simpy.Environment, log: PrimaryLog) -> WatcherNode:
         """The watcher node, its process started in ``env``."""
         cfg = self.cfg
-        commits = np.sort(run.ext[0]) if run.local_first else run.ct
-        link = Link("watcher", run.st.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
+        commits = np.sort(_planned(run)) if run.local_first else _commit_times(run)
+        link = Link("watcher", run.setting.rtt_ms, cfg.rtt_jitter, cfg.bytes_per_second,
                     cfg.failure_prob, cfg.outages, streams.generator(cfg.seed, "watcher", 1),
                     streams.generator(cfg.seed, "watcher", 2))
         node = WatcherNode(env, watcher_for(cfg, self.model), link, log, run.duration,
@@ -194,27 +197,28 @@ class FleetChannel:
         self.watcher = node
         return node
 
-    def before(self, run: Any, log: PrimaryLog) -> None:
+    def before(self, run: Elaboration, log: PrimaryLog) -> None:
         """The hints known before the nodes run: with delegated writes all of them (the
         writes' and the watcher's), with local-first writes the primary's own commits on a
         perfect channel (the rest are published as pushes land)."""
         hints, ideal = self.hints, self.model.ideal
         if run.local_first:
             if ideal:
-                hints.add(run.ext[0], run.ext[0], -1)
+                hints.add(_planned(run), _planned(run), -1)
         elif ideal:
-            hints.add(run.ct, run.ct, -1)  # every commit, its own too, as it lands
+            ct = _commit_times(run)
+            hints.add(ct, ct, -1)  # every commit, its own too, as it lands
         else:
-            for j, ld in enumerate(run.wl.nodes.values()):
-                ok = run.w_ok[j] & (ld.writes <= run.duration)
-                hints.add(run.w_event[j][ok], ld.writes[ok], j)
+            for j, ld in enumerate(run.workload.nodes.values()):
+                ok = run.writes[j].ok & (ld.writes <= run.duration)
+                hints.add(run.writes[j].heard[ok], ld.writes[ok], j)
             env = simpy.Environment()
             w = self.watch(run, env, log)
             env.run()
             hints.add(np.asarray(w.sent), np.asarray(w.floor), -1)
         self.published = True
 
-    def during(self, run: Any, env: simpy.Environment, log: PrimaryLog,
+    def during(self, run: Elaboration, env: simpy.Environment, log: PrimaryLog,
                nodes: list[ReplicaNode]) -> None:
         """Local-first: pushes (and the watcher's finds) announced as they happen."""
         subs = [n for n in nodes if isinstance(n, SubscriberNode)]
@@ -234,3 +238,15 @@ class FleetChannel:
         published = self.hints.count + (self.publisher.count if self.publisher else 0)
         return {"watcher_syncs": self.watcher.syncs if self.watcher is not None else 0,
                 "announcements": published, "fallback_syncs": self.fallback_syncs}
+
+
+def _planned(run: Elaboration) -> np.ndarray:
+    """Local-first: the commits known before the run (the primary's own), unsorted."""
+    assert run.planned is not None
+    return run.planned.times
+
+
+def _commit_times(run: Elaboration) -> np.ndarray:
+    """Delegated: every commit time, sorted."""
+    assert run.commits is not None
+    return run.commits.times

@@ -20,6 +20,7 @@ import simpy
 from synctune.policy.strategy import FailureKind, SyncReport, SyncStrategy
 from synctune.sim.network import Link
 from synctune.sim.primary import PrimaryLog
+from synctune.sim.sync_row import SyncRow
 
 WRITE, REQUEST, COLD, READ = 0, 1, 2, 3
 _INF = math.inf
@@ -86,7 +87,7 @@ class ReplicaNode:
         # records
         self.vis_t: list[float] = [0.0]
         self.vis_reach: list[float] = [-_INF]
-        self.syncs: list[tuple] = []
+        self.syncs: list[SyncRow] = []
         self.ryw_t: list[float] = []
         self.ryw_reach: list[float] = []
         self.cold_starts = 0
@@ -292,7 +293,7 @@ class ReplicaNode:
         self.vis_t.append(done)
         self.vis_reach.append(reach)
         total = push_bytes + pull_bytes
-        self.syncs.append((start, done, True, "", count, pushed, total, reach, done - apply))
+        self.syncs.append(SyncRow(start, done, True, "", count, pushed, total, reach, done - apply))
         self._told = done
         if self._pend:
             self._count_reads()
@@ -305,8 +306,8 @@ class ReplicaNode:
                 pushed: int = 0) -> None:
         # a push that landed before the attempt failed stays committed: it is counted
         self._told = now
-        self.syncs.append((start, now, False, kind.value, 0, pushed, nbytes, math.nan,
-                           math.nan))
+        self.syncs.append(SyncRow(start, now, False, kind.value, 0, pushed, nbytes, math.nan,
+                                  math.nan))
         if self._pend:
             self._count_reads()
         self.strategy.on_sync_failed(now, kind, now - start)

@@ -20,8 +20,10 @@ from concurrent.futures import Executor, Future, as_completed
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sim import strategies
 from synctune.sim.config import SimConfig
-from synctune.sim.engine import Shard, finish, resolve, simulate_nodes
+from synctune.sim.engine import simulate_nodes
+from synctune.sim.fold import Shard, finish
 from synctune.sim.result import SimResult
+from synctune.sim.setting import resolve
 
 
 def shardable(config: SimConfig) -> str | None:

@@ -19,15 +19,24 @@ def reach_at(times: np.ndarray, vis_t: np.ndarray, reach: np.ndarray) -> np.ndar
 
 
 def staleness(times: np.ndarray, vis_t: np.ndarray, reach: np.ndarray,
-              commits: np.ndarray) -> np.ndarray:
+              commits: np.ndarray, seen_upto: np.ndarray | None = None) -> np.ndarray:
     """Staleness (s) at each of ``times`` given the node's timeline and the sorted primary
-    commit times ``commits`` that the node must see (its own local-first writes excluded)."""
+    commit times ``commits`` that the node must see (its own local-first writes excluded).
+    ``seen_upto``, when known: ``searchsorted(commits, reach, side="right")``."""
     times = np.asarray(times, dtype=np.float64)
+    reach = np.asarray(reach, dtype=np.float64)
     if commits.size == 0 or times.size == 0:
         return np.zeros(times.shape)
-    # look commits up once per pull, not once per read: reads far outnumber pulls
-    first_unseen = np.concatenate([[0], np.searchsorted(commits, reach, side="right")])
-    j = first_unseen[np.searchsorted(vis_t, times, side="right")]
+    k = np.searchsorted(vis_t, times, side="right")  # pulls visible by each time
+    if seen_upto is None and times.size < reach.size:
+        # few times (a metric grid) and a long log: look up only the reach in force at each
+        j = np.searchsorted(commits, np.where(k > 0, reach[np.maximum(k - 1, 0)], -np.inf),
+                            side="right")
+    else:
+        # look commits up once per pull, not once per read: reads far outnumber pulls
+        if seen_upto is None:
+            seen_upto = np.searchsorted(commits, reach, side="right")
+        j = np.concatenate([[0], seen_upto])[k]
     oldest = commits[np.minimum(j, commits.size - 1)]
     unseen = (j < commits.size) & (oldest <= times)
     return np.where(unseen, times - oldest, 0.0)

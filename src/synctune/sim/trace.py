@@ -102,50 +102,9 @@ def load_trace(path: str | os.PathLike[str]) -> Workload:
                              f"{', '.join(map(repr, df.columns)) or 'none'})")
     if df.empty:
         raise TraceError(f"{path}: no events after the header")
-
-    raw_t = df["t"].str.strip()
-    t = pd.to_numeric(raw_t, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(t) | (t < 0) | (t > MAX_DURATION_S)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise TraceError(f"{_where(path, parquet, i)}, column 't': expected seconds in 0.."
-                         f"{MAX_DURATION_S:.0f} (30 days), got {raw_t.iloc[i]!r}")
-    back = np.flatnonzero(np.diff(t) < 0)
-    if back.size:
-        i = int(back[0]) + 1
-        raise TraceError(f"{_where(path, parquet, i)}, column 't': time goes backwards "
-                         f"({raw_t.iloc[i]} after {raw_t.iloc[i - 1]})")
-
-    node = df["node"].str.strip().to_numpy(dtype=object)
-    empty = node == ""
-    if empty.any():
-        i = int(np.argmax(empty))
-        raise TraceError(f"{_where(path, parquet, i)}, column 'node': empty node name")
-    op = df["op"].str.strip().str.lower().to_numpy(dtype=object)
-    unknown = ~np.isin(op, OPS)
-    if unknown.any():
-        i = int(np.argmax(unknown))
-        raise TraceError(f"{_where(path, parquet, i)}, column 'op': expected one of "
-                         f"{', '.join(OPS)}, got {df['op'].iloc[i]!r}")
-    on_primary = (node == PRIMARY) & (op != "write")
-    if on_primary.any():
-        i = int(np.argmax(on_primary))
-        raise TraceError(f"{_where(path, parquet, i)}, column 'op': the primary only takes "
-                         f"writes in a trace, got {df['op'].iloc[i]!r}")
-
-    nbytes = np.full(t.size, DEFAULT_WRITE_BYTES, dtype=np.int64)
-    if "bytes" in df.columns:
-        raw_b = df["bytes"].str.strip()
-        given = (raw_b != "").to_numpy() & (op == "write")
-        b = pd.to_numeric(raw_b.where(given, "0"), errors="coerce").to_numpy(dtype=np.float64)
-        # int64 holds sizes below 2**63; larger ones would wrap to negatives
-        bad = ~np.isfinite(b) | (b < 0) | (b != np.floor(b)) | (b >= 2.0**63)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise TraceError(f"{_where(path, parquet, i)}, column 'bytes': expected a whole "
-                             f"number >= 0 and < 2**63, got {raw_b.iloc[i]!r}")
-        nbytes = np.where(given, b, DEFAULT_WRITE_BYTES).astype(np.int64)
-
+    t = _times(path, parquet, df)
+    node, op = _nodes_and_ops(path, parquet, df)
+    nbytes = _write_bytes(path, parquet, df, op)
     nodes: dict[str, NodeLoad] = {}
     # sorted names: node order (and so each node's random streams) must not depend on
     # which node happens to act first
@@ -163,6 +122,63 @@ def load_trace(path: str | os.PathLike[str]) -> Workload:
         return Workload(nodes, duration, primary,
                         np.full(primary.size, DEFAULT_WRITE_BYTES, dtype=np.int64))
     return Workload(nodes, duration, t[pw], nbytes[pw])
+
+
+def _times(path: str, parquet: bool, df: pd.DataFrame) -> np.ndarray:
+    """Column ``t``: seconds in range, never going backwards."""
+    raw_t = df["t"].str.strip()
+    t = pd.to_numeric(raw_t, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(t) | (t < 0) | (t > MAX_DURATION_S)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise TraceError(f"{_where(path, parquet, i)}, column 't': expected seconds in 0.."
+                         f"{MAX_DURATION_S:.0f} (30 days), got {raw_t.iloc[i]!r}")
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise TraceError(f"{_where(path, parquet, i)}, column 't': time goes backwards "
+                         f"({raw_t.iloc[i]} after {raw_t.iloc[i - 1]})")
+    return t
+
+
+def _nodes_and_ops(path: str, parquet: bool, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Columns ``node`` (non-empty names) and ``op`` (known, lower case; only writes on the
+    primary)."""
+    node = df["node"].str.strip().to_numpy(dtype=object)
+    empty = node == ""
+    if empty.any():
+        i = int(np.argmax(empty))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'node': empty node name")
+    op = df["op"].str.strip().str.lower().to_numpy(dtype=object)
+    unknown = ~np.isin(op, OPS)
+    if unknown.any():
+        i = int(np.argmax(unknown))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'op': expected one of "
+                         f"{', '.join(OPS)}, got {df['op'].iloc[i]!r}")
+    on_primary = (node == PRIMARY) & (op != "write")
+    if on_primary.any():
+        i = int(np.argmax(on_primary))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'op': the primary only takes "
+                         f"writes in a trace, got {df['op'].iloc[i]!r}")
+    return node, op
+
+
+def _write_bytes(path: str, parquet: bool, df: pd.DataFrame, op: np.ndarray) -> np.ndarray:
+    """Column ``bytes`` (optional): each write's size, the default where not given."""
+    nbytes = np.full(len(df), DEFAULT_WRITE_BYTES, dtype=np.int64)
+    if "bytes" not in df.columns:
+        return nbytes
+    raw_b = df["bytes"].str.strip()
+    given = (raw_b != "").to_numpy() & (op == "write")
+    b = pd.to_numeric(raw_b.where(given, "0"), errors="coerce").to_numpy(dtype=np.float64)
+    # int64 holds sizes below 2**63; larger ones would wrap to negatives
+    bad = ~np.isfinite(b) | (b < 0) | (b != np.floor(b)) | (b >= 2.0**63)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise TraceError(f"{_where(path, parquet, i)}, column 'bytes': expected a whole "
+                         f"number >= 0 and < 2**63, got {raw_b.iloc[i]!r}")
+    result: np.ndarray = np.where(given, b, DEFAULT_WRITE_BYTES).astype(np.int64)
+    return result
 
 
 def _pulled_commits(path: str, parquet: bool, df: pd.DataFrame, t: np.ndarray,

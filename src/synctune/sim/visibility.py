@@ -82,8 +82,11 @@ class _Segments:
     v: np.ndarray
 
     @classmethod
-    def of(cls, ct: np.ndarray, vis_t: np.ndarray, seen: np.ndarray) -> _Segments:
-        bounds = np.concatenate([[0], np.searchsorted(ct, seen, side="right")])
+    def of(cls, ct: np.ndarray, vis_t: np.ndarray, seen: np.ndarray,
+           seen_upto: np.ndarray | None = None) -> _Segments:
+        if seen_upto is None:
+            seen_upto = np.searchsorted(ct, seen, side="right")
+        bounds = np.concatenate([[0], seen_upto])
         keep = np.flatnonzero(bounds[1:] > bounds[:-1])
         return cls(bounds[keep], bounds[keep + 1], np.asarray(vis_t, dtype=np.float64)[keep])
 
@@ -94,7 +97,8 @@ class _Segments:
 
 
 def node_visibility(log: CommitLog, own: np.ndarray, vis_t: np.ndarray, seen: np.ndarray,
-                    room: int) -> tuple[QuantileSketch, int]:
+                    room: int, seen_upto: np.ndarray | None = None,
+                    ) -> tuple[QuantileSketch, int]:
     """Delays (s) until other origins' commits became visible at one node, and how many never
     did.
 
@@ -106,8 +110,9 @@ def node_visibility(log: CommitLog, own: np.ndarray, vis_t: np.ndarray, seen: np
             (non-decreasing).
         room: how many delays the run's tally can still keep exactly; a node with at most that
             many lists them (exact quantiles), otherwise it hands over a histogram.
+        seen_upto: ``searchsorted(log.ct, seen, side="right")`` when already known.
     """
-    seg = _Segments.of(log.ct, vis_t, seen)
+    seg = _Segments.of(log.ct, vis_t, seen, seen_upto)
     own_seg = np.searchsorted(seg.b, own, side="right")  # the segment showing each own commit
     own_seen = own_seg < seg.b.size
     never = (log.ct.size - seg.seen) - int(own.size - own_seen.sum())
