@@ -192,3 +192,58 @@ def test_the_layer_checks_catch_what_they_forbid() -> None:
               "synctune.live.replica.d": {"synctune.live.replica.a"}}
     assert _circles(round_) == [["synctune.live.replica.a", "synctune.live.replica.b",
                                  "synctune.live.replica.c"]]
+
+
+# The packages, bottom up: a package may import its own layer and those below, never above.
+# ``sim`` and ``live`` share a layer and never import each other (tested above); the private
+# top-level helpers (``_files``, ``_extras``...) form the bottom layer with ``policy``.
+PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"policy", "_extras", "_files", "_lazy_names", "_progress", "_trace_format",
+               "_version"}),
+    frozenset({"monitoring"}),
+    frozenset({"sim", "live"}),
+    frozenset({"sweep"}),
+    frozenset({"cli"}),
+)
+
+
+def _top_level_units() -> dict[str, list[Path]]:
+    """Each package or top-level module of ``synctune`` with its files (facades excluded)."""
+    units: dict[str, list[Path]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if len(rel.parts) == 1 and rel.stem in {"__init__", "__main__"}:
+            continue  # the facade and the entry point sit above every layer
+        units.setdefault(rel.parts[0] if len(rel.parts) > 1 else rel.stem, []).append(path)
+    return units
+
+
+def _layer_of(unit: str) -> int:
+    for level, layer in enumerate(PACKAGE_LAYERS):
+        if unit in layer:
+            return level
+    raise AssertionError(f"{unit} is in no layer: add it to PACKAGE_LAYERS")
+
+
+def _upward_arrows(unit: str, paths: list[Path]) -> list[str]:
+    level = _layer_of(unit)
+    return [f"{path.name} -> {dep or 'synctune'}" for path in paths
+            for dep in sorted(_synctune_imports(path))
+            if dep == "" or _layer_of(dep) > level]  # "": the facade, above every layer
+
+
+def test_every_unit_has_a_layer_and_no_arrow_runs_back_up() -> None:
+    upward = [arrow for unit, paths in _top_level_units().items()
+              for arrow in _upward_arrows(unit, paths)]
+    assert upward == []
+
+
+@pytest.mark.parametrize("line", ["from synctune.sim import engine",
+                                  "from synctune import SimConfig",
+                                  "import synctune.cli.main"])
+def test_the_layer_scan_catches_an_upward_arrow(tmp_path: Path, line: str) -> None:
+    made_up = tmp_path / "made_up.py"
+    made_up.write_text(line + "\n")
+    assert _upward_arrows("monitoring", [made_up]) != []
+    assert _upward_arrows("cli", [made_up]) == ([] if "synctune." in line else
+                                                 ["made_up.py -> synctune"])

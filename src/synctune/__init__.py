@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from synctune.sim import Advice, SimConfig, SimResult, advise, compare, load_trace, simulate
     from synctune.sweep import Grid, run_sweep, summarize
 
-__version__ = "0.1.0"
+from synctune._version import __version__
 
 # name -> module that defines it, imported on first access
 _LAZY = {

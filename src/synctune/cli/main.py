@@ -10,7 +10,7 @@ import threading
 
 import click
 
-from synctune import __version__
+from synctune._version import __version__
 from synctune.cli._lazy import LazyGroup
 
 #: name -> (module:command, the help line ``synctune --help`` shows without importing it)

@@ -59,7 +59,7 @@ def _histogram(spec: m.MetricSpec, snap: HistogramSnapshot) -> Any:
 
 
 def _families(controller: SyncController) -> Iterator[Any]:
-    from synctune import __version__
+    from synctune._version import __version__
 
     status = controller.status()
     tele = controller.telemetry.snapshot()
