@@ -129,7 +129,7 @@ class Adaptive(SyncStrategy):
         self._fresh_at = now
         self._plan(note)
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         self._observed_pulled += pulled
         if self._fresh_at is not None and now > self._fresh_at:
             self._fresh_at = now
@@ -158,10 +158,10 @@ class Adaptive(SyncStrategy):
         # hot path (re-run after every local write): a few compares, no formatting
         reason: str | Callable[[], str]
         retry_at = self._retry_at
-        if retry_at is not None and self._consecutive_failures:
+        if retry_at is not None and self._state.consecutive_failures:
             due, reason = retry_at, self._retry_reason
         elif self._fresh_at is None:
-            started = self._started_at
+            started = self._state.started_at
             assert started is not None  # decision() checks that start() came first
             due, reason = started, _FIRST_SYNC
         else:
@@ -225,6 +225,11 @@ class Adaptive(SyncStrategy):
         """Sync duration (s) the plan spends from the budget: ``SRTT + margin * RTTVAR``."""
         latency = self._latency.conservative(self._latency_margin)
         return 0.0 if latency is None else latency
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self._freshness
 
     @property
     def freshness(self) -> float:

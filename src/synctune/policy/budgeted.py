@@ -147,12 +147,11 @@ class Budgeted(SyncStrategy):
         self._key = id(self)  # this replica's entry in a shared budget
 
     # ------------------------------------------------------------------ events
-    def start(self, now: float) -> None:
-        super().start(now)
+    def _after_start(self, now: float) -> None:
         # unknown age: judge reads as if the replica were as of the start
-        self._snap = self._folded_at = self._now
-        self._late_from = self._now + self._freshness
-        self._lam = self._changes.fast_at(self._now)
+        self._snap = self._folded_at = self._state.now
+        self._late_from = self._state.now + self._freshness
+        self._lam = self._changes.fast_at(self._state.now)
 
     def _after_read(self, now: float, count: int) -> None:
         self._pend_reads += count
@@ -163,14 +162,14 @@ class Budgeted(SyncStrategy):
             if (not self._pull_now and self._interval > 0.0
                     and x * self._lam > self._allow + self._plan_share * self._pend_reads):
                 self._pull_now = True
-                self._decision = None
+                self._redecide()
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
         self._caught_up(now, started, report.pulled)
         self._fresh_at = now
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         if self._snap is not None and now > self._snap:
             self._caught_up(now, now, pulled)
             if self._fresh_at is None or now > self._fresh_at:
@@ -239,7 +238,7 @@ class Budgeted(SyncStrategy):
         # rate: plan with the rate the reads have been seeing
         lam *= self._bias.factor
         self._lam = lam
-        if self._reads == 0:
+        if self._state.reads == 0:
             # no reads, so no share of the window's surplus either
             self._allow = 0.0
             self._interval, self._cadence_reason = _INF, _IDLE
@@ -353,7 +352,7 @@ class Budgeted(SyncStrategy):
         if oldest is not None and (due is None or oldest + self._max_unpushed_age < due):
             due, reason = oldest + self._max_unpushed_age, self._write_reason
         retry_at = self._retry_at
-        if retry_at is not None and self._consecutive_failures and due is not None:
+        if retry_at is not None and self._state.consecutive_failures and due is not None:
             due, reason = retry_at, self._retry_reason
         interval = None if self._interval == _INF else self._interval
         last = self._last
@@ -380,7 +379,7 @@ class Budgeted(SyncStrategy):
     @property
     def change_rate(self) -> float:
         """Estimated remote changes per second for the coming minutes."""
-        return self._changes.fast_at(self._now)
+        return self._changes.fast_at(self._state.now)
 
     @property
     def model_bias(self) -> float:
@@ -391,12 +390,17 @@ class Budgeted(SyncStrategy):
     @property
     def read_rate(self) -> float:
         """Estimated reads per second for the coming minutes (as of the last plan)."""
-        return self._read_rate.fast_at(self._now) if self._reads else 0.0
+        return self._read_rate.fast_at(self._state.now) if self._state.reads else 0.0
 
     @property
     def budget_left(self) -> float:
         """Stale reads the window still allows (negative: overspent)."""
-        return self._budget.remaining(self._now)
+        return self._budget.remaining(self._state.now)
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self._freshness
 
     @property
     def freshness(self) -> float:
