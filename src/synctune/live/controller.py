@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from synctune.live import fork_guard, strategy_guard
+from synctune.live import fork_guard
 from synctune.live.announce.announcer import Announcer
 from synctune.live.announce.link import AnnouncementLink, AnnounceSnapshot
 from synctune.live.backlog import UnpushedBacklog
@@ -34,7 +34,7 @@ from synctune.live.recorder import TraceRecorder
 from synctune.live.replica import Replica
 from synctune.live.shutdown import StopReport
 from synctune.live.status import ControllerStatus
-from synctune.live.strategy_guard import StrategyGuard
+from synctune.live.strategy_guard import GuardedDriver, StrategyGuard
 from synctune.live.sync_loop import SyncLoop
 from synctune.live.sync_metrics import SyncMetrics
 from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
@@ -68,7 +68,9 @@ class SyncController:
             thread).
         check_every: longest sleep (s) between alert evaluations while idle.
         freshness: the freshness target D (s) reads are counted against for the stale-reads
-            SLO (``None``: not counted).
+            SLO, for a strategy without one of its own (``None``: not counted). A strategy
+            with a target (``strategy.freshness_target``) sets D itself; passing a different
+            one raises ``ValueError``.
         recorder: writes the traffic seen here (reads, commits, sync points, pulls) as a
             trace; started and closed with the controller.
         announcer: commit announcements (:mod:`synctune.live.announce`): the controller
@@ -117,20 +119,20 @@ class SyncController:
         self._lock = threading.RLock()
         if recorder is not None and not isinstance(recorder, TraceRecorder):
             raise InvalidType(f"recorder must be a TraceRecorder, got {recorder!r}")
-        self._metrics = SyncMetrics(thresholds, on_alert, freshness=freshness)
+        self._freshness_target = _freshness_target(strategy, freshness)
+        self._metrics = SyncMetrics(thresholds, on_alert, freshness=self._freshness_target)
         self._metrics.recorder = self._recorder = recorder
         self._history = SyncHistory()
         self._backlog = UnpushedBacklog(replica, self._lock)
         # a strategy that raises never fails an app call nor ends the sync thread
         self._guard = StrategyGuard(self._metrics.telemetry)
-        self._loop = SyncLoop(replica, strategy, self._lock, timer=timer, clock=clock,
+        self._driver = GuardedDriver(strategy, self.default_timeout, self._guard)
+        self._loop = SyncLoop(replica, self._driver, self._lock, timer=timer, clock=clock,
                               metrics=self._metrics, history=self._history,
-                              backlog=self._backlog, guard=self._guard,
-                              default_timeout=self.default_timeout, check_every=check_every)
-        self._strategy_call = self._guard.call
+                              backlog=self._backlog, check_every=check_every)
         self._wake = self._loop.wake
         self._link = None if announcer is None else AnnouncementLink.attach(
-            announcer, self._loop, self._guard, self._history, clock, watcher_heartbeat)
+            announcer, self._loop, self._driver, self._history, clock, watcher_heartbeat)
         #: how the last :meth:`stop` ended (``None`` before one)
         self.stop_report: StopReport | None = None
 
@@ -147,7 +149,7 @@ class SyncController:
             raise RuntimeError("SyncController.start: already started")
         with self._lock:
             started_at = self._clock()
-            self.strategy.start(started_at)
+            self._driver.start(started_at)
         self._metrics.start(started_at)
         self.telemetry.restore_last_sync(engine_pull_unix(self.replica))
         if self._recorder is not None and not self._recorder.started:
@@ -212,9 +214,7 @@ class SyncController:
             _check.count("count", count)
         with self._lock:
             now = self._clock()
-            self._strategy_call("on_local_write",
-                                lambda: self.strategy.on_local_write(now, count, self._delegated),
-                                None)
+            self._driver.write(now, count, self._delegated)
             if not self._delegated:
                 self._backlog.add_commits(count)
         if self._recorder is not None:
@@ -235,11 +235,9 @@ class SyncController:
             _check.count("count", count)
         with self._lock:
             now = self._clock()
-            self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
+            self._driver.read(now, count)
             # before start() there is no schedule to move (reads are still counted)
-            due = self._strategy_call("next_sync_due", lambda: self.strategy.next_sync_due(now),
-                                      None, strategy_guard.due_or_none
-                                      ) if self._loop.started else None
+            due = self._driver.next_due(now) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
         bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
@@ -288,8 +286,7 @@ class SyncController:
             return None
         with self._lock:
             asked = self._clock()
-            wait = self._strategy_call("before_read", lambda: self.strategy.before_read(asked),
-                                       0.0, strategy_guard.seconds_or_none) or 0.0
+            wait = self._driver.before_read(asked)
         if wait <= 0.0:
             return None
         self._wake.set()
@@ -316,8 +313,7 @@ class SyncController:
         """Request a sync now; returns when it was asked (controller clock)."""
         with self._lock:
             asked = self._clock()
-            self._strategy_call("on_sync_requested",
-                                lambda: self.strategy.on_sync_requested(asked), None)
+            self._driver.request(asked)
         if self._recorder is not None:
             self._recorder.sync_point()
         self._wake.set()
@@ -349,14 +345,12 @@ class SyncController:
         syncs = self.replica.syncs
         with self._lock:
             now = self._clock()
-            decision = self._strategy_call("decide", lambda: self.strategy.decide(now), None,
-                                           strategy_guard.decision_problem
-                                           ) if self._loop.started else None
+            decision = self._driver.decide(now) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
-                unpushed = self._guard.read(self.strategy, "unpushed_writes", 0)
-            failures_in_row = self._guard.read(self.strategy, "consecutive_failures", 0)
-            interval = self._guard.read(self.strategy, "interval_in_force", None)
+                unpushed = self._driver.state.unpushed_writes
+            failures_in_row = self._driver.state.consecutive_failures
+            interval = self._driver.interval_in_force()
             strategy = repr(self.strategy)
         reason = decision.reason if decision is not None else "not started"
         if self._guard.error is not None:  # syncs go on, on the fallback backoff
@@ -411,9 +405,25 @@ class SyncController:
         """Evaluate the three alerts now; log, record and return state changes."""
         with self._lock:
             now = self._clock()
-            interval = self._guard.read(self.strategy, "interval_in_force", None)
+            interval = self._driver.interval_in_force()
         return self._metrics.check_alerts(now, self.replica.syncs, interval)
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) reads are counted against (``None``: not counted)."""
+        return self._freshness_target
 
     def __repr__(self) -> str:
         return f"SyncController({self.replica!r}, {self.strategy!r})"
+
+
+def _freshness_target(strategy: SyncStrategy, freshness: float | None) -> float | None:
+    """D from the strategy when it has one; ``freshness`` (s) for a strategy without one."""
+    own = strategy.freshness_target
+    if freshness is None or own is None:
+        return own if own is not None else freshness
+    if freshness != own:
+        raise ValueError(f"freshness must equal the strategy's freshness_target ({own!r}) "
+                         f"when given, got {freshness!r}")
+    return own
 
