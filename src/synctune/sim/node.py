@@ -55,7 +55,8 @@ class ReplicaNode:
         interval_check: after writes and successful syncs, the interval in force is re-read
             at most this often (s); after failures and requests always.
         read_batch: for a strategy asked before each read, reads are still counted
-            (``on_read``) in batches of at most this span (s), as batched reads are.
+            (``on_read``) in batches of at most this span (s), as batched reads are; 0
+            counts each read as it happens (as the live controller does).
     """
 
     def __init__(self, env: simpy.Environment, index: int, strategy: SyncStrategy, link: Link,
@@ -161,14 +162,15 @@ class ReplicaNode:
         kind, d = self._ev_k[i], self.driver
         if kind == READ:
             if self._asks:
+                if not self._batch:  # each read counted as it happens, as the live side does
+                    self._ask(i, t)
+                    d.read(t, 1)
+                    return
                 # counted in batches, as batched reads are: rates do not need every read
                 slot = t // self._batch
                 if self._pend and slot != self._pend_slot:
                     self._count_reads()
-                wait = d.before_read(t)
-                if wait > 0.0:
-                    self.held.append(self._ev_j[i])
-                    self.held_for.append(wait)
+                self._ask(i, t)
                 self._pend += 1
                 self._pend_t, self._pend_slot = t, slot
                 return
@@ -204,6 +206,13 @@ class ReplicaNode:
             self.cold_starts += 1
             d.request(t)
         self._note_interval(t)
+
+    def _ask(self, i: int, t: float) -> None:
+        """Ask before read ``i`` at ``t`` whether it waits; record it when it does."""
+        wait = self.driver.before_read(t)
+        if wait > 0.0:
+            self.held.append(self._ev_j[i])
+            self.held_for.append(wait)
 
     def _count_reads(self) -> None:
         """Tell the strategy about the reads asked about since the last count."""
