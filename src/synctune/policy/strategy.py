@@ -57,6 +57,22 @@ class SyncStrategy(ABC):
     name: str = "strategy"
     #: whether a pending app request moves the due time (reference strategies may opt out)
     honours_requests: bool = True
+    # whether the class observes writes, reads, sync starts and successes (set per class: the
+    # hot paths skip a hook nobody extends)
+    _hears_writes = False
+    _hears_reads = False
+    _hears_starts = False
+    _hears_successes = False
+    _own_decide = False  # a subclass that extends decide() is always asked through it
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        base = SyncStrategy
+        cls._hears_writes = cls._after_write is not base._after_write
+        cls._hears_reads = cls._after_read is not base._after_read
+        cls._hears_starts = cls._after_sync_started is not base._after_sync_started
+        cls._hears_successes = cls._after_success is not base._after_success
+        cls._own_decide = cls.decide is not base.decide
 
     def __init__(self, backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
         self._state = SyncState()
@@ -103,17 +119,13 @@ class SyncStrategy(ABC):
         replicas, whose writes go to the primary) they are already durable; strategies that sync
         on write still react to them, to bring the node's view up to date.
         """
-        st = self._state
-        if now.__class__ is not float or not (st.now <= now < math.inf):
-            st.tick_slow("now", now)
-        else:
-            st.now = now
         if count.__class__ is not int or count != 1:  # True == 1, so test the type too
             _check.count("count", count)
         if pushed.__class__ is not bool:
             _check.flag("pushed", pushed)
-        st.write(now, count, pushed)
-        self._after_write(now, count, pushed)
+        self._state.write(now, count, pushed)  # moves the clock too
+        if self._hears_writes:
+            self._after_write(now, count, pushed)
         self._decision = None
 
     def on_read(self, now: float, count: int = 1) -> None:
@@ -131,7 +143,8 @@ class SyncStrategy(ABC):
         if (count.__class__ is not int or count < 1) and _check.count("count", count) == 0:
             return
         st.reads += count
-        self._after_read(now, count)
+        if self._hears_reads:
+            self._after_read(now, count)
 
     def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
         """The replica caught up with the primary outside a scheduled sync, seen at ``now`` (s).
@@ -174,14 +187,22 @@ class SyncStrategy(ABC):
         carries no data and may be late, lost, doubled or forged: strategies that listen plan a
         pull from it, the rest ignore it.
         """
-        self._state.tick("now", now)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < math.inf):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
         if commit_time is not None:
             _check.real("commit_time", commit_time)
         self._after_announcement(now, commit_time)
 
     def on_channel(self, now: float, up: bool) -> None:
         """The announcement channel went up (``True``) or down (``False``) at ``now`` (s)."""
-        self._state.tick("now", now)
+        st = self._state  # every heartbeat: the tick's fast path inlined
+        if now.__class__ is not float or not (st.now <= now < math.inf):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
         if up.__class__ is not bool:
             _check.flag("up", up)
         self._after_channel(now, up)
@@ -189,16 +210,23 @@ class SyncStrategy(ABC):
     def on_sync_started(self, now: float) -> None:
         """The driver started a sync at ``now`` (s)."""
         st = self._state
-        st.tick("now", now)
+        if now.__class__ is not float or not (st.now <= now < math.inf):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
         st.sync_started(now)
-        self._after_sync_started(now)
+        if self._hears_starts:
+            self._after_sync_started(now)
         self._decision = None
 
     def on_sync_finished(self, now: float, report: SyncReport) -> None:
         """The sync started earlier finished at ``now`` (s) with ``report``."""
         st = self._state
-        st.tick("now", now)
-        if not isinstance(report, SyncReport):
+        if now.__class__ is not float or not (st.now <= now < math.inf):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
+        if report.__class__ is not SyncReport and not isinstance(report, SyncReport):
             raise TypeError(f"report must be a SyncReport, got {report!r}")
         self._succeeded(now, st.sync_finished(now), report)
 
@@ -218,7 +246,8 @@ class SyncStrategy(ABC):
     def _succeeded(self, now: float, started: float, report: SyncReport) -> None:
         """This strategy's part of a success (the record is already updated)."""
         self._retry_at = None
-        self._after_success(now, started, report)
+        if self._hears_successes:
+            self._after_success(now, started, report)
         self._decision = None
 
     def _failed(self, now: float, kind: FailureKind, duration: float) -> None:
@@ -238,6 +267,13 @@ class SyncStrategy(ABC):
         A value ``<= now`` means "sync now". While a sync is in flight the answer is about the
         sync after it.
         """
+        # asked after every event: a standing decision is answered without re-deciding
+        decision = self._decision
+        if decision is not None and not self._own_decide:
+            st = self._state
+            if now.__class__ is float and st.now <= now < math.inf:
+                st.now = now
+                return decision.due
         return self.decide(now).due
 
     def decide(self, now: float) -> Decision:
@@ -359,7 +395,12 @@ class SyncStrategy(ABC):
 
     def _anchor(self) -> float:
         """End of the last attempt, or the start time: where periodic schedules count from."""
-        return self._state.anchor()
+        st = self._state  # inlined: periodic schedules ask after every write
+        end = st.last_attempt_end
+        if end is not None:
+            return end
+        assert st.started_at is not None
+        return st.started_at
 
     def _memo(self, last: Decision | None, due: float | None, reason: object,
               interval: float | None) -> Decision:
