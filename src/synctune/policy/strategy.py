@@ -30,12 +30,13 @@ from abc import ABC, abstractmethod
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.decision import Decision, FailureKind, SyncReport
+from synctune.policy.hooks import StrategyHooks
 from synctune.policy.sync_state import SyncState
 
 __all__ = ["Decision", "FailureKind", "SyncReport", "SyncState", "SyncStrategy"]
 
 
-class SyncStrategy(ABC):
+class SyncStrategy(StrategyHooks, ABC):
     """Base class: turns events into transitions of the driver's :class:`SyncState`, and asks
     the subclass for a decision from it.
 
@@ -67,12 +68,12 @@ class SyncStrategy(ABC):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        base = SyncStrategy
+        base = StrategyHooks
         cls._hears_writes = cls._after_write is not base._after_write
         cls._hears_reads = cls._after_read is not base._after_read
         cls._hears_starts = cls._after_sync_started is not base._after_sync_started
         cls._hears_successes = cls._after_success is not base._after_success
-        cls._own_decide = cls.decide is not base.decide
+        cls._own_decide = cls.decide is not SyncStrategy.decide
 
     def __init__(self, backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
         self._state = SyncState()
@@ -355,37 +356,6 @@ class SyncStrategy(ABC):
     def _decide(self, now: float) -> Decision:
         """Compute the next decision from the current state (the base applies app requests)."""
 
-    def _after_start(self, now: float) -> None:  # noqa: B027
-        """Hook: the driver started at ``now``."""
-
-    def _after_write(self, now: float, count: int, pushed: bool) -> None:  # noqa: B027
-        """Hook: ``count`` local writes at ``now`` (already in the record)."""
-
-    def _after_request(self, now: float) -> None:  # noqa: B027
-        """Hook: the app asked for a sync at ``now`` (already in the record)."""
-
-    def _after_sync_started(self, now: float) -> None:  # noqa: B027
-        """Hook: a sync started at ``now`` (already in the record)."""
-
-    def _after_success(self, now: float, started: float, report: SyncReport) -> None:  # noqa: B027
-        """Hook: a sync that started at ``started`` succeeded at ``now``."""
-
-    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:  # noqa: B027
-        """Hook: a sync failed at ``now``."""
-
-    def _after_pull_observed(self, now: float, pulled: int,  # noqa: B027
-                             as_of: float | None) -> None:
-        """Hook: the replica caught up outside a scheduled sync (as of ``as_of``, or ``now``)."""
-
-    def _after_announcement(self, now: float, commit_time: float | None) -> None:  # noqa: B027
-        """Hook: a commit announcement arrived; call :meth:`_redecide` to re-decide."""
-
-    def _after_channel(self, now: float, up: bool) -> None:  # noqa: B027
-        """Hook: the announcement channel went up or down."""
-
-    def _after_read(self, now: float, count: int) -> None:  # noqa: B027
-        """Hook: ``count`` reads up to ``now``; call :meth:`_redecide` to re-decide."""
-
     def _redecide(self) -> None:
         """Drop the cached decision, and the decision of the combination this is part of."""
         self._decision = None
@@ -401,18 +371,6 @@ class SyncStrategy(ABC):
             return end
         assert st.started_at is not None
         return st.started_at
-
-    def _memo(self, last: Decision | None, due: float | None, reason: object,
-              interval: float | None) -> Decision:
-        """``last`` when it says the same (due, reason made from the same value, interval),
-        else a new decision: drivers re-ask after every write, the answer rarely moves."""
-        if (last is not None and last.due == due and last.interval == interval
-                and self._memo_reason is reason):
-            return last
-        self._memo_reason = reason
-        return Decision(due, reason, interval)  # type: ignore[arg-type]
-
-    _memo_reason: object = None
 
     # ----------------------------------------------------------------- helpers
     def _tick(self, name: str, now: float) -> None:
