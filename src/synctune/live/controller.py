@@ -41,6 +41,7 @@ from synctune.live.telemetry import SyncTelemetry, engine_pull_unix
 from synctune.live.timing import REAL_TIME, SteadyClock, Timer
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 from synctune.policy import SyncStrategy, _check
+from synctune.policy.driver import freshness_target
 from synctune.policy.errors import InvalidType
 
 log = logging.getLogger("synctune.live")
@@ -103,15 +104,11 @@ class SyncController:
             raise TypeError(f"clock must be callable, got {clock!r}")
         else:
             clock = SteadyClock(clock)
-        self.replica = replica
-        self.strategy = strategy
-        self._clock = clock
-        self._timer = timer
+        self.replica, self.strategy, self._clock, self._timer = replica, strategy, clock, timer
         self.default_timeout = _check.real("default_timeout", default_timeout, minimum=0.0,
                                            strict=True)
         check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
-        self._delegated = replica.writes_delegated
-        self._syncs = replica.syncs
+        self._delegated, self._syncs = replica.writes_delegated, replica.syncs
         # bounded-staleness reads: only then do app reads ask before running
         self._reads_wait = replica.syncs and strategy.max_read_wait > 0.0
         # guards the strategy and the backlog counter; never held during I/O. Reentrant: a
@@ -119,7 +116,7 @@ class SyncController:
         self._lock = threading.RLock()
         if recorder is not None and not isinstance(recorder, TraceRecorder):
             raise InvalidType(f"recorder must be a TraceRecorder, got {recorder!r}")
-        self._freshness_target = _freshness_target(strategy, freshness)
+        self._freshness_target = freshness_target(strategy, freshness)
         self._metrics = SyncMetrics(thresholds, on_alert, freshness=self._freshness_target)
         self._metrics.recorder = self._recorder = recorder
         self._history = SyncHistory()
@@ -415,15 +412,4 @@ class SyncController:
 
     def __repr__(self) -> str:
         return f"SyncController({self.replica!r}, {self.strategy!r})"
-
-
-def _freshness_target(strategy: SyncStrategy, freshness: float | None) -> float | None:
-    """D from the strategy when it has one; ``freshness`` (s) for a strategy without one."""
-    own = strategy.freshness_target
-    if freshness is None or own is None:
-        return own if own is not None else freshness
-    if freshness != own:
-        raise ValueError(f"freshness must equal the strategy's freshness_target ({own!r}) "
-                         f"when given, got {freshness!r}")
-    return own
 

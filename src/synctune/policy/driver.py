@@ -25,6 +25,18 @@ from synctune.policy.strategy import SyncStrategy
 from synctune.policy.sync_state import SyncState
 
 
+def freshness_target(strategy: SyncStrategy, freshness: float | None) -> float | None:
+    """The freshness target D (s) a driver counts reads against: the strategy's own, else
+    ``freshness``; raises ``ValueError`` when both are given and differ."""
+    own = strategy.freshness_target
+    if freshness is None or own is None:
+        return own if own is not None else freshness
+    if freshness != own:
+        raise ValueError(f"freshness must equal the strategy's freshness_target ({own!r}) "
+                         f"when given, got {freshness!r}")
+    return own
+
+
 class SyncDriver:
     """Drives one strategy for one replica.
 
