@@ -1,4 +1,4 @@
-"""The event interface every sync strategy implements, and the bookkeeping they share.
+"""The event interface every sync strategy implements.
 
 A *driver* (the simulator on simulated time, the live controller on the real clock) owns the
 clock and the replica. It tells a strategy what happened, with the time passed in, and asks it
@@ -19,6 +19,12 @@ an injected ``random.Random``. The contract, for any driver:
 4. After every call, the driver re-reads ``next_sync_due``: any event may move it.
 
 Times are seconds on the driver's clock (any origin, non-decreasing across calls).
+
+Both drivers take these steps through one :class:`~synctune.policy.driver.SyncDriver`. What
+the driver knows of the replica (unpushed writes, the sync in flight, requests, failures in a
+row, reads) is one :class:`~synctune.policy.sync_state.SyncState` record, which the events
+update and strategies only read; a strategy adds its own estimates through the ``_after_*``
+hooks (:mod:`synctune.policy.hooks`), and the parts of a combination share one record.
 """
 
 from __future__ import annotations
