@@ -42,6 +42,8 @@ from synctune.policy.sync_state import SyncState
 __all__ = ["Decision", "FailureKind", "SyncReport", "SyncState", "SyncStrategy"]
 
 
+_INF = math.inf
+
 class SyncStrategy(StrategyHooks, ABC):
     """Base class: turns events into transitions of the driver's :class:`SyncState`, and asks
     the subclass for a decision from it.
@@ -143,7 +145,7 @@ class SyncStrategy(StrategyHooks, ABC):
         """
         # per read: the tick's fast path inlined, no validation for the plain case
         st = self._state
-        if now.__class__ is not float or not (st.now <= now < math.inf):
+        if now.__class__ is not float or not (st.now <= now < _INF):
             st.tick_slow("now", now)
         else:
             st.now = now
@@ -195,7 +197,7 @@ class SyncStrategy(StrategyHooks, ABC):
         pull from it, the rest ignore it.
         """
         st = self._state
-        if now.__class__ is not float or not (st.now <= now < math.inf):
+        if now.__class__ is not float or not (st.now <= now < _INF):
             st.tick_slow("now", now)
         else:
             st.now = now
@@ -206,7 +208,7 @@ class SyncStrategy(StrategyHooks, ABC):
     def on_channel(self, now: float, up: bool) -> None:
         """The announcement channel went up (``True``) or down (``False``) at ``now`` (s)."""
         st = self._state  # every heartbeat: the tick's fast path inlined
-        if now.__class__ is not float or not (st.now <= now < math.inf):
+        if now.__class__ is not float or not (st.now <= now < _INF):
             st.tick_slow("now", now)
         else:
             st.now = now
@@ -217,7 +219,7 @@ class SyncStrategy(StrategyHooks, ABC):
     def on_sync_started(self, now: float) -> None:
         """The driver started a sync at ``now`` (s)."""
         st = self._state
-        if now.__class__ is not float or not (st.now <= now < math.inf):
+        if now.__class__ is not float or not (st.now <= now < _INF):
             st.tick_slow("now", now)
         else:
             st.now = now
@@ -229,7 +231,7 @@ class SyncStrategy(StrategyHooks, ABC):
     def on_sync_finished(self, now: float, report: SyncReport) -> None:
         """The sync started earlier finished at ``now`` (s) with ``report``."""
         st = self._state
-        if now.__class__ is not float or not (st.now <= now < math.inf):
+        if now.__class__ is not float or not (st.now <= now < _INF):
             st.tick_slow("now", now)
         else:
             st.now = now
@@ -278,7 +280,7 @@ class SyncStrategy(StrategyHooks, ABC):
         decision = self._decision
         if decision is not None and not self._own_decide:
             st = self._state
-            if now.__class__ is float and st.now <= now < math.inf:
+            if now.__class__ is float and st.now <= now < _INF:
                 st.now = now
                 return decision.due
         return self.decide(now).due
@@ -287,7 +289,7 @@ class SyncStrategy(StrategyHooks, ABC):
         """The current decision with its reason (cached until the next event)."""
         # asked after every event by every driver: the tick's fast path is inlined
         st = self._state
-        if now.__class__ is not float or not (st.now <= now < math.inf):
+        if now.__class__ is not float or not (st.now <= now < _INF):
             st.tick_slow("now", now)
         else:
             st.now = now

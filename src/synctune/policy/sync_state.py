@@ -12,6 +12,7 @@ import math
 
 from synctune.policy import _check
 
+_INF = math.inf
 
 class SyncState:
     """What the driver has seen of one replica, in seconds on the driver's clock.
@@ -61,7 +62,7 @@ class SyncState:
         """Move the clock to ``now`` (s); raises naming ``name`` if it is not a time or goes
         back."""
         # hot path: a float compare covers the common case; validate properly only when odd
-        if now.__class__ is not float or not (self.now <= now < math.inf):
+        if now.__class__ is not float or not (self.now <= now < _INF):
             self.tick_slow(name, now)
             return
         self.now = now
@@ -76,7 +77,7 @@ class SyncState:
     def write(self, now: float, count: int, pushed: bool) -> None:
         """``count`` local writes committed at ``now`` (``pushed``: already on the primary);
         moves the clock to ``now`` first (per write: the tick's fast path inlined)."""
-        if now.__class__ is not float or not (self.now <= now < math.inf):
+        if now.__class__ is not float or not (self.now <= now < _INF):
             self.tick_slow("now", now)
         else:
             self.now = now
