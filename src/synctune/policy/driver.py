@@ -8,10 +8,11 @@ The four-step contract of :mod:`synctune.policy.strategy` as code:
    :meth:`~SyncDriver.before_read`, :meth:`~SyncDriver.request`,
    :meth:`~SyncDriver.pull_observed`, :meth:`~SyncDriver.announcement`,
    :meth:`~SyncDriver.channel`) as they happen;
-3. :meth:`SyncDriver.step` ("this happened at ``now``: what next?") gives the decision and
-   whether a sync starts now; :meth:`SyncDriver.begin` starts it and gives its timeout, and
+3. :meth:`~SyncDriver.decide` / :meth:`~SyncDriver.next_due` ("this happened at ``now``:
+   what next?") give the decision; when it is due (at or before the clock) and no sync is in
+   flight, :meth:`SyncDriver.begin` starts one and gives its timeout, and
    :meth:`SyncDriver.finished` or :meth:`SyncDriver.failed` reports its outcome;
-4. the driver asks :meth:`SyncDriver.step` again after every event.
+4. the driver asks again after every event: any event may move the due time.
 
 The driver owns the replica's :class:`~synctune.policy.sync_state.SyncState` (what is
 unpushed, in flight, requested, failing) and hands it to the strategy, which only reads it.
@@ -20,7 +21,7 @@ unpushed, in flight, requested, failing) and hands it to the strategy, which onl
 from __future__ import annotations
 
 from synctune.policy import _check
-from synctune.policy.decision import Decision, FailureKind, SyncReport
+from synctune.policy.decision import FailureKind, SyncReport
 from synctune.policy.strategy import SyncStrategy
 from synctune.policy.sync_state import SyncState
 
@@ -72,13 +73,6 @@ class SyncDriver:
     def start(self, now: float) -> None:
         """Begin at ``now`` (s)."""
         self.strategy.start(now)
-
-    def step(self, now: float) -> tuple[Decision, bool]:
-        """What next, at ``now`` (s): the decision, and whether a sync starts now (due at or
-        before ``now`` and none in flight)."""
-        decision = self.decide(now)
-        due = decision.due
-        return decision, due is not None and due <= now and self.state.in_flight_since is None
 
     def begin(self, now: float) -> float:
         """A sync starts at ``now`` (s): returns its timeout (s), the strategy's or the
