@@ -37,6 +37,7 @@ from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.decision import Decision, FailureKind, SyncReport
 from synctune.policy.hooks import StrategyHooks
+from synctune.policy.record_views import RecordViews
 from synctune.policy.sync_state import SyncState
 
 __all__ = ["Decision", "FailureKind", "SyncReport", "SyncState", "SyncStrategy"]
@@ -44,7 +45,7 @@ __all__ = ["Decision", "FailureKind", "SyncReport", "SyncState", "SyncStrategy"]
 
 _INF = math.inf
 
-class SyncStrategy(StrategyHooks, ABC):
+class SyncStrategy(StrategyHooks, RecordViews, ABC):
     """Base class: turns events into transitions of the driver's :class:`SyncState`, and asks
     the subclass for a decision from it.
 
@@ -132,7 +133,26 @@ class SyncStrategy(StrategyHooks, ABC):
             _check.count("count", count)
         if pushed.__class__ is not bool:
             _check.flag("pushed", pushed)
-        self._state.write(now, count, pushed)  # moves the clock too
+        # the record's write transition, inline (the hottest event; SyncState has the others)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
+        if st.in_flight_since is None:
+            if st.first_unsynced is None:
+                st.first_unsynced = now
+            if not pushed:
+                if st.first_unpushed is None:
+                    st.first_unpushed = now
+                st.unpushed += count
+        else:
+            if st.first_unsynced_since_start is None:
+                st.first_unsynced_since_start = now
+            if not pushed:
+                if st.first_since_start is None:
+                    st.first_since_start = now
+                st.unpushed_since_start += count
         if self._hears_writes:
             self._after_write(now, count, pushed)
         self._decision = None
@@ -328,36 +348,6 @@ class SyncStrategy(StrategyHooks, ABC):
     def interval_in_force(self) -> float | None:
         """The periodic interval in force (s), or ``None``; used by the replica_stale alert."""
         return None
-
-    @property
-    def unpushed_writes(self) -> int:
-        """Local writes committed but not yet confirmed pushed (read from the record)."""
-        return self._state.unpushed_writes
-
-    @property
-    def oldest_unpushed_write(self) -> float | None:
-        """Commit time (s) of the oldest local write not yet pushed, or ``None``."""
-        return self._state.oldest_unpushed_write
-
-    @property
-    def oldest_unsynced_write(self) -> float | None:
-        """Commit time (s) of the oldest write, pushed or not, that no sync has followed yet."""
-        return self._state.oldest_unsynced_write
-
-    @property
-    def reads(self) -> int:
-        """Reads reported through :meth:`on_read`."""
-        return self._state.reads
-
-    @property
-    def consecutive_failures(self) -> int:
-        """Failed attempts since the last success."""
-        return self._state.consecutive_failures
-
-    @property
-    def in_flight(self) -> bool:
-        """True between ``on_sync_started`` and its outcome."""
-        return self._state.in_flight_since is not None
 
     # ------------------------------------------------------------ subclassing
     @abstractmethod

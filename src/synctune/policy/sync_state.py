@@ -2,8 +2,10 @@
 
 One record per replica, owned by whoever drives the strategy (the simulator's node, the live
 sync thread; a strategy used on its own makes its own). Strategies only read it: every
-transition (a write, a read, a request, a sync started, finished or failed) is written here
-once, so that the parts of a combined strategy share one record instead of each rebuilding it.
+transition (a request, a sync started, finished or failed; a write and a read, the hottest
+events, inline in :class:`~synctune.policy.strategy.SyncStrategy`'s ``on_local_write`` and
+``on_read``) is written once, so that the parts of a combined strategy share one record
+instead of each rebuilding it.
 """
 
 from __future__ import annotations
@@ -73,28 +75,6 @@ class SyncState:
         if value < self.now:
             raise ValueError(f"{name} must not go backwards: got {now!r} after {self.now!r}")
         self.now = value
-
-    def write(self, now: float, count: int, pushed: bool) -> None:
-        """``count`` local writes committed at ``now`` (``pushed``: already on the primary);
-        moves the clock to ``now`` first (per write: the tick's fast path inlined)."""
-        if now.__class__ is not float or not (self.now <= now < _INF):
-            self.tick_slow("now", now)
-        else:
-            self.now = now
-        if self.in_flight_since is None:
-            if self.first_unsynced is None:
-                self.first_unsynced = now
-            if not pushed:
-                if self.first_unpushed is None:
-                    self.first_unpushed = now
-                self.unpushed += count
-        else:
-            if self.first_unsynced_since_start is None:
-                self.first_unsynced_since_start = now
-            if not pushed:
-                if self.first_since_start is None:
-                    self.first_since_start = now
-                self.unpushed_since_start += count
 
     def request(self, now: float) -> None:
         """The app asked for a sync at ``now``."""
