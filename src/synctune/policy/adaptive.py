@@ -157,7 +157,10 @@ class Adaptive(SyncStrategy):
             due, reason = started, _FIRST_SYNC
         else:
             due, reason = self._fresh_at + self._interval, self._cadence_reason
-            oldest = self.oldest_unpushed_write
+            st = self._state  # the oldest unpushed write, from the record
+            oldest = st.first_unpushed
+            if oldest is None:
+                oldest = st.first_since_start
             if oldest is not None and oldest + self._max_unpushed_age < due:
                 due, reason = oldest + self._max_unpushed_age, self._write_reason
         last = self._last

@@ -262,7 +262,10 @@ class Announced(Combination):
                 due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
         if self._state.consecutive_failures and self._retry_at is not None and due < self._retry_at:
             due, reason = self._retry_at, _RETRY
-        oldest = self.oldest_unpushed_write
+        st = self._state  # the oldest unpushed write, from the record
+        oldest = st.first_unpushed
+        if oldest is None:
+            oldest = st.first_since_start
         if oldest is not None and oldest + self._push_age < due:
             due, reason = oldest + self._push_age, _PUSH
         if self._waiting is not None and now < self._wait_until and self._waiting < due:

@@ -322,7 +322,10 @@ class Budgeted(SyncStrategy):
         elif self._interval < _INF:
             due = (self._fresh_at if self._fresh_at is not None else self._snap or 0.0) \
                 + self._interval
-        oldest = self.oldest_unpushed_write
+        st = self._state  # the oldest unpushed write, from the record
+        oldest = st.first_unpushed
+        if oldest is None:
+            oldest = st.first_since_start
         if oldest is not None and (due is None or oldest + self._max_unpushed_age < due):
             due, reason = oldest + self._max_unpushed_age, self._write_reason
         retry_at = self._retry_at

@@ -72,7 +72,10 @@ class Notify(SyncStrategy):
 
     def _decide(self, now: float) -> Decision:
         pull = self._pend + self._wait if self._state.reads and self._pend < _INF else _INF
-        oldest = self.oldest_unpushed_write
+        st = self._state  # the oldest unpushed write, from the record
+        oldest = st.first_unpushed
+        if oldest is None:
+            oldest = st.first_since_start
         push = oldest + self._d if oldest is not None else _INF
         if pull == _INF and push == _INF:
             return _IDLE
