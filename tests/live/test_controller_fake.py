@@ -16,7 +16,7 @@ from live_support import tick
 
 from synctune.live import ManualTimer, SyncController
 from synctune.live.replica.fake import FakeReplica, Step
-from synctune.policy import Backoff, FailureKind, Manual, OnWrite, Periodic
+from synctune.policy import Adaptive, Backoff, FailureKind, Manual, OnWrite, Periodic, SyncStrategy
 
 
 def controller(fake: FakeReplica, strategy, timer: ManualTimer, **kwargs) -> SyncController:
@@ -535,3 +535,20 @@ def test_stop_returns_by_its_deadline_while_a_log_handler_blocks():
         logger.removeHandler(handler)
         logger.setLevel(level)
         release.set()
+
+
+def test_the_controller_takes_d_from_its_strategy_and_refuses_a_different_one() -> None:
+    timer = ManualTimer()
+
+    def controller(strategy: SyncStrategy, freshness: float | None = None) -> SyncController:
+        return SyncController(FakeReplica(timer=timer), strategy, timer=timer,
+                              freshness=freshness)
+
+    assert controller(Adaptive(30.0)).freshness_target == 30.0
+    assert controller(Adaptive(30.0), 30.0).freshness_target == 30.0
+    # a strategy without a target of its own counts reads against the one given
+    assert controller(Periodic(60.0), 20.0).freshness_target == 20.0
+    assert controller(Periodic(60.0)).freshness_target is None
+    with pytest.raises(ValueError, match=r"^freshness must equal the strategy's "
+                                         r"freshness_target \(30\.0\) when given, got 20\.0$"):
+        controller(Adaptive(30.0), 20.0)

@@ -156,7 +156,7 @@ class EveryTenAfterWrites(SyncStrategy):
     name = "every-ten-after-writes"
 
     def _decide(self, now: float) -> Decision:
-        first = self._first_unsynced
+        first = self.state.first_unsynced
         if first is not None:
             return Decision(first + 10.0, "10 s after a write", None)
         return Decision(self._anchor() + 300.0, "every 300 s", None)

@@ -242,7 +242,9 @@ def _serve(db: str, url: str, auth_token: str | None, adapter: str, strategy: Sy
     if isinstance(replica, int):
         return replica
     strategy = strategy if announcing.strategy_for is None else announcing.strategy_for(replica)
-    controller = SyncController(replica, strategy, freshness=freshness, recorder=recorder,
+    # D comes from the strategy; only one without (periodic, on-write, presets) needs it here
+    slo = freshness if strategy.freshness_target is None else None
+    controller = SyncController(replica, strategy, freshness=slo, recorder=recorder,
                                 announcer=announcing.announcer,
                                 watcher_heartbeat=announcing.heartbeat)
     metrics = None

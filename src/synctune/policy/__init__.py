@@ -5,10 +5,13 @@ objects through the event interface in :mod:`synctune.policy.strategy`.
 """
 
 from synctune.policy.adaptive import Adaptive
+from synctune.policy.adaptive_config import AdaptiveConfig
 from synctune.policy.announced import Announced
 from synctune.policy.any_of import AnyOf
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted import Budgeted
+from synctune.policy.budgeted_config import BudgetedConfig
+from synctune.policy.driver import SyncDriver
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.from_settings import from_settings
@@ -24,13 +27,16 @@ from synctune.policy.spec import STRATEGY_SPECS, strategy_forms, strategy_from_s
 from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.staleness_model import IntervalChoice, longest_interval, stale_share
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
+from synctune.policy.sync_state import SyncState
 from synctune.policy.watcher import Watcher
 
 __all__ = [
-    "PRESETS", "STRATEGY_SPECS", "Adaptive", "Announced", "AnyOf", "Backoff", "Budgeted",
+    "PRESETS", "STRATEGY_SPECS", "Adaptive", "AdaptiveConfig", "Announced", "AnyOf", "Backoff",
+    "Budgeted", "BudgetedConfig",
     "ChangeRateEstimator", "Decision", "FailureKind", "IntervalChoice", "InvalidInput",
     "InvalidType", "LatencyEstimator", "Manual", "OnWrite", "Periodic", "Preset", "ReadWait",
-    "SeedRule", "StaleReadBudget", "SyncReport", "SyncSettings", "SyncStrategy", "Watcher",
+    "SeedRule", "StaleReadBudget", "SyncDriver", "SyncReport", "SyncSettings", "SyncState",
+    "SyncStrategy", "Watcher",
     "from_settings",
     "longest_interval", "preset", "seed_rule", "stale_share", "strategy_forms",
     "strategy_from_spec",

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from functools import partial
 
 from synctune.policy import _check
+from synctune.policy.adaptive_config import AdaptiveConfig
 from synctune.policy.backoff import Backoff
-from synctune.policy.errors import InvalidInput
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -90,20 +90,11 @@ class Adaptive(SyncStrategy):
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
-        self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
-        self._stale_share = _check.real("stale_share", stale_share, minimum=0.0, strict=True)
-        if not self._stale_share < 1.0:
-            raise InvalidInput(f"stale_share must be < 1, got {stale_share!r}")
-        self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
-        self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
-        if self._max_interval < self._min_interval:
-            raise InvalidInput(f"max_interval must be >= min_interval ({min_interval!r}), "
-                             f"got {max_interval!r}")
-        self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
-            "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
-        self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
-        self._rate = ChangeRateEstimator(half_life=_check.real("half_life", half_life),
-                                         z=_check.real("rate_z", rate_z, minimum=0.0))
+        self.config = c = AdaptiveConfig(  # the settings, validated and frozen
+            freshness, stale_share, min_interval, max_interval, max_unpushed_age, half_life,
+            rate_z, latency_margin, min_timeout, max_timeout)
+        self._max_unpushed_age = c.push_age  # read on every decision
+        self._rate = ChangeRateEstimator(half_life=c.half_life, z=c.rate_z)
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
         self._last_snapshot: float | None = None  # start of the last successful sync
         # pulls made outside our syncs (read-your-writes): the replica's age counts from the
@@ -129,7 +120,7 @@ class Adaptive(SyncStrategy):
         self._fresh_at = now
         self._plan(note)
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         self._observed_pulled += pulled
         if self._fresh_at is not None and now > self._fresh_at:
             self._fresh_at = now
@@ -141,32 +132,35 @@ class Adaptive(SyncStrategy):
     def _plan(self, note: tuple[int, float] | None) -> None:
         """Re-plan the interval from the current estimates (runs after each sync, not per write)."""
         rate = self._rate.upper
-        latency = self._latency.conservative(self._latency_margin)
+        latency = self._latency.conservative(self.config.latency_margin)
         lat = 0.0 if latency is None else latency
-        choice = longest_interval(rate, self._freshness, lat, self._stale_share,
-                                  self._min_interval, self._max_interval)
+        choice = longest_interval(rate, self.config.freshness, lat, self.config.stale_share,
+                                  self.config.min_interval, self.config.max_interval)
         self._interval = choice.interval
         self._predicted = choice.predicted_stale_share
         self._bound = choice.bound
         # formatting costs about as much as the plan: done only when someone reads the reason
         self._cadence_reason = partial(_cadence_text, choice.bound, choice.interval,
                                        choice.predicted_stale_share, rate, lat,
-                                       self._stale_share, self._freshness, note)
+                                       self.config.stale_share, self.config.freshness, note)
 
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:
         # hot path (re-run after every local write): a few compares, no formatting
         reason: str | Callable[[], str]
         retry_at = self._retry_at
-        if retry_at is not None and self._consecutive_failures:
+        if retry_at is not None and self._state.consecutive_failures:
             due, reason = retry_at, self._retry_reason
         elif self._fresh_at is None:
-            started = self._started_at
+            started = self._state.started_at
             assert started is not None  # decision() checks that start() came first
             due, reason = started, _FIRST_SYNC
         else:
             due, reason = self._fresh_at + self._interval, self._cadence_reason
-            oldest = self.oldest_unpushed_write
+            st = self._state  # the oldest unpushed write, from the record
+            oldest = st.first_unpushed
+            if oldest is None:
+                oldest = st.first_since_start
             if oldest is not None and oldest + self._max_unpushed_age < due:
                 due, reason = oldest + self._max_unpushed_age, self._write_reason
         last = self._last
@@ -223,28 +217,33 @@ class Adaptive(SyncStrategy):
     @property
     def planning_latency(self) -> float:
         """Sync duration (s) the plan spends from the budget: ``SRTT + margin * RTTVAR``."""
-        latency = self._latency.conservative(self._latency_margin)
+        latency = self._latency.conservative(self.config.latency_margin)
         return 0.0 if latency is None else latency
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self.config.freshness
 
     @property
     def freshness(self) -> float:
         """Freshness target D (s)."""
-        return self._freshness
+        return self.config.freshness
 
     @property
     def stale_share(self) -> float:
         """Allowed share of reads older than D."""
-        return self._stale_share
+        return self.config.stale_share
 
     @property
     def min_interval(self) -> float:
         """Shortest interval (s)."""
-        return self._min_interval
+        return self.config.min_interval
 
     @property
     def max_interval(self) -> float:
         """Longest interval (s)."""
-        return self._max_interval
+        return self.config.max_interval
 
     @property
     def max_unpushed_age(self) -> float:
@@ -252,7 +251,8 @@ class Adaptive(SyncStrategy):
         return self._max_unpushed_age
 
     def __repr__(self) -> str:
-        return (f"Adaptive(freshness={self._freshness:g}, stale_share={self._stale_share:g}, "
-                f"min_interval={self._min_interval:g}, max_interval={self._max_interval:g}, "
-                f"max_unpushed_age={self._max_unpushed_age:g})")
+        c = self.config
+        return (f"Adaptive(freshness={c.freshness:g}, stale_share={c.stale_share:g}, "
+                f"min_interval={c.min_interval:g}, max_interval={c.max_interval:g}, "
+                f"max_unpushed_age={c.push_age:g})")
 

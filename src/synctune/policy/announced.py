@@ -9,6 +9,7 @@ import random
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted import Budgeted
+from synctune.policy.combination import Combination
 from synctune.policy.errors import InvalidType
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -22,7 +23,7 @@ _RETRY = "retry the pull after backoff"
 _SILENT = "announcement channel silent past its heartbeat timeout: fallback's schedule"
 
 
-class Announced(SyncStrategy):
+class Announced(Combination):
     """Pull before an announced commit is ``freshness`` old; a tuner while hints cannot come.
 
     A hint (:meth:`on_announcement`) says the primary has a commit as of ``commit_time`` (the
@@ -89,6 +90,7 @@ class Announced(SyncStrategy):
         if fallback is not None and not isinstance(fallback, SyncStrategy):
             raise InvalidType(f"fallback must be a SyncStrategy or None, got {fallback!r}")
         self._fallback = fallback if fallback is not None else Budgeted(self._d, rng=rng)
+        self._adopt(self._fallback)
         self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
         self._heartbeat = _check.real("heartbeat_timeout", heartbeat_timeout, minimum=0.0,
                                       strict=True)
@@ -109,7 +111,6 @@ class Announced(SyncStrategy):
         self._pend_flight = _INF
         self._vouch = -_INF  # the replica holds every commit up to this time (s)
         self._last_hint_at = -_INF  # when the latest hint arrived (s)
-        self._reached = -_INF  # what the latest observed pull reached (s)
         self._own = self._own_flight = _INF  # oldest own delegated write not pulled: the same
         self._hint_from = -_INF  # a hint-driven pull starts no sooner than this
         self._waiting: float | None = None  # a read waits for a pull from this time
@@ -121,63 +122,30 @@ class Announced(SyncStrategy):
         self._runner_up = _INF  # the earliest due of the last decision but the silence's
 
     # ------------------------------------------------------------------ events
-    def start(self, now: float) -> None:
-        super().start(now)
-        self._fallback.start(now)
-
-    def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
-        super().on_local_write(now, count, pushed)
-        self._fallback.on_local_write(now, count, pushed)
+    def _after_write(self, now: float, count: int, pushed: bool) -> None:
+        super()._after_write(now, count, pushed)
         if pushed:
             # a delegated write is on the primary, not yet here (its announcement is not
             # for this replica): pull it as an announced commit, unless a pull observed
             # after it (read-your-writes) brings it first
-            if self._in_flight_since is None:
+            if self._state.in_flight_since is None:
                 if now < self._own:
                     self._own = now
-                    self._decision = None
             elif now < self._own_flight:
                 self._own_flight = now
 
-    def on_read(self, now: float, count: int = 1) -> None:
-        fb = self._fallback
-        fb.on_read(now, count)  # validates now and count (a bad one raises here)
-        # per read: the base's bookkeeping inlined (the same as super().on_read)
-        if now.__class__ is not float or not self._now <= now:
-            self._tick_slow("now", now)
-        else:
-            self._now = now
-        if count.__class__ is not int or count < 1:
-            return
-        if fb._decision is None or now - self._last_read > self._idle_after:
-            self._decision = None  # the first read (after a quiet spell) makes hints count
+    def _after_read(self, now: float, count: int) -> None:
+        super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
+        if now - self._last_read > self._idle_after:
+            self._redecide()  # the first read (after a quiet spell) makes hints count
         self._last_read = now
-        self._reads += count
 
-    def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
-        self._reached = now if as_of is None else as_of  # read by _after_pull_observed
-        super().on_pull_observed(now, pulled, as_of)
-        self._fallback.on_pull_observed(now, pulled, as_of)
-
-    def on_sync_requested(self, now: float) -> None:
-        super().on_sync_requested(now)
-        self._fallback.on_sync_requested(now)
-
-    def on_sync_started(self, now: float) -> None:
-        super().on_sync_started(now)
-        self._fallback.on_sync_started(now)
+    def _after_sync_started(self, now: float) -> None:
+        super()._after_sync_started(now)
         if not self.live_at(now):
             self._fallback_syncs += 1
         self._hint_from = now + self._min_interval
         self._waiting = None  # this attempt answers the reads waiting so far
-
-    def on_sync_finished(self, now: float, report: SyncReport) -> None:
-        super().on_sync_finished(now, report)
-        self._fallback.on_sync_finished(now, report)
-
-    def on_sync_failed(self, now: float, kind: FailureKind | str, duration: float) -> None:
-        super().on_sync_failed(now, kind, duration)
-        self._fallback.on_sync_failed(now, kind, duration)
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
@@ -185,18 +153,20 @@ class Announced(SyncStrategy):
             self._vouch = started
         self._pend, self._pend_flight = self._pend_flight, _INF
         self._own, self._own_flight = self._own_flight, _INF
+        super()._after_success(now, started, report)
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         self._pend = min(self._pend, self._pend_flight)
         self._own = min(self._own, self._own_flight)
         self._pend_flight = self._own_flight = _INF
+        super()._after_failure(now, kind, duration)
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         # the replica caught up with the primary as of `reached` (a read-your-writes pull
         # reaches the write's commit, not its acknowledgement): commits announced up to then
         # are here. A hint heard after `reached` may name a later commit, so what is pending
         # then counts from `reached` (never later than the truth).
-        reached = self._reached
+        reached = now if as_of is None else as_of
         if self._last_hint_at > reached:
             if self._pend < _INF:
                 self._pend = max(self._pend, reached)
@@ -207,6 +177,7 @@ class Announced(SyncStrategy):
         self._own = self._own_flight = _INF
         if reached > self._vouch:
             self._vouch = reached
+        super()._after_pull_observed(now, pulled, as_of)
 
     def _after_announcement(self, now: float, commit_time: float | None) -> None:
         self._last_hint_at = now
@@ -217,20 +188,24 @@ class Announced(SyncStrategy):
         # earliest the commit can have landed, and the replica holds everything up to _vouch
         if c < self._vouch:
             c = self._vouch
-        if self._in_flight_since is None:
+        if self._state.in_flight_since is None:
             if c < self._pend:
                 self._pend = c
-                self._decision = None
+                self._redecide()
         elif c < self._pend_flight:
             self._pend_flight = c
-            self._decision = None
+            self._redecide()
+
+    def _after_channel(self, now: float, up: bool) -> None:
+        self.on_channel(now, up)  # as a part of a combination (the tick is a no-op then)
 
     def on_channel(self, now: float, up: bool) -> None:
         # every heartbeat: the base's tick and check inlined, the decision kept when it can be
-        if now.__class__ is not float or not (self._now <= now < _INF):
-            self._tick_slow("now", now)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
         else:
-            self._now = now
+            st.now = now
         if up.__class__ is not bool:
             _check.flag("up", up)
         was = self._up and now <= self._alive_until
@@ -238,31 +213,27 @@ class Announced(SyncStrategy):
         self._alive_until = now + self._heartbeat if up else -_INF
         last = self._decision
         if not (up and was) or last is None:
-            self._decision = None
+            self._redecide()
             if up:
                 self._after_announcement(now, None)  # back: the catch-up pull
         elif last._reason is _SILENT and last.due is not None and last.due < self._alive_until:
             # the silence itself was next: it moves to the new bound unless what came after
             # it in the last decision now comes first (each heartbeat: no full re-decision)
-            if self._requested_at is None and self._alive_until < self._runner_up:
+            if self._state.requested_at is None and self._alive_until < self._runner_up:
                 self._decision = self._last = Decision(self._alive_until, _SILENT)
             else:
-                self._decision = None
+                self._redecide()
 
     def before_read(self, now: float) -> float:
         if not self.live_at(now):
-            fb = self._fallback
-            wait = fb.before_read(now)
-            if fb._decision is None:
-                self._decision = None
-            return wait
+            return self._fallback.before_read(now)
         self._tick("now", now)
         if (self._max_wait <= 0.0 or self._pend == _INF or now - self._pend <= self._d
-                or self._in_flight_since is not None):
+                or self._state.in_flight_since is not None):
             return 0.0
         if self._waiting is None or self._wait_until <= now:
             self._waiting = now
-            self._decision = None
+            self._redecide()
         self._wait_until = now + self._max_wait
         return self._max_wait
 
@@ -289,9 +260,12 @@ class Announced(SyncStrategy):
             reason = _HINT
             if self._last_read == -_INF or due > self._last_read + self._idle_after:
                 due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
-        if self._consecutive_failures and self._retry_at is not None and due < self._retry_at:
+        if self._state.consecutive_failures and self._retry_at is not None and due < self._retry_at:
             due, reason = self._retry_at, _RETRY
-        oldest = self.oldest_unpushed_write
+        st = self._state  # the oldest unpushed write, from the record
+        oldest = st.first_unpushed
+        if oldest is None:
+            oldest = st.first_since_start
         if oldest is not None and oldest + self._push_age < due:
             due, reason = oldest + self._push_age, _PUSH
         if self._waiting is not None and now < self._wait_until and self._waiting < due:
@@ -326,7 +300,7 @@ class Announced(SyncStrategy):
     @property
     def fallback_active(self) -> bool:
         """Whether the fallback decides, as of the latest event."""
-        return not self.live_at(self._now)
+        return not self.live_at(self._state.now)
 
     @property
     def pending_since(self) -> float | None:
@@ -343,6 +317,11 @@ class Announced(SyncStrategy):
     def idle_after(self) -> float:
         """Seconds (s) without a read after which hints wait for the next read."""
         return self._idle_after
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self._d
 
     @property
     def freshness(self) -> float:

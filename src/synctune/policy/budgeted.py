@@ -9,13 +9,13 @@ from functools import partial
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
-from synctune.policy.errors import InvalidInput
+from synctune.policy.budgeted_config import BudgetedConfig
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.model_bias import ModelBias
 from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.staleness_model import (
     _marginal,
-    cycle_stale_time,
+    cycle_cap,
     longest_cycle,
     priced_cycle,
 )
@@ -97,30 +97,23 @@ class Budgeted(SyncStrategy):
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
-        self._freshness = _check.real("freshness", freshness, minimum=0.0, strict=True)
-        self._share = _check.real("stale_share", stale_share, minimum=0.0, strict=True,
-                                  maximum=1.0, strict_maximum=True)
-        self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
-        self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
-        if self._max_interval < self._min_interval:
-            raise InvalidInput(f"max_interval must be >= min_interval ({min_interval!r}), "
-                             f"got {max_interval!r}")
-        self._max_unpushed_age = (self._freshness if max_unpushed_age is None else _check.real(
-            "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
-        self._window = _check.real("window", window, minimum=0.0, strict=True)
-        half_life = _check.real("half_life", half_life, minimum=0.0, strict=True)
-        day = _check.real("day", day, minimum=0.0, strict=True)
-        self._latency_margin = _check.real("latency_margin", latency_margin, minimum=0.0)
-        slow = max(self._window, half_life)
-        self._changes = TrafficRate(half_life, slow, profile=DailyProfile(day))
+        self.config = c = BudgetedConfig(  # the settings, validated and frozen
+            freshness, stale_share, min_interval, max_interval, max_unpushed_age, window,
+            half_life, day, latency_margin, min_timeout, max_timeout, bool_pulls, use)
+        # read on every decision or plan: kept at hand
+        self._freshness, self._share, self._window = c.freshness, c.stale_share, c.window
+        self._min_interval, self._max_interval = c.min_interval, c.max_interval
+        self._max_unpushed_age, self._latency_margin, self._bool_pulls = (
+            c.push_age, c.latency_margin, c.bool_pulls)
+        slow = max(c.window, c.half_life)
+        self._changes = TrafficRate(c.half_life, slow, profile=DailyProfile(c.day))
         # reads are counted exactly and plenty: a light prior lets a quiet spell show at once
-        self._read_rate = TrafficRate(half_life, slow, prior_weight=0.1 * half_life,
-                                      profile=DailyProfile(day))
-        self._bool_pulls = _check.flag("bool_pulls", bool_pulls)
+        self._read_rate = TrafficRate(c.half_life, slow, prior_weight=0.1 * c.half_life,
+                                      profile=DailyProfile(c.day))
         # plan to spend this part of the share: the Poisson model errs on real, clustered
         # traffic, and the budget only learns of a stale read at the next pull
-        self._plan_share = self._share * _check.real("use", use, minimum=0.0, strict=True,
-                                                     maximum=1.0)
+        self._plan_share = c.stale_share * c.use
+        self._key = id(self)  # this replica's entry in a shared budget
         self._budget = _check.instance_or("budget", budget, StaleReadBudget,
                                           lambda: StaleReadBudget(self._share, self._window))
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
@@ -128,8 +121,7 @@ class Budgeted(SyncStrategy):
         self._snap: float | None = None
         self._fresh_at: float | None = None  # end of the last pull (schedules count from it)
         self._late_from = _INF
-        self._late_n = 0  # reads of this cycle past the freshness target
-        self._late_x = 0.0  # their summed seconds past it
+        self._late_n, self._late_x = 0, 0.0  # reads of this cycle past D, their seconds past
         self._pend_reads = 0  # reads not yet folded into the read rate
         self._folded_at: float | None = None
         # the plan: interval (inf = no pull planned), and the per-read budget check
@@ -144,15 +136,13 @@ class Budgeted(SyncStrategy):
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
         self._last: Decision | None = None
         self._last_reason: str | Callable[[], str] = ""
-        self._key = id(self)  # this replica's entry in a shared budget
 
     # ------------------------------------------------------------------ events
-    def start(self, now: float) -> None:
-        super().start(now)
+    def _after_start(self, now: float) -> None:
         # unknown age: judge reads as if the replica were as of the start
-        self._snap = self._folded_at = self._now
-        self._late_from = self._now + self._freshness
-        self._lam = self._changes.fast_at(self._now)
+        self._snap = self._folded_at = self._state.now
+        self._late_from = self._state.now + self._freshness
+        self._lam = self._changes.fast_at(self._state.now)
 
     def _after_read(self, now: float, count: int) -> None:
         self._pend_reads += count
@@ -163,14 +153,14 @@ class Budgeted(SyncStrategy):
             if (not self._pull_now and self._interval > 0.0
                     and x * self._lam > self._allow + self._plan_share * self._pend_reads):
                 self._pull_now = True
-                self._decision = None
+                self._redecide()
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
         self._caught_up(now, started, report.pulled)
         self._fresh_at = now
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         if self._snap is not None and now > self._snap:
             self._caught_up(now, now, pulled)
             if self._fresh_at is None or now > self._fresh_at:
@@ -239,7 +229,7 @@ class Budgeted(SyncStrategy):
         # rate: plan with the rate the reads have been seeing
         lam *= self._bias.factor
         self._lam = lam
-        if self._reads == 0:
+        if self._state.reads == 0:
             # no reads, so no share of the window's surplus either
             self._allow = 0.0
             self._interval, self._cadence_reason = _INF, _IDLE
@@ -259,11 +249,16 @@ class Budgeted(SyncStrategy):
             self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
                                     f"freshness {d:g} s; syncing every {self._min_interval:g} s")
             return
-        price = 0.0
         lam_avg = lam_slow if lam_slow > floor else floor
+        price = self._price(now, lam_avg, a, rho_avg)
+        self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow)
+
+    def _price(self, now: float, lam_avg: float, a: float, rho_avg: float) -> float:
+        """Syncs one stale read is worth: the price that meets the share (0 when none)."""
+        price = 0.0
+        budget = self._budget
         budget.register(self._key, rho_avg)
-        shared = budget.shared
-        if shared:
+        if budget.shared:
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
         elif rho_avg > 0.0:
@@ -271,6 +266,12 @@ class Budgeted(SyncStrategy):
             m = self._marginal_at(lam_avg, a)
             if m > 0.0:
                 price = 1.0 / (rho_avg * m)
+        return price
+
+    def _cycle(self, lam: float, a: float, rho: float, rho_avg: float, price: float,
+               latency: float, remaining: float, allow: float) -> None:
+        """Set the interval: the priced cycle, capped by what the budget allows."""
+        shared = self._budget.shared
         cycle = priced_cycle(lam, a, price * rho)
         limit = self._max_interval + latency
         if not limit < cycle:
@@ -283,7 +284,7 @@ class Budgeted(SyncStrategy):
         # the priced cycle overspends (stale time is convex: then the cap is below it).
         why = "price"
         if not shared or remaining <= 0.0:
-            cap = self._cap(lam, a, rho, self._plan_share * rho_avg, allow, limit)
+            cap = cycle_cap(lam, a, rho, self._plan_share * rho_avg, allow, limit)
             if cap < limit:
                 limit = cap
                 why = "budget running low" if remaining > 0.0 else "budget spent"
@@ -295,7 +296,7 @@ class Budgeted(SyncStrategy):
         self._interval = interval
         # seven numbers cost about a µs to format, a fifth of the plan: done only when read
         self._cadence_reason = partial(_cadence_text, interval, why, lam, rho, price, latency,
-                                       remaining, d)
+                                       remaining, self._freshness)
 
     def _marginal_at(self, lam: float, a: float) -> float:
         """The model's marginal stale time at the cycle that spends the plan's share at change
@@ -309,36 +310,8 @@ class Budgeted(SyncStrategy):
         self._marginal_memo = (lam, a, m)
         return m
 
-    @staticmethod
-    def _overspends(c: float, lam: float, a: float, rho: float, accrual: float,
-                    allow: float) -> bool:
-        """Whether a cycle of ``c`` s expects more stale reads than ``accrual * c + allow``."""
-        return rho * cycle_stale_time(c, lam, a) > accrual * c + allow
-
-    @classmethod
-    def _cap(cls, lam: float, a: float, rho: float, accrual: float, allow: float,
-             limit: float = _INF) -> float:
-        """Longest cycle whose expected stale reads stay within ``accrual * c + allow``, or
-        ``inf`` when ``limit`` already does (the cap would not bind)."""
-        over = cls._overspends
-        # stale time is convex in c and 0 at c = a, so "over" holds from one point on: a
-        # limit within it settles the question with one evaluation instead of a bisection
-        if limit < _INF and not over(limit, lam, a, rho, accrual, allow):
-            return _INF
-        hi = a * 2.0
-        while not over(hi, lam, a, rho, accrual, allow):
-            hi *= 2.0
-            if hi > 1e9:
-                return _INF
-        lo = a
-        # to a millisecond per 10 s of cycle: far below what a sync's timing can resolve
-        while hi - lo > 1e-4 * lo:
-            mid = 0.5 * (lo + hi)
-            if over(mid, lam, a, rho, accrual, allow):
-                hi = mid
-            else:
-                lo = mid
-        return lo
+    #: the longest cycle within the budget (kept here for its callers)
+    _cap = staticmethod(cycle_cap)
 
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:
@@ -349,11 +322,14 @@ class Budgeted(SyncStrategy):
         elif self._interval < _INF:
             due = (self._fresh_at if self._fresh_at is not None else self._snap or 0.0) \
                 + self._interval
-        oldest = self.oldest_unpushed_write
+        st = self._state  # the oldest unpushed write, from the record
+        oldest = st.first_unpushed
+        if oldest is None:
+            oldest = st.first_since_start
         if oldest is not None and (due is None or oldest + self._max_unpushed_age < due):
             due, reason = oldest + self._max_unpushed_age, self._write_reason
         retry_at = self._retry_at
-        if retry_at is not None and self._consecutive_failures and due is not None:
+        if retry_at is not None and self._state.consecutive_failures and due is not None:
             due, reason = retry_at, self._retry_reason
         interval = None if self._interval == _INF else self._interval
         last = self._last
@@ -380,7 +356,7 @@ class Budgeted(SyncStrategy):
     @property
     def change_rate(self) -> float:
         """Estimated remote changes per second for the coming minutes."""
-        return self._changes.fast_at(self._now)
+        return self._changes.fast_at(self._state.now)
 
     @property
     def model_bias(self) -> float:
@@ -391,12 +367,17 @@ class Budgeted(SyncStrategy):
     @property
     def read_rate(self) -> float:
         """Estimated reads per second for the coming minutes (as of the last plan)."""
-        return self._read_rate.fast_at(self._now) if self._reads else 0.0
+        return self._read_rate.fast_at(self._state.now) if self._state.reads else 0.0
 
     @property
     def budget_left(self) -> float:
         """Stale reads the window still allows (negative: overspent)."""
-        return self._budget.remaining(self._now)
+        return self._budget.remaining(self._state.now)
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self._freshness
 
     @property
     def freshness(self) -> float:

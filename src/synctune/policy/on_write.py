@@ -36,7 +36,10 @@ class OnWrite(SyncStrategy):
         self._last: Decision | None = None
 
     def _decide(self, now: float) -> Decision:
-        oldest = self.oldest_unsynced_write
+        st = self._state  # the oldest unsynced write, from the record
+        oldest = st.first_unsynced
+        if oldest is None:
+            oldest = st.first_unsynced_since_start
         if oldest is None:
             return _IDLE  # the base answers a pending app request
         due, reason = oldest + self._coalesce, "sync after local writes"

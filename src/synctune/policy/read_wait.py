@@ -61,6 +61,11 @@ class ReadWait(SyncStrategy):
         self._due: Decision | None = None
 
     @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self._freshness
+
+    @property
     def freshness(self) -> float:
         """The freshness target D (s)."""
         return self._freshness
@@ -76,14 +81,14 @@ class ReadWait(SyncStrategy):
 
     def before_read(self, now: float) -> float:
         # per read: the tick's fast path inlined; a fresh replica costs two compares
-        if now.__class__ is not float or not (self._now <= now < _INF):
+        if now.__class__ is not float or not (self._state.now <= now < _INF):
             self._tick_slow("now", now)
         else:
-            self._now = now
+            self._state.now = now
         if now - self._vouch <= self._freshness:
             return 0.0
         wait = self._max_wait
-        flight = self._in_flight_since
+        flight = self._state.in_flight_since
         if flight is not None:
             if flight < now:
                 if now - flight > wait:
@@ -97,12 +102,11 @@ class ReadWait(SyncStrategy):
                 return 0.0  # backing off after failures: no attempt before the wait ends
             if self._waiting is None or self._wait_until <= now:  # none, or all gave up
                 self._waiting = now
-                self._decision = None
+                self._redecide()
         self._wait_until = now + wait
         return wait
 
-    def on_sync_started(self, now: float) -> None:
-        super().on_sync_started(now)
+    def _after_sync_started(self, now: float) -> None:
         self._waiting = None  # this attempt answers the reads waiting so far
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
@@ -113,8 +117,7 @@ class ReadWait(SyncStrategy):
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:
         self._waiting, self._waiting_next = self._waiting_next, None
 
-    def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
-        super().on_pull_observed(now, pulled, as_of)
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         # a read-your-writes pull brings the replica up to the write's commit, not to the
         # acknowledgement: vouch for what the pull reached
         reached = now if as_of is None else as_of

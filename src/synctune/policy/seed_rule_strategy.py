@@ -66,16 +66,16 @@ class SeedRule(AnyOf):
         self._apply()
 
     # ------------------------------------------------------------------ events
-    def start(self, now: float) -> None:
-        super().start(now)
-        self._folded_at = self._now
+    def _after_start(self, now: float) -> None:
+        super()._after_start(now)
+        self._folded_at = self._state.now
 
-    def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
-        super().on_local_write(now, count, pushed)
+    def _after_write(self, now: float, count: int, pushed: bool) -> None:
+        super()._after_write(now, count, pushed)
         self._writes_since += count
 
-    def on_sync_finished(self, now: float, report: SyncReport) -> None:
-        super().on_sync_finished(now, report)
+    def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        super()._after_success(now, started, report)
         self._latency.observe(report.duration)
         if self._folded_at is None:  # driven without start(): count from this sync's start
             self._folded_at = now - report.duration
@@ -137,6 +137,11 @@ class SeedRule(AnyOf):
         """Measured network latency in ms (SRTT of sync durations); 0 before the first sync."""
         srtt = self._latency.srtt
         return 0.0 if srtt is None else srtt * 1000.0
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The required freshness D (s), ``None`` for 0 ("as fresh as possible")."""
+        return self._freshness if self._freshness > 0.0 else None
 
     @property
     def data_freshness(self) -> float:

@@ -218,3 +218,35 @@ def priced_cycle(rate: float, budget: float, price_reads: float) -> float:
             break
         x = nxt
     return budget + x / rate
+
+
+def _overspends(c: float, lam: float, a: float, rho: float, accrual: float,
+                allow: float) -> bool:
+    """Whether a cycle of ``c`` s expects more stale reads than ``accrual * c + allow``."""
+    return rho * cycle_stale_time(c, lam, a) > accrual * c + allow
+
+
+def cycle_cap(lam: float, a: float, rho: float, accrual: float, allow: float,
+              limit: float = math.inf) -> float:
+    """Longest cycle (s) whose expected stale reads, at ``rho`` reads/s and ``lam`` changes/s
+    with ``a`` s of budget, stay within ``accrual * c + allow``; ``inf`` when ``limit`` (s)
+    already does (the cap would not bind)."""
+    over = _overspends
+    # stale time is convex in c and 0 at c = a, so "over" holds from one point on: a
+    # limit within it settles the question with one evaluation instead of a bisection
+    if limit < math.inf and not over(limit, lam, a, rho, accrual, allow):
+        return math.inf
+    hi = a * 2.0
+    while not over(hi, lam, a, rho, accrual, allow):
+        hi *= 2.0
+        if hi > 1e9:
+            return math.inf
+    lo = a
+    # to a millisecond per 10 s of cycle: far below what a sync's timing can resolve
+    while hi - lo > 1e-4 * lo:
+        mid = 0.5 * (lo + hi)
+        if over(mid, lam, a, rho, accrual, allow):
+            hi = mid
+        else:
+            lo = mid
+    return lo

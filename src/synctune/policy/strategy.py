@@ -1,4 +1,4 @@
-"""The event interface every sync strategy implements, and the bookkeeping they share.
+"""The event interface every sync strategy implements.
 
 A *driver* (the simulator on simulated time, the live controller on the real clock) owns the
 clock and the replica. It tells a strategy what happened, with the time passed in, and asks it
@@ -19,6 +19,12 @@ an injected ``random.Random``. The contract, for any driver:
 4. After every call, the driver re-reads ``next_sync_due``: any event may move it.
 
 Times are seconds on the driver's clock (any origin, non-decreasing across calls).
+
+Both drivers take these steps through one :class:`~synctune.policy.driver.SyncDriver`. What
+the driver knows of the replica (unpushed writes, the sync in flight, requests, failures in a
+row, reads) is one :class:`~synctune.policy.sync_state.SyncState` record, which the events
+update and strategies only read; a strategy adds its own estimates through the ``_after_*``
+hooks (:mod:`synctune.policy.hooks`), and the parts of a combination share one record.
 """
 
 from __future__ import annotations
@@ -26,164 +32,94 @@ from __future__ import annotations
 import math
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import FrozenInstanceError, dataclass
-from enum import StrEnum
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
+from synctune.policy.decision import Decision, FailureKind, SyncReport
+from synctune.policy.hooks import StrategyHooks
+from synctune.policy.record_views import RecordViews
+from synctune.policy.sync_state import SyncState
+
+__all__ = ["Decision", "FailureKind", "SyncReport", "SyncState", "SyncStrategy"]
 
 
-class FailureKind(StrEnum):
-    """Why a sync failed, as far as the driver can tell."""
+_INF = math.inf
 
-    TIMEOUT = "timeout"
-    NETWORK = "network"
-    AUTH = "auth"
-    SERVER = "server"
-    OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class SyncReport:
-    """What one successful sync observed.
-
-    Attributes:
-        duration: wall time of the whole sync in seconds (push plus pull).
-        pulled: remote changes applied locally (0 for an empty pull).
-        pushed: local changes sent to the primary.
-        nbytes: bytes over the network, both directions.
-    """
-
-    duration: float
-    pulled: int = 0
-    pushed: int = 0
-    nbytes: int = 0
-
-    def __post_init__(self) -> None:
-        # one report per sync: the common well-formed case costs a few compares
-        d, p, q, n = self.duration, self.pulled, self.pushed, self.nbytes
-        if not (d.__class__ is float and 0.0 <= d < math.inf):
-            _check.real("duration", d, minimum=0.0)
-        if not (p.__class__ is int and q.__class__ is int and n.__class__ is int
-                and p >= 0 and q >= 0 and n >= 0):
-            _check.count("pulled", p)
-            _check.count("pushed", q)
-            _check.count("nbytes", n)
-
-
-_set = object.__setattr__
-
-
-class Decision:
-    """The strategy's latest answer to "when is the next sync due?", with its reason.
-
-    Immutable (assigning raises :class:`dataclasses.FrozenInstanceError`); equal when ``due``,
-    ``reason`` and ``interval`` are.
-
-    Attributes:
-        due: absolute time (s) of the next sync, or ``None`` when nothing is planned until an
-            event arrives (e.g. a manual strategy with no request).
-        reason: short human-readable reason, for logs and notebooks. A strategy that re-plans
-            after every sync may pass a zero-argument callable that returns it instead: the
-            text is then formatted on first read (the simulator never reads it).
-        interval: the periodic interval in force (s), or ``None`` when there is none; the
-            ``replica_stale`` alert compares freshness with twice this value.
-    """
-
-    __slots__ = ("_reason", "due", "interval")
-    __match_args__ = ("due", "reason", "interval")
-
-    due: float | None
-    interval: float | None
-    _reason: str | Callable[[], str]
-
-    def __init__(self, due: float | None, reason: str | Callable[[], str],
-                 interval: float | None = None) -> None:
-        _set(self, "due", due)
-        _set(self, "_reason", reason)
-        _set(self, "interval", interval)
-
-    @property
-    def reason(self) -> str:
-        """Short human-readable reason, for logs and notebooks."""
-        text = self._reason
-        if not isinstance(text, str):
-            text = text()
-            _set(self, "_reason", text)
-        return text
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Decision) or other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.due, self.reason, self.interval) == (other.due, other.reason, other.interval)
-
-    def __hash__(self) -> int:
-        return hash((self.due, self.reason, self.interval))
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}(due={self.due!r}, reason={self.reason!r}, "
-                f"interval={self.interval!r})")
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[type[Decision], tuple[float | None, str, float | None]]:
-        return type(self), (self.due, self.reason, self.interval)
-
-
-class SyncStrategy(ABC):
-    """Base class: event bookkeeping shared by all strategies.
+class SyncStrategy(StrategyHooks, RecordViews, ABC):
+    """Base class: turns events into transitions of the driver's :class:`SyncState`, and asks
+    the subclass for a decision from it.
 
     Subclasses implement :meth:`_decide`, called lazily after any event, and may extend the
-    ``_after_*`` hooks. Per-write and per-read work is O(1) and allocation-free.
+    ``_after_*`` observation hooks. They read the record (``self._state``) and never write it.
+    Per-write and per-read work is O(1) and allocation-free.
 
     Shared here so every strategy behaves the same: a pending app request moves the due time
     forward to the request (the reason then says so), and a strategy built with a ``backoff``
     gets a jittered retry time after each failure (:attr:`_retry_at`, cleared by a success),
     which its :meth:`_decide` places as it sees fit.
+
+    A strategy used on its own keeps its own record; a driver hands it its record with
+    :meth:`bind`, and a combination (:class:`~synctune.policy.any_of.AnyOf`) shares one
+    record with its parts.
     """
 
     #: short name used in tables and CLI specs
     name: str = "strategy"
     #: whether a pending app request moves the due time (reference strategies may opt out)
     honours_requests: bool = True
+    # whether the class observes writes, reads, sync starts and successes (set per class: the
+    # hot paths skip a hook nobody extends)
+    _hears_writes = False
+    _hears_reads = False
+    _hears_starts = False
+    _hears_successes = False
+    _own_decide = False  # a subclass that extends decide() is always asked through it
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        base = StrategyHooks
+        cls._hears_writes = cls._after_write is not base._after_write
+        cls._hears_reads = cls._after_read is not base._after_read
+        cls._hears_starts = cls._after_sync_started is not base._after_sync_started
+        cls._hears_successes = cls._after_success is not base._after_success
+        cls._own_decide = cls.decide is not SyncStrategy.decide
 
     def __init__(self, backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
-        self._now = -math.inf
-        self._started_at: float | None = None
-        self._in_flight_since: float | None = None
-        # unpushed local writes: those before the in-flight sync started, and those since
-        self._unpushed = 0
-        self._first_unpushed: float | None = None
-        self._unpushed_since_start = 0
-        self._first_since_start: float | None = None
-        # oldest write of either kind (pushed or not) not yet followed by a sync: same split
-        self._first_unsynced: float | None = None
-        self._first_unsynced_since_start: float | None = None
-        # app requests: the oldest one pending, and the first one made while a sync was in flight
-        self._requested_at: float | None = None
-        self._requested_in_flight: float | None = None
-        self._last_attempt_end: float | None = None
-        self._last_success_end: float | None = None
-        self._consecutive_failures = 0
+        self._state = SyncState()
+        # the combination this strategy is part of: it re-decides when this part does
+        self._owner: SyncStrategy | None = None
         self._decision: Decision | None = None
-        self._reads = 0
         # retry after failures: only strategies given a backoff retry on their own
         self._backoff = backoff
         self._rng = rng if rng is not None or backoff is None else random.Random()
         self._retry_at: float | None = None
         self._retry_reason = ""
 
+    @property
+    def state(self) -> SyncState:
+        """The record this strategy decides from (read it; the events write it)."""
+        return self._state
+
+    def bind(self, state: SyncState) -> None:
+        """Decide from ``state``, the driver's record, from now on (call before ``start``)."""
+        if not isinstance(state, SyncState):
+            raise TypeError(f"state must be a SyncState, got {state!r}")
+        self._state = state
+        self._decision = None
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for, or ``None`` when it has none."""
+        return None
+
     # ------------------------------------------------------------------ events
     def start(self, now: float) -> None:
         """Begin at time ``now`` (s). Call once, before any other event."""
-        self._tick("now", now)
-        self._started_at = now
+        st = self._state
+        st.tick("now", now)
+        st.started_at = now
         self._decision = None
+        self._after_start(now)
 
     def on_local_write(self, now: float, count: int = 1, pushed: bool = False) -> None:
         """``count`` writes by this node's app were committed at ``now`` (s).
@@ -193,25 +129,32 @@ class SyncStrategy(ABC):
         replicas, whose writes go to the primary) they are already durable; strategies that sync
         on write still react to them, to bring the node's view up to date.
         """
-        self._tick("now", now)
         if count.__class__ is not int or count != 1:  # True == 1, so test the type too
             _check.count("count", count)
         if pushed.__class__ is not bool:
             _check.flag("pushed", pushed)
-        if self._in_flight_since is None:
-            if self._first_unsynced is None:
-                self._first_unsynced = now
-            if not pushed:
-                if self._first_unpushed is None:
-                    self._first_unpushed = now
-                self._unpushed += count
+        # the record's write transition, inline (the hottest event; SyncState has the others)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
         else:
-            if self._first_unsynced_since_start is None:
-                self._first_unsynced_since_start = now
+            st.now = now
+        if st.in_flight_since is None:
+            if st.first_unsynced is None:
+                st.first_unsynced = now
             if not pushed:
-                if self._first_since_start is None:
-                    self._first_since_start = now
-                self._unpushed_since_start += count
+                if st.first_unpushed is None:
+                    st.first_unpushed = now
+                st.unpushed += count
+        else:
+            if st.first_unsynced_since_start is None:
+                st.first_unsynced_since_start = now
+            if not pushed:
+                if st.first_since_start is None:
+                    st.first_since_start = now
+                st.unpushed_since_start += count
+        if self._hears_writes:
+            self._after_write(now, count, pushed)
         self._decision = None
 
     def on_read(self, now: float, count: int = 1) -> None:
@@ -221,14 +164,16 @@ class SyncStrategy(ABC):
         enough to call per read; a driver may also batch reads that are close in time.
         """
         # per read: the tick's fast path inlined, no validation for the plain case
-        if now.__class__ is not float or not (self._now <= now < math.inf):
-            self._tick_slow("now", now)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
         else:
-            self._now = now
+            st.now = now
         if (count.__class__ is not int or count < 1) and _check.count("count", count) == 0:
             return
-        self._reads += count
-        self._after_read(now, count)
+        st.reads += count
+        if self._hears_reads:
+            self._after_read(now, count)
 
     def on_pull_observed(self, now: float, pulled: int = 0, as_of: float | None = None) -> None:
         """The replica caught up with the primary outside a scheduled sync, seen at ``now`` (s).
@@ -242,12 +187,12 @@ class SyncStrategy(ABC):
         half round trips before ``now``; ``None`` means ``now`` (a pull that reached the
         primary's head). Strategies that vouch for data (``ReadWait``) count from it.
         """
-        self._tick("now", now)
+        self._state.tick("now", now)
         if pulled.__class__ is not int or pulled < 0:
             _check.count("pulled", pulled)
         if as_of is not None:
             _check.real("as_of", as_of, maximum=now)
-        self._after_pull_observed(now, pulled)
+        self._after_pull_observed(now, pulled, as_of)
         self._decision = None
 
     def on_sync_requested(self, now: float) -> None:
@@ -257,12 +202,10 @@ class SyncStrategy(ABC):
         or fails (as the app's ``sync()`` call returns or raises); a request made while a sync is
         in flight leads to one more attempt after it.
         """
-        self._tick("now", now)
-        if self._in_flight_since is not None:
-            if self._requested_in_flight is None:
-                self._requested_in_flight = now
-        elif self._requested_at is None:
-            self._requested_at = now
+        st = self._state
+        st.tick("now", now)
+        st.request(now)
+        self._after_request(now)
         self._decision = None
 
     def on_announcement(self, now: float, commit_time: float | None = None) -> None:
@@ -273,68 +216,73 @@ class SyncStrategy(ABC):
         carries no data and may be late, lost, doubled or forged: strategies that listen plan a
         pull from it, the rest ignore it.
         """
-        self._tick("now", now)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
         if commit_time is not None:
             _check.real("commit_time", commit_time)
         self._after_announcement(now, commit_time)
 
     def on_channel(self, now: float, up: bool) -> None:
         """The announcement channel went up (``True``) or down (``False``) at ``now`` (s)."""
-        self._tick("now", now)
+        st = self._state  # every heartbeat: the tick's fast path inlined
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
         if up.__class__ is not bool:
             _check.flag("up", up)
         self._after_channel(now, up)
 
     def on_sync_started(self, now: float) -> None:
         """The driver started a sync at ``now`` (s)."""
-        self._tick("now", now)
-        if self._in_flight_since is not None:
-            raise RuntimeError("on_sync_started: a sync is already in flight")
-        self._in_flight_since = now
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
+        st.sync_started(now)
+        if self._hears_starts:
+            self._after_sync_started(now)
         self._decision = None
 
     def on_sync_finished(self, now: float, report: SyncReport) -> None:
         """The sync started earlier finished at ``now`` (s) with ``report``."""
-        self._tick("now", now)
-        if not isinstance(report, SyncReport):
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
+        else:
+            st.now = now
+        if report.__class__ is not SyncReport and not isinstance(report, SyncReport):
             raise TypeError(f"report must be a SyncReport, got {report!r}")
-        started = self._end_flight("on_sync_finished")
-        # everything committed before the sync started is now pushed
-        self._unpushed, self._first_unpushed = self._unpushed_since_start, self._first_since_start
-        self._unpushed_since_start, self._first_since_start = 0, None
-        self._first_unsynced, self._first_unsynced_since_start = (
-            self._first_unsynced_since_start, None)
-        self._requested_at, self._requested_in_flight = self._requested_in_flight, None
-        self._last_attempt_end = self._last_success_end = now
-        self._consecutive_failures = 0
-        self._retry_at = None
-        self._after_success(now, started, report)
-        self._decision = None
+        self._succeeded(now, st.sync_finished(now), report)
 
     def on_sync_failed(self, now: float, kind: FailureKind | str, duration: float) -> None:
         """The sync started earlier failed at ``now`` (s) after ``duration`` s, for ``kind``."""
-        self._tick("now", now)
+        st = self._state
+        st.tick("now", now)
         try:
             kind = FailureKind(kind)
         except ValueError:
             raise ValueError(f"kind must be one of {[k.value for k in FailureKind]}, "
                              f"got {kind!r}") from None
         _check.real("duration", duration, minimum=0.0)
-        self._end_flight("on_sync_failed")
-        # nothing was pushed: fold writes seen during the attempt back into the backlog
-        if self._first_unpushed is None:
-            self._first_unpushed = self._first_since_start
-        self._unpushed += self._unpushed_since_start
-        self._unpushed_since_start, self._first_since_start = 0, None
-        if self._first_unsynced is None:
-            self._first_unsynced = self._first_unsynced_since_start
-        self._first_unsynced_since_start = None
-        # the attempt answered the requests made before it (the app saw the error)
-        self._requested_at, self._requested_in_flight = self._requested_in_flight, None
-        self._last_attempt_end = now
-        self._consecutive_failures += 1
+        st.sync_failed(now)
+        self._failed(now, kind, duration)
+
+    def _succeeded(self, now: float, started: float, report: SyncReport) -> None:
+        """This strategy's part of a success (the record is already updated)."""
+        self._retry_at = None
+        if self._hears_successes:
+            self._after_success(now, started, report)
+        self._decision = None
+
+    def _failed(self, now: float, kind: FailureKind, duration: float) -> None:
+        """This strategy's part of a failure: the one place a retry time is drawn."""
         if self._backoff is not None:
-            n = self._consecutive_failures
+            n = self._state.consecutive_failures
             assert self._rng is not None
             self._retry_at = now + self._backoff.delay(n, self._rng)
             self._retry_reason = f"retry {n} after backoff ({kind.value})"
@@ -348,21 +296,29 @@ class SyncStrategy(ABC):
         A value ``<= now`` means "sync now". While a sync is in flight the answer is about the
         sync after it.
         """
+        # asked after every event: a standing decision is answered without re-deciding
+        decision = self._decision
+        if decision is not None and not self._own_decide:
+            st = self._state
+            if now.__class__ is float and st.now <= now < _INF:
+                st.now = now
+                return decision.due
         return self.decide(now).due
 
     def decide(self, now: float) -> Decision:
         """The current decision with its reason (cached until the next event)."""
         # asked after every event by every driver: the tick's fast path is inlined
-        if now.__class__ is not float or not (self._now <= now < math.inf):
-            self._tick_slow("now", now)
+        st = self._state
+        if now.__class__ is not float or not (st.now <= now < _INF):
+            st.tick_slow("now", now)
         else:
-            self._now = now
+            st.now = now
         decision = self._decision
         if decision is None:
-            if self._started_at is None:
+            if st.started_at is None:
                 raise RuntimeError(f"{type(self).__name__}.start(now) must be called first")
             decision = self._decide(now)
-            requested = self._requested_at
+            requested = st.requested_at
             if requested is not None and (decision.due is None or requested <= decision.due) \
                     and self.honours_requests:
                 decision = Decision(requested, "app requested a sync", decision.interval)
@@ -393,88 +349,33 @@ class SyncStrategy(ABC):
         """The periodic interval in force (s), or ``None``; used by the replica_stale alert."""
         return None
 
-    @property
-    def unpushed_writes(self) -> int:
-        """Local writes committed but not yet confirmed pushed."""
-        return self._unpushed + self._unpushed_since_start
-
-    @property
-    def oldest_unpushed_write(self) -> float | None:
-        """Commit time (s) of the oldest local write not yet pushed, or ``None``."""
-        return self._first_unpushed if self._first_unpushed is not None else self._first_since_start
-
-    @property
-    def oldest_unsynced_write(self) -> float | None:
-        """Commit time (s) of the oldest write, pushed or not, that no sync has followed yet."""
-        if self._first_unsynced is not None:
-            return self._first_unsynced
-        return self._first_unsynced_since_start
-
-    @property
-    def reads(self) -> int:
-        """Reads reported through :meth:`on_read`."""
-        return self._reads
-
-    @property
-    def consecutive_failures(self) -> int:
-        """Failed attempts since the last success."""
-        return self._consecutive_failures
-
-    @property
-    def in_flight(self) -> bool:
-        """True between ``on_sync_started`` and its outcome."""
-        return self._in_flight_since is not None
-
     # ------------------------------------------------------------ subclassing
     @abstractmethod
     def _decide(self, now: float) -> Decision:
         """Compute the next decision from the current state (the base applies app requests)."""
 
-    def _after_success(self, now: float, started: float, report: SyncReport) -> None:  # noqa: B027
-        """Hook: a sync that started at ``started`` succeeded at ``now``."""
-
-    def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:  # noqa: B027
-        """Hook: a sync failed at ``now``."""
-
-    def _after_pull_observed(self, now: float, pulled: int) -> None:  # noqa: B027
-        """Hook: the replica caught up outside a scheduled sync."""
-
-    def _after_announcement(self, now: float, commit_time: float | None) -> None:  # noqa: B027
-        """Hook: a commit announcement arrived; set ``self._decision = None`` to re-decide."""
-
-    def _after_channel(self, now: float, up: bool) -> None:  # noqa: B027
-        """Hook: the announcement channel went up or down."""
-
-    def _after_read(self, now: float, count: int) -> None:  # noqa: B027
-        """Hook: ``count`` reads up to ``now``; set ``self._decision = None`` to re-decide."""
+    def _redecide(self) -> None:
+        """Drop the cached decision, and the decision of the combination this is part of."""
+        self._decision = None
+        owner = self._owner
+        if owner is not None:
+            owner._redecide()
 
     def _anchor(self) -> float:
         """End of the last attempt, or the start time: where periodic schedules count from."""
-        if self._last_attempt_end is not None:
-            return self._last_attempt_end
-        assert self._started_at is not None
-        return self._started_at
+        st = self._state  # inlined: periodic schedules ask after every write
+        end = st.last_attempt_end
+        if end is not None:
+            return end
+        assert st.started_at is not None
+        return st.started_at
 
     # ----------------------------------------------------------------- helpers
     def _tick(self, name: str, now: float) -> None:
-        # hot path: a float compare covers the common case; validate properly only when odd
-        if now.__class__ is not float or not (self._now <= now < math.inf):
-            self._tick_slow(name, now)
-            return
-        self._now = now
+        self._state.tick(name, now)
 
     def _tick_slow(self, name: str, now: float) -> None:
-        value = _check.real(name, now)
-        if value < self._now:
-            raise ValueError(f"{name} must not go backwards: got {now!r} after {self._now!r}")
-        self._now = value
-
-    def _end_flight(self, event: str) -> float:
-        if self._in_flight_since is None:
-            raise RuntimeError(f"{event}: no sync is in flight")
-        started = self._in_flight_since
-        self._in_flight_since = None
-        return started
+        self._state.tick_slow(name, now)
 
     def __or__(self, other: SyncStrategy) -> SyncStrategy:
         from synctune.policy.any_of import AnyOf

@@ -93,8 +93,7 @@ class Watcher(SyncStrategy):
         self._floor: float | None = None
         self._last: Decision | None = None
 
-    def on_sync_started(self, now: float) -> None:
-        super().on_sync_started(now)
+    def _after_sync_started(self, now: float) -> None:
         self._last_start = now
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
@@ -136,9 +135,11 @@ class Watcher(SyncStrategy):
     def _decide(self, now: float) -> Decision:
         last = self._last_start
         if last is None:
-            due, reason = self._started_at or 0.0, "first pull"
+            due, reason = self._state.started_at or 0.0, "first pull"
         elif self._long_poll:
-            end = self._last_attempt_end if self._last_attempt_end is not None else last
+            end = self._state.last_attempt_end
+            if end is None:
+                end = last
             # a held pull costs one request per hold; past it, a quiet primary waits out the
             # poll interval as a polling watcher does (commits then wait for the next pull)
             wait = self.poll_interval * (self._rearm if self._found else 1.0)
@@ -146,7 +147,7 @@ class Watcher(SyncStrategy):
             due, reason = (end if end > floor else floor), "re-arm the long-poll"
         else:
             due, reason = last + self.poll_interval, "poll so the fleet keeps D"
-        if self._consecutive_failures and self._retry_at is not None:
+        if self._state.consecutive_failures and self._retry_at is not None:
             due, reason = self._retry_at, self._retry_reason
         prev = self._last
         if prev is None or prev.due != due or prev.reason != reason:
@@ -172,6 +173,11 @@ class Watcher(SyncStrategy):
     def long_poll_timeout(self) -> float:
         """Seconds the primary holds a long-poll pull at most."""
         return self._hold
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) this strategy plans for."""
+        return self._d
 
     @property
     def freshness(self) -> float:

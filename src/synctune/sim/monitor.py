@@ -62,7 +62,7 @@ class NodeHistory:
         last = np.where(k >= 0, self.ok_end[np.maximum(k, 0)] if self.ok_end.size else 0.0, 0.0)
         return t - last
 
-    def freshness(self, t: np.ndarray) -> np.ndarray:
+    def age(self, t: np.ndarray) -> np.ndarray:
         """Current staleness (s)."""
         return staleness(t, self.vis_t, self.reach, self.commits)
 
@@ -109,7 +109,7 @@ def metric_series(node: str, h: NodeHistory, grid: np.ndarray, step: float) -> p
         "local_db_size": h.db_size(grid),
         "query_latency": h.latency_max(grid, step),
         "sync_bandwidth": h.bw_cum[np.searchsorted(h.bw_t, grid, side="right")],
-        "replica_age": h.freshness(grid),
+        "replica_age": h.age(grid),
         "sync_interval": h.interval(grid),
     })
 
@@ -128,7 +128,7 @@ def alert_events(node: str, h: NodeHistory, grid: np.ndarray,
     times = np.unique(np.concatenate([grid, h.fail_end, ends_gap[np.isfinite(ends_gap)],
                                       np.nextafter(crossing[long_gap], np.inf)]))
     times = times[times <= grid[-1]]
-    lag, fresh, iv = h.sync_lag(times), h.freshness(times), h.interval(times)
+    lag, fresh, iv = h.sync_lag(times), h.age(times), h.interval(times)
     ev = AlertEvaluator(thresholds)
     fails = h.fail_end.tolist()
     k, out = 0, []

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 import numpy as np
 import simpy
 
+from synctune.policy.driver import SyncDriver
 from synctune.policy.strategy import FailureKind, SyncReport, SyncStrategy
 from synctune.sim.network import Link
 from synctune.sim.primary import PrimaryLog
@@ -55,7 +56,8 @@ class ReplicaNode:
         interval_check: after writes and successful syncs, the interval in force is re-read
             at most this often (s); after failures and requests always.
         read_batch: for a strategy asked before each read, reads are still counted
-            (``on_read``) in batches of at most this span (s), as batched reads are.
+            (``on_read``) in batches of at most this span (s), as batched reads are; 0
+            counts each read as it happens (as the live controller does).
     """
 
     def __init__(self, env: simpy.Environment, index: int, strategy: SyncStrategy, link: Link,
@@ -64,6 +66,8 @@ class ReplicaNode:
                  timeout: float, overhead: int, apply_s: float, base_bytes: int,
                  interval_check: float = 1.0, read_batch: float = 1.0) -> None:
         self.env, self.index, self.strategy, self.link, self.log = env, index, strategy, link, log
+        #: the step every driver takes (the live controller's too): only the clock differs
+        self.driver = SyncDriver(strategy, timeout)
         self._ev_t, self._ev_k, self._ev_j = events
         self._n = len(self._ev_t)
         self._i = 0
@@ -71,7 +75,7 @@ class ReplicaNode:
         self.local_first = local_first
         self._wb = write_bytes.tolist()
         self._ryw = ryw_reach.tolist() if ryw_reach is not None else None
-        self._timeout, self._overhead, self._apply_s = timeout, overhead, apply_s
+        self._overhead, self._apply_s = overhead, apply_s
         self._base = base_bytes
         # replica state
         # the replica starts with the primary as it was before t = 0: whatever commits at
@@ -113,10 +117,10 @@ class ReplicaNode:
     # ------------------------------------------------------------------ process
     def run(self) -> Generator[simpy.events.Event, object, None]:
         """The SimPy process."""
-        env, s = self.env, self.strategy
-        next_due, handle = s.next_sync_due, self._handle
+        env, s, driver = self.env, self.strategy, self.driver
+        next_due, handle = driver.next_due, self._handle
         ev_t, n = self._ev_t, self._n
-        s.start(0.0)
+        driver.start(0.0)
         self._note_interval(0.0)
         now, end, i = 0.0, self.end, 0
         local_first = self.local_first
@@ -156,27 +160,28 @@ class ReplicaNode:
 
     # ------------------------------------------------------------------ events
     def _handle(self, i: int, t: float) -> None:
-        kind, s = self._ev_k[i], self.strategy
+        kind, d = self._ev_k[i], self.driver
         if kind == READ:
             if self._asks:
+                if not self._batch:  # each read counted as it happens, as the live side does
+                    self._ask(i, t)
+                    d.read(t, 1)
+                    return
                 # counted in batches, as batched reads are: rates do not need every read
                 slot = t // self._batch
                 if self._pend and slot != self._pend_slot:
                     self._count_reads()
-                wait = s.before_read(t)
-                if wait > 0.0:
-                    self.held.append(self._ev_j[i])
-                    self.held_for.append(wait)
+                self._ask(i, t)
                 self._pend += 1
                 self._pend_t, self._pend_slot = t, slot
                 return
-            s.on_read(t, self._ev_j[i])
+            d.read(t, self._ev_j[i])
             return
         if self._pend:
             self._count_reads()
         if kind == WRITE:
             # delegated writes are already on the primary: seen, but not data at risk
-            s.on_local_write(t, 1, not self.local_first)
+            d.write(t, 1, not self.local_first)
             if self.local_first:
                 self._written += 1
                 backlog = self._written - self._pushed
@@ -188,7 +193,7 @@ class ReplicaNode:
                 upto = self._ryw[self._ev_j[i]]
                 if upto > self.reach:
                     # the pull reached the write's commit, before the acknowledgement
-                    s.on_pull_observed(t, self.log.count_between(self.reach, upto), upto)
+                    d.pull_observed(t, self.log.count_between(self.reach, upto), upto)
                     self.reach = upto
                 self.ryw_t.append(t)
                 self.ryw_reach.append(upto)
@@ -196,16 +201,23 @@ class ReplicaNode:
                 self._note_interval(t)
             return
         if kind == REQUEST:
-            s.on_sync_requested(t)
+            d.request(t)
         else:
             self._cold = True
             self.cold_starts += 1
-            s.on_sync_requested(t)
+            d.request(t)
         self._note_interval(t)
+
+    def _ask(self, i: int, t: float) -> None:
+        """Ask before read ``i`` at ``t`` whether it waits; record it when it does."""
+        wait = self.driver.before_read(t)
+        if wait > 0.0:
+            self.held.append(self._ev_j[i])
+            self.held_for.append(wait)
 
     def _count_reads(self) -> None:
         """Tell the strategy about the reads asked about since the last count."""
-        self.strategy.on_read(self._pend_t, self._pend)
+        self.driver.read(self._pend_t, self._pend)
         self._pend = 0
 
     def _note_interval(self, t: float) -> None:
@@ -228,10 +240,8 @@ class ReplicaNode:
 
     # -------------------------------------------------------------------- sync
     def _sync(self, start: float) -> Generator[simpy.events.Event, object, None]:
-        s, link = self.strategy, self.link
-        s.on_sync_started(start)
-        timeout = s.sync_timeout()
-        deadline = start + (timeout if timeout is not None else self._timeout)
+        link = self.link
+        deadline = start + self.driver.begin(start)
         rtt, fault = link.attempt()
         one = rtt / 2.0
         if link.down(start):
@@ -297,7 +307,7 @@ class ReplicaNode:
         self._told = done
         if self._pend:
             self._count_reads()
-        s.on_sync_finished(done, SyncReport(done - start, count, pushed, total))
+        self.driver.finished(done, SyncReport(done - start, count, pushed, total))
         if done >= self._iv_next:
             self._note_interval(done)
         return None
@@ -310,5 +320,5 @@ class ReplicaNode:
                                   math.nan))
         if self._pend:
             self._count_reads()
-        self.strategy.on_sync_failed(now, kind, now - start)
+        self.driver.failed(now, kind, now - start)
         self._note_interval(now)

@@ -46,18 +46,18 @@ class Notify(SyncStrategy):
 
     def _after_announcement(self, now: float, commit_time: float | None) -> None:
         c = now if commit_time is None or commit_time > now else commit_time
-        if self._in_flight_since is None:
+        if self._state.in_flight_since is None:
             if c < self._pend:
                 self._pend = c
-                self._decision = None
+                self._redecide()
         elif c < self._pend_flight:
             self._pend_flight = c
 
     def _after_read(self, now: float, count: int) -> None:
-        if self._reads == count:
-            self._decision = None  # the first reads: commits now matter here
+        if self._state.reads == count:
+            self._redecide()  # the first reads: commits now matter here
 
-    def _after_pull_observed(self, now: float, pulled: int) -> None:
+    def _after_pull_observed(self, now: float, pulled: int, as_of: float | None) -> None:
         # caught up as of now (read-your-writes): every commit announced so far is here
         self._pend = self._pend_flight = _INF
 
@@ -71,8 +71,11 @@ class Notify(SyncStrategy):
         self._retry = True
 
     def _decide(self, now: float) -> Decision:
-        pull = self._pend + self._wait if self._reads and self._pend < _INF else _INF
-        oldest = self.oldest_unpushed_write
+        pull = self._pend + self._wait if self._state.reads and self._pend < _INF else _INF
+        st = self._state  # the oldest unpushed write, from the record
+        oldest = st.first_unpushed
+        if oldest is None:
+            oldest = st.first_since_start
         push = oldest + self._d if oldest is not None else _INF
         if pull == _INF and push == _INF:
             return _IDLE

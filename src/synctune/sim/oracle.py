@@ -95,8 +95,7 @@ class Oracle(SyncStrategy):
         """Ignored: the oracle pulls only when its plan says (app sync points and cold starts
         do not move it)."""
 
-    def on_sync_started(self, now: float) -> None:
-        super().on_sync_started(now)
+    def _after_sync_started(self, now: float) -> None:
         while self._next < len(self._starts) and self._starts[self._next] <= now:
             self._next += 1
 

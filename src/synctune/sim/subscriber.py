@@ -65,21 +65,21 @@ class SubscriberNode(ReplicaNode):
         return env.now < t
 
     def _give(self, now: float, kind: int, value: float) -> None:
-        s = self.strategy
+        d = self.driver
         if self._pend:
             self._count_reads()
         if kind == HINT:
             self.hints += 1
-            s.on_announcement(now, None if value != value else min(value, now))
+            d.announcement(now, None if value != value else min(value, now))
         elif kind in (BEAT, UP):  # a heartbeat, or a (re)connect
-            s.on_channel(now, True)
+            d.channel(now, True)
 
     def run(self) -> Generator[simpy.events.Event, object, None]:
         """The SimPy process: :meth:`ReplicaNode.run` with the channel's events merged in."""
-        env, s = self.env, self.strategy
-        next_due, handle = s.next_sync_due, self._handle
+        env, s, driver = self.env, self.strategy, self.driver
+        next_due, handle = driver.next_due, self._handle
         ev_t, n, inbox, dynamic = self._ev_t, self._n, self._inbox, self._dynamic
-        s.start(0.0)
+        driver.start(0.0)
         self._note_interval(0.0)
         now, end, i = 0.0, self.end, 0
         instant, last_start = 0, -1.0

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 import numpy as np
 import simpy
 
+from synctune.policy.driver import SyncDriver
 from synctune.policy.strategy import FailureKind, SyncReport
 from synctune.policy.watcher import Watcher
 from synctune.sim.network import Link
@@ -43,7 +44,9 @@ class WatcherNode:
                  overhead: int, apply_s: float) -> None:
         self.env, self.strategy, self.link, self.log, self.end = env, strategy, link, log, end
         self._commits = np.asarray(commits, dtype=np.float64).tolist()
-        self._timeout, self._overhead, self._apply_s = timeout, overhead, apply_s
+        self._overhead, self._apply_s = overhead, apply_s
+        #: the step every driver takes (a replica node's, the live controller's)
+        self.driver = SyncDriver(strategy, timeout)
         self.reach = -math.inf
         #: every attempt: (start, end, ok)
         self.pulls: list[tuple[float, float, bool]] = []
@@ -60,11 +63,11 @@ class WatcherNode:
 
     def run(self) -> Generator[simpy.events.Event, object, None]:
         """The SimPy process."""
-        s, env = self.strategy, self.env
-        s.start(0.0)
+        driver, env = self.driver, self.env
+        driver.start(0.0)
         now = 0.0
         while True:
-            due = s.next_sync_due(now)
+            due = driver.next_due(now)
             if due is None or due >= self.end:
                 return
             start = due if due > now else now
@@ -78,9 +81,7 @@ class WatcherNode:
 
     def _pull(self, start: float) -> Generator[simpy.events.Event, object, float]:
         s, link = self.strategy, self.link
-        s.on_sync_started(start)
-        timeout = s.sync_timeout()
-        deadline = start + (timeout if timeout is not None else self._timeout)
+        deadline = start + self.driver.begin(start)
         rtt, fault = link.attempt()
         one = rtt / 2.0
         if link.down(start) or fault is not None:
@@ -88,7 +89,7 @@ class WatcherNode:
             yield from self._wait(failed)
             self.pulls.append((start, failed, False))
             kind = FailureKind.TIMEOUT if fault is None else FailureKind.NETWORK
-            s.on_sync_failed(failed, kind, failed - start)
+            self.driver.failed(failed, kind, failed - start)
             return failed
         upto = start + one
         yield from self._wait(upto)  # local-first: meet the pushes landing by then
@@ -107,12 +108,12 @@ class WatcherNode:
         if done > deadline:
             yield from self._wait(deadline)
             self.pulls.append((start, deadline, False))
-            s.on_sync_failed(deadline, FailureKind.TIMEOUT, deadline - start)
+            self.driver.failed(deadline, FailureKind.TIMEOUT, deadline - start)
             return deadline
         yield from self._wait(done)
         self.reach = upto
         self.pulls.append((start, done, True))
-        s.on_sync_finished(done, SyncReport(done - start, count, 0, nbytes))
+        self.driver.finished(done, SyncReport(done - start, count, 0, nbytes))
         if count:
             # a held pull that a commit released: that commit landed as it returned (less
             # half a round trip); otherwise the earliest is the previous pull's start

@@ -24,7 +24,7 @@ from synctune.live.announce.announcer import Announcer
 from synctune.live.announce.channel import Subscription
 from synctune.live.announce.gaps import GapDetector
 from synctune.live.announce.hint import Hint
-from synctune.live.control.strategy_guard import StrategyGuard
+from synctune.live.control.strategy_guard import GuardedDriver
 
 if TYPE_CHECKING:
     from synctune.live.control.history import SyncHistory
@@ -68,14 +68,15 @@ class AnnouncementLink:
     pulls find and send a heartbeat every ``heartbeat`` s while ``healthy()``, instead of
     subscribing)."""
 
-    def __init__(self, announcer: Announcer, strategy: SyncStrategy, guard: StrategyGuard,
+    def __init__(self, announcer: Announcer, driver: GuardedDriver,
                  wake: Callable[[], None], clock: Callable[[], float], *, watcher: bool = False,
                  heartbeat: float = 5.0, healthy: Callable[[], bool] = lambda: True) -> None:
         if not isinstance(announcer, Announcer):
             raise TypeError(f"announcer must be an Announcer, got {announcer!r}")
         if not heartbeat > 0:
             raise ValueError(f"heartbeat must be > 0 s, got {heartbeat!r}")
-        self.announcer, self.strategy, self._guard = announcer, strategy, guard
+        self.announcer, self._driver = announcer, driver
+        self.strategy: SyncStrategy = driver.strategy
         self._wake, self.watcher, self.heartbeat = wake, watcher, heartbeat
         self._clock = clock
         self._healthy = healthy
@@ -93,7 +94,7 @@ class AnnouncementLink:
         self.hint_lag = Histogram(HINT_LAG_BUCKETS)
 
     @classmethod
-    def attach(cls, announcer: Announcer, loop: SyncLoop, guard: StrategyGuard,
+    def attach(cls, announcer: Announcer, loop: SyncLoop, driver: GuardedDriver,
                history: SyncHistory, clock: Callable[[], float],
                watcher_heartbeat: float | None) -> AnnouncementLink:
         """A link for the controller running ``loop``, hooked into it (``watcher_heartbeat``:
@@ -102,7 +103,7 @@ class AnnouncementLink:
             attempts = history.attempts
             return bool(attempts) and attempts[-1].ok
 
-        link = cls(announcer, loop.strategy, guard, loop.wake.set, clock,
+        link = cls(announcer, driver, loop.wake.set, clock,
                    watcher=watcher_heartbeat is not None, heartbeat=watcher_heartbeat or 5.0,
                    healthy=healthy)
         loop.before_decide, loop.after_sync = link.drain, link.after_sync
@@ -212,11 +213,10 @@ class AnnouncementLink:
             self._announce(now, commit)
 
     def _channel(self, now: float, up: bool) -> None:
-        self._guard.call("on_channel", lambda: self.strategy.on_channel(now, up), None)
+        self._driver.channel(now, up)
 
     def _announce(self, now: float, commit: float | None) -> None:
-        self._guard.call("on_announcement",
-                         lambda: self.strategy.on_announcement(now, commit), None)
+        self._driver.announcement(now, commit)
 
     # ------------------------------------------------------------ publishing
     def after_sync(self, started_ago: float, pushed: int, pulled: int) -> None:
@@ -231,7 +231,7 @@ class AnnouncementLink:
             self.announcer.commit(self._floor(wall))
 
     def _floor(self, wall: float) -> float | None:
-        floor = self._guard.read(self.strategy, "commit_floor", None)
+        floor = self._driver.commit_floor()
         if floor is None:  # no earlier pull: when it landed is unknown
             return None
         return wall - max(0.0, self._clock() - floor)
@@ -243,8 +243,8 @@ class AnnouncementLink:
     # ----------------------------------------------------------------- views
     def fallback_active(self) -> bool:
         """The strategy's ``fallback_active`` when it has one, else: the channel is down."""
-        active = self._guard.read(self.strategy, "fallback_active", None)
-        return (not self._up) if active is None else bool(active)
+        active = self._driver.fallback_active()
+        return (not self._up) if active is None else active
 
     def snapshot(self, lock: threading.RLock) -> AnnounceSnapshot:
         """The figures now (``lock``: the controller's, held to read the strategy)."""

@@ -40,7 +40,7 @@ class AsyncSyncController:
     def connection(self, **kwargs: Any) -> AsyncSyncedConnection:
         """An awaitable app connection (see :class:`AsyncSyncedConnection`); returns at once,
         the connection being opened in a worker thread with its first statement. Keyword
-        arguments go to :class:`~synctune.live.connection.SyncedConnection`."""
+        arguments go to :class:`~synctune.live.app.connection.SyncedConnection`."""
         if self._writers is None:
             self._writers = asyncio.Lock()
         ctl = self.controller

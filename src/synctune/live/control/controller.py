@@ -5,11 +5,11 @@ commits (:meth:`SyncController.notify_write`, one lock and a few float operation
 waits on the network: every app-facing call takes only the short state lock, which the sync
 thread never holds while it talks to the replica. The pieces:
 
-* :mod:`synctune.live.sync_loop` - the thread: when to sync, waiting, flushing on stop;
-* :mod:`synctune.live.sync_run` - one attempt: push, then pull, within one deadline;
-* :mod:`synctune.live.sync_metrics` - the six metrics and three alerts;
-* :mod:`synctune.live.history` - the attempts, and waiting for one (``sync_now``);
-* :mod:`synctune.live.backlog` - what is unpushed, counted from the engine's own backlog;
+* :mod:`synctune.live.control.sync_loop` - the thread: when to sync, waiting, flushing on stop;
+* :mod:`synctune.live.control.sync_run` - one attempt: push, then pull, within one deadline;
+* :mod:`synctune.live.control.metrics` - the six metrics and three alerts;
+* :mod:`synctune.live.control.history` - the attempts, and waiting for one (``sync_now``);
+* :mod:`synctune.live.control.backlog` - what is unpushed, counted from the engine's own backlog;
 * :mod:`synctune.live.timing` - the injected clock, waits and sleeps.
 """
 
@@ -27,7 +27,6 @@ from typing import Any
 from synctune.live.announce.announcer import Announcer
 from synctune.live.app import fork_guard
 from synctune.live.app.connection import SyncedConnection
-from synctune.live.control import strategy_guard
 from synctune.live.control.announce_link import AnnouncementLink, AnnounceSnapshot
 from synctune.live.control.backlog import UnpushedBacklog
 from synctune.live.control.history import SyncAttempt, SyncHistory
@@ -35,13 +34,14 @@ from synctune.live.control.metrics import SyncMetrics
 from synctune.live.control.recorder import TraceRecorder
 from synctune.live.control.shutdown import StopReport
 from synctune.live.control.status import ControllerStatus
-from synctune.live.control.strategy_guard import StrategyGuard
+from synctune.live.control.strategy_guard import GuardedDriver, StrategyGuard
 from synctune.live.control.sync_loop import SyncLoop
 from synctune.live.control.telemetry import SyncTelemetry, engine_pull_unix
 from synctune.live.replica.base import Replica
 from synctune.live.timing import REAL_TIME, SteadyClock, Timer
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 from synctune.policy import SyncStrategy, _check
+from synctune.policy.driver import freshness_target
 from synctune.policy.errors import InvalidType
 
 log = logging.getLogger("synctune.live")
@@ -69,7 +69,9 @@ class SyncController:
             thread).
         check_every: longest sleep (s) between alert evaluations while idle.
         freshness: the freshness target D (s) reads are counted against for the stale-reads
-            SLO (``None``: not counted).
+            SLO, for a strategy without one of its own (``None``: not counted). A strategy
+            with a target (``strategy.freshness_target``) sets D itself; passing a different
+            one raises ``ValueError``.
         recorder: writes the traffic seen here (reads, commits, sync points, pulls) as a
             trace; started and closed with the controller.
         announcer: commit announcements (:mod:`synctune.live.announce`): the controller
@@ -102,15 +104,11 @@ class SyncController:
             raise TypeError(f"clock must be callable, got {clock!r}")
         else:
             clock = SteadyClock(clock)
-        self.replica = replica
-        self.strategy = strategy
-        self._clock = clock
-        self._timer = timer
+        self.replica, self.strategy, self._clock, self._timer = replica, strategy, clock, timer
         self.default_timeout = _check.real("default_timeout", default_timeout, minimum=0.0,
                                            strict=True)
         check_every = _check.real("check_every", check_every, minimum=0.0, strict=True)
-        self._delegated = replica.writes_delegated
-        self._syncs = replica.syncs
+        self._delegated, self._syncs = replica.writes_delegated, replica.syncs
         # bounded-staleness reads: only then do app reads ask before running
         self._reads_wait = replica.syncs and strategy.max_read_wait > 0.0
         # guards the strategy and the backlog counter; never held during I/O. Reentrant: a
@@ -118,20 +116,20 @@ class SyncController:
         self._lock = threading.RLock()
         if recorder is not None and not isinstance(recorder, TraceRecorder):
             raise InvalidType(f"recorder must be a TraceRecorder, got {recorder!r}")
-        self._metrics = SyncMetrics(thresholds, on_alert, freshness=freshness)
+        self._freshness_target = freshness_target(strategy, freshness)
+        self._metrics = SyncMetrics(thresholds, on_alert, freshness=self._freshness_target)
         self._metrics.recorder = self._recorder = recorder
         self._history = SyncHistory()
         self._backlog = UnpushedBacklog(replica, self._lock)
         # a strategy that raises never fails an app call nor ends the sync thread
         self._guard = StrategyGuard(self._metrics.telemetry)
-        self._loop = SyncLoop(replica, strategy, self._lock, timer=timer, clock=clock,
+        self._driver = GuardedDriver(strategy, self.default_timeout, self._guard)
+        self._loop = SyncLoop(replica, self._driver, self._lock, timer=timer, clock=clock,
                               metrics=self._metrics, history=self._history,
-                              backlog=self._backlog, guard=self._guard,
-                              default_timeout=self.default_timeout, check_every=check_every)
-        self._strategy_call = self._guard.call
+                              backlog=self._backlog, check_every=check_every)
         self._wake = self._loop.wake
         self._link = None if announcer is None else AnnouncementLink.attach(
-            announcer, self._loop, self._guard, self._history, clock, watcher_heartbeat)
+            announcer, self._loop, self._driver, self._history, clock, watcher_heartbeat)
         #: how the last :meth:`stop` ended (``None`` before one)
         self.stop_report: StopReport | None = None
 
@@ -148,7 +146,7 @@ class SyncController:
             raise RuntimeError("SyncController.start: already started")
         with self._lock:
             started_at = self._clock()
-            self.strategy.start(started_at)
+            self._driver.start(started_at)
         self._metrics.start(started_at)
         self.telemetry.restore_last_sync(engine_pull_unix(self.replica))
         if self._recorder is not None and not self._recorder.started:
@@ -213,9 +211,7 @@ class SyncController:
             _check.count("count", count)
         with self._lock:
             now = self._clock()
-            self._strategy_call("on_local_write",
-                                lambda: self.strategy.on_local_write(now, count, self._delegated),
-                                None)
+            self._driver.write(now, count, self._delegated)
             if not self._delegated:
                 self._backlog.add_commits(count)
         if self._recorder is not None:
@@ -236,13 +232,11 @@ class SyncController:
             _check.count("count", count)
         with self._lock:
             now = self._clock()
-            self._strategy_call("on_read", lambda: self.strategy.on_read(now, count), None)
+            self._driver.read(now, count)
             # before start() there is no schedule to move (reads are still counted)
-            due = self._strategy_call("next_sync_due", lambda: self.strategy.next_sync_due(now),
-                                      None, strategy_guard.due_or_none
-                                      ) if self._loop.started else None
+            due = self._driver.next_due(now) if self._loop.started else None
         # the stale-reads SLO counts every read; a replica with nothing to sync is never stale
-        bound = self._metrics.freshness(now) if self._syncs and self._loop.started else 0.0
+        bound = self._metrics.age(now) if self._syncs and self._loop.started else 0.0
         self._metrics.telemetry.count_reads(count, bound)
         if self._recorder is not None:
             self._recorder.read(count)
@@ -289,8 +283,7 @@ class SyncController:
             return None
         with self._lock:
             asked = self._clock()
-            wait = self._strategy_call("before_read", lambda: self.strategy.before_read(asked),
-                                       0.0, strategy_guard.seconds_or_none) or 0.0
+            wait = self._driver.before_read(asked)
         if wait <= 0.0:
             return None
         self._wake.set()
@@ -317,8 +310,7 @@ class SyncController:
         """Request a sync now; returns when it was asked (controller clock)."""
         with self._lock:
             asked = self._clock()
-            self._strategy_call("on_sync_requested",
-                                lambda: self.strategy.on_sync_requested(asked), None)
+            self._driver.request(asked)
         if self._recorder is not None:
             self._recorder.sync_point()
         self._wake.set()
@@ -336,9 +328,9 @@ class SyncController:
     def connection(self, **kwargs: Any) -> SyncedConnection:
         """A thread-safe app connection on the replica that reports commits and read latency
         here, and holds reads for a fresh pull when the strategy asks (:meth:`before_read`;
-        see :class:`~synctune.live.connection.SyncedConnection`; keyword arguments such as
+        see :class:`~synctune.live.app.connection.SyncedConnection`; keyword arguments such as
         ``busy_timeout`` go to it). Opening one does not wait on the network while the
-        replica's pool has one ready (see :mod:`synctune.live.connection_pool`)."""
+        replica's pool has one ready (see :mod:`synctune.live.app.connection_pool`)."""
         if self._reads_wait:
             kwargs.setdefault("before_read", self.before_read)
         return self.replica.connection(on_commit=self.notify_write, on_read=self.record_query,
@@ -350,14 +342,12 @@ class SyncController:
         syncs = self.replica.syncs
         with self._lock:
             now = self._clock()
-            decision = self._strategy_call("decide", lambda: self.strategy.decide(now), None,
-                                           strategy_guard.decision_problem
-                                           ) if self._loop.started else None
+            decision = self._driver.decide(now) if self._loop.started else None
             unpushed = self._backlog.value()
             if unpushed is None:
-                unpushed = self._guard.read(self.strategy, "unpushed_writes", 0)
-            failures_in_row = self._guard.read(self.strategy, "consecutive_failures", 0)
-            interval = self._guard.read(self.strategy, "interval_in_force", None)
+                unpushed = self._driver.state.unpushed_writes
+            failures_in_row = self._driver.state.consecutive_failures
+            interval = self._driver.interval_in_force()
             strategy = repr(self.strategy)
         reason = decision.reason if decision is not None else "not started"
         if self._guard.error is not None:  # syncs go on, on the fallback backoff
@@ -368,7 +358,7 @@ class SyncController:
         return ControllerStatus(
             time=now, sync_lag=m.lag(now) if syncs else 0.0, sync_failures=m.failures,
             local_db_size=self.replica.local_db_size(), query_latency=m.read_latency(),
-            sync_bandwidth=m.bandwidth, replica_freshness=m.freshness(now) if syncs else 0.0,
+            sync_bandwidth=m.bandwidth, replica_age=m.age(now) if syncs else 0.0,
             syncs=m.syncs, unpushed_writes=unpushed, consecutive_failures=failures_in_row,
             next_due_in=None if decision is None or decision.due is None
             else max(0.0, decision.due - now),
@@ -412,8 +402,13 @@ class SyncController:
         """Evaluate the three alerts now; log, record and return state changes."""
         with self._lock:
             now = self._clock()
-            interval = self._guard.read(self.strategy, "interval_in_force", None)
+            interval = self._driver.interval_in_force()
         return self._metrics.check_alerts(now, self.replica.syncs, interval)
+
+    @property
+    def freshness_target(self) -> float | None:
+        """The freshness target D (s) reads are counted against (``None``: not counted)."""
+        return self._freshness_target
 
     def __repr__(self) -> str:
         return f"SyncController({self.replica!r}, {self.strategy!r})"

@@ -87,9 +87,6 @@ class SyncMetrics:
         none yet), the live upper bound on its staleness."""
         return self._age(now, self._last_pull_start)
 
-    # old name of age(); control/controller.py still calls it
-    freshness = age
-
     def read_latency(self) -> float:
         """95th percentile of the recent read latencies (s), 0 when none."""
         reads = sorted(list(self.reads))

@@ -19,7 +19,9 @@ class ControllerStatus:
         query_latency: recent local read latency, seconds (95th percentile of the last reads
             reported, 0 when none).
         sync_bandwidth: bytes moved by syncs since start, both directions.
-        replica_freshness: the replica's age (:attr:`replica_age`), under its old name.
+        replica_age: seconds since the last successful pull began (since start when none):
+            the live upper bound on staleness (the age of the oldest commit not yet visible
+            here) the shared metric definition allows.
         syncs: successful syncs since start.
         unpushed_writes: local changes not yet confirmed pushed: for pyturso the engine's own
             backlog (row changes, including those held from before start) at its last count
@@ -38,7 +40,7 @@ class ControllerStatus:
     local_db_size: int
     query_latency: float
     sync_bandwidth: int
-    replica_freshness: float  # old name of replica_age; control/controller.py still sets it
+    replica_age: float
     syncs: int = 0
     unpushed_writes: int = 0
     consecutive_failures: int = 0
@@ -47,13 +49,6 @@ class ControllerStatus:
     interval: float | None = None
     firing: tuple[str, ...] = field(default_factory=tuple)
     strategy: str = ""
-
-    @property
-    def replica_age(self) -> float:
-        """Seconds since the last successful pull began (since start when none): the live upper
-        bound on staleness (the age of the oldest commit not yet visible here) the shared
-        metric definition allows."""
-        return self.replica_freshness
 
     def metrics(self) -> dict[str, float]:
         """The six monitored metrics by their shared names (``synctune.monitoring.METRICS``)."""

@@ -18,14 +18,18 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar, cast
 
 from synctune.live.control.telemetry import SyncTelemetry
-from synctune.policy import Backoff, Decision
+from synctune.policy import Announced, Backoff, Decision, Watcher
+from synctune.policy.decision import FailureKind, SyncReport
+from synctune.policy.driver import SyncDriver
+from synctune.policy.strategy import SyncStrategy
 
 log = logging.getLogger("synctune.live")
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: retry pauses (s) while the strategy raises: bounded, and without jitter (a local bug, not a
 #: herd of replicas against one primary)
@@ -66,21 +70,8 @@ def decision_problem(value: object) -> str | None:
     return problem
 
 
-def count_problem(value: object) -> str | None:
-    """Why ``value`` is not a count (an int >= 0); ``None`` when fine."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return None
-    return "not an integer >= 0"
-
-
-#: the checks on the strategy's properties the controller reads
-PROPERTY_CHECKS: dict[str, Callable[[object], str | None]] = {
-    "unpushed_writes": count_problem, "consecutive_failures": count_problem,
-    "interval_in_force": lambda v: seconds_or_none(v, positive=True)}
-
-
 class StrategyGuard:
-    """Runs strategy calls, turning an exception into a fallback value and a recorded error.
+    """Records the strategy's errors: counted, logged once each, the first kept as the cause.
 
     Thread-safe on its own lock; it never logs (a log handler may block): the sync thread calls
     :meth:`log_new` holding no lock.
@@ -96,27 +87,6 @@ class StrategyGuard:
         #: the first error ("raised ValueError in on_sync_finished", "returned nan from
         #: sync_timeout (...)") since the strategy was last trusted, else ``None``
         self.error: str | None = None
-
-    def call(self, what: str, fn: Callable[[], T], fallback: T,
-             check: Callable[[Any], str | None] | None = None) -> T:
-        """``fn()``, or ``fallback`` when it raises or ``check(result)`` names a problem
-        (``what``: the strategy call, for logs)."""
-        try:
-            result = fn()
-            problem = None if check is None else check(result)
-        except Exception as exc:
-            self.failed(what, exc)
-            return fallback
-        if problem is not None:
-            self.returned(what, result, problem)
-            return fallback
-        return result
-
-    def read(self, strategy: object, name: str, fallback: T) -> T:
-        """The strategy's property ``name``, or ``fallback`` when computing it raises or gives
-        a value of the wrong type or range."""
-        return self.call(name, lambda: getattr(strategy, name), fallback,
-                         PROPERTY_CHECKS.get(name))
 
     def failed(self, what: str, exc: Exception) -> None:
         """Record that the strategy call ``what`` raised ``exc`` (its type only is kept)."""
@@ -155,3 +125,132 @@ class StrategyGuard:
         for error in new:
             log.error("strategy %s; syncing on a fallback backoff (%g-%g s) until it "
                       "handles a sync cleanly", error, FALLBACK.base, FALLBACK.cap)
+
+
+def _positive(value: object) -> str | None:
+    return seconds_or_none(value, positive=True)
+
+
+def _any(value: object) -> str | None:
+    return None
+
+
+class GuardedDriver:
+    """The :class:`~synctune.policy.driver.SyncDriver` of the live sync thread and the app's
+    calls, with every strategy call guarded: a call that raises, or returns a value of the
+    wrong type or range, gives the fallback declared in its method here and is recorded in
+    :attr:`guard`. Not thread-safe: the controller calls it holding its state lock.
+
+    What the driver knows itself (what is unpushed, failures in a row) is read from its
+    record, which no strategy code computes.
+    """
+
+    def __init__(self, strategy: SyncStrategy, default_timeout: float,
+                 guard: StrategyGuard) -> None:
+        self.driver = SyncDriver(strategy, default_timeout)
+        self.strategy = strategy
+        self.state = self.driver.state
+        self.guard = guard
+
+    def _call(self, fn: Callable[P, T], fallback: T, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args)``, or ``fallback`` when it raises (recorded under ``fn``'s name)."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            self.guard.failed(getattr(fn, "__name__", "strategy"), exc)
+            return fallback
+
+    def _ask(self, fn: Callable[P, object], fallback: T, check: Callable[[object], str | None],
+             *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args)``, or ``fallback`` when it raises or ``check`` names a problem with
+        what it returned (recorded under ``fn``'s name)."""
+        what = getattr(fn, "__name__", "strategy")
+        try:
+            value = fn(*args, **kwargs)
+            problem = check(value)
+        except Exception as exc:
+            self.guard.failed(what, exc)
+            return fallback
+        if problem is not None:
+            self.guard.returned(what, value, problem)
+            return fallback
+        return cast(T, value)
+
+    # ------------------------------------------------------------ the app's events
+    def start(self, now: float) -> None:
+        """Begin at ``now`` (unguarded: a strategy that cannot start fails the start)."""
+        self.driver.start(now)
+
+    def write(self, now: float, count: int, pushed: bool = False) -> None:
+        self._call(self.strategy.on_local_write, None, now, count, pushed)
+
+    def read(self, now: float, count: int) -> None:
+        self._call(self.strategy.on_read, None, now, count)
+
+    def before_read(self, now: float) -> float:
+        """How long (s) a read waits; 0.0 when the strategy cannot say."""
+        return self._ask(self.strategy.before_read, 0.0, seconds_or_none, now) or 0.0
+
+    def request(self, now: float) -> None:
+        self._call(self.strategy.on_sync_requested, None, now)
+
+    def announcement(self, now: float, commit_time: float | None) -> None:
+        self._call(self.strategy.on_announcement, None, now, commit_time)
+
+    def channel(self, now: float, up: bool) -> None:
+        self._call(self.strategy.on_channel, None, now, up)
+
+    # ------------------------------------------------------------------ the step
+    def decide(self, now: float) -> Decision | None:
+        """The strategy's decision; ``None`` when it cannot give a usable one."""
+        return self._ask(self.strategy.decide, None, decision_problem, now)
+
+    def next_due(self, now: float) -> float | None:
+        """The next sync's due time (s); ``None`` when the strategy cannot say."""
+        due: float | None = self._ask(self.strategy.next_sync_due, None, due_or_none, now)
+        return due
+
+    def begin(self, now: float) -> float:
+        """A sync starts at ``now``: its timeout (s), the default when the strategy has none
+        or cannot say."""
+        self._call(self.strategy.on_sync_started, None, now)
+        timeout: float | None = self._ask(self.strategy.sync_timeout, None, _positive)
+        return self.driver.default_timeout if timeout is None else float(timeout)
+
+    def finished(self, now: float, report: SyncReport) -> None:
+        self._call(self.strategy.on_sync_finished, None, now, report)
+
+    def failed(self, now: float, kind: FailureKind, duration: float) -> None:
+        self._call(self.strategy.on_sync_failed, None, now, kind, duration)
+
+    # ----------------------------------------------------------------- views
+    def interval_in_force(self) -> float | None:
+        """The strategy's periodic interval (s), ``None`` when it has none or cannot say."""
+        def interval_in_force() -> float | None:
+            return self.strategy.interval_in_force
+
+        result: float | None = self._ask(interval_in_force, None, _positive)
+        return result
+
+    def commit_floor(self) -> float | None:
+        """A watcher's earliest commit time of its latest pull (s); ``None`` when unknown."""
+        strategy = self.strategy
+        if not isinstance(strategy, Watcher):
+            return None
+        def commit_floor() -> float | None:
+            return strategy.commit_floor
+
+        floor: float | None = self._ask(commit_floor, None, due_or_none)
+        return floor
+
+    def fallback_active(self) -> bool | None:
+        """Whether an announced strategy is on its fallback; ``None`` for other strategies or
+        when it cannot say."""
+        strategy = self.strategy
+        if not isinstance(strategy, Announced):
+            return None
+        def fallback_active() -> bool:
+            return bool(strategy.fallback_active)
+
+        active: bool | None = self._ask(fallback_active, None, _any)
+        return active

@@ -1,8 +1,8 @@
 """The sync thread: ask the strategy when, wait until then, run one attempt, repeat; flush on stop.
 
 Owns every call to the replica (counting the backlog, pushing, pulling), so the app's calls on
-:class:`~synctune.live.controller.SyncController` only ever take the short state lock, which is
-never held during I/O. All waiting and deadlines go through the injected
+:class:`~synctune.live.control.controller.SyncController` only ever take the short state lock,
+which is never held during I/O. All waiting and deadlines go through the injected
 :class:`~synctune.live.timing.Timer`.
 """
 
@@ -12,7 +12,6 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from functools import partial
 from typing import NamedTuple
 
 from synctune.live.app import fork_guard
@@ -20,17 +19,12 @@ from synctune.live.control.backlog import UnpushedBacklog
 from synctune.live.control.history import SyncAttempt, SyncHistory
 from synctune.live.control.metrics import SyncMetrics
 from synctune.live.control.shutdown import StopReport
-from synctune.live.control.strategy_guard import (
-    FALLBACK,
-    StrategyGuard,
-    decision_problem,
-    seconds_or_none,
-)
+from synctune.live.control.strategy_guard import FALLBACK, GuardedDriver
 from synctune.live.control.sync_run import SyncOutcome, run_sync
 from synctune.live.control.telemetry import engine_pull_unix
 from synctune.live.replica.base import Replica
 from synctune.live.timing import SYNC_THREAD_NAME, Timer
-from synctune.policy import Decision, SyncReport, SyncStrategy
+from synctune.policy import Decision, SyncReport
 
 log = logging.getLogger("synctune.live")
 
@@ -55,26 +49,25 @@ class Unpushed(NamedTuple):
 
 
 class SyncLoop:
-    """One background thread driving ``strategy`` against ``replica``.
+    """One background thread taking ``driver``'s steps against ``replica``.
 
-    Shares ``lock`` (guarding ``strategy`` and ``backlog``) with the controller's app-facing
+    Shares ``lock`` (guarding the driver and ``backlog``) with the controller's app-facing
     calls; it holds it only between replica calls.
     """
 
-    def __init__(self, replica: Replica, strategy: SyncStrategy, lock: threading.RLock, *,
+    def __init__(self, replica: Replica, driver: GuardedDriver, lock: threading.RLock, *,
                  timer: Timer, clock: Callable[[], float], metrics: SyncMetrics,
-                 history: SyncHistory, backlog: UnpushedBacklog, guard: StrategyGuard,
-                 default_timeout: float, check_every: float) -> None:
+                 history: SyncHistory, backlog: UnpushedBacklog, check_every: float) -> None:
         self.replica = replica
-        self.strategy = strategy
+        self.driver = driver
+        self.strategy = driver.strategy
         self._lock = lock
         self._timer = timer
         self._clock = clock
         self._metrics = metrics
         self._history = history
         self._backlog = backlog
-        self._guard = guard
-        self._default_timeout = default_timeout
+        self._guard = driver.guard
         self._check_every = check_every
         #: set to wake the thread early (an event may have moved the next sync)
         self.wake = threading.Event()
@@ -150,8 +143,7 @@ class SyncLoop:
             known = self._backlog.value()
             if known is not None:
                 return Unpushed(known, "engine", False)
-            writes = self._guard.read(self.strategy, "unpushed_writes", 0)
-            return Unpushed(writes, "controller", True)
+            return Unpushed(self.driver.state.unpushed_writes, "controller", True)
 
     def stop_report(self, ended: bool, seconds: float) -> StopReport:
         """What a stop achieved: ``ended`` (the thread ended in time) after ``seconds``."""
@@ -160,14 +152,14 @@ class SyncLoop:
             # commits the app reported after that last count are in the file, unpushed too
             with self._lock:
                 known = self._backlog.value() if final.counted_by == "engine" \
-                    else self._guard.read(self.strategy, "unpushed_writes", 0)
+                    else self.driver.state.unpushed_writes
             late = max(0, (known or 0) - final.changes)
             return StopReport(True, final.changes + late, final.exact and not late, None,
                               final.counted_by, seconds)
         with self._lock:
             estimate = self._backlog.value()
             exact = self._backlog.commits_since == 0
-            fallback = self._guard.read(self.strategy, "unpushed_writes", 0)
+            fallback = self.driver.state.unpushed_writes
         abandoned = None if ended else (self.in_flight or "sync step")
         if estimate is not None:
             return StopReport(ended, estimate, exact, abandoned, "engine", seconds)
@@ -187,8 +179,7 @@ class SyncLoop:
                     now = self._clock()
                     if self.before_decide is not None:
                         self.before_decide(now)
-                    decision = self._fallback(self._guard.call(
-                        "decide", partial(self.strategy.decide, now), None, decision_problem), now)
+                    decision = self._fallback(self.driver.decide(now), now)
                     run = decision.due is not None and decision.due <= now and self.replica.syncs
                 self._guard.log_new()
                 self._log_decision(decision, now)
@@ -228,8 +219,7 @@ class SyncLoop:
         held = self._backlog.count()
         if held:
             with self._lock:
-                self._guard.call("on_local_write",
-                                 lambda: self.strategy.on_local_write(self._clock(), held), None)
+                self.driver.write(self._clock(), held)
             log.info("the engine holds %d unpushed local changes from before start", held)
 
     def _fallback(self, decision: Decision | None, now: float) -> Decision:
@@ -262,7 +252,7 @@ class SyncLoop:
     def check_alerts(self) -> None:
         with self._lock:
             now = self._clock()
-            interval = self._guard.read(self.strategy, "interval_in_force", None)
+            interval = self.driver.interval_in_force()
         self._metrics.check_alerts(now, self.replica.syncs, interval)
         self._next_check = self._timer.now() + self._check_every
 
@@ -297,11 +287,7 @@ class SyncLoop:
         errors = self._guard.errors if errors is None else errors
         with self._lock:
             started = self._clock()
-            self._guard.call("on_sync_started", lambda: self.strategy.on_sync_started(started),
-                             None)
-            timeout = self._guard.call("sync_timeout", self.strategy.sync_timeout, None,
-                                       lambda t: seconds_or_none(t, positive=True))
-            timeout = self._default_timeout if timeout is None else float(timeout)
+            timeout = self.driver.begin(started)
             if self._stop_by is not None:
                 timeout = min(timeout, self._stop_by - self._timer.now())
         log.info("sync started (%s), timeout %.3g s", reason, timeout)
@@ -325,16 +311,14 @@ class SyncLoop:
                 assert outcome.pushed is not None and outcome.pulled is not None
                 report = SyncReport(duration=duration, pulled=outcome.pulled.changes,
                                     pushed=outcome.pushed.changes, nbytes=outcome.nbytes)
-                self._guard.call("on_sync_finished",
-                                 lambda: self.strategy.on_sync_finished(now, report), None)
+                self.driver.finished(now, report)
                 if self.after_sync is not None:
                     self.after_sync(duration, report.pushed, report.pulled)
             else:
                 kind = outcome.kind
                 assert kind is not None
-                self._guard.call("on_sync_failed",
-                                 lambda: self.strategy.on_sync_failed(now, kind, duration), None)
-            failures = self._guard.read(self.strategy, "consecutive_failures", 0)
+                self.driver.failed(now, kind, duration)
+            failures = self.driver.state.consecutive_failures
         tele = self._metrics.telemetry
         if outcome.ok:
             assert outcome.pushed is not None and outcome.pulled is not None

@@ -1,0 +1,67 @@
+"""The settings of :class:`~synctune.policy.adaptive.Adaptive`, validated once and frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptiveConfig:
+    """What :class:`~synctune.policy.adaptive.Adaptive` plans with (see its arguments).
+
+    Attributes:
+        freshness: target D, seconds (> 0).
+        stale_share: allowed share of reads older than D, in (0, 1).
+        min_interval: shortest interval, seconds (> 0).
+        max_interval: longest interval, seconds (>= min_interval).
+        max_unpushed_age: seconds a local write may wait for a push (> 0; ``None`` given
+            means D).
+        half_life: half-life of the change-rate estimate, seconds (> 0).
+        rate_z: normal quantile of the rate's upper bound (>= 0).
+        latency_margin: RTTVARs added to SRTT when spending the freshness budget (>= 0).
+        min_timeout: floor of the sync timeout, seconds (> 0).
+        max_timeout: cap of the sync timeout, seconds (>= min_timeout).
+    """
+
+    freshness: float
+    stale_share: float = 0.01
+    min_interval: float = 1.0
+    max_interval: float = 3600.0
+    max_unpushed_age: float | None = None
+    half_life: float = 300.0
+    rate_z: float = 1.645
+    latency_margin: float = 2.0
+    min_timeout: float = 5.0
+    max_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        d = _check.real("freshness", self.freshness, minimum=0.0, strict=True)
+        put(self, "freshness", d)
+        share = _check.real("stale_share", self.stale_share, minimum=0.0, strict=True)
+        if not share < 1.0:
+            raise InvalidInput(f"stale_share must be < 1, got {self.stale_share!r}")
+        put(self, "stale_share", share)
+        low = _check.real("min_interval", self.min_interval, minimum=0.0, strict=True)
+        high = _check.real("max_interval", self.max_interval, minimum=0.0, strict=True)
+        if high < low:
+            raise InvalidInput(f"max_interval must be >= min_interval ({self.min_interval!r}), "
+                               f"got {self.max_interval!r}")
+        put(self, "min_interval", low)
+        put(self, "max_interval", high)
+        age = self.max_unpushed_age
+        put(self, "max_unpushed_age", d if age is None else _check.real(
+            "max_unpushed_age", age, minimum=0.0, strict=True))
+        put(self, "latency_margin", _check.real("latency_margin", self.latency_margin,
+                                                minimum=0.0))
+        put(self, "half_life", _check.real("half_life", self.half_life))
+        put(self, "rate_z", _check.real("rate_z", self.rate_z, minimum=0.0))
+
+    @property
+    def push_age(self) -> float:
+        """``max_unpushed_age`` resolved (s)."""
+        assert self.max_unpushed_age is not None
+        return self.max_unpushed_age

@@ -1,0 +1,73 @@
+"""The settings of :class:`~synctune.policy.budgeted.Budgeted`, validated once and frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synctune.policy import _check
+from synctune.policy.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetedConfig:
+    """What :class:`~synctune.policy.budgeted.Budgeted` plans with (see its arguments).
+
+    Attributes:
+        freshness: target D, seconds (> 0).
+        stale_share: allowed share of reads older than D per window, in (0, 1).
+        min_interval: shortest interval between syncs, seconds (> 0).
+        max_interval: longest interval while reads are expected, seconds (>= min_interval).
+        max_unpushed_age: seconds a local write may wait for a push (> 0; ``None`` given
+            means D).
+        window: the budget's rolling window, seconds (> 0).
+        half_life: half-life of the fast rate estimates, seconds (> 0).
+        day: period of the daily profile, seconds (> 0).
+        latency_margin: RTTVARs added to SRTT when spending the freshness target (>= 0).
+        min_timeout: floor of the sync timeout, seconds (> 0).
+        max_timeout: cap of the sync timeout, seconds (>= min_timeout).
+        bool_pulls: the driver reports a pull's changes only as 0 or 1.
+        use: share of the budget the plan aims to spend, in (0, 1].
+    """
+
+    freshness: float
+    stale_share: float = 0.01
+    min_interval: float = 1.0
+    max_interval: float = 3600.0
+    max_unpushed_age: float | None = None
+    window: float = 3600.0
+    half_life: float = 300.0
+    day: float = 86_400.0
+    latency_margin: float = 2.0
+    min_timeout: float = 5.0
+    max_timeout: float = 120.0
+    bool_pulls: bool = False
+    use: float = 0.7
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        d = _check.real("freshness", self.freshness, minimum=0.0, strict=True)
+        put(self, "freshness", d)
+        put(self, "stale_share", _check.real("stale_share", self.stale_share, minimum=0.0,
+                                             strict=True, maximum=1.0, strict_maximum=True))
+        low = _check.real("min_interval", self.min_interval, minimum=0.0, strict=True)
+        high = _check.real("max_interval", self.max_interval, minimum=0.0, strict=True)
+        if high < low:
+            raise InvalidInput(f"max_interval must be >= min_interval ({self.min_interval!r}), "
+                               f"got {self.max_interval!r}")
+        put(self, "min_interval", low)
+        put(self, "max_interval", high)
+        age = self.max_unpushed_age
+        put(self, "max_unpushed_age", d if age is None else _check.real(
+            "max_unpushed_age", age, minimum=0.0, strict=True))
+        for name in ("window", "half_life", "day"):
+            put(self, name, _check.real(name, getattr(self, name), minimum=0.0, strict=True))
+        put(self, "latency_margin", _check.real("latency_margin", self.latency_margin,
+                                                minimum=0.0))
+        put(self, "bool_pulls", _check.flag("bool_pulls", self.bool_pulls))
+        put(self, "use", _check.real("use", self.use, minimum=0.0, strict=True, maximum=1.0))
+
+    @property
+    def push_age(self) -> float:
+        """``max_unpushed_age`` resolved (s)."""
+        assert self.max_unpushed_age is not None
+        return self.max_unpushed_age
