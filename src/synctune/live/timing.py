@@ -84,6 +84,20 @@ class SteadyClock:
         return f"SteadyClock({self._clock!r})"
 
 
+def checked_clocks(timer: Timer, clock: Callable[[], float] | None) -> Callable[[], float]:
+    """The clock (s) a controller drives its strategy with: ``timer.now`` by default, else
+    ``clock`` held steady (:class:`SteadyClock`); raises ``TypeError`` on a timer without
+    ``now()``, ``wait()`` and ``sleep()`` or a clock that is not callable."""
+    for name in ("now", "wait", "sleep"):
+        if not callable(getattr(timer, name, None)):
+            raise TypeError(f"timer must have now(), wait() and sleep(), got {timer!r}")
+    if clock is None:
+        return timer.now
+    if not callable(clock):
+        raise TypeError(f"clock must be callable, got {clock!r}")
+    return SteadyClock(clock)
+
+
 class ManualTimer:
     """Virtual time for tests: waiting and sleeping move the clock instead of blocking.
 

@@ -252,39 +252,54 @@ class ReplicaNode:
             broke = start + fault * rtt
             yield from self._advance(broke)
             return self._failed(start, broke, FailureKind.NETWORK, 0)
-
-        t, pushed, push_bytes = start, 0, 0
-        if self.local_first:
-            if self._written > self._pushed:
-                a, b = self._pushed, self._written
-                push_bytes = sum(self._wb[a:b]) + self._overhead
-                arrive = t + one + link.transfer(push_bytes)
-                if arrive > deadline:
-                    yield from self._advance(deadline)
-                    return self._failed(start, deadline, FailureKind.TIMEOUT, 0)
-                yield from self._advance(arrive)
-                self.log.push(arrive, b - a, push_bytes - self._overhead)
-                self.push_commit[a:b] = arrive  # type: ignore[index]
-                if self.on_push is not None:
-                    self.on_push(self.index, arrive, start)
-                self._pushed, pushed = b, b - a
-                t = arrive + one
-            reach = t + one
-            if reach > deadline:
-                yield from self._advance(deadline)
-                return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes, pushed)
-            # other nodes push: meet them at the primary, after pushes landing this instant
-            yield from self._advance(reach)
-            yield self.env.timeout(0)
-        else:
+        if not self.local_first:
             # delegated: the log is known in advance, so the pull needs no meeting point
-            reach = t + one
+            return (yield from self._pull(start, deadline, one, start + one, 0, 0))
+        pushed_to = yield from self._push(start, deadline, one)
+        if pushed_to is None:
+            return None
+        reach, pushed, push_bytes = pushed_to
+        return (yield from self._pull(start, deadline, one, reach, pushed, push_bytes))
+
+    def _push(self, start: float, deadline: float, one: float
+              ) -> Generator[simpy.events.Event, object, tuple[float, int, int] | None]:
+        """Local-first: push the backlog, then meet the other nodes at the primary; returns
+        what the pull will reach with what was pushed, or ``None`` when the attempt failed."""
+        t, pushed, push_bytes, link = start, 0, 0, self.link
+        if self._written > self._pushed:
+            a, b = self._pushed, self._written
+            push_bytes = sum(self._wb[a:b]) + self._overhead
+            arrive = t + one + link.transfer(push_bytes)
+            if arrive > deadline:
+                yield from self._advance(deadline)
+                self._failed(start, deadline, FailureKind.TIMEOUT, 0)
+                return None
+            yield from self._advance(arrive)
+            self.log.push(arrive, b - a, push_bytes - self._overhead)
+            self.push_commit[a:b] = arrive  # type: ignore[index]
+            if self.on_push is not None:
+                self.on_push(self.index, arrive, start)
+            self._pushed, pushed = b, b - a
+            t = arrive + one
+        reach = t + one
+        if reach > deadline:
+            yield from self._advance(deadline)
+            self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes, pushed)
+            return None
+        # other nodes push: meet them at the primary, after pushes landing this instant
+        yield from self._advance(reach)
+        yield self.env.timeout(0)
+        return reach, pushed, push_bytes
+
+    def _pull(self, start: float, deadline: float, one: float, reach: float, pushed: int,
+              push_bytes: int) -> Generator[simpy.events.Event, object, None]:
+        """Pull what the primary holds up to ``reach``, apply it, and report the sync."""
         count, nbytes = self.log.between(self.reach, reach)
         if self._cold:
             nbytes = self._base + self.log.bytes_upto(reach)
         pull_bytes = nbytes + self._overhead
         apply = count * self._apply_s
-        done = reach + one + link.transfer(pull_bytes) + apply
+        done = reach + one + self.link.transfer(pull_bytes) + apply
         if done > deadline:
             yield from self._advance(deadline)
             return self._failed(start, deadline, FailureKind.TIMEOUT, push_bytes, pushed)

@@ -19,6 +19,18 @@ from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStra
 from synctune.sim.staleness import staleness
 
 
+def _late_reads(commits: np.ndarray, reads: np.ndarray, freshness: float, start_reach: float,
+                free_t: np.ndarray | None, free_reach: np.ndarray | None) -> list[float]:
+    """The sorted reads that the free pulls alone leave older than ``freshness``."""
+    vis_t = np.concatenate([[-np.inf], np.asarray(free_t if free_t is not None else [],
+                                                   dtype=np.float64)])
+    reach = np.maximum.accumulate(np.concatenate(
+        [[start_reach], np.asarray(free_reach if free_reach is not None else [],
+                                   dtype=np.float64)]))
+    late: list[float] = reads[staleness(reads, vis_t, reach, commits) > freshness].tolist()
+    return late
+
+
 def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
                  start_reach: float = 0.0, free_t: np.ndarray | None = None,
                  free_reach: np.ndarray | None = None, lag: float = 0.0) -> np.ndarray:
@@ -47,14 +59,9 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
     if reads.size > 1 and bool(np.any(reads[1:] < reads[:-1])):
         # the greedy walks reads in time order (bisect below)
         reads = np.sort(reads)
-    # staleness with the free pulls alone; a paid pull at p caps a later read r's staleness at
-    # r - (first commit after p), so r needs a paid pull after p only if both exceed D
-    vis_t = np.concatenate([[-np.inf], np.asarray(free_t if free_t is not None else [],
-                                                   dtype=np.float64)])
-    reach = np.maximum.accumulate(np.concatenate(
-        [[start_reach], np.asarray(free_reach if free_reach is not None else [],
-                                   dtype=np.float64)]))
-    late = reads[staleness(reads, vis_t, reach, commits) > d].tolist()
+    # a paid pull at p caps a later read r's staleness at r - (first commit after p), so r
+    # needs a paid pull after p only if both exceed D
+    late = _late_reads(commits, reads, d, start_reach, free_t, free_reach)
     # commits can be millions (a fleet's log) and pulls few: search the array per pull
     # rather than converting it to a list
     n_commits = commits.size

@@ -3,14 +3,8 @@
 The app keeps reading and writing its own local connection; it only tells the controller about
 commits (:meth:`SyncController.notify_write`, one lock and a few float operations) and never
 waits on the network: every app-facing call takes only the short state lock, which the sync
-thread never holds while it talks to the replica. The pieces:
-
-* :mod:`synctune.live.control.sync_loop` - the thread: when to sync, waiting, flushing on stop;
-* :mod:`synctune.live.control.sync_run` - one attempt: push, then pull, within one deadline;
-* :mod:`synctune.live.control.metrics` - the six metrics and three alerts;
-* :mod:`synctune.live.control.history` - the attempts, and waiting for one (``sync_now``);
-* :mod:`synctune.live.control.backlog` - what is unpushed, counted from the engine's own backlog;
-* :mod:`synctune.live.timing` - the injected clock, waits and sleeps.
+thread never holds while it talks to the replica. Its pieces (the thread, one attempt, the
+metrics, history and backlog) are the other modules of :mod:`synctune.live.control`.
 """
 
 from __future__ import annotations
@@ -33,12 +27,12 @@ from synctune.live.control.history import SyncAttempt, SyncHistory
 from synctune.live.control.metrics import SyncMetrics
 from synctune.live.control.recorder import TraceRecorder
 from synctune.live.control.shutdown import StopReport
-from synctune.live.control.status import ControllerStatus
+from synctune.live.control.status import ControllerStatus, status_reason
 from synctune.live.control.strategy_guard import GuardedDriver, StrategyGuard
 from synctune.live.control.sync_loop import SyncLoop
 from synctune.live.control.telemetry import SyncTelemetry, engine_pull_unix
 from synctune.live.replica.base import Replica
-from synctune.live.timing import REAL_TIME, SteadyClock, Timer
+from synctune.live.timing import REAL_TIME, Timer, checked_clocks
 from synctune.monitoring import AlertEvaluator, AlertEvent, AlertThresholds
 from synctune.policy import SyncStrategy, _check
 from synctune.policy.driver import freshness_target
@@ -95,15 +89,7 @@ class SyncController:
             raise TypeError(f"replica must be a Replica, got {type(replica).__name__}")
         if not isinstance(strategy, SyncStrategy):
             raise TypeError(f"strategy must be a SyncStrategy, got {type(strategy).__name__}")
-        for name in ("now", "wait", "sleep"):
-            if not callable(getattr(timer, name, None)):
-                raise TypeError(f"timer must have now(), wait() and sleep(), got {timer!r}")
-        if clock is None:
-            clock = timer.now
-        elif not callable(clock):
-            raise TypeError(f"clock must be callable, got {clock!r}")
-        else:
-            clock = SteadyClock(clock)
+        clock = checked_clocks(timer, clock)
         self.replica, self.strategy, self._clock, self._timer = replica, strategy, clock, timer
         self.default_timeout = _check.real("default_timeout", default_timeout, minimum=0.0,
                                            strict=True)
@@ -349,11 +335,7 @@ class SyncController:
             failures_in_row = self._driver.state.consecutive_failures
             interval = self._driver.interval_in_force()
             strategy = repr(self.strategy)
-        reason = decision.reason if decision is not None else "not started"
-        if self._guard.error is not None:  # syncs go on, on the fallback backoff
-            reason = f"strategy {self._guard.error}; syncing on a fallback backoff"
-        if self._loop.crashed is not None:  # say so: commits still land, but nothing syncs
-            reason = f"sync thread crashed ({self._loop.crashed}); nothing syncs"
+        reason = status_reason(decision, self._guard.error, self._loop.crashed)
         m = self._metrics
         return ControllerStatus(
             time=now, sync_lag=m.lag(now) if syncs else 0.0, sync_failures=m.failures,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from synctune.monitoring import METRIC_NAMES
+from synctune.policy import Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,14 @@ class ControllerStatus:
                 f"syncs={self.syncs} failures={self.sync_failures} "
                 f"unpushed={self.unpushed_writes} bytes={self.sync_bandwidth} "
                 f"size={self.local_db_size} next={due} ({self.reason}) alerts={alerts}")
+
+
+def status_reason(decision: Decision | None, strategy_error: str | None,
+                  crashed: str | None) -> str:
+    """The status line's reason: the strategy's, unless the strategy raises (syncs go on, on a
+    fallback backoff) or the sync thread crashed (commits still land, but nothing syncs)."""
+    if crashed is not None:
+        return f"sync thread crashed ({crashed}); nothing syncs"
+    if strategy_error is not None:
+        return f"strategy {strategy_error}; syncing on a fallback backoff"
+    return decision.reason if decision is not None else "not started"
