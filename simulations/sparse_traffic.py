@@ -1,6 +1,6 @@
 """The sparse family: readers with a daily cycle, sparse commits, writers that rarely read.
 
-    .venv/bin/python simulations/sparse_traffic.py                      # 3 seeds x 2 D
+    .venv/bin/python simulations/sparse_traffic.py                      # 6 seeds x 2 D, ~6 min
     .venv/bin/python simulations/sparse_traffic.py --seeds 1 --days 1 --out /tmp/sp
 
 Each trace (seeded: same seed, same workload) lasts ``--days`` days in real time:
@@ -148,7 +148,7 @@ def markdown(df: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results")
-    parser.add_argument("--seeds", type=int, default=3, help="traces in the family")
+    parser.add_argument("--seeds", type=int, default=6, help="traces in the family")
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--targets", default="30,60", help="freshness targets D (s)")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
