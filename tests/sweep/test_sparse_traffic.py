@@ -54,7 +54,7 @@ def test_readers_follow_the_day_commits_are_sparse_and_writers_rarely_read(
     commits = np.concatenate([wl.primary_writes]
                              + [ld.writes for ld in wl.nodes.values()])
     assert 0 < commits.size < 40 * 3  # a few sessions a day
-    assert np.all(((commits % day) >= 9 * 3600))  # work sessions start after 09:00
+    assert np.all((commits % day) >= 9 * 3600)  # work sessions start after 09:00
     for w in range(1, 4):
         ld = wl.nodes[f"writer-{w}"]
         assert ld.reads.size < 3 * 24  # about one read an hour of the working day
