@@ -11,6 +11,7 @@ from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted_config import BudgetedConfig
 from synctune.policy.estimators import LatencyEstimator
+from synctune.policy.interval_hedge import IntervalHedge
 from synctune.policy.model_bias import ModelBias
 from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.staleness_model import (
@@ -83,6 +84,7 @@ class Budgeted(SyncStrategy):
             model error, since a stale read is only known at the next pull.
         bool_pulls: the driver reports a pull's changes only as 0 or 1 (changed or not, as
             pyturso's pull does): a 1 then stands for the expected count given one or more.
+        learn: scale the priced cycle by a multiplier learned online (:mod:`.interval_hedge`).
     """
 
     name = "budgeted"
@@ -93,13 +95,15 @@ class Budgeted(SyncStrategy):
                  window: float = 3600.0, half_life: float = 300.0, day: float = 86_400.0,
                  latency_margin: float = 2.0, min_timeout: float = 5.0,
                  max_timeout: float = 120.0, budget: StaleReadBudget | None = None,
-                 bool_pulls: bool = False, use: float = 0.7) -> None:
+                 bool_pulls: bool = False, use: float = 0.7, learn: bool = False) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
         self.config = c = BudgetedConfig(  # the settings, validated and frozen
             freshness, stale_share, min_interval, max_interval, max_unpushed_age, window,
-            half_life, day, latency_margin, min_timeout, max_timeout, bool_pulls, use)
+            half_life, day, latency_margin, min_timeout, max_timeout, bool_pulls, use, learn)
+        # the learned multiplier; the price, budget a, change rate the cycle was planned with
+        self._hedge, self._judge = (IntervalHedge() if c.learn else None), (0.0, 0.0, 0.0)
         # read on every decision or plan: kept at hand
         self._freshness, self._share, self._window = c.freshness, c.stale_share, c.window
         self._min_interval, self._max_interval = c.min_interval, c.max_interval
@@ -189,6 +193,8 @@ class Budgeted(SyncStrategy):
             stale = self._late_n * p
         # what the model expected of the cycle's late reads against what they cost
         self._bias.observe(self._lam_model * self._late_x, stale, span)
+        if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
+            self._hedge.judge(span, self._pend_reads, n if judge else float(pulled), *self._judge)
         self._fold_reads(now, stale)
         self._snap = snap
         self._late_from = snap + self._freshness
@@ -273,6 +279,8 @@ class Budgeted(SyncStrategy):
         """Set the interval: the priced cycle, capped by what the budget allows."""
         shared = self._budget.shared
         cycle = priced_cycle(lam, a, price * rho)
+        if self._hedge is not None:
+            self._judge, cycle = (price, a, lam), cycle * self._hedge.multiplier
         limit = self._max_interval + latency
         if not limit < cycle:
             limit = cycle
@@ -310,8 +318,7 @@ class Budgeted(SyncStrategy):
         self._marginal_memo = (lam, a, m)
         return m
 
-    #: the longest cycle within the budget (kept here for its callers)
-    _cap = staticmethod(cycle_cap)
+    _cap = staticmethod(cycle_cap)  # the longest cycle within the budget, for its callers
 
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:

@@ -27,6 +27,8 @@ class BudgetedConfig:
         max_timeout: cap of the sync timeout, seconds (>= min_timeout).
         bool_pulls: the driver reports a pull's changes only as 0 or 1.
         use: share of the budget the plan aims to spend, in (0, 1].
+        learn: correct the planned cycle by a multiplier learned online
+            (:class:`~synctune.policy.interval_hedge.IntervalHedge`).
     """
 
     freshness: float
@@ -42,6 +44,7 @@ class BudgetedConfig:
     max_timeout: float = 120.0
     bool_pulls: bool = False
     use: float = 0.7
+    learn: bool = False
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -64,6 +67,7 @@ class BudgetedConfig:
         put(self, "latency_margin", _check.real("latency_margin", self.latency_margin,
                                                 minimum=0.0))
         put(self, "bool_pulls", _check.flag("bool_pulls", self.bool_pulls))
+        put(self, "learn", _check.flag("learn", self.learn))
         put(self, "use", _check.real("use", self.use, minimum=0.0, strict=True, maximum=1.0))
 
     @property

@@ -1,0 +1,80 @@
+"""simulations/sparse_traffic.py: the sparse family's shape, its seeding, and the table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "simulations" / f"{name}.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def sp() -> ModuleType:
+    sys.path.insert(0, str(ROOT / "simulations"))  # the script imports its neighbours
+    try:
+        _load("real_traffic")
+        return _load("sparse_traffic")
+    finally:
+        sys.path.remove(str(ROOT / "simulations"))
+
+
+def test_same_seed_same_trace_and_seeds_differ(sp: ModuleType) -> None:
+    a, b, c = sp.sparse_trace(1, days=1), sp.sparse_trace(1, days=1), sp.sparse_trace(2, days=1)
+    for name in a.nodes:
+        assert np.array_equal(a.nodes[name].reads, b.nodes[name].reads)
+        assert np.array_equal(a.nodes[name].writes, b.nodes[name].writes)
+    assert not np.array_equal(a.nodes["reader-1"].reads, c.nodes["reader-1"].reads)
+
+
+def test_readers_follow_the_day_commits_are_sparse_and_writers_rarely_read(
+        sp: ModuleType) -> None:
+    wl = sp.sparse_trace(0, days=3)
+    day = sp.DAY
+    reads = np.concatenate([wl.nodes[f"reader-{i}"].reads for i in range(1, 5)])
+    hour = (reads % day) // 3600
+    # per reader and second: about 0.01 at night (02:00-05:00), about 0.4 at 14:00-16:00
+    night = np.isin(hour, (2, 3, 4)).sum() / (4 * 3 * 3 * 3600.0)
+    peak = np.isin(hour, (14, 15)).sum() / (4 * 3 * 2 * 3600.0)
+    assert 0.005 < night < 0.02
+    assert 0.3 < peak < 0.45
+    commits = np.concatenate([wl.primary_writes]
+                             + [ld.writes for ld in wl.nodes.values()])
+    assert 0 < commits.size < 40 * 3  # a few sessions a day
+    assert np.all((commits % day) >= 9 * 3600)  # work sessions start after 09:00
+    for w in range(1, 4):
+        ld = wl.nodes[f"writer-{w}"]
+        assert ld.reads.size < 3 * 24  # about one read an hour of the working day
+        assert ld.reads.size > 0
+
+
+def test_read_rate_bounds(sp: ModuleType) -> None:
+    t = np.arange(0.0, sp.DAY, 60.0)
+    r = sp.read_rate(t)
+    assert r.min() == pytest.approx(sp.NIGHT_READS, abs=1e-3)
+    assert r.max() == pytest.approx(sp.PEAK_READS)
+    assert np.argmax(r) * 60.0 == pytest.approx(15 * 3600.0)
+
+
+@pytest.mark.slow
+def test_table_on_one_short_trace(sp: ModuleType) -> None:
+    df = sp.evaluate([0], 1, (30.0,), ("budgeted",))
+    row = df.iloc[0]
+    assert row["strategy"] == "budgeted"
+    assert row["fixed_over"] <= sp.TARGET_SHARE
+    assert row["oracle_syncs"] <= row["syncs"]
+    text = sp.markdown(df)
+    assert "`budgeted`" in text and "x best fixed" in text
