@@ -102,8 +102,6 @@ class Budgeted(SyncStrategy):
         self.config = c = BudgetedConfig(  # the settings, validated and frozen
             freshness, stale_share, min_interval, max_interval, max_unpushed_age, window,
             half_life, day, latency_margin, min_timeout, max_timeout, bool_pulls, use, learn)
-        # the learned multiplier; the price, budget a, change rate the cycle was planned with
-        self._hedge, self._judge = (IntervalHedge() if c.learn else None), (0.0, 0.0, 0.0)
         # read on every decision or plan: kept at hand
         self._freshness, self._share, self._window = c.freshness, c.stale_share, c.window
         self._min_interval, self._max_interval = c.min_interval, c.max_interval
@@ -132,7 +130,7 @@ class Budgeted(SyncStrategy):
         self._interval = _INF
         self._lam = 0.0  # change rate the plan assumed (the model's, times the bias)
         self._lam_model = 0.0  # the model's own, before the bias
-        self._bias = ModelBias()
+        self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
         self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._pull_now = False
@@ -194,7 +192,7 @@ class Budgeted(SyncStrategy):
         # what the model expected of the cycle's late reads against what they cost
         self._bias.observe(self._lam_model * self._late_x, stale, span)
         if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
-            self._hedge.judge(span, self._pend_reads, n if judge else float(pulled), *self._judge)
+            self._hedge.judge(span, self._pend_reads, n if judge else float(pulled))
         self._fold_reads(now, stale)
         self._snap = snap
         self._late_from = snap + self._freshness
@@ -280,7 +278,7 @@ class Budgeted(SyncStrategy):
         shared = self._budget.shared
         cycle = priced_cycle(lam, a, price * rho)
         if self._hedge is not None:
-            self._judge, cycle = (price, a, lam), cycle * self._hedge.multiplier
+            cycle *= self._hedge.planned(price, a, lam)
         limit = self._max_interval + latency
         if not limit < cycle:
             limit = cycle

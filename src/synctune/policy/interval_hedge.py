@@ -30,7 +30,7 @@ class IntervalHedge:
         arms: grid size (>= 1), log-spaced from ``low`` to ``high``.
     """
 
-    __slots__ = ("_grid", "_log_grid", "_loss", "_mult", "_rounds", "_weights")
+    __slots__ = ("_grid", "_log_grid", "_loss", "_mult", "_plan", "_rounds", "_weights")
 
     def __init__(self, low: float = 0.25, high: float = 4.0, arms: int = 9) -> None:
         low = _check.real("low", low, minimum=0.0, strict=True)
@@ -47,6 +47,7 @@ class IntervalHedge:
         self._rounds = 0
         self._weights = tuple(1.0 / arms for _ in range(arms))
         self._mult = math.exp(sum(self._log_grid) / arms)
+        self._plan = (0.0, 0.0, 0.0)  # price, budget a and change rate of the cycle planned
 
     @property
     def grid(self) -> tuple[float, ...]:
@@ -90,10 +91,16 @@ class IntervalHedge:
         self._mult = math.exp(sum(p * g for p, g in zip(self._weights, self._log_grid,
                                                         strict=True)))
 
-    def judge(self, span: float, reads: float, changes: float, price: float,
-              budget: float, rate: float = 0.0) -> None:
-        """Book the round of one cycle (see :func:`cycle_losses`); nothing when it tells
-        nothing."""
+    def planned(self, price: float, budget: float, rate: float) -> float:
+        """Note what the coming cycle is planned with (``price`` syncs per stale read,
+        ``budget`` a = D - latency in s, ``rate`` changes/s); returns :attr:`multiplier`."""
+        self._plan = (price, budget, rate)
+        return self._mult
+
+    def judge(self, span: float, reads: float, changes: float) -> None:
+        """Book the round of the cycle just ended, as planned (see :func:`cycle_losses`);
+        nothing when it tells nothing."""
+        price, budget, rate = self._plan
         losses = cycle_losses(self._grid, span, reads, changes, budget, price, rate)
         if losses is not None:
             self.update(losses)
