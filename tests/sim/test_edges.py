@@ -94,3 +94,17 @@ def test_read_wait_meets_d_on_a_fleet_with_read_your_writes_pulls() -> None:
     over = round(s["over_freshness_fraction"] * s["reads"])
     timeouts = round(s["read_wait_timeout_fraction"] * s["read_waits"])
     assert over <= timeouts
+
+
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_a_run_without_syncs_gives_tables_that_filter_like_full_ones(tmp_path: Path,
+                                                                     on_disk: bool) -> None:
+    # an empty table without dtypes turns ``df[df["ok"]]`` into a column selection
+    config = SimConfig(scenario="web", freshness=60.0, duration=600.0, strategy="manual",
+                       detail=True, detail_dir=tmp_path if on_disk else None)
+    res = simulate(config)
+    assert res.summary.syncs == 0
+    syncs = res.syncs
+    assert syncs["ok"].dtype == bool and syncs["start"].dtype == "float64"
+    assert list(syncs[syncs["ok"]].columns) == list(syncs.columns)
+    assert "node" in syncs[syncs["ok"]].columns

@@ -36,6 +36,25 @@ def _schemas(pa: Any) -> dict[str, Any]:
     }
 
 
+#: pandas dtypes of each table's columns (as the parquet schemas above give them)
+TABLE_DTYPES: dict[str, dict[str, str]] = {
+    "reads": {"t": "float64", "node": "object", "staleness_s": "float64",
+              "latency_ms": "float64"},
+    "writes": {"t": "float64", "node": "object", "commit_t": "float64", "latency_ms": "float64",
+               "bytes": "int64", "failed": "bool", "visibility_max_s": "float64"},
+    "syncs": {"node": "object", "start": "float64", "end": "float64", "ok": "bool",
+              "failure": "object", "pulled": "int64", "pushed": "int64", "bytes": "int64",
+              "reach": "float64"},
+}
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """Table ``name`` with no rows and its columns' dtypes (so that ``df[df["ok"]]`` and the
+    like behave as on a full table)."""
+    return pd.DataFrame({col: pd.Series(dtype=dtype)
+                         for col, dtype in TABLE_DTYPES[name].items()})
+
+
 class DetailSink(Protocol):
     """Where a run's detail rows go: :class:`DetailWriter` or :class:`DetailFrames`."""
 
@@ -64,10 +83,11 @@ class DetailFrames:
     def close(self) -> None:
         """Join each table's parts (the node column as a category, as a reader gets it)."""
         for name, parts in self._parts.items():
-            if not parts:
+            df = pd.concat(parts, ignore_index=True) if parts else None
+            if df is None or df.empty:  # empty parts carry no dtypes
+                self.tables[name] = empty_table(name)
                 continue
-            df = pd.concat(parts, ignore_index=True)
-            if name != "syncs" and not df.empty:
+            if name != "syncs":
                 df = df.sort_values("t", kind="stable", ignore_index=True)
                 df["node"] = df["node"].astype("category")
             self.tables[name] = df

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from synctune.sim.config import SimConfig
+from synctune.sim.detail import empty_table
 
 
 def _doc(text: str) -> Any:
@@ -120,12 +121,12 @@ class SimResult:
         self.detail_dir = detail_dir
         self._tables = dict(tables) if tables is not None else None
 
-    def _table(self, name: str, columns: tuple[str, ...], sort: str | None) -> pd.DataFrame:
+    def _table(self, name: str, sort: str | None) -> pd.DataFrame:
         if self._tables is not None and name in self._tables:
             # a new frame on each access, as from the files (the columns are shared)
             return self._tables[name].copy(deep=False)
         if self.detail_dir is None:
-            return pd.DataFrame(columns=list(columns))
+            return empty_table(name)
         df = pd.read_parquet(self.detail_dir / f"{name}.parquet")
         if sort is not None and not df.empty:
             df = df.sort_values(sort, kind="stable", ignore_index=True)
@@ -136,19 +137,19 @@ class SimResult:
     def reads(self) -> pd.DataFrame:
         """``t, node, staleness_s, latency_ms`` per read, by time (empty unless
         ``config.detail``; kept in memory, or read from ``detail_dir`` on each access)."""
-        return self._table("reads", READ_COLUMNS, "t")
+        return self._table("reads", "t")
 
     @property
     def writes(self) -> pd.DataFrame:
         """``t, node, commit_t, latency_ms, bytes, failed, visibility_max_s`` per write, by time,
         ``node == "primary"`` for other clients' writes (empty unless ``config.detail``)."""
-        return self._table("writes", WRITE_COLUMNS, "t")
+        return self._table("writes", "t")
 
     @property
     def syncs(self) -> pd.DataFrame:
         """``node, start, end, ok, failure, pulled, pushed, bytes, reach`` per attempt, node by
         node (empty unless ``config.detail``)."""
-        return self._table("syncs", SYNC_COLUMNS, None)
+        return self._table("syncs", None)
 
     def __repr__(self) -> str:
         s = self.summary
