@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from synctune.policy import _check
 from synctune.policy.errors import InvalidInput
+from synctune.policy.tuner_bounds import TunerBounds
 
 
 @dataclass(frozen=True, slots=True)
-class AdaptiveConfig:
+class AdaptiveConfig(TunerBounds):
     """What :class:`~synctune.policy.adaptive.Adaptive` plans with (see its arguments).
 
     Attributes:
@@ -39,29 +40,10 @@ class AdaptiveConfig:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        d = _check.real("freshness", self.freshness, minimum=0.0, strict=True)
-        put(self, "freshness", d)
+        self._check_bounds()
         share = _check.real("stale_share", self.stale_share, minimum=0.0, strict=True)
         if not share < 1.0:
             raise InvalidInput(f"stale_share must be < 1, got {self.stale_share!r}")
         put(self, "stale_share", share)
-        low = _check.real("min_interval", self.min_interval, minimum=0.0, strict=True)
-        high = _check.real("max_interval", self.max_interval, minimum=0.0, strict=True)
-        if high < low:
-            raise InvalidInput(f"max_interval must be >= min_interval ({self.min_interval!r}), "
-                               f"got {self.max_interval!r}")
-        put(self, "min_interval", low)
-        put(self, "max_interval", high)
-        age = self.max_unpushed_age
-        put(self, "max_unpushed_age", d if age is None else _check.real(
-            "max_unpushed_age", age, minimum=0.0, strict=True))
-        put(self, "latency_margin", _check.real("latency_margin", self.latency_margin,
-                                                minimum=0.0))
         put(self, "half_life", _check.real("half_life", self.half_life))
         put(self, "rate_z", _check.real("rate_z", self.rate_z, minimum=0.0))
-
-    @property
-    def push_age(self) -> float:
-        """``max_unpushed_age`` resolved (s)."""
-        assert self.max_unpushed_age is not None
-        return self.max_unpushed_age

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synctune.policy import _check
-from synctune.policy.errors import InvalidInput
+from synctune.policy.tuner_bounds import TunerBounds
 
 
 @dataclass(frozen=True, slots=True)
-class BudgetedConfig:
+class BudgetedConfig(TunerBounds):
     """What :class:`~synctune.policy.budgeted.Budgeted` plans with (see its arguments).
 
     Attributes:
@@ -48,30 +48,11 @@ class BudgetedConfig:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        d = _check.real("freshness", self.freshness, minimum=0.0, strict=True)
-        put(self, "freshness", d)
+        self._check_bounds()
         put(self, "stale_share", _check.real("stale_share", self.stale_share, minimum=0.0,
                                              strict=True, maximum=1.0, strict_maximum=True))
-        low = _check.real("min_interval", self.min_interval, minimum=0.0, strict=True)
-        high = _check.real("max_interval", self.max_interval, minimum=0.0, strict=True)
-        if high < low:
-            raise InvalidInput(f"max_interval must be >= min_interval ({self.min_interval!r}), "
-                               f"got {self.max_interval!r}")
-        put(self, "min_interval", low)
-        put(self, "max_interval", high)
-        age = self.max_unpushed_age
-        put(self, "max_unpushed_age", d if age is None else _check.real(
-            "max_unpushed_age", age, minimum=0.0, strict=True))
         for name in ("window", "half_life", "day"):
             put(self, name, _check.real(name, getattr(self, name), minimum=0.0, strict=True))
-        put(self, "latency_margin", _check.real("latency_margin", self.latency_margin,
-                                                minimum=0.0))
         put(self, "bool_pulls", _check.flag("bool_pulls", self.bool_pulls))
         put(self, "learn", _check.flag("learn", self.learn))
         put(self, "use", _check.real("use", self.use, minimum=0.0, strict=True, maximum=1.0))
-
-    @property
-    def push_age(self) -> float:
-        """``max_unpushed_age`` resolved (s)."""
-        assert self.max_unpushed_age is not None
-        return self.max_unpushed_age
