@@ -10,7 +10,7 @@ from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted import Budgeted
 from synctune.policy.combination import Combination
-from synctune.policy.errors import InvalidType
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
@@ -33,9 +33,15 @@ class Announced(Combination):
     were on the primary by then); hints that arrive during a pull wait for the next one.
 
     * **No reads, no pulls**: a replica that has served no read (counted by ``on_read``, so
-      learned as it runs), or none for ``idle_after`` seconds, does not pull on hints; the
-      hints are kept, and its next read makes the pull due at once (that read may be older
-      than D, unless reads known stale wait: see below).
+      learned as it runs), or none for a quiet spell, does not pull on hints; the hints are
+      kept, and its next read makes the pull due at once (that read may be older than D,
+      unless reads known stale wait: see below).
+    * **The quiet spell spends a stale-read budget**: it starts at D (at most ``idle_after``)
+      and is tuned by the replica's own reads so that about ``stale_share`` of them find an
+      announced commit older than D not yet pulled (it doubles on each such read and shrinks
+      a little on each other one, never above ``idle_after``). Where reads come in sessions
+      this skips the pulls of the quiet spells after them; a steady reader still pulls at
+      each deadline (deferring there trades about one stale read per pull saved).
     * **What the replica has**: it holds every commit up to the start of its last successful
       pull (or a pull observed, read-your-writes), so a commit it does not have landed after
       that: a hint naming an earlier time counts from then (a late or doubled hint of a
@@ -66,9 +72,12 @@ class Announced(Combination):
         lead: seconds (>= 0) a pull needs before what it brings is visible; default ``None``:
             learned from the syncs (smoothed duration plus two deviations).
         max_unpushed_age: seconds (> 0) a local write may wait for a push; default D.
-        idle_after: seconds (> 0) without a read after which hints wait for the next read
-            (which then pulls at once, or waits for the pull with ``max_read_wait``);
-            default ``None``: ten times ``freshness``.
+        idle_after: longest quiet spell (s, > 0): seconds without a read after which hints
+            wait for the next read (which then pulls at once, or waits for the pull with
+            ``max_read_wait``); default ``None``: ten times ``freshness``.
+        stale_share: share of reads (0 <= x < 1) the quiet spell may leave older than D
+            (known stale when they come); default 0.005, half the usual 1 % SLO, the rest a
+            margin for lost hints and outages. 0 keeps the spell at ``idle_after``.
         max_read_wait: longest wait (s, >= 0) of a read known to be stale; default ``None``:
             the fallback's ``max_read_wait`` (0 for ``Budgeted``: reads never wait).
         backoff: retry delays after failed pulls; default ``Backoff(base=1, cap=60)``.
@@ -81,7 +90,8 @@ class Announced(Combination):
                  min_interval: float = 1.0, heartbeat_timeout: float = 15.0,
                  lead: float | None = None, max_unpushed_age: float | None = None,
                  max_read_wait: float | None = None, backoff: Backoff | None = None,
-                 rng: random.Random | None = None, idle_after: float | None = None) -> None:
+                 rng: random.Random | None = None, idle_after: float | None = None,
+                 stale_share: float = 0.005) -> None:
         rng = _check.instance_or("rng", rng, random.Random, random.Random)
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
@@ -101,6 +111,7 @@ class Announced(Combination):
                           else _check.real("max_read_wait", max_read_wait, minimum=0.0))
         self._idle_after = 10.0 * self._d if idle_after is None else _check.real(
             "idle_after", idle_after, minimum=0.0, strict=True)
+        self._budget(stale_share)
         self._last_read = -_INF
         self._latency = LatencyEstimator(min_timeout=5.0)
         self._up = False
@@ -121,6 +132,17 @@ class Announced(Combination):
         self._fallback_syncs = 0
         self._runner_up = _INF  # the earliest due of the last decision but the silence's
 
+    def _budget(self, stale_share: float) -> None:
+        share = _check.real("stale_share", stale_share, minimum=0.0)
+        if share >= 1.0:
+            raise InvalidInput(f"stale_share must be below 1, got {stale_share!r}")
+        self._share = share
+        # the quiet spell (s), from D: doubles on a read known stale, shrinks by _shrink on
+        # any other one, so at equilibrium a share `stale_share` of reads are known stale
+        self._quiet = self._idle_after if share == 0.0 else min(self._d, self._idle_after)
+        self._shrink = 2.0 ** (-share / (1.0 - share))
+        self._known_stale = 0
+
     # ------------------------------------------------------------------ events
     def _after_write(self, now: float, count: int, pushed: bool) -> None:
         super()._after_write(now, count, pushed)
@@ -136,9 +158,28 @@ class Announced(Combination):
 
     def _after_read(self, now: float, count: int) -> None:
         super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
-        if now - self._last_read > self._idle_after:
-            self._redecide()  # the first read (after a quiet spell) makes hints count
+        was = self._deferred()
+        pend = self._pend if self._pend < self._own else self._own
+        if pend < _INF and now - pend > self._d and self._up and now <= self._alive_until:
+            self._known_stale += count
+            if self._share > 0.0:
+                q = self._quiet * (2.0 if count == 1 else 2.0 ** count)
+                self._quiet = q if q < self._idle_after else self._idle_after
+        elif self._share > 0.0:
+            self._quiet *= self._shrink if count == 1 else self._shrink ** count
         self._last_read = now
+        if was or self._deferred():
+            self._redecide()  # hints count again, or no longer (the spell moved)
+
+    def _deferred(self) -> bool:
+        """Whether announced commits wait for the next read (a quiet spell since the last)."""
+        pend = self._pend if self._pend < self._own else self._own
+        if pend == _INF:
+            return False
+        due = pend + self._d - self.lead
+        if due < self._hint_from:
+            due = self._hint_from
+        return self._last_read == -_INF or due > self._last_read + self._quiet
 
     def _after_sync_started(self, now: float) -> None:
         super()._after_sync_started(now)
@@ -258,7 +299,7 @@ class Announced(Combination):
             if due < self._hint_from:
                 due = self._hint_from
             reason = _HINT
-            if self._last_read == -_INF or due > self._last_read + self._idle_after:
+            if self._last_read == -_INF or due > self._last_read + self._quiet:
                 due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
         if self._state.consecutive_failures and self._retry_at is not None and due < self._retry_at:
             due, reason = self._retry_at, _RETRY
@@ -312,8 +353,20 @@ class Announced(Combination):
 
     @property
     def idle_after(self) -> float:
-        """Seconds (s) without a read after which hints wait for the next read."""
+        """Longest quiet spell (s): seconds without a read after which hints wait for the
+        next read."""
         return self._idle_after
+
+    @property
+    def quiet_spell(self) -> float:
+        """Seconds (s) without a read after which hints wait for the next read, as tuned by
+        the stale-read budget (at most ``idle_after``)."""
+        return self._quiet
+
+    @property
+    def known_stale_reads(self) -> int:
+        """Reads that came while an announced commit older than D was not pulled."""
+        return self._known_stale
 
     @property
     def freshness_target(self) -> float | None:
