@@ -158,9 +158,15 @@ class Announced(Combination):
 
     def _after_read(self, now: float, count: int) -> None:
         super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
-        was = self._deferred()
         pend = self._pend if self._pend < self._own else self._own
-        if pend < _INF and now - pend > self._d and self._up and now <= self._alive_until:
+        if pend == _INF:  # nothing announced to pull: a fresh read, nothing deferred
+            if self._share > 0.0:
+                self._quiet *= self._shrink if count == 1 else self._shrink ** count
+            self._last_read = now
+            return
+        due = self._hint_due(pend)
+        was = self._last_read == -_INF or due > self._last_read + self._quiet
+        if now - pend > self._d and self._up and now <= self._alive_until:
             self._known_stale += count
             if self._share > 0.0:
                 q = self._quiet * (2.0 if count == 1 else 2.0 ** count)
@@ -168,18 +174,13 @@ class Announced(Combination):
         elif self._share > 0.0:
             self._quiet *= self._shrink if count == 1 else self._shrink ** count
         self._last_read = now
-        if was or self._deferred():
+        if was or due > now + self._quiet:
             self._redecide()  # hints count again, or no longer (the spell moved)
 
-    def _deferred(self) -> bool:
-        """Whether announced commits wait for the next read (a quiet spell since the last)."""
-        pend = self._pend if self._pend < self._own else self._own
-        if pend == _INF:
-            return False
+    def _hint_due(self, pend: float) -> float:
+        """When a pull for the announced commit at ``pend`` (s) is due, floods aside."""
         due = pend + self._d - self.lead
-        if due < self._hint_from:
-            due = self._hint_from
-        return self._last_read == -_INF or due > self._last_read + self._quiet
+        return due if due > self._hint_from else self._hint_from
 
     def _after_sync_started(self, now: float) -> None:
         super()._after_sync_started(now)
@@ -295,9 +296,7 @@ class Announced(Combination):
         due, reason = _INF, _IDLE.reason
         pend = self._pend if self._pend < self._own else self._own
         if pend < _INF:
-            due = pend + self._d - self.lead
-            if due < self._hint_from:
-                due = self._hint_from
+            due = self._hint_due(pend)
             reason = _HINT
             if self._last_read == -_INF or due > self._last_read + self._quiet:
                 due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
