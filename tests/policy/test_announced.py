@@ -340,26 +340,25 @@ def _caught_up() -> Announced:
     return s
 
 
-def test_the_quiet_spell_starts_at_d_and_doubles_on_a_read_known_stale() -> None:
+def test_the_quiet_spell_shrinks_on_fresh_reads_and_a_read_known_stale_restores_it() -> None:
     s = Announced(D, Periodic(60.0), lead=LEAD, heartbeat_timeout=1e9)
-    assert s.quiet_spell == D and s.idle_after == 10 * D
+    assert s.quiet_spell == s.idle_after == 10 * D  # as cautious as a fixed spell at first
     s.start(0.0)
     s.on_channel(0.0, True)
-    s.on_read(0.0)
-    _sync(s, 0.0, 0.1)
-    s.on_announcement(3.0, 2.0)  # due at 11.5, past the read at 0 plus the spell
-    assert _idle(s.decide(3.0).due)
-    s.on_read(13.0)  # the commit at 2 is 11 s old: this read is known stale
-    assert s.known_stale_reads == 1 and 1.99 * D < s.quiet_spell <= 2 * D  # 0: fresh
-    due = s.decide(13.0).due
-    assert due is not None and due <= 13.0  # and it pulls at once
-    _sync(s, 13.0, 13.1)
-    before = s.quiet_spell
-    s.on_read(14.0)  # fresh (nothing announced since the pull): the spell shrinks a little
-    assert 0.99 * before < s.quiet_spell < before
-    for t in range(15, 30):
-        s.on_read(float(t))
-    assert 0.9 * before < s.quiet_spell < before and s.known_stale_reads == 1
+    _sync(s, 0.0, 0.05)  # the catch-up pull on connect
+    for k in range(1, 101):  # fresh reads (nothing announced): about 2.7 % shorter each
+        s.on_read(k / 10)
+    assert 0.5 * D < s.quiet_spell < 0.7 * D
+    _sync(s, 10.0, 10.1)
+    s.on_announcement(12.0, 11.0)  # due at 20.5, past the last read (10) plus the spell
+    assert _idle(s.decide(12.0).due)
+    s.on_read(25.0)  # the commit at 11 is 14 s old: this read is known stale
+    assert s.known_stale_reads == 1 and s.quiet_spell == s.idle_after
+    due = s.decide(25.0).due
+    assert due is not None and due <= 25.0  # and it pulls at once
+    _sync(s, 25.0, 25.1)
+    s.on_read(26.0)
+    assert 0.97 * s.idle_after < s.quiet_spell < s.idle_after
 
 
 def test_the_spell_keeps_about_the_stale_share_of_reads_and_stays_under_idle_after() -> None:

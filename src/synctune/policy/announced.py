@@ -15,6 +15,7 @@ from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 _INF = math.inf
+_GROW = 256.0  # the quiet spell's factor on a read known stale: back near idle_after at once
 _IDLE = Decision(None, "channel alive, no announced commit to pull")
 _HINT = "an announced commit turns D old: pull now"
 _PUSH = "push local writes"
@@ -36,12 +37,12 @@ class Announced(Combination):
       learned as it runs), or none for a quiet spell, does not pull on hints; the hints are
       kept, and its next read makes the pull due at once (that read may be older than D,
       unless reads known stale wait: see below).
-    * **The quiet spell spends a stale-read budget**: it starts at D (at most ``idle_after``)
-      and is tuned by the replica's own reads so that about ``stale_share`` of them find an
-      announced commit older than D not yet pulled (it doubles on each such read and shrinks
-      a little on each other one, never above ``idle_after``). Where reads come in sessions
-      this skips the pulls of the quiet spells after them; a steady reader still pulls at
-      each deadline (deferring there trades about one stale read per pull saved).
+    * **The quiet spell spends a stale-read budget**: from ``idle_after``, tuned by the
+      replica's reads so that about ``stale_share`` of them find an announced commit older
+      than D unpulled: each such read multiplies it by 256 (up to ``idle_after``), each other
+      shrinks it a little (to D after about 80 at the default share). Readers in sessions skip
+      the pulls after them; a steady reader pulls at each deadline (deferring trades about one
+      stale read per pull saved).
     * **What the replica has**: it holds every commit up to the start of its last successful
       pull (or a pull observed, read-your-writes), so a commit it does not have landed after
       that: a hint naming an earlier time counts from then (a late or doubled hint of a
@@ -136,11 +137,11 @@ class Announced(Combination):
         share = _check.real("stale_share", stale_share, minimum=0.0)
         if share >= 1.0:
             raise InvalidInput(f"stale_share must be below 1, got {stale_share!r}")
-        self._share = share
-        # the quiet spell (s), from D: doubles on a read known stale, shrinks by _shrink on
-        # any other one, so at equilibrium a share `stale_share` of reads are known stale
-        self._quiet = self._idle_after if share == 0.0 else min(self._d, self._idle_after)
-        self._shrink = 2.0 ** (-share / (1.0 - share))
+        # the quiet spell (s), from idle_after: x_GROW on a read known stale, x_shrink on any
+        # other one, so that at equilibrium a share `stale_share` of reads are known stale
+        self._quiet = self._idle_after
+        self._shrink = _GROW ** (-share / (1.0 - share))
+        self._floor = self._idle_after / _GROW ** 1.25  # a stale read or two restore it
         self._known_stale = 0
 
     # ------------------------------------------------------------------ events
@@ -160,22 +161,24 @@ class Announced(Combination):
         super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
         pend = self._pend if self._pend < self._own else self._own
         if pend == _INF:  # nothing announced to pull: a fresh read, nothing deferred
-            if self._share > 0.0:
-                self._quiet *= self._shrink if count == 1 else self._shrink ** count
+            self._shrink_spell(count)
             self._last_read = now
             return
         due = self._hint_due(pend)
         was = self._last_read == -_INF or due > self._last_read + self._quiet
         if now - pend > self._d and self._up and now <= self._alive_until:
             self._known_stale += count
-            if self._share > 0.0:
-                q = self._quiet * (2.0 if count == 1 else 2.0 ** count)
-                self._quiet = q if q < self._idle_after else self._idle_after
-        elif self._share > 0.0:
-            self._quiet *= self._shrink if count == 1 else self._shrink ** count
+            q = self._quiet * _GROW ** (count if count < 8 else 8)
+            self._quiet = q if q < self._idle_after else self._idle_after
+        else:
+            self._shrink_spell(count)
         self._last_read = now
         if was or due > now + self._quiet:
             self._redecide()  # hints count again, or no longer (the spell moved)
+
+    def _shrink_spell(self, count: int) -> None:
+        q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
+        self._quiet = q if q > self._floor else self._floor
 
     def _hint_due(self, pend: float) -> float:
         """When a pull for the announced commit at ``pend`` (s) is due, floods aside."""
@@ -352,8 +355,7 @@ class Announced(Combination):
 
     @property
     def idle_after(self) -> float:
-        """Longest quiet spell (s): seconds without a read after which hints wait for the
-        next read."""
+        """Longest quiet spell (s) without a read after which hints wait for the next one."""
         return self._idle_after
 
     @property
