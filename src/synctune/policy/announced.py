@@ -161,7 +161,8 @@ class Announced(Combination):
         super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
         pend = self._pend if self._pend < self._own else self._own
         if pend == _INF:  # nothing announced to pull: a fresh read, nothing deferred
-            self._shrink_spell(count)
+            q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
+            self._quiet = q if q > self._floor else self._floor
             self._last_read = now
             return
         due = self._hint_due(pend)
