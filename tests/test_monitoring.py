@@ -17,6 +17,8 @@ from synctune.monitoring import (
     AlertThresholds,
     MetricSpec,
 )
+from synctune.monitoring import metrics as m
+from synctune.monitoring.grafana import DASHBOARD_FILE, dashboard, dashboard_json
 from synctune.monitoring.histogram import Histogram
 from synctune.policy import FailureKind
 
@@ -148,3 +150,23 @@ def test_every_exported_metric_has_a_distinct_prometheus_name() -> None:
     assert all(n.startswith("synctune_") for n in names)
     with pytest.raises(ValueError, match="buckets"):
         MetricSpec("x", "seconds", "histogram", "no buckets")
+
+
+def test_dashboard_shows_the_announcement_metrics_below_the_replicas() -> None:
+    assert DASHBOARD_FILE.read_text(encoding="utf-8") == dashboard_json()
+    panels = dashboard()["panels"]
+    replica_bottom = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels
+                         if "Announcement" not in p["title"])
+    shown = {}
+    for p in panels:
+        if "Announcement" in p["title"]:
+            assert p["gridPos"]["y"] >= replica_bottom, p["title"]
+            shown[p["title"]] = " ".join(t["expr"] for t in p["targets"])
+    for spec in (m.ANNOUNCE_HINTS, m.ANNOUNCE_HINT_LAG, m.ANNOUNCE_FALLBACK_ACTIVE,
+                 m.ANNOUNCE_CHANNEL_UP):
+        assert sum(spec.prometheus_name in e for e in shown.values()) == 1, spec.name
+    assert "histogram_quantile(0.99" in shown["Announcement hint lag"]
+    # no two panels overlap on the grid, and ids are distinct
+    cells = [(p["gridPos"]["x"], p["gridPos"]["y"]) for p in panels]
+    assert len(cells) == len(set(cells))
+    assert len({p["id"] for p in panels}) == len(panels)

@@ -27,6 +27,9 @@ D, LEAD = 10.0, 0.5
 
 
 def _live(now: float = 0.0, **kw: float) -> Announced:
+    """Live from ``now``, with one read then; the quiet spell fixed at ``idle_after`` unless a
+    ``stale_share`` is given (the tuned spell has tests of its own)."""
+    kw.setdefault("stale_share", 0.0)
     s = Announced(D, Periodic(60.0), lead=LEAD, heartbeat_timeout=1e9, **kw)
     s.start(now)
     s.on_channel(now, True)
@@ -335,3 +338,59 @@ def _caught_up() -> Announced:
     s.on_sync_started(0.0)
     s.on_sync_finished(0.5, SyncReport(0.5))
     return s
+
+
+def test_the_quiet_spell_shrinks_on_fresh_reads_and_a_read_known_stale_restores_it() -> None:
+    s = Announced(D, Periodic(60.0), lead=LEAD, heartbeat_timeout=1e9)
+    assert s.quiet_spell == s.idle_after == 10 * D  # as cautious as a fixed spell at first
+    s.start(0.0)
+    s.on_channel(0.0, True)
+    _sync(s, 0.0, 0.05)  # the catch-up pull on connect
+    for k in range(1, 101):  # fresh reads (nothing announced): about 2.7 % shorter each
+        s.on_read(k / 10)
+    assert 0.5 * D < s.quiet_spell < 0.7 * D
+    _sync(s, 10.0, 10.1)
+    s.on_announcement(12.0, 11.0)  # due at 20.5, past the last read (10) plus the spell
+    assert _idle(s.decide(12.0).due)
+    s.on_read(25.0)  # the commit at 11 is 14 s old: this read is known stale
+    assert s.known_stale_reads == 1 and s.quiet_spell == s.idle_after
+    due = s.decide(25.0).due
+    assert due is not None and due <= 25.0  # and it pulls at once
+    _sync(s, 25.0, 25.1)
+    s.on_read(26.0)
+    assert 0.97 * s.idle_after < s.quiet_spell < s.idle_after
+
+
+def test_the_spell_keeps_about_the_stale_share_of_reads_and_stays_under_idle_after() -> None:
+    rng = random.Random(7)
+    s = Announced(D, Periodic(60.0), lead=LEAD, heartbeat_timeout=1e9, stale_share=0.01)
+    s.start(0.0)
+    s.on_channel(0.0, True)
+    t, reads, spells = 0.0, 0, []
+    while t < 200_000.0:
+        # a commit a second before each read; reads 1 s apart in sessions of about 20, quiet
+        # spells of 10 to 90 s between them (under idle_after = 10 D)
+        nxt = t + (rng.uniform(10.0, 90.0) if rng.random() < 0.05 else 1.0)
+        due = s.decide(t).due
+        if due is not None and due < nxt - 0.1:
+            _sync(s, max(due, t), max(due, t) + 0.05)  # a pull due before the next read
+        t = nxt
+        s.on_announcement(t, t - 1.0)
+        s.on_read(t)
+        reads += 1
+        spells.append(s.quiet_spell)
+    assert max(spells) <= s.idle_after
+    assert 0.005 <= s.known_stale_reads / reads <= 0.015  # about the share asked for
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, float("nan")])
+def test_a_bad_stale_share_names_the_field(share: float) -> None:
+    with pytest.raises(InvalidInput, match="stale_share"):
+        Announced(D, stale_share=share)
+
+
+def test_no_stale_share_keeps_the_spell_at_idle_after() -> None:
+    s = _live(idle_after=100.0)
+    s.on_read(200.0)
+    s.on_read(201.0)
+    assert s.quiet_spell == 100.0

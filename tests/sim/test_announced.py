@@ -176,3 +176,21 @@ def test_notify_pushes_local_first_writes_within_d_so_others_hear_of_them() -> N
     assert res.summary.unsynced_writes_end == 0
     assert syncs[syncs["node"] == "b"]["start"].tolist() == [20.0]  # its first read pulls
     assert res.reads["staleness_s"].tolist() == [0.0, 0.0]
+
+
+def test_the_stale_read_budget_skips_pulls_between_sessions_within_the_slo() -> None:
+    from synctune.policy import Announced
+
+    # commits every 5 s for 4 h; one reader in sessions of 100 reads 1 s apart, 200 s quiet
+    # between them (under 10 D: a spell fixed there pulls through every quiet spell)
+    sessions = [s + np.arange(100.0) for s in np.arange(60.0, 14400.0, 300.0)]
+    wl = Workload({"r": NodeLoad(reads=np.concatenate(sessions))}, 14400.0,
+                  np.arange(2.0, 14400.0, 5.0))
+
+    def fixed(d: float, rng: object) -> Announced:
+        return Announced(d, rng=rng, stale_share=0.0)  # type: ignore[arg-type]
+
+    tuned = simulate(_announced(freshness=30.0, detail=False), workload=wl).summary
+    old = simulate(_announced(freshness=30.0, detail=False, strategy=fixed), workload=wl).summary
+    assert tuned.syncs < old.syncs
+    assert tuned.over_freshness_fraction <= 0.01

@@ -3,8 +3,9 @@
 The shipped ``grafana-dashboard.json`` (next to this module) is :func:`dashboard_json` for the
 guide's thresholds; import it in Grafana (Dashboards > Import) and pick the Prometheus data
 source. Panels: the guide's six metrics, sync duration, syncs per hour, unpushed writes, the
-stale-reads SLO against its target, the in-process alert states and the Prometheus alert list.
-Regenerate with ``python -m synctune.monitoring.grafana``.
+stale-reads SLO against its target, the in-process alert states and the Prometheus alert list;
+below them, for a controller with an announcer: hints received (and lost), hint lag, fallback
+active and channel up. Regenerate with ``python -m synctune.monitoring.grafana``.
 """
 
 from __future__ import annotations
@@ -53,15 +54,13 @@ def _panel(pid: int, title: str, description: str, targets: list[tuple[str, str]
     }
 
 
-_PanelSpec = tuple[str, str, list[tuple[str, str]], str, tuple[float, ...]]
+_Spec = tuple[str, str, list[tuple[str, str]], str, tuple[float, ...]]
 
 
-def _panel_specs(th: AlertThresholds) -> list[_PanelSpec]:
-    """Each time-series panel: title, description, (query, legend) targets, unit and
-    threshold lines."""
+def _replica_specs(th: AlertThresholds) -> list[_Spec]:
     slo = f"{int(th.slo_window)}s"
     inst = "{{instance}}"
-    specs: list[_PanelSpec] = [
+    return [
         ("Sync lag", m.SYNC_LAG.description + " Also from the engine's last pull timestamp.",
          [(_q(m.SYNC_LAG), f"lag {inst}"),
           (f"time() - {_q(m.LAST_SYNC)}", f"since last pull {inst}")],
@@ -95,15 +94,34 @@ def _panel_specs(th: AlertThresholds) -> list[_PanelSpec]:
         ("Alerts (in process)", m.ALERT_FIRING.description,
          [(f"{_q(m.ALERT_FIRING)} == 1", f"{{{{alertname}}}} {inst}")], "short", ()),
     ]
-    return specs
 
 
-def _alert_list(n: int) -> dict[str, Any]:
-    """The panel of Prometheus alerts, the ``n``-th (from 0) in the grid."""
+def _announcement_specs() -> list[_Spec]:
+    """Panels for a controller with an announcer (empty for one without)."""
+    inst = "{{instance}}"
+    return [
+        ("Announcement hints received",
+         m.ANNOUNCE_HINTS.description + " Per minute; lost: hints missing from a sender's "
+         "numbers (each made the replica pull once).",
+         [(f"sum by (kind, instance) (60 * rate({_q(m.ANNOUNCE_HINTS)}[5m]))",
+           f"{{{{kind}}}} {inst}"),
+          (f"60 * rate({_q(m.ANNOUNCE_LOST)}[5m])", f"lost {inst}")], "short", ()),
+        ("Announcement hint lag", m.ANNOUNCE_HINT_LAG.description,
+         _quantiles(m.ANNOUNCE_HINT_LAG), "s", ()),
+        ("Announcement fallback active",
+         m.ANNOUNCE_FALLBACK_ACTIVE.description + " The announce_fallback alert fires when it "
+         "holds for 10 minutes.",
+         [(_q(m.ANNOUNCE_FALLBACK_ACTIVE), inst)], "short", (1.0,)),
+        ("Announcement channel up", m.ANNOUNCE_CHANNEL_UP.description,
+         [(_q(m.ANNOUNCE_CHANNEL_UP), inst)], "short", ()),
+    ]
+
+
+def _alert_list(pid: int, x: int, y: int) -> dict[str, Any]:
     return {
-        "id": n + 1, "type": "alertlist", "title": "Prometheus alerts",
+        "id": pid, "type": "alertlist", "title": "Prometheus alerts",
         "description": f"The rules of group {GROUP} (alerts.rules.yml) firing or pending.",
-        "gridPos": {"h": 8, "w": 8, "x": 8 * (n % 3), "y": 8 * (n // 3)},
+        "gridPos": {"h": 8, "w": 8, "x": x, "y": y},
         "options": {"alertName": "", "dashboardAlerts": False, "groupMode": "default",
                     "maxItems": 20, "sortOrder": 1, "stateFilter": {
                         "firing": True, "pending": True, "normal": False},
@@ -115,8 +133,14 @@ def dashboard(thresholds: AlertThresholds | None = None) -> dict[str, Any]:
     """The dashboard as a dict (Grafana's JSON model)."""
     th = thresholds if thresholds is not None else AlertThresholds()
     panels = [_panel(i + 1, title, desc, targets, unit, 8 * (i % 3), 8 * (i // 3), thr)
-              for i, (title, desc, targets, unit, thr) in enumerate(_panel_specs(th))]
-    panels.append(_alert_list(len(panels)))
+              for i, (title, desc, targets, unit, thr) in enumerate(_replica_specs(th))]
+    n = len(panels)
+    panels.append(_alert_list(n + 1, 8 * (n % 3), 8 * (n // 3)))
+    # the announcement panels start a row of their own, below the replica's
+    top = 8 * (len(panels) // 3 + (len(panels) % 3 > 0))
+    panels += [_panel(len(panels) + i + 1, title, desc, targets, unit, 8 * (i % 3),
+                      top + 8 * (i // 3), thr)
+               for i, (title, desc, targets, unit, thr) in enumerate(_announcement_specs())]
     return {
         "title": "synctune replicas", "uid": "synctune-replicas", "editable": True,
         "schemaVersion": 39, "version": 1, "tags": ["synctune", "libsql", "turso"],

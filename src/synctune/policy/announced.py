@@ -10,11 +10,12 @@ from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted import Budgeted
 from synctune.policy.combination import Combination
-from synctune.policy.errors import InvalidType
+from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 _INF = math.inf
+_GROW = 256.0  # the quiet spell's factor on a read known stale: back near idle_after at once
 _IDLE = Decision(None, "channel alive, no announced commit to pull")
 _HINT = "an announced commit turns D old: pull now"
 _PUSH = "push local writes"
@@ -33,9 +34,15 @@ class Announced(Combination):
     were on the primary by then); hints that arrive during a pull wait for the next one.
 
     * **No reads, no pulls**: a replica that has served no read (counted by ``on_read``, so
-      learned as it runs), or none for ``idle_after`` seconds, does not pull on hints; the
-      hints are kept, and its next read makes the pull due at once (that read may be older
-      than D, unless reads known stale wait: see below).
+      learned as it runs), or none for a quiet spell, does not pull on hints; the hints are
+      kept, and its next read makes the pull due at once (that read may be older than D,
+      unless reads known stale wait: see below).
+    * **The quiet spell spends a stale-read budget**: from ``idle_after``, tuned by the
+      replica's reads so that about ``stale_share`` of them find an announced commit older
+      than D unpulled: each such read multiplies it by 256 (up to ``idle_after``), each other
+      shrinks it a little (to D after about 80 at the default share). Readers in sessions skip
+      the pulls after them; a steady reader pulls at each deadline (deferring trades about one
+      stale read per pull saved).
     * **What the replica has**: it holds every commit up to the start of its last successful
       pull (or a pull observed, read-your-writes), so a commit it does not have landed after
       that: a hint naming an earlier time counts from then (a late or doubled hint of a
@@ -66,9 +73,12 @@ class Announced(Combination):
         lead: seconds (>= 0) a pull needs before what it brings is visible; default ``None``:
             learned from the syncs (smoothed duration plus two deviations).
         max_unpushed_age: seconds (> 0) a local write may wait for a push; default D.
-        idle_after: seconds (> 0) without a read after which hints wait for the next read
-            (which then pulls at once, or waits for the pull with ``max_read_wait``);
-            default ``None``: ten times ``freshness``.
+        idle_after: longest quiet spell (s, > 0): seconds without a read after which hints
+            wait for the next read (which then pulls at once, or waits for the pull with
+            ``max_read_wait``); default ``None``: ten times ``freshness``.
+        stale_share: share of reads (0 <= x < 1) the quiet spell may leave older than D
+            (known stale when they come); default 0.005, half the usual 1 % SLO, the rest a
+            margin for lost hints and outages. 0 keeps the spell at ``idle_after``.
         max_read_wait: longest wait (s, >= 0) of a read known to be stale; default ``None``:
             the fallback's ``max_read_wait`` (0 for ``Budgeted``: reads never wait).
         backoff: retry delays after failed pulls; default ``Backoff(base=1, cap=60)``.
@@ -81,7 +91,8 @@ class Announced(Combination):
                  min_interval: float = 1.0, heartbeat_timeout: float = 15.0,
                  lead: float | None = None, max_unpushed_age: float | None = None,
                  max_read_wait: float | None = None, backoff: Backoff | None = None,
-                 rng: random.Random | None = None, idle_after: float | None = None) -> None:
+                 rng: random.Random | None = None, idle_after: float | None = None,
+                 stale_share: float = 0.005) -> None:
         rng = _check.instance_or("rng", rng, random.Random, random.Random)
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
@@ -101,6 +112,7 @@ class Announced(Combination):
                           else _check.real("max_read_wait", max_read_wait, minimum=0.0))
         self._idle_after = 10.0 * self._d if idle_after is None else _check.real(
             "idle_after", idle_after, minimum=0.0, strict=True)
+        self._budget(stale_share)
         self._last_read = -_INF
         self._latency = LatencyEstimator(min_timeout=5.0)
         self._up = False
@@ -121,6 +133,17 @@ class Announced(Combination):
         self._fallback_syncs = 0
         self._runner_up = _INF  # the earliest due of the last decision but the silence's
 
+    def _budget(self, stale_share: float) -> None:
+        share = _check.real("stale_share", stale_share, minimum=0.0)
+        if share >= 1.0:
+            raise InvalidInput(f"stale_share must be below 1, got {stale_share!r}")
+        # the quiet spell (s), from idle_after: x_GROW on a read known stale, x_shrink on any
+        # other one, so that at equilibrium a share `stale_share` of reads are known stale
+        self._quiet = self._idle_after
+        self._shrink = _GROW ** (-share / (1.0 - share))
+        self._floor = self._idle_after / _GROW ** 1.25  # a stale read or two restore it
+        self._known_stale = 0
+
     # ------------------------------------------------------------------ events
     def _after_write(self, now: float, count: int, pushed: bool) -> None:
         super()._after_write(now, count, pushed)
@@ -136,9 +159,32 @@ class Announced(Combination):
 
     def _after_read(self, now: float, count: int) -> None:
         super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
-        if now - self._last_read > self._idle_after:
-            self._redecide()  # the first read (after a quiet spell) makes hints count
+        pend = self._pend if self._pend < self._own else self._own
+        if pend == _INF:  # nothing announced to pull: a fresh read, nothing deferred
+            q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
+            self._quiet = q if q > self._floor else self._floor
+            self._last_read = now
+            return
+        due = self._hint_due(pend)
+        was = self._last_read == -_INF or due > self._last_read + self._quiet
+        if now - pend > self._d and self._up and now <= self._alive_until:
+            self._known_stale += count
+            q = self._quiet * _GROW ** (count if count < 8 else 8)
+            self._quiet = q if q < self._idle_after else self._idle_after
+        else:
+            self._shrink_spell(count)
         self._last_read = now
+        if was or due > now + self._quiet:
+            self._redecide()  # hints count again, or no longer (the spell moved)
+
+    def _shrink_spell(self, count: int) -> None:
+        q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
+        self._quiet = q if q > self._floor else self._floor
+
+    def _hint_due(self, pend: float) -> float:
+        """When a pull for the announced commit at ``pend`` (s) is due, floods aside."""
+        due = pend + self._d - self.lead
+        return due if due > self._hint_from else self._hint_from
 
     def _after_sync_started(self, now: float) -> None:
         super()._after_sync_started(now)
@@ -254,11 +300,9 @@ class Announced(Combination):
         due, reason = _INF, _IDLE.reason
         pend = self._pend if self._pend < self._own else self._own
         if pend < _INF:
-            due = pend + self._d - self.lead
-            if due < self._hint_from:
-                due = self._hint_from
+            due = self._hint_due(pend)
             reason = _HINT
-            if self._last_read == -_INF or due > self._last_read + self._idle_after:
+            if self._last_read == -_INF or due > self._last_read + self._quiet:
                 due, reason = _INF, _IDLE.reason  # no reads lately: the next one pulls
         if self._state.consecutive_failures and self._retry_at is not None and due < self._retry_at:
             due, reason = self._retry_at, _RETRY
@@ -315,8 +359,19 @@ class Announced(Combination):
 
     @property
     def idle_after(self) -> float:
-        """Seconds (s) without a read after which hints wait for the next read."""
+        """Longest quiet spell (s) without a read after which hints wait for the next one."""
         return self._idle_after
+
+    @property
+    def quiet_spell(self) -> float:
+        """Seconds (s) without a read after which hints wait for the next read, as tuned by
+        the stale-read budget (at most ``idle_after``)."""
+        return self._quiet
+
+    @property
+    def known_stale_reads(self) -> int:
+        """Reads that came while an announced commit older than D was not pulled."""
+        return self._known_stale
 
     @property
     def freshness_target(self) -> float | None:
