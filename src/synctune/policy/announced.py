@@ -1,5 +1,4 @@
-"""Pull when a commit is announced, not on a schedule; fall back to a tuner while the channel
-is down or silent."""
+"""Pull when a commit is announced; fall back to a tuner while the channel is down or silent."""
 
 from __future__ import annotations
 
@@ -396,6 +395,5 @@ class Announced(Combination):
         return self._fallback.interval_in_force if self.fallback_active else None
 
     def __repr__(self) -> str:
-        return (f"Announced(freshness={self._d:g}, fallback={self._fallback!r}, "
-                f"min_interval={self._min_interval:g}, "
-                f"heartbeat_timeout={self._heartbeat:g})")
+        return (f"Announced(freshness={self._d:g}, fallback={self._fallback!r}, min_interval="
+                f"{self._min_interval:g}, heartbeat_timeout={self._heartbeat:g})")
