@@ -9,7 +9,7 @@ and runs in a fresh process, so its peak RSS is its own. Prints:
     ``--one-process-repeats`` times: CPU and wall time, peak RSS, and their ratios (goals:
     1,000 nodes within 1 GiB and within 11x the 100-node CPU time; the median pair counts);
   * the per-node costs those two runs imply (a part per node, a part per node pair: each node
-    bins the visibility delay of every other node's commits, see synctune.sim.visibility);
+    bins the visibility delay of every other node's commits, see synctune.sim.reduce.visibility);
   * one shard (``--shard-nodes`` of the 1,000-node scenario, 15 min) in a plain process and
     inside a Dask worker, as the project starts them and with Dask's default worker
     environment: the CPU of the worker process, its ratio to the plain process (goal <= 1.3)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_traffic as rt  # the traces and their mapping
 
 from synctune.sim import SimConfig, best_fixed_interval, simulate
-from synctune.sim.workload import NodeLoad, Workload
+from synctune.sim.elaborate.workload import NodeLoad, Workload
 
 OUTAGE_S, LOSS = 600.0, 0.01
 WIDE = (("api", 4), ("dashboard", 3), ("analyst", 3))

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synctune.sim import generators as gen
-from synctune.sim.trace import save_trace
-from synctune.sim.workload import NodeLoad, Workload
+from synctune.sim.elaborate import generators as gen
+from synctune.sim.elaborate.trace import save_trace
+from synctune.sim.elaborate.workload import NodeLoad, Workload
 
 SEED = 20261126
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synctune.sim import NodeLoad, SimConfig, Workload, simulate
-from synctune.sim import generators as gen
+from synctune.sim.elaborate import generators as gen
 
 ROOT = Path(__file__).resolve().parent
 FRESHNESS = 30.0

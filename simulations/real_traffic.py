@@ -44,8 +44,8 @@ import pandas as pd
 
 from synctune.policy import Budgeted, StaleReadBudget
 from synctune.sim import SimConfig, best_fixed_interval, simulate
-from synctune.sim.staleness import visible_at
-from synctune.sim.workload import NodeLoad, Workload
+from synctune.sim.elaborate.workload import NodeLoad, Workload
+from synctune.sim.reduce.staleness import visible_at
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT.parent / "shared" / "data"

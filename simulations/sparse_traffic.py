@@ -32,8 +32,8 @@ import pandas as pd
 from real_traffic import POOLED, gap_closed, run
 
 from synctune.sim import SimConfig, best_fixed_interval, simulate
-from synctune.sim import generators as gen
-from synctune.sim.workload import NodeLoad, Workload
+from synctune.sim.elaborate import generators as gen
+from synctune.sim.elaborate.workload import NodeLoad, Workload
 
 ROOT = Path(__file__).resolve().parent
 SEED = 20261204

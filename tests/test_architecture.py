@@ -95,7 +95,12 @@ def _module(path: Path) -> str:
 def _live_graph() -> dict[str, set[str]]:
     """Each module of live -> the live modules it imports (at any depth of the file: also
     imports for type checking and inside functions, which a circle would otherwise hide in)."""
-    modules = {_module(p): p for p in LIVE.rglob("*.py")}
+    return _graph(LIVE)
+
+
+def _graph(root: Path) -> dict[str, set[str]]:
+    """Each module under ``root`` -> the modules under ``root`` it imports, at any depth."""
+    modules = {_module(p): p for p in root.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found: set[str] = set()
@@ -247,3 +252,35 @@ def test_the_layer_scan_catches_an_upward_arrow(tmp_path: Path, line: str) -> No
     assert _upward_arrows("monitoring", [made_up]) != []
     assert _upward_arrows("cli", [made_up]) == ([] if "synctune." in line else
                                                  ["made_up.py -> synctune"])
+
+
+# Inside ``sim`` the stage folders follow a run: ``run`` never reaches into ``reduce`` (a node
+# records, the reduction reads the records), and no stage folder imports what is built on whole
+# runs at ``sim/`` (the engine and the tools over runs). ``elaborate`` and ``run`` import each
+# other's modules (an elaborated node is a run's ``ReplicaNode``), so they are not layers.
+SIM = SRC / "sim"
+SIM_STAGES = ("elaborate", "run", "reduce")
+WHOLE_RUNS = frozenset({"engine", "compare", "shards", "advice", "hindsight", "curves", "cost"})
+
+
+def _sim_stage_arrows(graph: Mapping[str, set[str]]) -> list[str]:
+    def where(module: str) -> str:
+        return module.split(".")[2] if module.count(".") >= 2 else ""
+
+    return sorted(f"{a} -> {b}" for a, deps in graph.items() for b in deps
+                  if where(a) in SIM_STAGES
+                  and (where(b) in WHOLE_RUNS or (where(a), where(b)) == ("run", "reduce")))
+
+
+def test_sim_stages_import_neither_later_stages_nor_whole_run_tools() -> None:
+    graph = _graph(SIM)
+    assert {m.split(".")[2] for m in graph if m.count(".") >= 3} == set(SIM_STAGES)
+    assert _sim_stage_arrows(graph) == []
+
+
+def test_the_sim_stage_scan_catches_what_it_forbids() -> None:
+    made_up = {"synctune.sim.run.node": {"synctune.sim.reduce.reads"},
+               "synctune.sim.elaborate.trace": {"synctune.sim.engine"},
+               "synctune.sim.reduce.reads": {"synctune.sim.run.node", "synctune.sim.config"}}
+    assert _sim_stage_arrows(made_up) == ["synctune.sim.elaborate.trace -> synctune.sim.engine",
+                                          "synctune.sim.run.node -> synctune.sim.reduce.reads"]

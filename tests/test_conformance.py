@@ -3,7 +3,7 @@
 The same script of app events (local writes, reads, sync requests, commits by others on the
 primary, and an outage in which attempts time out) is run through
 
-* the simulator's driver: a :class:`~synctune.sim.node.ReplicaNode` on SimPy time, and
+* the simulator's driver: a :class:`~synctune.sim.run.node.ReplicaNode` on SimPy time, and
 * the live controller: a :class:`~synctune.live.control.controller.SyncController` with its real
   sync thread against a :class:`~synctune.live.replica.fake.FakeReplica`, on a lockstep clock that
   hands the app's events over at their exact times whenever the sync thread waits or a sync
@@ -43,9 +43,9 @@ from synctune.live.replica.fake import FakeCall, FakeReplica, Step
 from synctune.live.timing import SYNC_THREAD_NAME
 from synctune.policy import PRESETS, Decision, SyncStrategy, strategy_from_spec
 from synctune.sim.config import Outage
-from synctune.sim.network import Link
-from synctune.sim.node import READ, REQUEST, WRITE, ReplicaNode
-from synctune.sim.primary import PrimaryLog
+from synctune.sim.elaborate.network import Link
+from synctune.sim.elaborate.primary import PrimaryLog
+from synctune.sim.run.node import READ, REQUEST, WRITE, ReplicaNode
 
 D = 30.0
 END = 900.0

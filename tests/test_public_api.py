@@ -93,7 +93,7 @@ def test_sim_compare_is_the_function_even_when_its_module_loads_first() -> None:
 
 def test_scenario_names_match_the_scenarios() -> None:
     from synctune.sim.choices import SCENARIO_NAMES
-    from synctune.sim.scenarios import SCENARIOS
+    from synctune.sim.elaborate.scenarios import SCENARIOS
 
     assert tuple(SCENARIOS) == SCENARIO_NAMES
 

@@ -158,7 +158,7 @@ def test_config_errors_name_the_field() -> None:
 @given(st.lists(st.floats(0, 100), max_size=60), st.lists(st.integers(1, 5), max_size=5),
        st.floats(-5, 110), st.floats(-5, 110))
 def test_commit_count_agrees_with_the_full_between(times, pushes, a, b) -> None:
-    from synctune.sim.primary import PrimaryLog
+    from synctune.sim.elaborate.primary import PrimaryLog
 
     log = PrimaryLog(np.array(times, dtype=float), np.ones(len(times), dtype=np.int64))
     for k, n in enumerate(pushes):

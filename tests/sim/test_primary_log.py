@@ -7,7 +7,7 @@ import bisect
 import numpy as np
 import pytest
 
-from synctune.sim.primary import PrimaryLog
+from synctune.sim.elaborate.primary import PrimaryLog
 
 
 @pytest.mark.parametrize("seed", range(10))

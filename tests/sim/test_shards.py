@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synctune.sim import SCENARIOS, SimConfig, engine, simulate, sketch
+from synctune.sim import SCENARIOS, SimConfig, engine, simulate
+from synctune.sim.reduce import sketch
 from synctune.sim.shards import shard_ranges, shardable, simulate_sharded
 
 CFG = SimConfig(scenario="microservice", nodes=7, duration=1200.0, strategy="adaptive",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synctune.sim.sketch import RELATIVE_ERROR, ZERO_BELOW, QuantileSketch
+from synctune.sim.reduce.sketch import RELATIVE_ERROR, ZERO_BELOW, QuantileSketch
 
 values = st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1e7)), min_size=1, max_size=400)
 quantiles = st.floats(0.0, 100.0)

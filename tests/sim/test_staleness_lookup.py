@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synctune.sim.staleness import staleness
+from synctune.sim.reduce.staleness import staleness
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synctune.sim import SimConfig, simulate, sketch, visibility
-from synctune.sim.sketch import RELATIVE_ERROR, QuantileSketch
-from synctune.sim.visibility import CommitLog, node_visibility
+from synctune.sim import SimConfig, simulate
+from synctune.sim.reduce import sketch, visibility
+from synctune.sim.reduce.sketch import RELATIVE_ERROR, QuantileSketch
+from synctune.sim.reduce.visibility import CommitLog, node_visibility
 
 
 def pairwise(ct: np.ndarray, origin_t: np.ndarray, own: set[int], vis_t: np.ndarray,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from synctune.sim.trace import load_trace
+from synctune.sim.elaborate.trace import load_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 

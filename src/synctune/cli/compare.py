@@ -295,7 +295,7 @@ def _config(trace: str | None, scenario: str | None, spec: str, freshness: float
             watcher_long_poll: bool) -> SimConfig:
     """The run's config from the flags (a bad value: one line naming the flag, exit 2)."""
     from synctune.sim import SimConfig  # the simulator loads when a comparison runs, not for --help
-    from synctune.sim.channel import parse_outage
+    from synctune.sim.run.channel import parse_outage
 
     try:
         windows = tuple(parse_outage(o) for o in announce_outages)

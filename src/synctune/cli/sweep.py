@@ -87,7 +87,7 @@ def _check_sim_params(spec: SweepSpec) -> None:
             raise InvalidInput(f"unknown simulator parameter {name!r} "
                              f"(SimConfig fields: {', '.join(sorted(known))})")
     from synctune.sim import scenario
-    from synctune.sim.strategies import check_choice
+    from synctune.sim.run.strategies import check_choice
 
     for params in spec.grid():
         if params["seed"] == 0:

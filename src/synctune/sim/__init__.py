@@ -20,15 +20,15 @@ if TYPE_CHECKING:
     from synctune.sim.choices import WRITE_MODELS
     from synctune.sim.compare import compare
     from synctune.sim.config import Outage, SimConfig
+    from synctune.sim.elaborate.generators import bursty, diurnal, flash_crowd, poisson, thinned
+    from synctune.sim.elaborate.oracle import Oracle, oracle_pulls
+    from synctune.sim.elaborate.scenarios import SCENARIOS, Scenario, scenario
+    from synctune.sim.elaborate.trace import TraceError, load_trace, save_trace, trace_frame
+    from synctune.sim.elaborate.workload import PRIMARY, NodeLoad, Workload
     from synctune.sim.engine import build_workload, simulate
-    from synctune.sim.generators import bursty, diurnal, flash_crowd, poisson, thinned
     from synctune.sim.hindsight import FixedInterval, best_fixed_interval
-    from synctune.sim.oracle import Oracle, oracle_pulls
     from synctune.sim.result import SUMMARY_FIELDS, RunSummary, SimResult
-    from synctune.sim.scenarios import SCENARIOS, Scenario, scenario
-    from synctune.sim.strategies import StrategyChoice, StrategyFactory
-    from synctune.sim.trace import TraceError, load_trace, save_trace, trace_frame
-    from synctune.sim.workload import PRIMARY, NodeLoad, Workload
+    from synctune.sim.run.strategies import StrategyChoice, StrategyFactory
 
 # module -> the public names it defines, imported on first access
 _SOURCES = {
@@ -37,14 +37,14 @@ _SOURCES = {
     "compare": ("compare",),
     "config": ("Outage", "SimConfig"),
     "engine": ("build_workload", "simulate"),
-    "generators": ("bursty", "diurnal", "flash_crowd", "poisson", "thinned"),
+    "elaborate.generators": ("bursty", "diurnal", "flash_crowd", "poisson", "thinned"),
     "hindsight": ("FixedInterval", "best_fixed_interval"),
-    "oracle": ("Oracle", "oracle_pulls"),
+    "elaborate.oracle": ("Oracle", "oracle_pulls"),
     "result": ("SUMMARY_FIELDS", "RunSummary", "SimResult"),
-    "scenarios": ("SCENARIOS", "Scenario", "scenario"),
-    "strategies": ("StrategyChoice", "StrategyFactory"),
-    "trace": ("TraceError", "load_trace", "save_trace", "trace_frame"),
-    "workload": ("PRIMARY", "NodeLoad", "Workload"),
+    "elaborate.scenarios": ("SCENARIOS", "Scenario", "scenario"),
+    "run.strategies": ("StrategyChoice", "StrategyFactory"),
+    "elaborate.trace": ("TraceError", "load_trace", "save_trace", "trace_frame"),
+    "elaborate.workload": ("PRIMARY", "NodeLoad", "Workload"),
 }
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from synctune.policy.errors import InvalidInput, InvalidType
-from synctune.sim import strategies as _strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.engine import CHUNK_READS, build_workload, node_chunks, simulate
+from synctune.sim.run import strategies as _strategies
+from synctune.sim.run.strategies import StrategyChoice
 from synctune.sim.shards import shardable, simulate_sharded
-from synctune.sim.strategies import StrategyChoice
 
 
 def compare(config: SimConfig, strategies: Sequence[StrategyChoice], *,

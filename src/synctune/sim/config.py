@@ -12,7 +12,7 @@ from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sim.choices import WRITE_MODELS as WRITE_MODELS  # defined apart for --help
 
 if TYPE_CHECKING:
-    from synctune.sim.strategies import StrategyChoice
+    from synctune.sim.run.strategies import StrategyChoice
 
 
 #: longest simulated time (s): 30 days; beyond that, change drifts outside any workload model
@@ -128,7 +128,7 @@ class SimConfig:
         if self.trace is not None and not isinstance(self.trace, str):
             object.__setattr__(self, "trace", _path(self.trace))
         # fail at construction, not deep inside a run (import here: strategies imports policy)
-        from synctune.sim.strategies import check_choice
+        from synctune.sim.run.strategies import check_choice
 
         check_choice(self.strategy, _check.real("freshness", self.freshness, minimum=0.0,
                                                 strict=True))
@@ -180,7 +180,7 @@ class SimConfig:
         _check.real("announce_delay_ms", self.announce_delay_ms, minimum=0.0)
         _check.real("announce_loss", self.announce_loss, minimum=0.0, maximum=1.0,
                     strict_maximum=True)
-        from synctune.sim.channel import check_outages
+        from synctune.sim.run.channel import check_outages
 
         object.__setattr__(self, "announce_outages", check_outages(self.announce_outages))
         _check.flag("watcher_long_poll", self.watcher_long_poll)

@@ -12,10 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from synctune.sim import sketch
 from synctune.sim.config import SimConfig
+from synctune.sim.elaborate.scenarios import scenario
 from synctune.sim.engine import CHUNK_READS, resolve
-from synctune.sim.scenarios import scenario
+from synctune.sim.reduce import sketch
 
 # measured per-unit costs (one process, 2-core machine; benchmarks/bench_fleet.py)
 _S_PER_READ = 0.45e-6  # evaluation of one read (staleness, latency, oracle, batches)

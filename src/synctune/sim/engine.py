@@ -2,11 +2,13 @@
 
 A run goes through three stages, as :func:`simulate` shows:
 
-1. **elaborate** (:mod:`synctune.sim.elaborate`): the workload, the links, the write plan and
-   (delegated writes) the frozen commit log; per node, its app events and the oracle's plan;
-2. **run** (:mod:`synctune.sim.runner`): each node's strategy and SimPy process;
-3. **reduce** (:mod:`synctune.sim.reduce`, folded by :mod:`synctune.sim.fold`): each node, as
-   soon as it is done, to its outcome, metric series, alerts and detail rows; then the summary.
+1. **elaborate** (:mod:`synctune.sim.elaborate.elaborate`): the workload, the links, the write
+   plan and (delegated writes) the frozen commit log; per node, its app events and the oracle's
+   plan;
+2. **run** (:mod:`synctune.sim.run.runner`): each node's strategy and SimPy process;
+3. **reduce** (:mod:`synctune.sim.reduce.reduce`, folded by :mod:`synctune.sim.reduce.fold`):
+   each node, as soon as it is done, to its outcome, metric series, alerts and detail rows; then
+   the summary.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from synctune.policy.errors import InvalidInput
-from synctune.sim import fleet_channel, strategies
-from synctune.sim import rng as streams
 from synctune.sim.config import SimConfig
-from synctune.sim.detail import DetailFrames, DetailSink, DetailWriter
-from synctune.sim.elaborate import READ_BATCH_S, Elaboration, elaborate, read_batches
-from synctune.sim.fold import Collector, Shard, finish, writes_table
+from synctune.sim.elaborate import rng as streams
+from synctune.sim.elaborate.elaborate import READ_BATCH_S, Elaboration, elaborate, read_batches
+from synctune.sim.elaborate.scenarios import scenario
+from synctune.sim.elaborate.trace import load_trace
+from synctune.sim.elaborate.workload import Workload
+from synctune.sim.reduce.detail import DetailFrames, DetailSink, DetailWriter
+from synctune.sim.reduce.fold import Collector, Shard, finish, writes_table
 from synctune.sim.result import SimResult
-from synctune.sim.runner import Runner
-from synctune.sim.scenarios import scenario
+from synctune.sim.run import fleet_channel, strategies
+from synctune.sim.run.runner import Runner
 from synctune.sim.setting import Setting, resolve
-from synctune.sim.trace import load_trace
-from synctune.sim.workload import Workload
 
 __all__ = ["CHUNK_READS", "READ_BATCH_S", "Setting", "Shard", "build_workload", "finish",
            "node_chunks", "read_batches", "resolve", "simulate", "simulate_nodes"]

@@ -18,8 +18,8 @@ from typing import Any
 from synctune.policy import _check
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.sim.config import SimConfig
+from synctune.sim.elaborate.workload import Workload
 from synctune.sim.engine import build_workload, simulate
-from synctune.sim.workload import Workload
 
 #: default target: at most 1 % of reads older than D
 DEFAULT_STALE_SHARE = 0.01

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from synctune.sim.config import SimConfig
-from synctune.sim.detail import empty_table
+from synctune.sim.reduce.detail import empty_table
 
 
 def _doc(text: str) -> Any:
@@ -22,8 +22,9 @@ class RunSummary:
     """The figures of one run, flat and JSON-friendly. Each field's ``doc`` says what it is.
 
     Quantile fields (``*_p99_*``) are exact up to
-    :data:`synctune.sim.sketch.EXACT_LIMIT` values and within
-    :data:`synctune.sim.sketch.RELATIVE_ERROR` beyond (see :mod:`synctune.sim.sketch`).
+    :data:`synctune.sim.reduce.sketch.EXACT_LIMIT` values and within
+    :data:`synctune.sim.reduce.sketch.RELATIVE_ERROR` beyond
+    (see :mod:`synctune.sim.reduce.sketch`).
     Reads by key (``summary["syncs"]``) as well as by attribute.
     """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synctune.sim.config import SimConfig
-from synctune.sim.scenarios import scenario
+from synctune.sim.elaborate.scenarios import scenario
 
 
 @dataclass(frozen=True, slots=True)

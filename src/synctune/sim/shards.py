@@ -4,8 +4,8 @@ With delegated writes the primary's commit log does not depend on any node's str
 write's commit time is planned before the run from the workload and the write round trips.
 Given the log, nodes never meet, so shards of nodes run independently and their tallies merge:
 the same seed gives the same counts as the unsharded run, and the quantiles come from the same
-merged sketch (see :mod:`synctune.sim.sketch`), so they are the same figures too; only float sums
-(the means) may differ in their last bits.
+merged sketch (see :mod:`synctune.sim.reduce.sketch`), so they are the same figures too; only
+float sums (the means) may differ in their last bits.
 
 Local-first writes are not sharded: a node's pushes feed the log every other node pulls from,
 so nodes depend on each other's strategies. Such runs (and traces, and runs with ``detail``) go
@@ -18,11 +18,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, as_completed
 
 from synctune.policy.errors import InvalidInput, InvalidType
-from synctune.sim import strategies
 from synctune.sim.config import SimConfig
 from synctune.sim.engine import simulate_nodes
-from synctune.sim.fold import Shard, finish
+from synctune.sim.reduce.fold import Shard, finish
 from synctune.sim.result import SimResult
+from synctune.sim.run import strategies
 from synctune.sim.setting import resolve
 
 

@@ -8,11 +8,11 @@ their delays ``vis_t[k] - ct[j]`` fall as ``j`` rises. So per pull:
 * the count, the sum (from prefix sums of the commit times), the largest delay (the segment's
   first commit) and the commits never seen follow exactly, in ``O(log C)`` (the sum, and so the
   mean, up to float rounding: another order of additions than listing every delay);
-* the histogram of the delays, in the slots of :class:`~synctune.sim.sketch.QuantileSketch`,
+* the histogram of the delays, in the slots of :class:`~synctune.sim.reduce.sketch.QuantileSketch`,
   follows from one ``searchsorted`` per slot boundary the segment spans: the commits whose
   delay is at least ``x`` are those with ``ct[j] <= c``, for the largest float ``c`` with
   ``vis_t[k] - c >= x``. That histogram is the very one binning every delay would give, so the
-  quantiles carry the sketch's stated error (:data:`~synctune.sim.sketch.RELATIVE_ERROR`,
+  quantiles carry the sketch's stated error (:data:`~synctune.sim.reduce.sketch.RELATIVE_ERROR`,
   0.2 %) and no other.
 
 A segment spans about 256 slot boundaries per power of two between its shortest and longest
@@ -25,7 +25,7 @@ commit batch is short) still pays a few nanoseconds per (commit, node) pair.
 
 While the run's tally can still hold every delay (the sketch's exact form), the delays are
 listed and kept, so small runs keep exact quantiles; the tally is exact exactly when it was
-before (at most :data:`~synctune.sim.sketch.EXACT_LIMIT` pairs), sharded or not. A node's own
+before (at most :data:`~synctune.sim.reduce.sketch.EXACT_LIMIT` pairs), sharded or not. A node's own
 commits are counted like the others' and then taken out again (they are few). Local-first
 writes commit locally before they reach the primary, so their delays do not fall along a
 segment; those runs (not sharded) list every pair.
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim.sketch import SLOTS, QuantileSketch, slot_floor, slot_keys, slot_of
+from synctune.sim.reduce.sketch import SLOTS, QuantileSketch, slot_floor, slot_keys, slot_of
 
 #: one slot-boundary lookup costs about this many listed pairs (5-20 measured on a shared
 #: 2-core machine, 1,000-10,000 nodes)

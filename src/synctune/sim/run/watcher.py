@@ -20,8 +20,8 @@ import simpy
 from synctune.policy.driver import SyncDriver
 from synctune.policy.strategy import FailureKind, SyncReport
 from synctune.policy.watcher import Watcher
-from synctune.sim.network import Link
-from synctune.sim.primary import PrimaryLog
+from synctune.sim.elaborate.network import Link
+from synctune.sim.elaborate.primary import PrimaryLog
 
 
 class WatcherNode:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim import rng as streams
 from synctune.sim.config import SimConfig
-from synctune.sim.network import Link
-from synctune.sim.workload import Workload
+from synctune.sim.elaborate import rng as streams
+from synctune.sim.elaborate.network import Link
+from synctune.sim.elaborate.workload import Workload
 
 #: log-normal spread of local read (and local-first write) latency
 READ_SIGMA = 0.5

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim.commit_record import CommitRecord
-from synctune.sim.node import ReplicaNode
+from synctune.sim.elaborate.commit_record import CommitRecord
+from synctune.sim.run.node import ReplicaNode
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synctune.monitoring import ALERTS
+from synctune.sim.reduce.sketch import QuantileSketch
 from synctune.sim.result import RunSummary
-from synctune.sim.sketch import QuantileSketch
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _alert_counts() -> dict[str, int]:
 class Tally:
     """Running totals over nodes: counts, sums, maxima and quantile sketches.
 
-    Its size does not grow with reads or writes (see :mod:`synctune.sim.sketch` for the
+    Its size does not grow with reads or writes (see :mod:`synctune.sim.reduce.sketch` for the
     sketches' bound).
     """
 

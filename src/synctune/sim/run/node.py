@@ -19,9 +19,9 @@ import simpy
 
 from synctune.policy.driver import SyncDriver
 from synctune.policy.strategy import FailureKind, SyncReport, SyncStrategy
-from synctune.sim.network import Link
-from synctune.sim.primary import PrimaryLog
-from synctune.sim.sync_row import SyncRow
+from synctune.sim.elaborate.network import Link
+from synctune.sim.elaborate.primary import PrimaryLog
+from synctune.sim.run.sync_row import SyncRow
 
 WRITE, REQUEST, COLD, READ = 0, 1, 2, 3
 _INF = math.inf

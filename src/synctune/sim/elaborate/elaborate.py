@@ -13,17 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim import rng as streams
-from synctune.sim import strategies
-from synctune.sim.commit_record import CommitRecord, record_commits
 from synctune.sim.config import SimConfig
-from synctune.sim.network import Link
-from synctune.sim.node import COLD, READ, REQUEST, WRITE
-from synctune.sim.oracle import Oracle, oracle_pulls
-from synctune.sim.primary import PrimaryLog
+from synctune.sim.elaborate import rng as streams
+from synctune.sim.elaborate.commit_record import CommitRecord, record_commits
+from synctune.sim.elaborate.network import Link
+from synctune.sim.elaborate.oracle import Oracle, oracle_pulls
+from synctune.sim.elaborate.primary import PrimaryLog
+from synctune.sim.elaborate.workload import NodeLoad, Workload
+from synctune.sim.elaborate.write_plan import NodeWrites, PlannedCommits, WritePlan, plan_writes
+from synctune.sim.run import strategies
+from synctune.sim.run.node import COLD, READ, REQUEST, WRITE
 from synctune.sim.setting import Setting
-from synctune.sim.workload import NodeLoad, Workload
-from synctune.sim.write_plan import NodeWrites, PlannedCommits, WritePlan, plan_writes
 
 #: the runnable oracle's allowance for transfer and apply (s)
 ORACLE_MARGIN_S = 0.05

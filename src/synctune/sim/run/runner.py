@@ -18,21 +18,21 @@ import simpy
 
 from synctune.policy import SyncStrategy
 from synctune.policy.errors import InvalidInput
-from synctune.sim import fleet_channel, strategies
-from synctune.sim import rng as streams
-from synctune.sim.commit_record import CommitRecord, record_commits
-from synctune.sim.elaborate import (
+from synctune.sim.elaborate import rng as streams
+from synctune.sim.elaborate.commit_record import CommitRecord, record_commits
+from synctune.sim.elaborate.elaborate import (
     READ_BATCH_S,
     Elaboration,
     known_commits,
     node_events,
     runnable_oracle,
 )
-from synctune.sim.node import ReplicaNode
-from synctune.sim.notify import Notify
-from synctune.sim.primary import PrimaryLog
-from synctune.sim.subscriber import SubscriberNode
-from synctune.sim.write_plan import NodeWrites, WritePlan
+from synctune.sim.elaborate.primary import PrimaryLog
+from synctune.sim.elaborate.write_plan import NodeWrites, WritePlan
+from synctune.sim.run import fleet_channel, strategies
+from synctune.sim.run.node import ReplicaNode
+from synctune.sim.run.notify import Notify
+from synctune.sim.run.subscriber import SubscriberNode
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from types import MappingProxyType
 import numpy as np
 
 from synctune.policy.errors import InvalidInput
-from synctune.sim import generators as gen
-from synctune.sim.workload import NodeLoad, Workload
+from synctune.sim.elaborate import generators as gen
+from synctune.sim.elaborate.workload import NodeLoad, Workload
 
 
 def _sizes(rng: np.random.Generator, n: int, median: float = 300.0) -> np.ndarray:

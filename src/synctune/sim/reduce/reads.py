@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim import rng as streams
 from synctune.sim.config import SimConfig
-from synctune.sim.node import ReplicaNode
-from synctune.sim.staleness import staleness
-from synctune.sim.sync_row import Attempts
-from synctune.sim.timeline import Timeline
-from synctune.sim.workload import NodeLoad
-from synctune.sim.write_plan import READ_SIGMA
+from synctune.sim.elaborate import rng as streams
+from synctune.sim.elaborate.workload import NodeLoad
+from synctune.sim.elaborate.write_plan import READ_SIGMA
+from synctune.sim.reduce.staleness import staleness
+from synctune.sim.reduce.timeline import Timeline
+from synctune.sim.run.node import ReplicaNode
+from synctune.sim.run.sync_row import Attempts
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from synctune._files import write_atomically
 from synctune._trace_format import COLUMNS, OPS
 from synctune.policy.errors import InvalidInput
 from synctune.sim.config import MAX_DURATION_S
-from synctune.sim.workload import PRIMARY, NodeLoad, Workload
+from synctune.sim.elaborate.workload import PRIMARY, NodeLoad, Workload
 
 DEFAULT_WRITE_BYTES = 256
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synctune.monitoring import METRIC_NAMES, AlertEvaluator, AlertThresholds
-from synctune.sim.staleness import reach_at, staleness
+from synctune.sim.reduce.staleness import reach_at, staleness
 
 assert METRIC_NAMES == ("sync_lag", "sync_failures", "local_db_size", "query_latency",
                         "sync_bandwidth", "replica_age"), "metric names changed"
@@ -25,7 +25,7 @@ class NodeHistory:
     Attributes:
         ok_end: end times of successful syncs and read-your-writes pulls.
         fail_end: end times of failed attempts.
-        vis_t, reach: the replica timeline (see :mod:`synctune.sim.staleness`).
+        vis_t, reach: the replica timeline (see :mod:`synctune.sim.reduce.staleness`).
         commits: sorted primary commit times the node must see.
         commit_bytes_t, commit_bytes_cum: all primary commits (sorted) and their cumulative
             bytes, with a leading 0 (for the replica size).

@@ -16,7 +16,7 @@ import numpy as np
 
 from synctune.policy import _check
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
-from synctune.sim.staleness import staleness
+from synctune.sim.reduce.staleness import staleness
 
 
 def _late_reads(commits: np.ndarray, reads: np.ndarray, freshness: float, start_reach: float,

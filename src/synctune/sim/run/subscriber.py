@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from synctune.sim.channel import BEAT, HINT, UP
-from synctune.sim.node import ReplicaNode
+from synctune.sim.run.channel import BEAT, HINT, UP
+from synctune.sim.run.node import ReplicaNode
 
 _INF = math.inf
 

@@ -22,20 +22,20 @@ import simpy
 from synctune.policy.announced import Announced
 from synctune.policy.strategy import SyncStrategy
 from synctune.policy.watcher import Watcher
-from synctune.sim import rng as streams
-from synctune.sim.channel import ChannelModel
 from synctune.sim.config import SimConfig
-from synctune.sim.network import Link
-from synctune.sim.node import ReplicaNode
-from synctune.sim.notify import Notify
-from synctune.sim.primary import PrimaryLog
+from synctune.sim.elaborate import rng as streams
+from synctune.sim.elaborate.network import Link
+from synctune.sim.elaborate.primary import PrimaryLog
 from synctune.sim.result import RunSummary
-from synctune.sim.strategies import build, is_notify, is_oracle
-from synctune.sim.subscriber import SubscriberNode
-from synctune.sim.watcher import WatcherNode
+from synctune.sim.run.channel import ChannelModel
+from synctune.sim.run.node import ReplicaNode
+from synctune.sim.run.notify import Notify
+from synctune.sim.run.strategies import build, is_notify, is_oracle
+from synctune.sim.run.subscriber import SubscriberNode
+from synctune.sim.run.watcher import WatcherNode
 
 if TYPE_CHECKING:
-    from synctune.sim.elaborate import Elaboration
+    from synctune.sim.elaborate.elaborate import Elaboration
 
 #: a delivery delay the watcher's cadence allows for: the model's p99 (log-normal, sigma 0.5)
 _DELAY_P99 = math.exp(0.5 * 2.326)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synctune.sim.visibility import CommitLog
-from synctune.sim.workload import Workload
-from synctune.sim.write_plan import PlannedCommits
+from synctune.sim.elaborate.workload import Workload
+from synctune.sim.elaborate.write_plan import PlannedCommits
+from synctune.sim.reduce.visibility import CommitLog
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Pure functions: what a node recorded (its sync rows, replica timeline and held reads) and the
 run's commit log in, its reads' staleness and latency, its visibility delays, its oracle count,
-its metric history and its :class:`~synctune.sim.tally.NodeOutcome` out.
+its metric history and its :class:`~synctune.sim.reduce.tally.NodeOutcome` out.
 """
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synctune.sim.commit_record import CommitRecord
-from synctune.sim.elaborate import Elaboration, free_pulls
-from synctune.sim.monitor import NodeHistory, alert_events, metric_series
-from synctune.sim.node import ReplicaNode
-from synctune.sim.oracle import oracle_pulls
-from synctune.sim.reads import ReadOutcome, read_outcome
+from synctune.sim.elaborate.commit_record import CommitRecord
+from synctune.sim.elaborate.elaborate import Elaboration, free_pulls
+from synctune.sim.elaborate.oracle import oracle_pulls
+from synctune.sim.elaborate.workload import NodeLoad
+from synctune.sim.elaborate.write_plan import NodeWrites
+from synctune.sim.reduce.monitor import NodeHistory, alert_events, metric_series
+from synctune.sim.reduce.reads import ReadOutcome, read_outcome
+from synctune.sim.reduce.sketch import QuantileSketch
+from synctune.sim.reduce.tally import NodeOutcome
+from synctune.sim.reduce.timeline import Timeline, replica_timeline
+from synctune.sim.reduce.visibility import node_visibility
 from synctune.sim.result import SYNC_COLUMNS
-from synctune.sim.runner import RanNode
-from synctune.sim.sketch import QuantileSketch
-from synctune.sim.sync_row import Attempts
-from synctune.sim.tally import NodeOutcome
-from synctune.sim.timeline import Timeline, replica_timeline
-from synctune.sim.visibility import node_visibility
-from synctune.sim.workload import NodeLoad
-from synctune.sim.write_plan import NodeWrites
+from synctune.sim.run.node import ReplicaNode
+from synctune.sim.run.runner import RanNode
+from synctune.sim.run.sync_row import Attempts
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synctune.sim import fleet_channel
-from synctune.sim.commit_record import CommitRecord
 from synctune.sim.config import SimConfig
-from synctune.sim.detail import DetailSink
-from synctune.sim.elaborate import Elaboration
-from synctune.sim.monitor import sample_grid
-from synctune.sim.reduce import detail_rows, reduce_node
+from synctune.sim.elaborate.commit_record import CommitRecord
+from synctune.sim.elaborate.elaborate import Elaboration
+from synctune.sim.elaborate.workload import PRIMARY, Workload
+from synctune.sim.elaborate.write_plan import NodeWrites
+from synctune.sim.reduce.detail import DetailSink
+from synctune.sim.reduce.monitor import sample_grid
+from synctune.sim.reduce.reduce import detail_rows, reduce_node
+from synctune.sim.reduce.tally import Tally
+from synctune.sim.reduce.visibility import track_slowest
 from synctune.sim.result import SimResult
-from synctune.sim.runner import RanNode
-from synctune.sim.tally import Tally
-from synctune.sim.visibility import track_slowest
-from synctune.sim.workload import PRIMARY, Workload
-from synctune.sim.write_plan import NodeWrites
+from synctune.sim.run import fleet_channel
+from synctune.sim.run.runner import RanNode
 
 
 @dataclass(frozen=True)
