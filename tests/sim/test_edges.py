@@ -54,6 +54,15 @@ def test_a_read_held_at_the_end_of_a_trace_is_served_not_timed_out(tmp_path: Pat
     assert s["staleness_max_s"] == 0.0
 
 
+def test_a_subscriber_serves_a_read_held_at_the_end_of_a_trace(tmp_path: Path) -> None:
+    # the announcement-hearing node runs the same end rule as every node: [0, end] inclusive
+    trace = trace_file(tmp_path, "1,primary,write / 10,a,read")
+    res = simulate(SimConfig(trace=trace, strategy="announced+read-wait:5", freshness=5.0,
+                             rtt_ms=100.0, rtt_jitter=0.0))
+    assert res.syncs["start"].tolist() == [10.0]
+    assert res.summary["staleness_max_s"] == 0.0
+
+
 def test_the_oracle_strategy_makes_its_count_on_a_recorded_day() -> None:
     # the day's last read is its last row: it needs the plan's last pull
     cfg = instant(trace="data/diurnal-day.csv", strategy="oracle", freshness=30.0,

@@ -105,6 +105,8 @@ class ReplicaNode:
         self.intervals: list[tuple[float, float | None]] = []
         #: called as ``on_push(index, landed, sync_start)`` after each push lands (s)
         self.on_push: Callable[[int, float, float], None] | None = None
+        # syncs started back to back at one instant (a strategy stuck on a past due time)
+        self._instant, self._last_start = 0, -1.0
         self._interval: object = object()
         self._iv_step = interval_check
         self._iv_next = 0.0
@@ -117,14 +119,13 @@ class ReplicaNode:
     # ------------------------------------------------------------------ process
     def run(self) -> Generator[simpy.events.Event, object, None]:
         """The SimPy process."""
-        env, s, driver = self.env, self.strategy, self.driver
+        env, driver = self.env, self.driver
         next_due, handle = driver.next_due, self._handle
         ev_t, n = self._ev_t, self._n
         driver.start(0.0)
         self._note_interval(0.0)
         now, end, i = 0.0, self.end, 0
         local_first = self.local_first
-        instant, last_start = 0, -1.0
         while True:
             due = next_due(now)
             t_ev = ev_t[i] if i < n else _INF
@@ -136,16 +137,7 @@ class ReplicaNode:
                 # the clock jumps straight to their end, one SimPy event per sync
                 if local_first and start > env.now:
                     yield env.timeout(start - env.now)
-                instant = instant + 1 if start == last_start else 0
-                if instant > _MAX_INSTANT_SYNCS:
-                    raise RuntimeError(f"strategy {s!r} keeps asking for a sync at t={start:g} "
-                                       "without time passing")
-                last_start = start
-                self._i = i
-                if self._pend:
-                    self._count_reads()
-                yield from self._sync(start)
-                i = self._i
+                i = yield from self._attempt(start, i)
                 # the sync's outcome time as told to the strategy (env.now may differ in the
                 # last bit after float arithmetic)
                 now = self._told
@@ -239,6 +231,21 @@ class ReplicaNode:
             yield self.env.timeout(t - self.env.now)
 
     # -------------------------------------------------------------------- sync
+    def _attempt(self, start: float, i: int) -> Generator[simpy.events.Event, object, int]:
+        """Run the sync that starts at ``start`` (s) with the app's events before ``i`` handed
+        over; returns the index of the next app event. Refuses a strategy that keeps asking
+        for syncs without time passing."""
+        self._instant = self._instant + 1 if start == self._last_start else 0
+        if self._instant > _MAX_INSTANT_SYNCS:
+            raise RuntimeError(f"strategy {self.strategy!r} keeps asking for a sync at "
+                               f"t={start:g} without time passing")
+        self._last_start = start
+        self._i = i
+        if self._pend:
+            self._count_reads()
+        yield from self._sync(start)
+        return self._i
+
     def _sync(self, start: float) -> Generator[simpy.events.Event, object, None]:
         link = self.link
         deadline = start + self.driver.begin(start)

@@ -76,32 +76,23 @@ class SubscriberNode(ReplicaNode):
 
     def run(self) -> Generator[simpy.events.Event, object, None]:
         """The SimPy process: :meth:`ReplicaNode.run` with the channel's events merged in."""
-        env, s, driver = self.env, self.strategy, self.driver
+        env, driver = self.env, self.driver
         next_due, handle = driver.next_due, self._handle
         ev_t, n, inbox, dynamic = self._ev_t, self._n, self._inbox, self._dynamic
         driver.start(0.0)
         self._note_interval(0.0)
         now, end, i = 0.0, self.end, 0
-        instant, last_start = 0, -1.0
         while True:
             due = next_due(now)
             t_ev = ev_t[i] if i < n else _INF
             t_in = inbox[0][0] if inbox else _INF
             nxt = t_ev if t_ev < t_in else t_in
-            if due is not None and due < nxt and due < end:
-                start = due if due > now else now
+            # as in ReplicaNode.run: the run is [0, end], tested on the actual start
+            start = _INF if due is None else (due if due > now else now)
+            if due is not None and due < nxt and start <= end:
                 if dynamic and start > env.now and (yield from self._sleep(start)):
                     continue  # a hint came first: hand it over, then decide again
-                instant = instant + 1 if start == last_start else 0
-                if instant > 10_000:
-                    raise RuntimeError(f"strategy {s!r} keeps asking for a sync at "
-                                       f"t={start:g} without time passing")
-                last_start = start
-                self._i = i
-                if self._pend:
-                    self._count_reads()
-                yield from self._sync(start)
-                i = self._i
+                i = yield from self._attempt(start, i)
                 now = self._told
                 continue
             if nxt == _INF:
