@@ -86,14 +86,17 @@ def test_a_pushed_commit_is_announced_and_a_reader_pulls_it_once_within_d():
         before = len(pulls(reader_fake))
         writer_fake.commit(1)
         writer.notify_write(1)
-        assert wait_for(lambda: len(pulls(reader_fake)) > before, D)
+        # the push lands after notify_write returns and the pull is due D after the push,
+        # so the wait needs room beyond D for the writer's own scheduling
+        assert wait_for(lambda: len(pulls(reader_fake)) > before, D + 2.0)
         pulled = pulls(reader_fake)[before]
         time.sleep(0.5)
         assert len(pulls(reader_fake)) == before + 1  # one pull for the commit, no more
         # the commit landed at the primary in the writer's push: the reader pulls as it turns
         # D old (the fake's pulls take no time, so it learns no lead), a scheduling slack late
+        # (check_every 0.05 s plus thread wake-ups on a loaded machine)
         pushed = [c.began for c in writer_fake.calls if c.op == "push"][-1]
-        assert D - 0.1 <= pulled - pushed <= D + 0.1
+        assert D - 0.1 <= pulled - pushed <= D + 0.5
         assert reader.announcements().hints.get("commit") == 1
         assert writer.announcements().hints.get("commit", 0) == 0  # its own is not heard
     beats.close()
