@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from synctune.sim import SCENARIOS, SimConfig, engine, simulate
-from synctune.sim.reduce import sketch
+from synctune.sim.reduce import sketch, visibility
 from synctune.sim.shards import shard_ranges, shardable, simulate_sharded
 
 CFG = SimConfig(scenario="microservice", nodes=7, duration=1200.0, strategy="adaptive",
@@ -57,6 +57,17 @@ def test_bucketed_sketches_merge_across_shards(monkeypatch: pytest.MonkeyPatch,
     with ThreadPoolExecutor(3) as pool:
         sharded = simulate_sharded(cfg, pool, workers=3).summary.as_dict()
     _agree(whole, sharded)
+
+
+def test_sampled_visibility_merges_across_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fleet-sized log bins a sample of its commits: every shard must draw the same one
+    unsampled = simulate(CFG).summary.visibility_p99_s
+    monkeypatch.setattr(visibility, "SAMPLE_SIZE", 300)
+    whole = simulate(CFG).summary.as_dict()
+    with ThreadPoolExecutor(3) as pool:
+        sharded = simulate_sharded(CFG, pool, workers=3).summary.as_dict()
+    _agree(whole, sharded)
+    assert whole["visibility_p99_s"] == sharded["visibility_p99_s"] != unsampled
 
 
 def test_chunks_in_one_process_give_the_same_tables(monkeypatch: pytest.MonkeyPatch,

@@ -120,15 +120,23 @@ class QuantileSketch:
         else:
             self._bin(v)
 
-    def add_counts(self, counts: np.ndarray, total: float, maximum: float) -> None:
+    def add_counts(self, counts: np.ndarray, total: float, maximum: float,
+                   count: int | None = None) -> None:
         """Add values known only by their histogram: ``counts[s]`` values in slot ``s`` (see
         :func:`slot_of`), summing to ``total`` with largest ``maximum``. The sketch is bucketed
-        from then on."""
+        from then on.
+
+        ``count`` (default: the histogram's total) is how many values these are when the
+        histogram is that of a uniform sample of them: quantiles then come from the sampled
+        histogram, count, mean and maximum from all. Every histogram merged into one sketch
+        must then be sampled at the same rate."""
         c = np.asarray(counts, dtype=np.int64)
         if c.shape != (SLOTS,) or (c < 0).any():
             raise ValueError(f"counts must be {SLOTS} non-negative slot counts, got shape "
                              f"{c.shape}")
-        n = int(c.sum())
+        n = int(c.sum()) if count is None else count
+        if n < 0:
+            raise ValueError(f"count must be >= 0, got {count!r}")
         if self._values is not None:
             self._to_buckets()
         assert self._buckets is not None
@@ -172,17 +180,21 @@ class QuantileSketch:
         if self._values is not None:
             return float(np.percentile(np.concatenate(self._values), q))
         assert self._buckets is not None
-        h = (self.count - 1) * q / 100.0
+        # ranks over the histogram: all values, or a sample of them (see add_counts)
+        n = self._zeros + int(self._buckets.sum())
+        if n == 0:
+            return self.max
+        h = (n - 1) * q / 100.0
         lo = int(np.floor(h))
-        hi = min(lo + 1, self.count - 1)
-        v_lo, v_hi = self._at_rank(lo), self._at_rank(hi)
+        hi = min(lo + 1, n - 1)
+        v_lo, v_hi = self._at_rank(lo, n), self._at_rank(hi, n)
         return v_lo + (h - lo) * (v_hi - v_lo)
 
-    def _at_rank(self, rank: int) -> float:
-        # rank counts from 0 over sorted values: zeros first, then buckets
+    def _at_rank(self, rank: int, n: int) -> float:
+        # rank counts from 0 over the n sorted values: zeros first, then buckets
         if rank < self._zeros:
             return 0.0
-        if rank == self.count - 1:
+        if rank == n - 1:
             return self.max
         assert self._buckets is not None
         cum = np.cumsum(self._buckets)

@@ -29,6 +29,16 @@ before (at most :data:`~synctune.sim.reduce.sketch.EXACT_LIMIT` pairs), sharded 
 commits are counted like the others' and then taken out again (they are few). Local-first
 writes commit locally before they reach the primary, so their delays do not fall along a
 segment; those runs (not sharded) list every pair.
+
+A fleet-sized log (more than :data:`SAMPLE_SIZE` commits) would still cost every node time in
+proportion to the whole log: a fleet's commits grow with its nodes, so the run would grow with
+the square of the fleet. There the histogram, and only the histogram, is that of a uniform
+sample of :data:`SAMPLE_SIZE` commits, drawn with a fixed seed so that every shard draws the
+same one; count, mean, maximum and never-seen stay exact over every commit. Each sampled commit
+stands for the share of nodes that saw it within ``x``, a value in [0, 1], so the share of
+pairs at or below a reported quantile has a standard error of at most
+``sqrt(q (1 - q) / SAMPLE_SIZE)``: at p99, 0.0004 (the reported p99 is the true p99 +- 0.12
+at three standard errors), besides the buckets' :data:`~synctune.sim.reduce.sketch.RELATIVE_ERROR`.
 """
 
 from __future__ import annotations
@@ -51,6 +61,10 @@ SLICE = 1 << 22
 GROUP = 1 << 16
 #: commits listed together when only their histogram is kept (temporaries that fit in cache)
 CACHED = 1 << 16
+#: a log with more commits bins the delays of a sample of this many (see the module)
+SAMPLE_SIZE = 1 << 16
+#: the sample's seed: fixed, so every shard of a run draws the same commits
+SAMPLE_SEED = 20_260_101
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +75,32 @@ class CommitLog:
         ct: commit times at the primary, sorted.
         origin_t: when each was committed at its origin (``ct`` itself for delegated writes).
         cum: prefix sums of ``ct`` (``C + 1`` values), when ``origin_t`` is ``ct``.
+        sample: for a fleet-sized log of delegated writes, the indices (sorted) of the commits
+            whose delays make the histogram, else None (every commit's do).
+        sampled: the log of just those commits.
     """
 
     ct: np.ndarray
     origin_t: np.ndarray
     cum: np.ndarray | None
+    sample: np.ndarray | None = None
+    sampled: CommitLog | None = None
 
     @classmethod
-    def of(cls, ct: np.ndarray, origin_t: np.ndarray) -> CommitLog:
-        cum = np.concatenate([[0.0], np.cumsum(ct)]) if origin_t is ct else None
-        return cls(ct, origin_t, cum)
+    def of(cls, ct: np.ndarray, origin_t: np.ndarray,
+           sample_size: int | None = None) -> CommitLog:
+        """The log of commits ``ct`` (s, sorted) committed at their origins at ``origin_t``;
+        ``sample_size`` defaults to :data:`SAMPLE_SIZE`."""
+        if origin_t is not ct:
+            return cls(ct, origin_t, None)
+        cum = np.concatenate([[0.0], np.cumsum(ct)])
+        size = SAMPLE_SIZE if sample_size is None else sample_size
+        if ct.size <= size:
+            return cls(ct, origin_t, cum)
+        rng = np.random.default_rng(SAMPLE_SEED)
+        sample = np.sort(rng.choice(ct.size, size=size, replace=False))
+        sub = np.ascontiguousarray(ct[sample])
+        return cls(ct, origin_t, cum, sample, cls.of(sub, sub, sample_size=sub.size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,22 +148,45 @@ def node_visibility(log: CommitLog, own: np.ndarray, vis_t: np.ndarray, seen: np
     never = (log.ct.size - seg.seen) - int(own.size - own_seen.sum())
     pairs = seg.seen - int(own_seen.sum())
     sketch = QuantileSketch()
-    if log.cum is None or pairs <= room:
+    if log.cum is None or (pairs <= room and log.sampled is None):
         _listed(log, seg, own, sketch, values=pairs <= room)
         return sketch, never
     own_delay = seg.v[own_seg[own_seen]] - log.ct[own[own_seen]]
-    lengths = seg.b - seg.a
-    lo, hi = slot_of(seg.v - log.ct[seg.b - 1]), slot_of(seg.v - log.ct[seg.a])
-    counts = np.zeros(SLOTS, dtype=np.int64)
-    if int(lengths.sum()) <= THRESHOLD_COST * int((hi - lo).sum() + lo.size):
-        _listed_counts(log.ct, seg, lo, hi, counts)
+    if log.sampled is None or log.sample is None:
+        counts = _histogram(log.ct, seg, own_delay)
     else:
-        _counted(log.ct, seg, lo, hi, counts)
-    counts -= np.bincount(slot_of(own_delay), minlength=SLOTS)
-    total = float(np.sum(lengths * seg.v - (log.cum[seg.b] - log.cum[seg.a])))
+        counts = _sampled_histogram(log.sampled, log.sample, own, vis_t, seen)
+    total = float(np.sum((seg.b - seg.a) * seg.v - (log.cum[seg.b] - log.cum[seg.a])))
     total -= float(own_delay.sum())
-    sketch.add_counts(counts, max(total, 0.0), _largest(log.ct, seg, own))
+    sketch.add_counts(counts, max(total, 0.0), _largest(log.ct, seg, own), count=pairs)
     return sketch, never
+
+
+def _histogram(ct: np.ndarray, seg: _Segments, own_delay: np.ndarray) -> np.ndarray:
+    """Slot counts of the delays of every visible commit but the node's own (``own_delay``),
+    listed or counted per slot boundary, whichever costs less."""
+    lo, hi = slot_of(seg.v - ct[seg.b - 1]), slot_of(seg.v - ct[seg.a])
+    counts = np.zeros(SLOTS, dtype=np.int64)
+    if int((seg.b - seg.a).sum()) <= THRESHOLD_COST * int((hi - lo).sum() + lo.size):
+        _listed_counts(ct, seg, lo, hi, counts)
+    else:
+        _counted(ct, seg, lo, hi, counts)
+    counts -= np.bincount(slot_of(own_delay), minlength=SLOTS)
+    return counts
+
+
+def _sampled_histogram(sub: CommitLog, sample: np.ndarray, own: np.ndarray, vis_t: np.ndarray,
+                       seen: np.ndarray) -> np.ndarray:
+    """Slot counts of the delays of the sampled commits (the log ``sub``, at indices
+    ``sample`` of the whole log) that are not the node's own."""
+    seg = _Segments.of(sub.ct, vis_t, seen)
+    at = np.searchsorted(sample, own)
+    hit = at < sample.size
+    hit[hit] = sample[at[hit]] == own[hit]
+    own_sub = at[hit]  # own commits in the sample, as indices into it
+    own_seg = np.searchsorted(seg.b, own_sub, side="right")
+    shown = own_seg < seg.b.size
+    return _histogram(sub.ct, seg, seg.v[own_seg[shown]] - sub.ct[own_sub[shown]])
 
 
 def _largest(ct: np.ndarray, seg: _Segments, own: np.ndarray) -> float:
