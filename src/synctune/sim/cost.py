@@ -15,12 +15,12 @@ from pathlib import Path
 from synctune.sim.config import SimConfig
 from synctune.sim.elaborate.scenarios import scenario
 from synctune.sim.engine import CHUNK_READS, resolve
-from synctune.sim.reduce import sketch
+from synctune.sim.reduce import sketch, visibility
 
 # measured per-unit costs (one process, 2-core machine; benchmarks/bench_fleet.py)
 _S_PER_READ = 0.45e-6  # evaluation of one read (staleness, latency, oracle, batches)
 _S_PER_WRITE = 6e-6  # one delegated write: its plan, read-your-writes pull, strategy call
-_S_PER_PAIR = 13e-9  # one (commit, other node) visibility pair
+_S_PER_PAIR = 13e-9  # one (commit, other node) visibility pair binned
 _S_PER_SAMPLE = 15e-6  # one node's metrics and alerts at one sample time
 _BYTES_BASE = 250 << 20  # interpreter, numpy, pandas, simpy
 _BYTES_PER_WRITE = 110  # the workload's write, its plan, the commit log and its order
@@ -81,8 +81,10 @@ def estimate(config: SimConfig) -> RunCost:
         parse = 0
     node_reads = reads // max(nodes, 1)
     pairs = writes * max(nodes - 1, 1)
+    # past SAMPLE_SIZE commits only a sample's delays are binned (local-first: every pair)
+    binned = pairs if local_first else min(writes, visibility.SAMPLE_SIZE) * max(nodes - 1, 1)
     samples = int(nodes * samples_per_node)
-    seconds = (reads * _S_PER_READ + writes * _S_PER_WRITE + pairs * _S_PER_PAIR
+    seconds = (reads * _S_PER_READ + writes * _S_PER_WRITE + binned * _S_PER_PAIR
                + samples * _S_PER_SAMPLE)
     metric_rows = min(samples, config.max_metric_rows)
     # sketches keep values until their exact limit (staleness, read latency, visibility)
