@@ -140,7 +140,8 @@ def test_an_outage_falls_back_at_once_and_the_return_pulls_once():
         reader.notify_read()
         assert wait_for(lambda: _live(reader), 3)
         channel.outage(True)
-        assert wait_for(lambda: reader.announcements().fallback_active, 1.0)
+        # at once: the channel's own down event, not a timeout (2 s leaves room for load)
+        assert wait_for(lambda: reader.announcements().fallback_active, 2.0)
         assert not reader.announcements().channel_up
         time.sleep(0.3)
         before = len(pulls(reader_fake))
