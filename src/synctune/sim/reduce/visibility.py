@@ -35,10 +35,11 @@ proportion to the whole log: a fleet's commits grow with its nodes, so the run w
 the square of the fleet. There the histogram, and only the histogram, is that of a uniform
 sample of :data:`SAMPLE_SIZE` commits, drawn with a fixed seed so that every shard draws the
 same one; count, mean, maximum and never-seen stay exact over every commit. Each sampled commit
-stands for the share of nodes that saw it within ``x``, a value in [0, 1], so the share of
-pairs at or below a reported quantile has a standard error of at most
-``sqrt(q (1 - q) / SAMPLE_SIZE)``: at p99, 0.0004 (the reported p99 is the true p99 +- 0.12
-at three standard errors), besides the buckets' :data:`~synctune.sim.reduce.sketch.RELATIVE_ERROR`.
+stands for the share of the nodes it reached that saw it within ``x``, a value in [0, 1] (and
+every commit reaches about as many nodes), so the share of pairs at or below a reported
+quantile ``q`` has a standard error of about ``sqrt(q (1 - q) / SAMPLE_SIZE)`` or less: at p99,
+0.0004 (the reported p99 is the true p99 +- 0.12 at three standard errors), besides the
+buckets' :data:`~synctune.sim.reduce.sketch.RELATIVE_ERROR`.
 """
 
 from __future__ import annotations
