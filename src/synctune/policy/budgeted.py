@@ -108,7 +108,8 @@ class Budgeted(SyncStrategy):
         self._max_unpushed_age, self._latency_margin, self._bool_pulls = (
             c.push_age, c.latency_margin, c.bool_pulls)
         slow = max(c.window, c.half_life)
-        self._changes = TrafficRate(c.half_life, slow, profile=DailyProfile(c.day))
+        self._change_profile = DailyProfile(c.day)  # its long-run mean floors the plan
+        self._changes = TrafficRate(c.half_life, slow, profile=self._change_profile)
         # reads are counted exactly and plenty: a light prior lets a quiet spell show at once
         self._read_rate = TrafficRate(c.half_life, slow, prior_weight=0.1 * c.half_life,
                                       profile=DailyProfile(c.day))
@@ -222,11 +223,10 @@ class Budgeted(SyncStrategy):
         """Re-plan the cycle from the current estimates (after each pull, not per event)."""
         latency = self._latency.conservative(self._latency_margin) or 0.0
         a = self._freshness - latency
-        d = self._freshness
         # human changes cluster: a quiet hour says little about the next change, so the plan
         # never assumes less than half the long-run rate
         lam_fast, lam_slow = self._changes.rates_at(now)
-        floor = 0.5 * self._changes.mean
+        floor = 0.5 * self._change_profile.mean
         lam = lam_fast if lam_fast > floor else floor
         self._lam_model = lam
         # clustered human commits cost more stale reads than a Poisson source of the same
@@ -249,33 +249,30 @@ class Budgeted(SyncStrategy):
                 part = 1.0
         allow = self._allow = 0.5 * part * (remaining if remaining > 0.0 else 0.0)
         if a <= 0.0:
-            self._interval = self._min_interval
-            self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
-                                    f"freshness {d:g} s; syncing every {self._min_interval:g} s")
+            self._out_of_reach(latency)
             return
         lam_avg = lam_slow if lam_slow > floor else floor
-        price = self._price(now, lam_avg, a, rho_avg)
-        self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow)
-
-    def _price(self, now: float, lam_avg: float, a: float, rho_avg: float) -> float:
-        """Syncs one stale read is worth: the price that meets the share (0 when none)."""
-        price = 0.0
-        budget = self._budget
-        budget.register(self._key, rho_avg)
-        if budget.shared:
+        # syncs one stale read is worth: the price that meets the share (0 when none)
+        if budget.register(self._key, rho_avg):
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
-        elif rho_avg > 0.0:
-            # the price that meets the share at this replica's average rates
-            m = self._marginal_at(lam_avg, a)
-            if m > 0.0:
-                price = 1.0 / (rho_avg * m)
-        return price
+            self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, True)
+            return
+        # the price that meets the share at this replica's average rates
+        m = self._marginal_at(lam_avg, a) if rho_avg > 0.0 else 0.0
+        price = 1.0 / (rho_avg * m) if m > 0.0 else 0.0
+        self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, False)
+
+    def _out_of_reach(self, latency: float) -> None:
+        """A sync takes the whole freshness target: sync as often as allowed."""
+        self._interval = self._min_interval
+        self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
+                                f"freshness {self._freshness:g} s; syncing every "
+                                f"{self._min_interval:g} s")
 
     def _cycle(self, lam: float, a: float, rho: float, rho_avg: float, price: float,
-               latency: float, remaining: float, allow: float) -> None:
+               latency: float, remaining: float, allow: float, shared: bool) -> None:
         """Set the interval: the priced cycle, capped by what the budget allows."""
-        shared = self._budget.shared
         cycle = priced_cycle(lam, a, price * rho)
         if self._hedge is not None:
             cycle *= self._hedge.planned(price, a, lam)

@@ -92,9 +92,12 @@ class StaleReadBudget:
         self._roll(now)
         return self._sum_stale
 
-    def register(self, key: int, read_rate: float) -> None:
-        """Record (or update) the average read rate (reads/s) of the replica ``key``."""
-        self._rates[key] = read_rate
+    def register(self, key: int, read_rate: float) -> bool:
+        """Record (or update) the average read rate (reads/s) of the replica ``key``; returns
+        :attr:`shared` (once per plan: one call)."""
+        rates = self._rates
+        rates[key] = read_rate
+        return len(rates) > 1
 
     @property
     def shared(self) -> bool:

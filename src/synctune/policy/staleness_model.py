@@ -161,7 +161,10 @@ def cycle_stale_time(cycle: float, rate: float, budget: float) -> float:
         return 0.0
     if rate == math.inf:
         return cycle - budget
-    return _excess(rate * (cycle - budget)) / rate
+    x = rate * (cycle - budget)  # _excess(x) inline: once per plan, in the budget check
+    if x < 1e-4:
+        return x * x * (0.5 - x * (1.0 / 6.0 - x / 24.0)) / rate
+    return (x + math.expm1(-x)) / rate
 
 
 def _marginal(x: float, rate: float, budget: float) -> float:
@@ -194,29 +197,32 @@ def priced_cycle(rate: float, budget: float, price_reads: float) -> float:
         return math.inf
     # Newton on x from the rare-change approximation, kept inside a shrinking bracket
     x = rate * (math.sqrt(budget * budget + 2.0 * target / rate) - budget)
-    lo, hi = 0.0, math.inf
+    inf = math.inf
+    lo, hi = 0.0, inf
     exp, expm1 = math.exp, math.expm1
+    neg_budget = -budget  # h's first term is -budget * expm1(-x): the same product
     for _ in range(60):
         # h(x) as _marginal computes it, sharing its exponentials with the slope h'(x)
-        e = exp(-x)
+        minus_x = -x
+        e = exp(minus_x)
         if x < 1e-4:
             f = budget * x * (1.0 - 0.5 * x) + x * x * (0.5 - x / 3.0) / rate - target
         else:
-            em1 = expm1(-x)
-            f = -budget * em1 + (-em1 - x * e) / rate - target
+            em1 = expm1(minus_x)
+            f = neg_budget * em1 + (-em1 - x * e) / rate - target
         if f > 0.0:
             hi = x
         else:
             lo = x
         slope = e * (budget + x / rate)
-        step = f / slope if slope > 0.0 else math.inf
-        nxt = x - step
+        nxt = x - f / slope if slope > 0.0 else -inf
         if not lo < nxt < hi:
-            nxt = 0.5 * (lo + hi) if hi < math.inf else 2.0 * x + 1.0
-        if abs(nxt - x) <= 1e-9 * (1.0 + x):
-            x = nxt
-            break
+            nxt = 0.5 * (lo + hi) if hi < inf else 2.0 * x + 1.0
+        step = nxt - x  # |step| <= tol, without a call to abs
+        tol = 1e-9 * (1.0 + x)
         x = nxt
+        if -tol <= step <= tol:
+            break
     return budget + x / rate
 
 
@@ -231,11 +237,12 @@ def cycle_cap(lam: float, a: float, rho: float, accrual: float, allow: float,
     """Longest cycle (s) whose expected stale reads, at ``rho`` reads/s and ``lam`` changes/s
     with ``a`` s of budget, stay within ``accrual * c + allow``; ``inf`` when ``limit`` (s)
     already does (the cap would not bind)."""
-    over = _overspends
     # stale time is convex in c and 0 at c = a, so "over" holds from one point on: a
     # limit within it settles the question with one evaluation instead of a bisection
-    if limit < math.inf and not over(limit, lam, a, rho, accrual, allow):
+    # (_overspends inline: this is the common case, once per plan)
+    if limit < math.inf and not rho * cycle_stale_time(limit, lam, a) > accrual * limit + allow:
         return math.inf
+    over = _overspends
     hi = a * 2.0
     while not over(hi, lam, a, rho, accrual, allow):
         hi *= 2.0
