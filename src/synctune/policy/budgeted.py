@@ -129,8 +129,7 @@ class Budgeted(SyncStrategy):
         self._folded_at: float | None = None
         # the plan: interval (inf = no pull planned), and the per-read budget check
         self._interval = _INF
-        self._lam = 0.0  # change rate the plan assumed (the model's, times the bias)
-        self._lam_model = 0.0  # the model's own, before the bias
+        self._lam = self._lam_model = 0.0  # the plan's change rate, with the bias and without
         self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
         self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
@@ -194,7 +193,13 @@ class Budgeted(SyncStrategy):
         self._bias.observe(self._lam_model * self._late_x, stale, span)
         if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
             self._hedge.judge(span, self._pend_reads, n if judge else float(pulled))
-        self._fold_reads(now, stale)
+        # the cycle's reads fold into the read rate and, with its stale reads, into one entry
+        # of the budget
+        reads, since = self._pend_reads, self._folded_at
+        self._read_rate.observe(reads, now - (since if since is not None else now), now)
+        self._budget.book(now, float(reads), stale)
+        self._pend_reads = 0
+        self._folded_at = now
         self._snap = snap
         self._late_from = snap + self._freshness
         self._late_n, self._late_x = 0, 0.0
@@ -208,15 +213,6 @@ class Budgeted(SyncStrategy):
             return 1.0
         mean = lam * span
         return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
-
-    def _fold_reads(self, now: float, stale: float) -> None:
-        """Fold the cycle's reads into the read rate, and book them with the cycle's stale
-        reads in one entry of the budget."""
-        since = self._folded_at if self._folded_at is not None else now
-        self._read_rate.observe(self._pend_reads, now - since, now)
-        self._budget.book(now, float(self._pend_reads), stale)
-        self._pend_reads = 0
-        self._folded_at = now
 
     # ---------------------------------------------------------------- planning
     def _plan(self, now: float) -> None:

@@ -38,18 +38,16 @@ class ModelBias:
         self._prior = _check.real("prior", prior, minimum=0.0, strict=True)
         self._cap = _check.real("cap", cap, minimum=1.0)
         self._expected = self._booked = 0.0
-        self._factor = self._ratio()
+        self._factor = 1.0  # the priors alone: a ratio of 1
 
     def observe(self, expected: float, booked: float, span: float) -> None:
         """One cycle of ``span`` seconds: the model ``expected`` stale reads, ``booked`` were."""
         w = math.exp(-_LN2 * span / self._half_life) if span > 0.0 else 1.0
         self._expected = self._expected * w + expected
-        self._booked = self._booked * w + booked
-        self._factor = self._ratio()  # read by every plan: computed once per cycle
-
-    def _ratio(self) -> float:
-        ratio = (self._booked + self._prior) / (self._expected + self._prior)
-        return self._cap if ratio > self._cap else (ratio if ratio > 1.0 else 1.0)
+        booked = self._booked = self._booked * w + booked
+        # read by every plan: computed once per cycle
+        ratio = (booked + self._prior) / (self._expected + self._prior)
+        self._factor = self._cap if ratio > self._cap else (ratio if ratio > 1.0 else 1.0)
 
     @property
     def factor(self) -> float:

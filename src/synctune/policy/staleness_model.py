@@ -197,32 +197,29 @@ def priced_cycle(rate: float, budget: float, price_reads: float) -> float:
         return math.inf
     # Newton on x from the rare-change approximation, kept inside a shrinking bracket
     x = rate * (math.sqrt(budget * budget + 2.0 * target / rate) - budget)
-    inf = math.inf
-    lo, hi = 0.0, inf
+    lo, hi = 0.0, math.inf
     exp, expm1 = math.exp, math.expm1
-    neg_budget = -budget  # h's first term is -budget * expm1(-x): the same product
     for _ in range(60):
         # h(x) as _marginal computes it, sharing its exponentials with the slope h'(x)
-        minus_x = -x
-        e = exp(minus_x)
+        e = exp(-x)
         if x < 1e-4:
             f = budget * x * (1.0 - 0.5 * x) + x * x * (0.5 - x / 3.0) / rate - target
         else:
-            em1 = expm1(minus_x)
-            f = neg_budget * em1 + (-em1 - x * e) / rate - target
+            em1 = expm1(-x)
+            f = -budget * em1 + (-em1 - x * e) / rate - target
         if f > 0.0:
             hi = x
         else:
             lo = x
         slope = e * (budget + x / rate)
-        nxt = x - f / slope if slope > 0.0 else -inf
+        step = f / slope if slope > 0.0 else math.inf
+        nxt = x - step
         if not lo < nxt < hi:
-            nxt = 0.5 * (lo + hi) if hi < inf else 2.0 * x + 1.0
-        step = nxt - x  # |step| <= tol, without a call to abs
-        tol = 1e-9 * (1.0 + x)
-        x = nxt
-        if -tol <= step <= tol:
+            nxt = 0.5 * (lo + hi) if hi < math.inf else 2.0 * x + 1.0
+        if abs(nxt - x) <= 1e-9 * (1.0 + x):
+            x = nxt
             break
+        x = nxt
     return budget + x / rate
 
 
