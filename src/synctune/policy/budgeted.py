@@ -89,15 +89,14 @@ class Budgeted(SyncStrategy):
 
     name = "budgeted"
 
-    # the plan reads and writes some forty fields per pull: slots keep each access cheap
-    # (past about thirty, an instance dict loses CPython's fast attribute layout)
-    __slots__ = ("_allow", "_bias", "_bool_pulls", "_budget", "_cadence_reason",
-                 "_change_profile", "_changes", "_folded_at", "_fresh_at", "_freshness",
-                 "_hedge", "_interval", "_key", "_lam", "_lam_model", "_last", "_last_reason",
-                 "_late_from", "_late_n", "_late_x", "_latency", "_latency_margin",
-                 "_marginal_memo", "_max_interval", "_max_unpushed_age", "_min_interval",
-                 "_pend_reads", "_plan_share", "_pull_now", "_read_rate", "_share", "_snap",
-                 "_window", "_write_reason", "config")
+    # some forty fields, read on every pull: past about thirty, an instance dict loses
+    # CPython's fast attribute layout
+    __slots__ = ("_allow", "_bias", "_bool_pulls", "_budget", "_cadence_reason", "_change_profile",
+                 "_changes", "_folded_at", "_fresh_at", "_freshness", "_hedge", "_interval", "_key",
+                 "_lam", "_lam_model", "_last", "_last_reason", "_late_from", "_late_n", "_late_x",
+                 "_latency", "_latency_margin", "_marginal_memo", "_max_interval",
+                 "_max_unpushed_age", "_min_interval", "_pend_reads", "_plan_share", "_pull_now",
+                 "_read_rate", "_share", "_snap", "_window", "_write_reason", "config")
 
     def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
@@ -255,7 +254,10 @@ class Budgeted(SyncStrategy):
                 part = 1.0
         allow = self._allow = 0.5 * part * (remaining if remaining > 0.0 else 0.0)
         if a <= 0.0:
-            self._out_of_reach(latency)
+            self._interval = self._min_interval
+            self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
+                                    f"freshness {self._freshness:g} s; syncing every "
+                                    f"{self._min_interval:g} s")
             return
         lam_avg = lam_slow if lam_slow > floor else floor
         # syncs one stale read is worth: the price that meets the share (0 when none)
@@ -268,13 +270,6 @@ class Budgeted(SyncStrategy):
         m = self._marginal_at(lam_avg, a) if rho_avg > 0.0 else 0.0
         price = 1.0 / (rho_avg * m) if m > 0.0 else 0.0
         self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, False)
-
-    def _out_of_reach(self, latency: float) -> None:
-        """A sync takes the whole freshness target: sync as often as allowed."""
-        self._interval = self._min_interval
-        self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
-                                f"freshness {self._freshness:g} s; syncing every "
-                                f"{self._min_interval:g} s")
 
     def _cycle(self, lam: float, a: float, rho: float, rho_avg: float, price: float,
                latency: float, remaining: float, allow: float, shared: bool) -> None:
