@@ -276,6 +276,42 @@ def test_the_burst_test_skips_its_look_up_only_below_its_least_upper_bound(
     assert rate._least_high <= high
 
 
+def test_the_burst_test_is_the_full_score_test() -> None:
+    # a count is a burst when its score lower bound exceeds the expectation's upper bound;
+    # bounding the expectation first (its own counts over its exposure) must not change that
+    z, bursts, calm = 3.0, 0, 0
+    for seed in range(30):
+        rng = random.Random(seed)
+        rate = TrafficRate(fast=300.0, slow=3600.0, prior_weight=rng.choice([1.0, 30.0, 300.0]),
+                           surprise_z=z)
+        t = 0.0
+        for _ in range(300):
+            span = rng.choice([0.0, 0.5, 5.0, 60.0, 600.0]) * rng.random()
+            t += span
+            count = rng.choice([0, 1, 2, 5, 20, 80, 400])
+            expected = rate.fast_at(t) * span
+            low = count + 0.5 * z * z - z * math.sqrt(count + 0.25 * z * z)
+            high = expected + 0.5 * z * z + z * math.sqrt(expected + 0.25 * z * z)
+            full = span > 0.0 and rate._fast_t > 0.0 and count > 0 and low > high
+            assert rate.observe(count, span, t) == full
+            bursts += full
+            calm += count >= 20 and not full
+    assert bursts > 100 and calm > 100  # both sides of the test were taken
+
+
+def test_the_profile_mean_and_the_bias_factor_follow_their_observations() -> None:
+    profile = DailyProfile(slots=4, memory=1000.0)
+    bias = ModelBias(half_life=600.0, prior=2.0, cap=3.0)
+    rng = random.Random(11)
+    for k in range(200):
+        profile.observe(rng.randrange(0, 5), rng.uniform(0.0, 50.0), 40.0 * k)
+        assert profile.mean == (profile._total_n + profile._prior_n) / (
+            profile._total_t + profile._prior_t)
+        bias.observe(rng.uniform(0.0, 3.0), rng.uniform(0.0, 9.0), rng.uniform(0.0, 900.0))
+        ratio = (bias._booked + bias._prior) / (bias._expected + bias._prior)
+        assert bias.factor == min(max(ratio, 1.0), 3.0)
+
+
 def test_reads_and_remaining_is_both_in_one_roll() -> None:
     budget = StaleReadBudget(0.01, 600.0)
     for k in range(40):

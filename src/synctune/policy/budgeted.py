@@ -89,6 +89,15 @@ class Budgeted(SyncStrategy):
 
     name = "budgeted"
 
+    # some forty fields, read on every pull: past about thirty, an instance dict loses
+    # CPython's fast attribute layout
+    __slots__ = ("_allow", "_bias", "_bool_pulls", "_budget", "_cadence_reason", "_change_profile",
+                 "_changes", "_folded_at", "_fresh_at", "_freshness", "_hedge", "_interval", "_key",
+                 "_lam", "_lam_model", "_last", "_last_reason", "_late_from", "_late_n", "_late_x",
+                 "_latency", "_latency_margin", "_marginal_memo", "_max_interval",
+                 "_max_unpushed_age", "_min_interval", "_pend_reads", "_plan_share", "_pull_now",
+                 "_read_rate", "_share", "_snap", "_window", "_write_reason", "config")
+
     def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
                  backoff: Backoff | None = None, rng: random.Random | None = None, *,
@@ -108,7 +117,8 @@ class Budgeted(SyncStrategy):
         self._max_unpushed_age, self._latency_margin, self._bool_pulls = (
             c.push_age, c.latency_margin, c.bool_pulls)
         slow = max(c.window, c.half_life)
-        self._changes = TrafficRate(c.half_life, slow, profile=DailyProfile(c.day))
+        self._change_profile = DailyProfile(c.day)  # its long-run mean floors the plan
+        self._changes = TrafficRate(c.half_life, slow, profile=self._change_profile)
         # reads are counted exactly and plenty: a light prior lets a quiet spell show at once
         self._read_rate = TrafficRate(c.half_life, slow, prior_weight=0.1 * c.half_life,
                                       profile=DailyProfile(c.day))
@@ -128,8 +138,7 @@ class Budgeted(SyncStrategy):
         self._folded_at: float | None = None
         # the plan: interval (inf = no pull planned), and the per-read budget check
         self._interval = _INF
-        self._lam = 0.0  # change rate the plan assumed (the model's, times the bias)
-        self._lam_model = 0.0  # the model's own, before the bias
+        self._lam = self._lam_model = 0.0  # the plan's change rate, with the bias and without
         self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
         self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
@@ -193,7 +202,13 @@ class Budgeted(SyncStrategy):
         self._bias.observe(self._lam_model * self._late_x, stale, span)
         if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
             self._hedge.judge(span, self._pend_reads, n if judge else float(pulled))
-        self._fold_reads(now, stale)
+        # the cycle's reads fold into the read rate and, with its stale reads, into one entry
+        # of the budget
+        reads, since = self._pend_reads, self._folded_at
+        self._read_rate.observe(reads, now - (since if since is not None else now), now)
+        self._budget.book(now, float(reads), stale)
+        self._pend_reads = 0
+        self._folded_at = now
         self._snap = snap
         self._late_from = snap + self._freshness
         self._late_n, self._late_x = 0, 0.0
@@ -208,25 +223,15 @@ class Budgeted(SyncStrategy):
         mean = lam * span
         return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
 
-    def _fold_reads(self, now: float, stale: float) -> None:
-        """Fold the cycle's reads into the read rate, and book them with the cycle's stale
-        reads in one entry of the budget."""
-        since = self._folded_at if self._folded_at is not None else now
-        self._read_rate.observe(self._pend_reads, now - since, now)
-        self._budget.book(now, float(self._pend_reads), stale)
-        self._pend_reads = 0
-        self._folded_at = now
-
     # ---------------------------------------------------------------- planning
     def _plan(self, now: float) -> None:
         """Re-plan the cycle from the current estimates (after each pull, not per event)."""
         latency = self._latency.conservative(self._latency_margin) or 0.0
         a = self._freshness - latency
-        d = self._freshness
         # human changes cluster: a quiet hour says little about the next change, so the plan
         # never assumes less than half the long-run rate
         lam_fast, lam_slow = self._changes.rates_at(now)
-        floor = 0.5 * self._changes.mean
+        floor = 0.5 * self._change_profile.mean
         lam = lam_fast if lam_fast > floor else floor
         self._lam_model = lam
         # clustered human commits cost more stale reads than a Poisson source of the same
@@ -251,31 +256,24 @@ class Budgeted(SyncStrategy):
         if a <= 0.0:
             self._interval = self._min_interval
             self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
-                                    f"freshness {d:g} s; syncing every {self._min_interval:g} s")
+                                    f"freshness {self._freshness:g} s; syncing every "
+                                    f"{self._min_interval:g} s")
             return
         lam_avg = lam_slow if lam_slow > floor else floor
-        price = self._price(now, lam_avg, a, rho_avg)
-        self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow)
-
-    def _price(self, now: float, lam_avg: float, a: float, rho_avg: float) -> float:
-        """Syncs one stale read is worth: the price that meets the share (0 when none)."""
-        price = 0.0
-        budget = self._budget
-        budget.register(self._key, rho_avg)
-        if budget.shared:
+        # syncs one stale read is worth: the price that meets the share (0 when none)
+        if budget.register(self._key, rho_avg):
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
-        elif rho_avg > 0.0:
-            # the price that meets the share at this replica's average rates
-            m = self._marginal_at(lam_avg, a)
-            if m > 0.0:
-                price = 1.0 / (rho_avg * m)
-        return price
+            self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, True)
+            return
+        # the price that meets the share at this replica's average rates
+        m = self._marginal_at(lam_avg, a) if rho_avg > 0.0 else 0.0
+        price = 1.0 / (rho_avg * m) if m > 0.0 else 0.0
+        self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, False)
 
     def _cycle(self, lam: float, a: float, rho: float, rho_avg: float, price: float,
-               latency: float, remaining: float, allow: float) -> None:
+               latency: float, remaining: float, allow: float, shared: bool) -> None:
         """Set the interval: the priced cycle, capped by what the budget allows."""
-        shared = self._budget.shared
         cycle = priced_cycle(lam, a, price * rho)
         if self._hedge is not None:
             cycle *= self._hedge.planned(price, a, lam)

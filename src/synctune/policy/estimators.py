@@ -11,6 +11,7 @@ import math
 from synctune.policy import _check
 
 _LN2 = math.log(2.0)
+_ALPHA, _BETA = 0.125, 0.25  # RFC 6298's gains (LatencyEstimator.ALPHA, .BETA)
 
 
 def poisson_upper(count: float, exposure: float, z: float) -> float:
@@ -150,8 +151,8 @@ class LatencyEstimator:
         max_timeout: cap of the timeout (s, >= min_timeout).
     """
 
-    ALPHA = 0.125
-    BETA = 0.25
+    ALPHA = _ALPHA
+    BETA = _BETA
     K = 4.0
 
     __slots__ = ("_backoff", "_max_timeout", "_min_timeout", "_rttvar", "_samples", "_srtt")
@@ -172,8 +173,9 @@ class LatencyEstimator:
         if self._srtt is None or self._rttvar is None:
             self._srtt, self._rttvar = r, r / 2.0
         else:
-            self._rttvar = (1.0 - self.BETA) * self._rttvar + self.BETA * abs(self._srtt - r)
-            self._srtt = (1.0 - self.ALPHA) * self._srtt + self.ALPHA * r
+            # the module's constants: once per sync, on the decision's path
+            self._rttvar = (1.0 - _BETA) * self._rttvar + _BETA * abs(self._srtt - r)
+            self._srtt = (1.0 - _ALPHA) * self._srtt + _ALPHA * r
         self._samples += 1
         self._backoff = 1.0
 

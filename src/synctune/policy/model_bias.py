@@ -29,27 +29,29 @@ class ModelBias:
         half_life: seconds of cycles after which old evidence weighs half (> 0).
         prior: pseudo stale reads on each side of the ratio (> 0).
         cap: largest factor (>= 1).
+
+    Attributes:
+        factor: what to multiply the planned change rate by, in [1, cap]; kept current by
+            :meth:`observe` (every plan reads it), not to be set.
     """
 
-    __slots__ = ("_booked", "_cap", "_expected", "_half_life", "_prior")
+    __slots__ = ("_booked", "_cap", "_expected", "_half_life", "_prior", "factor")
 
     def __init__(self, half_life: float = 86_400.0, prior: float = 3.0, cap: float = 4.0) -> None:
         self._half_life = _check.real("half_life", half_life, minimum=0.0, strict=True)
         self._prior = _check.real("prior", prior, minimum=0.0, strict=True)
         self._cap = _check.real("cap", cap, minimum=1.0)
         self._expected = self._booked = 0.0
+        self.factor = 1.0  # the priors alone: a ratio of 1
 
     def observe(self, expected: float, booked: float, span: float) -> None:
         """One cycle of ``span`` seconds: the model ``expected`` stale reads, ``booked`` were."""
         w = math.exp(-_LN2 * span / self._half_life) if span > 0.0 else 1.0
         self._expected = self._expected * w + expected
-        self._booked = self._booked * w + booked
-
-    @property
-    def factor(self) -> float:
-        """What to multiply the planned change rate by: in [1, cap]."""
-        ratio = (self._booked + self._prior) / (self._expected + self._prior)
-        return self._cap if ratio > self._cap else (ratio if ratio > 1.0 else 1.0)
+        booked = self._booked = self._booked * w + booked
+        # read by every plan: computed once per cycle
+        ratio = (booked + self._prior) / (self._expected + self._prior)
+        self.factor = self._cap if ratio > self._cap else (ratio if ratio > 1.0 else 1.0)
 
     def __repr__(self) -> str:
         return f"ModelBias(factor={self.factor:.3g}, half_life={self._half_life:g})"

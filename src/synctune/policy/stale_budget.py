@@ -50,6 +50,7 @@ class StaleReadBudget:
         self._sum_stale = 0.0
 
     def _roll(self, now: float) -> int:
+        """Clear the slots that left the window at ``now``; returns the absolute slot."""
         slot = math.floor(now / self._slot_len)
         if slot != self._slot:
             n = len(self._reads)
@@ -62,11 +63,12 @@ class StaleReadBudget:
             if steps >= n:  # everything left: drop the rounding residue too
                 self._sum_reads = self._sum_stale = 0.0
             self._slot = slot
-        return slot % len(self._reads)
+        return slot
 
     def book(self, now: float, reads: float, stale: float) -> None:
         """Add ``reads`` reads and ``stale`` estimated stale reads at ``now`` (s)."""
-        i = self._roll(now)
+        slot = math.floor(now / self._slot_len)  # once per pull: roll only at a new slot
+        i = (self._roll(now) if slot != self._slot else slot) % len(self._reads)
         self._reads[i] += reads
         self._stale[i] += stale
         self._sum_reads += reads
@@ -79,7 +81,8 @@ class StaleReadBudget:
 
     def reads_and_remaining(self, now: float) -> tuple[float, float]:
         """``(reads(now), remaining(now))`` with one roll of the ring (once per plan)."""
-        self._roll(now)
+        if math.floor(now / self._slot_len) != self._slot:
+            self._roll(now)
         return self._sum_reads, self._share * self._sum_reads - self._sum_stale
 
     def reads(self, now: float) -> float:
@@ -92,9 +95,12 @@ class StaleReadBudget:
         self._roll(now)
         return self._sum_stale
 
-    def register(self, key: int, read_rate: float) -> None:
-        """Record (or update) the average read rate (reads/s) of the replica ``key``."""
-        self._rates[key] = read_rate
+    def register(self, key: int, read_rate: float) -> bool:
+        """Record (or update) the average read rate (reads/s) of the replica ``key``; returns
+        :attr:`shared` (once per plan: one call)."""
+        rates = self._rates
+        rates[key] = read_rate
+        return len(rates) > 1
 
     @property
     def shared(self) -> bool:

@@ -161,7 +161,10 @@ def cycle_stale_time(cycle: float, rate: float, budget: float) -> float:
         return 0.0
     if rate == math.inf:
         return cycle - budget
-    return _excess(rate * (cycle - budget)) / rate
+    x = rate * (cycle - budget)  # _excess(x) inline: once per plan, in the budget check
+    if x < 1e-4:
+        return x * x * (0.5 - x * (1.0 / 6.0 - x / 24.0)) / rate
+    return (x + math.expm1(-x)) / rate
 
 
 def _marginal(x: float, rate: float, budget: float) -> float:
@@ -231,11 +234,12 @@ def cycle_cap(lam: float, a: float, rho: float, accrual: float, allow: float,
     """Longest cycle (s) whose expected stale reads, at ``rho`` reads/s and ``lam`` changes/s
     with ``a`` s of budget, stay within ``accrual * c + allow``; ``inf`` when ``limit`` (s)
     already does (the cap would not bind)."""
-    over = _overspends
     # stale time is convex in c and 0 at c = a, so "over" holds from one point on: a
     # limit within it settles the question with one evaluation instead of a bisection
-    if limit < math.inf and not over(limit, lam, a, rho, accrual, allow):
+    # (_overspends inline: this is the common case, once per plan)
+    if limit < math.inf and not rho * cycle_stale_time(limit, lam, a) > accrual * limit + allow:
         return math.inf
+    over = _overspends
     hi = a * 2.0
     while not over(hi, lam, a, rho, accrual, allow):
         hi *= 2.0

@@ -92,7 +92,10 @@ class SyncState:
 
     def sync_finished(self, now: float) -> float:
         """The sync in flight succeeded at ``now``; returns when it started."""
-        started = self._land("on_sync_finished")
+        started = self.in_flight_since  # _land inline: once per sync, on the decision's path
+        if started is None:
+            raise RuntimeError("on_sync_finished: no sync is in flight")
+        self.in_flight_since = None
         # everything committed before the sync started is now pushed
         self.unpushed, self.first_unpushed = self.unpushed_since_start, self.first_since_start
         self.unpushed_since_start, self.first_since_start = 0, None

@@ -32,10 +32,14 @@ class DailyProfile:
         memory: exposure (s) after which the table's weight halves (default a week).
         initial: rate assumed before data (events/s, > 0).
         prior_events: weight of ``initial`` in the mean, in events (> 0).
+
+    Attributes:
+        mean: long-run mean rate (events/s), starting from ``initial``; kept current by
+            :meth:`observe` (every rate look-up reads it), not to be set.
     """
 
     __slots__ = ("_changes", "_exposure", "_memory", "_period", "_prior_n", "_prior_t",
-                 "_shrink", "_slot_len", "_slots", "_total_n", "_total_t")
+                 "_shrink", "_slot_len", "_slots", "_total_n", "_total_t", "mean")
 
     def __init__(self, period: float = 86_400.0, slots: int = 24, shrink: float = 1800.0,
                  memory: float = 7 * 86_400.0, initial: float = 1.0 / 60.0,
@@ -54,6 +58,7 @@ class DailyProfile:
         self._exposure = [0.0] * slots
         self._total_n = 0.0
         self._total_t = 0.0
+        self.mean = self._prior_n / self._prior_t
 
     def observe(self, count: float, span: float, end: float) -> None:
         """Add ``count`` events over the ``span`` seconds ending at ``end`` (clock time, s).
@@ -72,18 +77,12 @@ class DailyProfile:
             self._exposure = [x * 0.5 for x in self._exposure]
             self._total_n *= 0.5
             self._total_t *= 0.5
-
-    @property
-    def mean(self) -> float:
-        """Long-run mean rate (events/s), starting from ``initial``."""
-        return (self._total_n + self._prior_n) / (self._total_t + self._prior_t)
+        self.mean = (self._total_n + self._prior_n) / (self._total_t + self._prior_t)
 
     def rate_at(self, t: float) -> float:
         """Rate (events/s) expected at clock time ``t``."""
-        # the mean written out: every rate look-up of the tuner comes through here
-        mean = (self._total_n + self._prior_n) / (self._total_t + self._prior_t)
         i = int((t % self._period) // self._slot_len) % self._slots
-        return (self._changes[i] + self._shrink * mean) / (self._exposure[i] + self._shrink)
+        return (self._changes[i] + self._shrink * self.mean) / (self._exposure[i] + self._shrink)
 
 
 class TrafficRate:
@@ -138,7 +137,11 @@ class TrafficRate:
             # score bounds of the observed count and the expectation, without allocation; the
             # expectation needs a profile look-up, so only when the count could be a burst
             low = count + self._half_z2 - z * math.sqrt(count + self._quarter_z2)
-            if low > self._least_high:
+            # the fast estimate is at least its own counts over its exposure plus the prior's
+            # (the float operations are monotone), so a count below that bound is no burst
+            # either: the profile is looked up only for a count above both
+            if (low > self._least_high
+                    and low > self._fast_n / (self._fast_t + self._k) * span + self._half_z2):
                 expected = self.rates_at(end)[0] * span
                 high = expected + self._half_z2 + z * math.sqrt(expected + self._quarter_z2)
                 if low > high:
