@@ -286,5 +286,5 @@ def test_a_silent_watcher_shows_as_fallback_at_once_without_any_other_event():
     with reader:
         assert wait_for(lambda: _live(reader), 3)
         beats.close()
-        assert wait_for(lambda: reader.announcements().fallback_active, 1.5)
+        assert wait_for(lambda: reader.announcements().fallback_active, 3.0)
     channel.close()
