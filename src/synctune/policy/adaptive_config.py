@@ -27,11 +27,7 @@ class AdaptiveConfig(TunerBounds):
         max_timeout: cap of the sync timeout, seconds (>= min_timeout).
     """
 
-    freshness: float
-    stale_share: float = 0.01
-    min_interval: float = 1.0
-    max_interval: float = 3600.0
-    max_unpushed_age: float | None = None
+    # freshness, stale_share, min_interval, max_interval, max_unpushed_age: from TunerBounds
     half_life: float = 300.0
     rate_z: float = 1.645
     latency_margin: float = 2.0
@@ -40,7 +36,7 @@ class AdaptiveConfig(TunerBounds):
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        self._check_bounds()
+        self._check_bounds(self.latency_margin)
         share = _check.real("stale_share", self.stale_share, minimum=0.0, strict=True)
         if not share < 1.0:
             raise InvalidInput(f"stale_share must be < 1, got {self.stale_share!r}")

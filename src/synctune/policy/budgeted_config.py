@@ -31,11 +31,7 @@ class BudgetedConfig(TunerBounds):
             (:class:`~synctune.policy.interval_hedge.IntervalHedge`).
     """
 
-    freshness: float
-    stale_share: float = 0.01
-    min_interval: float = 1.0
-    max_interval: float = 3600.0
-    max_unpushed_age: float | None = None
+    # freshness, stale_share, min_interval, max_interval, max_unpushed_age: from TunerBounds
     window: float = 3600.0
     half_life: float = 300.0
     day: float = 86_400.0
@@ -48,7 +44,7 @@ class BudgetedConfig(TunerBounds):
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        self._check_bounds()
+        self._check_bounds(self.latency_margin)
         put(self, "stale_share", _check.real("stale_share", self.stale_share, minimum=0.0,
                                              strict=True, maximum=1.0, strict_maximum=True))
         for name in ("window", "half_life", "day"):

@@ -3,25 +3,26 @@ local write may wait for a push, and the latency margin, checked the same way fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from synctune.policy import _check
 from synctune.policy.errors import InvalidInput
 
 
+@dataclass(frozen=True, slots=True)
 class TunerBounds:
-    """Shared checks for the frozen settings of ``Adaptive`` and ``Budgeted`` (a mixin: the
-    dataclass that uses it declares the fields)."""
-
-    __slots__ = ()
+    """The leading fields and shared checks of the frozen settings of ``Adaptive`` and
+    ``Budgeted``; each declares its own fields after these (see their attributes)."""
 
     freshness: float
-    min_interval: float
-    max_interval: float
-    max_unpushed_age: float | None
-    latency_margin: float
+    stale_share: float = 0.01
+    min_interval: float = 1.0
+    max_interval: float = 3600.0
+    max_unpushed_age: float | None = None
 
-    def _check_bounds(self) -> None:
+    def _check_bounds(self, latency_margin: float) -> None:
         """Validate and normalise the shared fields in place (``max_unpushed_age`` defaults
-        to D)."""
+        to D), and the subclass's own ``latency_margin`` (declared after fields of its own)."""
         put = object.__setattr__
         d = _check.real("freshness", self.freshness, minimum=0.0, strict=True)
         put(self, "freshness", d)
@@ -35,8 +36,7 @@ class TunerBounds:
         age = self.max_unpushed_age
         put(self, "max_unpushed_age", d if age is None else _check.real(
             "max_unpushed_age", age, minimum=0.0, strict=True))
-        put(self, "latency_margin", _check.real("latency_margin", self.latency_margin,
-                                                minimum=0.0))
+        put(self, "latency_margin", _check.real("latency_margin", latency_margin, minimum=0.0))
 
     @property
     def push_age(self) -> float:
