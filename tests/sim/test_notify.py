@@ -37,7 +37,20 @@ def test_a_replica_nobody_reads_never_pulls() -> None:
                                                               min_size=1, max_size=30),
        st.floats(1.0, 60.0))
 def test_no_read_is_older_than_d_and_the_oracle_needs_no_more(commits, reads, d) -> None:
+    # like a real replica it learns that it serves reads from its first read (told in the
+    # simulator's read batch): reads before its first pull may be older than D, none after
     wl = single_node(sorted(commits), sorted(reads), 301.0)
-    res = simulate(instant(strategy="notify", freshness=d), workload=wl)
-    assert res.summary.over_freshness_fraction == 0.0
+    res = simulate(instant(strategy="notify", freshness=d, detail=True), workload=wl)
+    first = float(res.syncs["start"].min()) if len(res.syncs) else float("inf")
+    after = res.reads[res.reads["t"] >= first]
+    assert (after["staleness_s"] <= d).all()
     assert res.summary.oracle_syncs <= res.summary.syncs
+
+
+def test_the_first_read_tells_a_replica_that_it_reads() -> None:
+    # nothing pulled before the first reads (told at 90.5, the batch's last read): the read at
+    # 90.0 sees the commit at 0 s, the one at 90.5 the pull made then
+    wl = single_node([0.0], [90.0, 90.5], 301.0)
+    res = simulate(instant(strategy="notify", freshness=1.0, detail=True), workload=wl)
+    assert res.syncs["start"].tolist() == [90.5]
+    assert res.reads["staleness_s"].tolist() == [90.0, 0.0]
