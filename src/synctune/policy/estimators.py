@@ -35,7 +35,11 @@ def poisson_lower(count: float, exposure: float, z: float) -> float:
     if exposure <= 0.0:
         return math.inf
     half_z2 = 0.5 * z * z
-    return max(0.0, (count + half_z2 - z * math.sqrt(count + 0.5 * half_z2)) / exposure)
+    low = (count + half_z2 - z * math.sqrt(count + 0.5 * half_z2)) / exposure
+    # at most the point estimate: for a count near 0 the difference above cancels to rounding
+    # noise that can exceed it
+    point = count / exposure
+    return 0.0 if low < 0.0 else (low if low < point else point)
 
 
 class ChangeRateEstimator:
