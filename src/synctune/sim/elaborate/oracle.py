@@ -71,7 +71,10 @@ def oracle_pulls(commits: np.ndarray, reads: np.ndarray, freshness: float, *,
         j = int(np.searchsorted(commits, p - lag, side="right"))
         if j >= n_commits:
             break
-        k = bisect.bisect_right(late, max(p, float(commits[j]) + d), k)
+        # late reads it covers: up to p, or within D of that commit as staleness measures it
+        # (r - c, not c + D: the two round apart)
+        c = float(commits[j])
+        k = bisect.bisect_right(late, False, k, key=lambda r: r > p and r - c > d)
         if k >= len(late):
             break
         p = late[k]
