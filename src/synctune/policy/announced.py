@@ -85,6 +85,13 @@ class Announced(Combination):
     """
 
     name = "announced"
+    # some thirty fields, read on every event: past about thirty, an instance dict loses
+    # CPython's fast attribute layout
+    __slots__ = ("_alive_until", "_d", "_fallback", "_fallback_syncs", "_fb_seen", "_fb_wrapped",
+                 "_floor", "_heartbeat", "_hint_from", "_idle_after", "_known_stale", "_last",
+                 "_last_hint_at", "_last_read", "_latency", "_lead", "_lead_s", "_max_wait",
+                 "_min_interval", "_own", "_own_flight", "_pend", "_pend_flight", "_push_age",
+                 "_quiet", "_runner_up", "_shrink", "_up", "_vouch", "_wait_until", "_waiting")
 
     def __init__(self, freshness: float, fallback: SyncStrategy | None = None,
                  min_interval: float = 1.0, heartbeat_timeout: float = 15.0,
@@ -105,6 +112,7 @@ class Announced(Combination):
         self._heartbeat = _check.real("heartbeat_timeout", heartbeat_timeout, minimum=0.0,
                                       strict=True)
         self._lead = None if lead is None else _check.real("lead", lead, minimum=0.0)
+        self._lead_s = 0.0 if self._lead is None else self._lead  # kept current: read per event
         self._push_age = (self._d if max_unpushed_age is None else _check.real(
             "max_unpushed_age", max_unpushed_age, minimum=0.0, strict=True))
         self._max_wait = (self._fallback.max_read_wait if max_read_wait is None
@@ -157,32 +165,32 @@ class Announced(Combination):
                 self._own_flight = now
 
     def _after_read(self, now: float, count: int) -> None:
-        super()._after_read(now, count)  # the fallback re-deciding makes this re-decide
+        # per read: the combination's loop and the spell's arithmetic inlined
+        self._fallback._after_read(now, count)  # the fallback re-deciding makes this re-decide
         pend = self._pend if self._pend < self._own else self._own
         if pend == _INF:  # nothing announced to pull: a fresh read, nothing deferred
             q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
             self._quiet = q if q > self._floor else self._floor
             self._last_read = now
             return
-        due = self._hint_due(pend)
+        due = pend + self._d - self._lead_s
+        if due < self._hint_from:
+            due = self._hint_from
         was = self._last_read == -_INF or due > self._last_read + self._quiet
         if now - pend > self._d and self._up and now <= self._alive_until:
             self._known_stale += count
             q = self._quiet * _GROW ** (count if count < 8 else 8)
             self._quiet = q if q < self._idle_after else self._idle_after
         else:
-            self._shrink_spell(count)
+            q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
+            self._quiet = q if q > self._floor else self._floor
         self._last_read = now
         if was or due > now + self._quiet:
             self._redecide()  # hints count again, or no longer (the spell moved)
 
-    def _shrink_spell(self, count: int) -> None:
-        q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
-        self._quiet = q if q > self._floor else self._floor
-
     def _hint_due(self, pend: float) -> float:
         """When a pull for the announced commit at ``pend`` (s) is due, floods aside."""
-        due = pend + self._d - self.lead
+        due = pend + self._d - self._lead_s
         return due if due > self._hint_from else self._hint_from
 
     def _after_sync_started(self, now: float) -> None:
@@ -194,6 +202,9 @@ class Announced(Combination):
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
         self._latency.observe(report.duration)
+        if self._lead is None:
+            learned = self._latency.conservative(2.0)
+            self._lead_s = 0.0 if learned is None else learned
         if started > self._vouch:
             self._vouch = started
         self._pend, self._pend_flight = self._pend_flight, _INF
@@ -330,10 +341,7 @@ class Announced(Combination):
     @property
     def lead(self) -> float:
         """Seconds (s) a pull is started before the announced commit turns D old."""
-        if self._lead is not None:
-            return self._lead
-        learned = self._latency.conservative(2.0)
-        return 0.0 if learned is None else learned
+        return self._lead_s
 
     @property
     def fallback(self) -> SyncStrategy:
