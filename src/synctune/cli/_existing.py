@@ -14,4 +14,5 @@ existing_option = click.option(
          "primary's replica, a damaged replica): refuse it and exit 1 (nothing touched); "
          "move-aside: rename it with its side files to DB.aside-<UTC time> (never deleted) "
          "and bootstrap a fresh replica; new-url: the replica's own primary now answers at "
-         "this URL (a proxy, a new host name).")
+         "this URL (a proxy, a new host name), or (libsql) a replica made outside synctune "
+         "is this primary's.")

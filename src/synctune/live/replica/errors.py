@@ -19,7 +19,8 @@ class SyncError(Exception):
 class OpenRefused(SyncError):
     """Opening a replica was refused before anything touched the file: it is not a healthy
     replica of this primary (``reason``: ``plain``, ``not-database``, ``other-primary``,
-    ``corrupt``, ``leftover``, ``directory``, ``read-only``) or it is in use (``in-use``).
+    ``unrecorded``, ``corrupt``, ``leftover``, ``directory``, ``read-only``) or it is in use
+    (``in-use``).
 
     The message is one line naming the file and what it is; the file is left as it was.
     """

@@ -35,8 +35,8 @@ def open_replica(db: str | os.PathLike[str] | None = None, url: str | None = Non
             (libsql embedded replica), ``remote`` (libsql-client, no local file) or
             ``local``.
         open_timeout: seconds allowed to open (a first open bootstraps from the primary).
-        existing: (turso adapter) what to do with a file at ``db`` that is not a sound replica
-            of this primary: ``"refuse"`` (default; raises
+        existing: (turso and libsql adapters) what to do with a file at ``db`` that is not a
+            sound replica of this primary: ``"refuse"`` (default; raises
             :class:`~synctune.live.replica.errors.OpenRefused` naming the file and what it is, and
             touches nothing) or ``"move-aside"`` (renames it and its side files to
             ``DB.aside-<UTC time>``, never deletes, then bootstraps a fresh replica) or
@@ -92,7 +92,7 @@ def _build(adapter: str, db: str | os.PathLike[str] | None, url: str | None, tok
     if adapter == "libsql":
         from synctune.live.replica.libsql import LibsqlReplica
 
-        return LibsqlReplica(_path(db), url, auth_token=token)
+        return LibsqlReplica(_path(db), url, auth_token=token, existing=existing)
     raise InvalidInput(f"adapter must be one of turso, libsql, remote, local; got {adapter!r}")
 
 

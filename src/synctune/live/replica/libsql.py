@@ -32,11 +32,12 @@ import os
 import threading
 from typing import Any
 
+from synctune.live.replica import libsql_file, replica_file
 from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError, classify
 from synctune.live.replica.local import file_size
 from synctune.live.replica.probe import probe_primary
-from synctune.live.replica.urls import redact, safe_url
+from synctune.live.replica.urls import check_url, redact, safe_url
 from synctune.policy import FailureKind
 
 _CTX = mp.get_context("spawn")
@@ -75,12 +76,19 @@ class LibsqlReplica(Replica):
             for local mode (nothing to sync).
         auth_token: bearer token, never logged or shown.
         offline: libsql's offline mode: writes stay local until ``sync()`` sends them.
+        existing: (with ``url``) what to do with a file at ``path`` that is not a replica
+            recorded as this primary's (see :mod:`synctune.live.replica.libsql_file`):
+            ``"refuse"`` (default; raises :class:`~synctune.live.replica.errors.OpenRefused`
+            naming the file, and touches nothing), ``"move-aside"`` (renamed with its side
+            files to ``PATH.aside-<UTC time>``, never deleted; :attr:`moved_aside` says where)
+            or ``"new-url"`` (it is this primary's replica: opened, and recorded so).
     """
 
     kind = "libsql"
 
     def __init__(self, path: str | os.PathLike[str], url: str | None = None, *,
-                 auth_token: str | None = None, offline: bool = False) -> None:
+                 auth_token: str | None = None, offline: bool = False,
+                 existing: str = "refuse") -> None:
         self.path = os.fspath(path)
         self.url = url or None
         self._token = auth_token or None
@@ -88,7 +96,15 @@ class LibsqlReplica(Replica):
         self._lock = threading.Lock()
         self._proc: Any = None
         self._pipe: Any = None
-        if self.url is None:
+        #: where a file that was not this primary's replica went (``None``: nothing moved)
+        self.moved_aside: str | None = None
+        if self.url is not None:
+            # before libsql sees the file: it would replicate over a file that is not this
+            # primary's replica (or push its local-first writes to the wrong primary)
+            check_url(self.url)
+            self.moved_aside = libsql_file.prepare(self.path, self.url, existing)
+            replica_file.record_primary(self.path, self.url)
+        else:
             import libsql
 
             libsql.connect(self.path).close()  # create the file; fail early on a bad path

@@ -34,8 +34,10 @@ from synctune.live.replica.urls import safe_url
 
 #: synctune's record of the primary a replica belongs to
 RECORD = "-synctune"
-#: every file pyturso (or a SQLite tool before it) keeps beside a database, moved together
-SIDE_FILES = ("-wal", "-shm", "-journal", "-info", "-changes", "-wal-revert", RECORD)
+#: every file pyturso, libsql (or a SQLite tool before them) keeps beside a database, moved
+#: together
+SIDE_FILES = ("-wal", "-shm", "-journal", "-info", "-changes", "-wal-revert",
+              "-client_wal_index", RECORD)
 #: what ``existing`` may be: refuse a file that is not ours; move it aside first; or accept a
 #: replica recorded under another URL as this primary's (a proxy, a new host name)
 EXISTING = ("refuse", "move-aside", "new-url")
@@ -75,14 +77,14 @@ class FileState:
     client_id: str | None = None
 
 
-def _size(path: str) -> int | None:
+def byte_size(path: str) -> int | None:
     try:
         return os.path.getsize(path)
     except OSError:
         return None
 
 
-def _header_fault(path: str, size: int) -> str | None:
+def header_fault(path: str, size: int) -> str | None:
     """Why the main file cannot be a SQLite database, or ``None`` when its header is sound."""
     if size == 0:
         return "its database file is empty"
@@ -99,8 +101,8 @@ def _header_fault(path: str, size: int) -> str | None:
     return None
 
 
-def _wal_fault(path: str) -> str | None:
-    size = _size(path + "-wal")
+def wal_fault(path: str) -> str | None:
+    size = byte_size(path + "-wal")
     if not size:
         return None
     with open(path + "-wal", "rb") as f:
@@ -110,15 +112,23 @@ def _wal_fault(path: str) -> str | None:
     return None
 
 
-def _recorded_primary(path: str) -> tuple[str | None, str | None]:
-    """(primary identity, fault) from synctune's record, else pyturso's ``-info``."""
+def recorded_by_synctune(path: str) -> str | None:
+    """The primary identity synctune recorded for the replica at ``path``, or ``None``."""
     try:
         with open(path + RECORD, encoding="utf-8") as f:
             mine = json.load(f)
-        if isinstance(mine, dict) and isinstance(mine.get("primary"), str):
-            return str(mine["primary"]), None
     except (OSError, ValueError):
-        pass  # none yet (a replica made before the record existed): pyturso's below
+        return None  # none yet (a replica made before the record existed)
+    if isinstance(mine, dict) and isinstance(mine.get("primary"), str):
+        return str(mine["primary"])
+    return None
+
+
+def _recorded_primary(path: str) -> tuple[str | None, str | None]:
+    """(primary identity, fault) from synctune's record, else pyturso's ``-info``."""
+    mine = recorded_by_synctune(path)
+    if mine is not None:
+        return mine, None
     try:
         with open(path + "-info", encoding="utf-8") as f:
             info = json.load(f)
@@ -140,7 +150,7 @@ def _client_id(path: str) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def _tables(path: str) -> list[str] | None:
+def table_names(path: str) -> list[str] | None:
     """Table names in a SQLite main file alone, read without writing anything (``immutable``:
     no journal, no -shm, no lock, its WAL ignored), or ``None`` when it cannot be read."""
     uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?immutable=1"
@@ -161,9 +171,9 @@ def _content_fault(path: str) -> str | None:
     """With its WAL empty, a replica's main file is the whole database and holds pyturso's
     change table (``turso_cdc``, created at the first open and checkpointed with the rest);
     a main file without it was overwritten by another database."""
-    if _size(path + "-wal"):
+    if byte_size(path + "-wal"):
         return None  # the latest pages are in the WAL: the main file alone tells nothing
-    tables = _tables(path)
+    tables = table_names(path)
     if tables is None:
         return "its database file cannot be read as SQLite"
     if "turso_cdc" not in tables:
@@ -177,13 +187,13 @@ def inspect(path: str) -> FileState:
         return FileState("directory", "a directory")
     if os.path.exists(path) and not os.path.isfile(path):
         return FileState("not-database", "not a regular file (a device, pipe or socket)")
-    size = _size(path)
-    wal = _size(path + "-wal") or 0
+    size = byte_size(path)
+    wal = byte_size(path + "-wal") or 0
     if os.path.exists(path + "-info"):
         primary, fault = _recorded_primary(path)
         if size is None:
             fault = fault or "its database file is missing"
-        fault = (fault or _header_fault(path, size or 0) or _wal_fault(path)
+        fault = (fault or header_fault(path, size or 0) or wal_fault(path)
                  or _content_fault(path))
         if fault is not None:
             return FileState("corrupt", f"a damaged replica: {fault}", primary)
@@ -198,21 +208,38 @@ def inspect(path: str) -> FileState:
             return FileState("leftover", f"an empty database beside a write-ahead log left by "
                                          f"another tool ({path}-wal, {wal} bytes)")
         return FileState("none")
-    if _header_fault(path, size) is not None:
+    return not_a_replica(path, size)
+
+
+def not_a_replica(path: str, size: int) -> FileState:
+    """A non-empty file with no replica's metadata beside it: plain SQLite or not a database."""
+    if header_fault(path, size) is not None:
         return FileState("not-database", f"not a SQLite database ({size} bytes)")
-    names = _tables(path)
+    names = table_names(path)
     tables = None if names is None else len([n for n in names if not n.startswith("sqlite_")])
     counted = "" if tables is None else f" with {tables} table{'s' if tables != 1 else ''}"
     return FileState("plain", f"a plain SQLite database{counted}, not a replica")
 
 
-def _writable(path: str) -> str | None:
+def writable_fault(path: str) -> str | None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"its folder {folder} is not writable"
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return "it is read-only"
     return None
+
+
+def check_existing(existing: str, path: str) -> None:
+    """Raise for an ``existing`` that is not one of :data:`EXISTING`, or a ``path`` that cannot
+    be written (:class:`OpenRefused` ``read-only``)."""
+    if existing not in EXISTING:
+        from synctune.policy.errors import InvalidInput
+
+        raise InvalidInput(f"existing must be one of {', '.join(EXISTING)}; got {existing!r}")
+    fault = writable_fault(path)
+    if fault is not None:
+        raise OpenRefused("read-only", f"{path} cannot be opened as a replica: {fault}")
 
 
 def move_aside(path: str, now: Callable[[], float] = time.time) -> str:
@@ -230,7 +257,7 @@ def move_aside(path: str, now: Callable[[], float] = time.time) -> str:
     return target
 
 
-def _refusal(path: str, state: FileState, url: str, known: bool | None = None) -> OpenRefused:
+def refusal(path: str, state: FileState, url: str, known: bool | None = None) -> OpenRefused:
     if state.kind == "replica":
         told = "could not be asked whether it" if known is None else "has no record that it"
         return OpenRefused("other-primary", (
@@ -241,6 +268,11 @@ def _refusal(path: str, state: FileState, url: str, known: bool | None = None) -
             f"(--existing move-aside) to keep it aside and bootstrap anew"))
     if state.kind == "directory":
         return OpenRefused("directory", f"{path} is a directory, not a database file")
+    if state.kind == "unrecorded":
+        return OpenRefused("unrecorded", (
+            f"{path} is {state.what}, with no record of its primary (made outside synctune); "
+            f"pass existing='new-url' (--existing new-url) if it is {safe_url(url)}'s, or "
+            f"existing='move-aside' (--existing move-aside) to keep it aside and bootstrap anew"))
     return OpenRefused(state.kind, (
         f"{path} is {state.what}; refusing to replace it with the primary's copy. Pass "
         f"existing='move-aside' (--existing move-aside) to keep it aside and bootstrap anew, "
@@ -249,40 +281,37 @@ def _refusal(path: str, state: FileState, url: str, known: bool | None = None) -
 
 def prepare(path: str, url: str, existing: str = "refuse",
             now: Callable[[], float] = time.time,
-            knows: Callable[[str], bool | None] | None = None) -> str | None:
-    """Make ``path`` safe to hand to pyturso for primary ``url``: nothing there, or a sound
-    replica of it. Anything else raises :class:`OpenRefused`, or with ``existing="move-aside"``
-    is moved aside; returns where it went (``None`` when nothing moved).
+            knows: Callable[[str], bool | None] | None = None,
+            inspect_path: Callable[[str], FileState] = inspect) -> str | None:
+    """Make ``path`` safe to hand to pyturso (or, with libsql's ``inspect_path``, libsql) for
+    primary ``url``: nothing there, or a sound replica of it. Anything else raises
+    :class:`OpenRefused`, or with ``existing="move-aside"`` is moved aside; returns where it
+    went (``None`` when nothing moved).
 
     ``knows(client_id)`` asks the primary at ``url`` whether it holds the pushes of a replica
     recorded under another URL (see :mod:`synctune.live.replica.primary_check`); True opens it
     there.
     """
-    if existing not in EXISTING:
-        from synctune.policy.errors import InvalidInput
-
-        raise InvalidInput(f"existing must be one of {', '.join(EXISTING)}; got {existing!r}")
-    fault = _writable(path)
-    if fault is not None:
-        raise OpenRefused("read-only", f"{path} cannot be opened as a replica: {fault}")
-    state = inspect(path)
+    check_existing(existing, path)
+    state = inspect_path(path)
     if state.kind == "none" or (state.kind == "replica"
                                 and state.primary == primary_identity(url)):
         return None
     known: bool | None = None
-    if state.kind == "replica":
+    if state.kind in ("replica", "unrecorded"):
         if existing == "new-url":
             log.warning("%s was recorded as a replica of %s: opening it as %s's (new-url)",
                         path, state.primary, safe_url(url))
             return None
-        known = knows(state.client_id) if knows is not None and state.client_id else None
+        if state.kind == "replica" and knows is not None and state.client_id:
+            known = knows(state.client_id)
         if known:
             log.warning("%s was recorded as a replica of %s; the primary at %s holds its "
                         "pushes, so it is the same primary at a new URL", path, state.primary,
                         safe_url(url))
             return None
     if existing != "move-aside" or state.kind == "directory":
-        raise _refusal(path, state, url, known)
+        raise refusal(path, state, url, known)
     if state.kind == "replica":
         what = f"a replica of another primary ({state.primary})"
     else:
