@@ -98,3 +98,32 @@ def test_a_stale_share_stretches_the_interval_where_commits_are_rare() -> None:
         _sync(busy, due, due + 0.1, pulled=3)
         t = due + 0.1
     assert busy.poll_interval < 1.2 * D  # about D: a stale share buys little here
+
+
+def test_a_held_long_poll_dates_what_it_brought_to_its_end_less_a_quick_pulls_time() -> None:
+    w = Watcher(D, long_poll=True, long_poll_timeout=60.0)
+    w.start(0.0)
+    _sync(w, 0.0, 40.0, pulled=1)  # held 40 s, no quick pull seen yet: its own start
+    assert w.commit_floor == 0.0
+    previous = 0.0
+    for t in (41.0, 42.0, 43.0):  # quick pulls (under a tenth of the hold): 0.2 s each
+        _sync(w, t, t + 0.2, pulled=1)
+        assert w.commit_floor == previous  # not held: the previous pull's start
+        previous = t
+    _sync(w, 50.0, 80.0, pulled=1)  # held 30 s: released as the commit landed
+    assert w.commit_floor is not None and 79.0 < w.commit_floor < 80.0 - 0.2
+    _sync(w, 80.0, 80.5, pulled=1)  # released at once by a commit that came during the hold
+    assert w.commit_floor == 50.0  # 0.5 s is no hold: the previous pull's start
+
+
+def test_a_held_pull_is_never_dated_before_its_start_nor_a_polling_one_after_the_last() -> None:
+    w = Watcher(D, long_poll=True, long_poll_timeout=60.0)
+    w.start(0.0)
+    _sync(w, 0.0, 0.1, pulled=1)
+    _sync(w, 0.5, 7.0, pulled=1)  # held 6.5 s, but a quick pull is 0.1 s + deviations
+    assert w.commit_floor is not None and 0.5 <= w.commit_floor < 7.0 - 0.1
+    p = Watcher(D)  # polling: the commits came after the previous pull's start
+    p.start(0.0)
+    _sync(p, 0.0, 0.1)
+    _sync(p, 9.0, 30.0, pulled=2)  # a slow pull is not a held one
+    assert p.commit_floor == 0.0

@@ -13,6 +13,11 @@ from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
 
 _INF = math.inf
+#: a long-poll pull that took at least this share of the hold was held by the primary (the
+#: turso adapter tells an ignored long-poll by the same share); one under a tenth of that
+#: was not, and tells how long a pull takes (those between may have been held a little)
+_HELD_SHARE = 0.1
+_QUICK_SHARE = 0.01
 
 
 class Watcher(SyncStrategy):
@@ -42,8 +47,11 @@ class Watcher(SyncStrategy):
     After each successful pull, :attr:`commit_floor` tells the driver what to announce: the
     earliest time the commits it brought can have landed (the start of the previous
     successful pull), ``None`` when it brought nothing or there was no earlier pull ("something
-    may have changed"). A long-poll driver that knows its pull was held (nothing there when it
-    arrived) may announce that pull's own start instead, which is later.
+    may have changed"). A long-poll pull held by the primary (it took a tenth of the hold or
+    more) found nothing when it arrived, so what it brought landed as the primary answered:
+    its end less a quick pull's time (smoothed duration of the pulls under a hundredth of the
+    hold, plus two deviations), and never before its own start (its start while no pull was
+    that quick).
 
     Args:
         freshness: the fleet's target D, seconds (> 0).
@@ -88,6 +96,7 @@ class Watcher(SyncStrategy):
         self._planned = 0.0  # the stale share's interval (s), 0 until a pull shows the rate
         self._found = False  # the latest pull brought changes
         self._latency = LatencyEstimator(min_timeout=5.0)
+        self._quick = LatencyEstimator(min_timeout=5.0)  # long-poll pulls that were not held
         self._last_start: float | None = None
         self._prev_ok_start: float | None = None
         self._floor: float | None = None
@@ -97,14 +106,23 @@ class Watcher(SyncStrategy):
         self._last_start = now
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
+        held = self._long_poll and report.duration >= _HELD_SHARE * self._hold
         if not self._long_poll:
-            # a held long-poll's duration says nothing about how long a pull takes
             self._latency.observe(report.duration)
+        elif report.duration < _QUICK_SHARE * self._hold:
+            self._quick.observe(report.duration)  # a held pull's says nothing of a pull's
         self._found = report.pulled > 0
         if self._prev_ok_start is not None and self._share > 0.0:
             self._changes.observe(report.pulled, started - self._prev_ok_start)
             self._plan()
-        self._floor = self._prev_ok_start if self._found else None
+        floor = self._prev_ok_start if self._found else None
+        if held and self._found:
+            # nothing was there when it arrived: what it brought landed during the hold, as
+            # the primary answered, less the answer's way back (a quick pull's time)
+            quick = self._quick.conservative(2.0)
+            landed = started if quick is None or now - quick < started else now - quick
+            floor = landed if floor is None or landed > floor else floor
+        self._floor = floor
         self._prev_ok_start = started
 
     def _after_failure(self, now: float, kind: FailureKind, duration: float) -> None:

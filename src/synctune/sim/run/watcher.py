@@ -93,13 +93,10 @@ class WatcherNode:
             return failed
         upto = start + one
         yield from self._wait(upto)  # local-first: meet the pushes landing by then
-        released: float | None = None
         if s.long_poll and self.log.count_between(self.reach, upto) == 0:
             # nothing new: the primary holds the pull until a commit lands, or its timeout
             k = bisect.bisect_right(self._commits, upto)
             nxt = self._commits[k] if k < len(self._commits) else math.inf
-            if nxt < upto + s.long_poll_timeout:
-                released = nxt
             upto = min(nxt, upto + s.long_poll_timeout)
             yield from self._wait(upto)
         count, nbytes = self.log.between(self.reach, upto)
@@ -115,9 +112,9 @@ class WatcherNode:
         self.pulls.append((start, done, True))
         self.driver.finished(done, SyncReport(done - start, count, 0, nbytes))
         if count:
-            # a held pull that a commit released: that commit landed as it returned (less
-            # half a round trip); otherwise the earliest is the previous pull's start
-            floor = released if released is not None else s.commit_floor
+            # dated by the watcher's own rule, as `synctune watch` dates it: the driver
+            # knows no more than the pull's start, end and count
+            floor = s.commit_floor
             self.sent.append(done)
             self.floor.append(math.nan if floor is None else floor)
             if self.on_announce is not None:
