@@ -266,19 +266,21 @@ class Announced(Combination):
             _check.flag("up", up)
         was = self._up and now <= self._alive_until
         self._up = up
-        self._alive_until = now + self._heartbeat if up else -_INF
+        alive = self._alive_until = now + self._heartbeat if up else -_INF
         last = self._decision
         if not (up and was) or last is None:
             self._redecide()
             if up:
                 self._after_announcement(now, None)  # back: the catch-up pull
-        elif last._reason is _SILENT and last.due is not None and last.due < self._alive_until:
-            # the silence itself was next: it moves to the new bound unless what came after
-            # it in the last decision now comes first (each heartbeat: no full re-decision)
-            if self._state.requested_at is None and self._alive_until < self._runner_up:
-                self._decision = self._last = Decision(self._alive_until, _SILENT)
-            else:
-                self._redecide()
+        elif last._reason is _SILENT:
+            due = last.due
+            if due is not None and due < alive:
+                # the silence itself was next: it moves to the new bound unless what came
+                # after it in the last decision now comes first (no full re-decision)
+                if st.requested_at is None and alive < self._runner_up:
+                    self._decision = self._last = Decision(alive, _SILENT)
+                else:
+                    self._redecide()
 
     def before_read(self, now: float) -> float:
         if not self.live_at(now):
