@@ -89,7 +89,8 @@ class Announced(Combination):
     # CPython's fast attribute layout
     __slots__ = ("_alive_until", "_d", "_fallback", "_fallback_syncs", "_fb_seen", "_fb_wrapped",
                  "_floor", "_heartbeat", "_hint_from", "_idle_after", "_known_stale", "_last",
-                 "_last_hint_at", "_last_read", "_latency", "_lead", "_lead_s", "_max_wait",
+                 "_last_hint_at", "_last_read", "_latency", "_lazy", "_lazy_of", "_lead", "_lead_s",
+                 "_max_wait",
                  "_min_interval", "_own", "_own_flight", "_pend", "_pend_flight", "_push_age",
                  "_quiet", "_runner_up", "_shrink", "_up", "_vouch", "_wait_until", "_waiting")
 
@@ -139,6 +140,10 @@ class Announced(Combination):
         self._fb_wrapped: Decision | None = None
         self._fallback_syncs = 0
         self._runner_up = _INF  # the earliest due of the last decision but the silence's
+        # a heartbeat moved the silence to `_lazy` (s) while `_lazy_of` is the standing
+        # decision: its Decision is built only when asked for (heartbeats come often)
+        self._lazy: float | None = None
+        self._lazy_of: Decision | None = None
 
     def _budget(self, stale_share: float) -> None:
         share = _check.real("stale_share", stale_share, minimum=0.0)
@@ -278,9 +283,26 @@ class Announced(Combination):
                 # the silence itself was next: it moves to the new bound unless what came
                 # after it in the last decision now comes first (no full re-decision)
                 if st.requested_at is None and alive < self._runner_up:
-                    self._decision = self._last = Decision(alive, _SILENT)
+                    self._lazy, self._lazy_of = alive, last
                 else:
                     self._redecide()
+
+    def next_sync_due(self, now: float) -> float | None:
+        lazy = self._lazy
+        if lazy is not None and self._decision is self._lazy_of:
+            st = self._state  # the silence moved by heartbeats: its time without a Decision
+            if now.__class__ is float and st.now <= now < _INF:
+                st.now = now
+                return lazy
+        return super().next_sync_due(now)
+
+    def decide(self, now: float) -> Decision:
+        lazy = self._lazy
+        if lazy is not None:
+            if self._decision is self._lazy_of:
+                self._decision = self._last = Decision(lazy, _SILENT)
+            self._lazy = self._lazy_of = None
+        return super().decide(now)
 
     def before_read(self, now: float) -> float:
         if not self.live_at(now):
