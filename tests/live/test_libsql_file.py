@@ -4,6 +4,7 @@ the guard runs before libsql sees the file, and libsql's worker starts only at t
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import sqlite3
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synctune.live.replica import libsql_file
+from synctune.live.app.connection_pool import ReplicaClosed
+from synctune.live.replica import libsql_file, open_guard
 from synctune.live.replica.errors import OpenRefused
 from synctune.live.replica.factory import open_replica
 from synctune.live.replica.libsql import LibsqlReplica
@@ -78,7 +80,8 @@ def test_a_replica_recorded_for_another_primary_is_refused_and_new_url_adopts_it
     replica = LibsqlReplica(path, URL, existing="new-url")
     assert replica.moved_aside is None and path.read_bytes() == data
     assert libsql_file.inspect(str(path)).primary == primary_identity(URL)  # the record follows
-    LibsqlReplica(path, URL)  # and it opens as this primary's from now on
+    replica.close()
+    LibsqlReplica(path, URL).close()  # and it opens as this primary's from now on
 
 
 def test_a_replica_made_outside_synctune_needs_to_be_named_this_primarys(tmp_path):
@@ -200,3 +203,19 @@ def test_run_with_the_libsql_adapter_refuses_in_one_line_and_moves_aside_on_requ
     assert "moved it and its side files aside" in moved.stderr, moved.stderr
     aside = [p for p in tmp_path.iterdir() if ".aside-" in p.name]
     assert len(aside) == 1 and aside[0].read_bytes() == data
+
+
+def test_one_syncing_replica_per_file_in_a_process_until_closed_or_dropped(tmp_path):
+    path = tmp_path / "r.db"
+    first = LibsqlReplica(path, URL)
+    with pytest.raises(OpenRefused) as err:
+        LibsqlReplica(tmp_path / "." / "r.db", URL)  # the same file by another spelling
+    assert err.value.reason == "in-use"
+    first.close()
+    with pytest.raises(ReplicaClosed):
+        first.pull(1)  # a closed replica never syncs its file again
+    second = LibsqlReplica(path, URL)
+    del second
+    gc.collect()
+    LibsqlReplica(path, URL).close()  # a dropped replica frees its file
+    assert not open_guard.held(str(path))

@@ -30,9 +30,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import threading
+import weakref
 from typing import Any
 
-from synctune.live.replica import libsql_file, replica_file
+from synctune.live.app.connection_pool import ReplicaClosed
+from synctune.live.replica import libsql_file, open_guard, replica_file
 from synctune.live.replica.base import Capabilities, PullResult, PushResult, Replica
 from synctune.live.replica.errors import SyncError, classify
 from synctune.live.replica.local import file_size
@@ -41,6 +43,15 @@ from synctune.live.replica.urls import check_url, redact, safe_url
 from synctune.policy import FailureKind
 
 _CTX = mp.get_context("spawn")
+
+
+def _stop(box: list[Any], claim: open_guard.Claim) -> None:
+    """A replica dropped unclosed: stop its sync child, then free its file."""
+    proc = box[0]
+    if proc is not None and proc.is_alive():
+        proc.kill()
+        proc.join(2)
+    claim.release()
 
 
 def _worker(pipe: Any, path: str, url: str, token: str | None, offline: bool) -> None:
@@ -98,12 +109,23 @@ class LibsqlReplica(Replica):
         self._pipe: Any = None
         #: where a file that was not this primary's replica went (``None``: nothing moved)
         self.moved_aside: str | None = None
+        self._closed = False
+        # the sync child, for the finalizer: a replica dropped unclosed stops syncing its file
+        self._box: list[Any] = [None]
         if self.url is not None:
-            # before libsql sees the file: it would replicate over a file that is not this
-            # primary's replica (or push its local-first writes to the wrong primary)
             check_url(self.url)
-            self.moved_aside = libsql_file.prepare(self.path, self.url, existing)
-            replica_file.record_primary(self.path, self.url)
+            # one syncing replica per file in this process: two sync children would inject
+            # frames into one file
+            self._claim = open_guard.Claim(self.path)
+            try:
+                # before libsql sees the file: it would replicate over a file that is not
+                # this primary's replica (or push local-first writes to the wrong primary)
+                self.moved_aside = libsql_file.prepare(self.path, self.url, existing)
+                replica_file.record_primary(self.path, self.url)
+            except BaseException:
+                self._claim.release()
+                raise
+            weakref.finalize(self, _stop, self._box, self._claim)
         else:
             import libsql
 
@@ -135,6 +157,7 @@ class LibsqlReplica(Replica):
         proc.start()
         child.close()
         self._proc, self._pipe = proc, parent
+        self._box[0] = proc
         self._expect(timeout, "open")
 
     def _expect(self, timeout: float, what: str) -> None:
@@ -175,6 +198,8 @@ class LibsqlReplica(Replica):
 
         end = time.monotonic() + timeout
         with self._lock:
+            if self._closed:
+                raise ReplicaClosed(f"the replica at {self.path!r} is closed")
             self._probe(timeout)
             self._ensure_worker(max(0.01, end - time.monotonic()))
             before = self._stamp()
@@ -204,8 +229,12 @@ class LibsqlReplica(Replica):
                               offline=self.offline)
 
     def close(self) -> None:
+        """Stop the sync child and free the file for another replica of this process."""
         with self._lock:
+            self._closed = True
             self._kill()
+            if self.url is not None:
+                self._claim.release()
 
     def __repr__(self) -> str:
         token = "set" if self._token else "none"
