@@ -8,7 +8,7 @@ import random
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted import Budgeted
-from synctune.policy.combination import Combination
+from synctune.policy.channel_liveness import SILENT, ChannelLiveness
 from synctune.policy.errors import InvalidInput, InvalidType
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -20,10 +20,9 @@ _HINT = "an announced commit turns D old: pull now"
 _PUSH = "push local writes"
 _WAIT = "a read knows an announced commit is older than D: pull now"
 _RETRY = "retry the pull after backoff"
-_SILENT = "announcement channel silent past its heartbeat timeout: fallback's schedule"
 
 
-class Announced(Combination):
+class Announced(ChannelLiveness):
     """Pull before an announced commit is ``freshness`` old; a tuner while hints cannot come.
 
     A hint (:meth:`on_announcement`) says the primary has a commit as of ``commit_time`` (the
@@ -87,12 +86,11 @@ class Announced(Combination):
     name = "announced"
     # some thirty fields, read on every event: past about thirty, an instance dict loses
     # CPython's fast attribute layout
-    __slots__ = ("_alive_until", "_d", "_fallback", "_fallback_syncs", "_fb_seen", "_fb_wrapped",
-                 "_floor", "_heartbeat", "_hint_from", "_idle_after", "_known_stale", "_last",
-                 "_last_hint_at", "_last_read", "_latency", "_lazy", "_lazy_of", "_lead", "_lead_s",
-                 "_max_wait",
-                 "_min_interval", "_own", "_own_flight", "_pend", "_pend_flight", "_push_age",
-                 "_quiet", "_runner_up", "_shrink", "_up", "_vouch", "_wait_until", "_waiting")
+    __slots__ = ("_d", "_fallback", "_fallback_syncs", "_fb_seen", "_fb_wrapped", "_floor",
+                 "_hint_from", "_idle_after", "_known_stale", "_last_hint_at", "_last_read",
+                 "_latency", "_lead", "_lead_s", "_max_wait", "_min_interval", "_own",
+                 "_own_flight", "_pend", "_pend_flight", "_push_age", "_quiet", "_shrink",
+                 "_vouch", "_wait_until", "_waiting")
 
     def __init__(self, freshness: float, fallback: SyncStrategy | None = None,
                  min_interval: float = 1.0, heartbeat_timeout: float = 15.0,
@@ -110,8 +108,7 @@ class Announced(Combination):
         self._fallback = fallback if fallback is not None else Budgeted(self._d, rng=rng)
         self._adopt(self._fallback)
         self._min_interval = _check.real("min_interval", min_interval, minimum=0.0, strict=True)
-        self._heartbeat = _check.real("heartbeat_timeout", heartbeat_timeout, minimum=0.0,
-                                      strict=True)
+        self._liveness(heartbeat_timeout)
         self._lead = None if lead is None else _check.real("lead", lead, minimum=0.0)
         self._lead_s = 0.0 if self._lead is None else self._lead  # kept current: read per event
         self._push_age = (self._d if max_unpushed_age is None else _check.real(
@@ -123,8 +120,6 @@ class Announced(Combination):
         self._budget(stale_share)
         self._last_read = -_INF
         self._latency = LatencyEstimator(min_timeout=5.0)
-        self._up = False
-        self._alive_until = -_INF  # heard from the channel; live while now <= this
         # oldest commit announced and not pulled: of hints before the attempt in flight (or
         # with none in flight), and of hints that came during it (not covered by it)
         self._pend = _INF
@@ -135,15 +130,9 @@ class Announced(Combination):
         self._hint_from = -_INF  # a hint-driven pull starts no sooner than this
         self._waiting: float | None = None  # a read waits for a pull from this time
         self._wait_until = -_INF
-        self._last: Decision | None = None
         self._fb_seen: Decision | None = None
         self._fb_wrapped: Decision | None = None
         self._fallback_syncs = 0
-        self._runner_up = _INF  # the earliest due of the last decision but the silence's
-        # a heartbeat moved the silence to `_lazy` (s) while `_lazy_of` is the standing
-        # decision: its Decision is built only when asked for (heartbeats come often)
-        self._lazy: float | None = None
-        self._lazy_of: Decision | None = None
 
     def _budget(self, stale_share: float) -> None:
         share = _check.real("stale_share", stale_share, minimum=0.0)
@@ -257,53 +246,6 @@ class Announced(Combination):
             self._pend_flight = c
             self._redecide()
 
-    def _after_channel(self, now: float, up: bool) -> None:
-        self.on_channel(now, up)  # as a part of a combination (the tick is a no-op then)
-
-    def on_channel(self, now: float, up: bool) -> None:
-        # every heartbeat: the base's tick and check inlined, the decision kept when it can be
-        st = self._state
-        if now.__class__ is not float or not (st.now <= now < _INF):
-            st.tick_slow("now", now)
-        else:
-            st.now = now
-        if up.__class__ is not bool:
-            _check.flag("up", up)
-        was = self._up and now <= self._alive_until
-        self._up = up
-        alive = self._alive_until = now + self._heartbeat if up else -_INF
-        last = self._decision
-        if not (up and was) or last is None:
-            self._redecide()
-            if up:
-                self._after_announcement(now, None)  # back: the catch-up pull
-        elif last._reason is _SILENT:
-            due = last.due
-            if due is not None and due < alive:
-                # the silence itself was next: it moves to the new bound unless what came
-                # after it in the last decision now comes first (no full re-decision)
-                if st.requested_at is None and alive < self._runner_up:
-                    self._lazy, self._lazy_of = alive, last
-                else:
-                    self._redecide()
-
-    def next_sync_due(self, now: float) -> float | None:
-        lazy = self._lazy
-        if lazy is not None and self._decision is self._lazy_of:
-            st = self._state  # the silence moved by heartbeats: its time without a Decision
-            if now.__class__ is float and st.now <= now < _INF:
-                st.now = now
-                return lazy
-        return super().next_sync_due(now)
-
-    def decide(self, now: float) -> Decision:
-        lazy = self._lazy
-        if lazy is not None:
-            if self._decision is self._lazy_of:
-                self._decision = self._last = Decision(lazy, _SILENT)
-            self._lazy = self._lazy_of = None
-        return super().decide(now)
-
     def before_read(self, now: float) -> float:
         if not self.live_at(now):
             return self._fallback.before_read(now)
@@ -318,11 +260,6 @@ class Announced(Combination):
         return self._max_wait
 
     # ---------------------------------------------------------------- decision
-    def live_at(self, now: float) -> bool:
-        """Whether hints drive the pulls at ``now`` (s): the channel up and heard from within
-        ``heartbeat_timeout``."""
-        return self._up and now <= self._alive_until
-
     def _decide(self, now: float) -> Decision:
         fb = self._fallback.decide(now)
         if not (self._up and now <= self._alive_until):
@@ -353,7 +290,7 @@ class Announced(Combination):
         if fb.due is not None:
             silent = fb.due if fb.due > self._alive_until else self._alive_until
             if silent < due:
-                due, reason = silent, _SILENT
+                due, reason = silent, SILENT
         if due == _INF:
             return _IDLE
         last = self._last
