@@ -6,7 +6,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from synctune.policy import Budgeted, StaleReadBudget, SyncReport, strategy_from_spec
@@ -96,13 +96,18 @@ def test_the_budget_is_the_share_of_the_window_minus_what_was_spent(
 
 
 @given(st.floats(1e-6, 10.0), st.floats(0.5, 300.0), st.floats(1e-4, 1e4))
+@example(0.99999, 0.99999, 9667.0)  # a small x: the solve stops within 1e-9 of it, not 1e-6
 def test_the_priced_cycle_solves_its_condition_and_shortens_as_stale_reads_cost_more(
         rate: float, budget: float, price: float) -> None:
     c = priced_cycle(rate, budget, price)
     assert c >= budget
     if c < math.inf:
-        assert _marginal(rate * (c - budget), rate, budget) == pytest.approx(1.0 / price,
-                                                                            rel=1e-6)
+        # solved to |dx| <= 1e-9 (1 + x) (x = rate (c - a)): h is off by at most its slope
+        # times that, or by rounding
+        x = rate * (c - budget)
+        slope = math.exp(-x) * (budget + x / rate)
+        tolerance = slope * 2e-9 * (1.0 + x) + 1e-6 / price
+        assert abs(_marginal(x, rate, budget) - 1.0 / price) <= tolerance
         assert priced_cycle(rate, budget, 2.0 * price) <= c
 
 
