@@ -394,3 +394,59 @@ def test_no_stale_share_keeps_the_spell_at_idle_after() -> None:
     s.on_read(200.0)
     s.on_read(201.0)
     assert s.quiet_spell == 100.0
+
+
+def test_heartbeats_move_the_silence_and_what_is_asked_agrees() -> None:
+    s = Announced(D, Periodic(20.0), lead=LEAD, heartbeat_timeout=30.0)
+    s.start(0.0)
+    s.on_channel(0.0, True)
+    s.on_read(0.0)
+    _sync(s, 0.0, 0.1)
+    beat = 0.1
+    for k in range(200):  # heartbeats every 0.05 s: the silence moves with each
+        beat += 0.05
+        s.on_channel(beat, True)
+        assert s.next_sync_due(beat) == beat + 30.0
+        if k % 17 == 0:
+            d = s.decide(beat)
+            assert d.due == beat + 30.0 and "silent" in d.reason
+    s.on_sync_requested(beat)  # an event in between: a full decision again
+    assert s.next_sync_due(beat) == beat and s.decide(beat).reason == "app requested a sync"
+    _sync(s, beat, beat + 0.1)
+    s.on_channel(beat + 0.2, True)
+    assert s.next_sync_due(beat + 0.2) == beat + 30.2
+    quiet = beat + 30.2  # no more heartbeats: at the bound the fallback's overdue pull starts
+    assert s.next_sync_due(quiet) == quiet
+    assert s.decide(quiet).reason.startswith("announcement channel silent")
+    assert s.next_sync_due(quiet + 0.01) <= quiet and s.fallback_active
+
+
+def test_a_heartbeat_with_no_decision_standing_makes_no_catch_up_pull() -> None:
+    s = Announced(D, Periodic(20.0), lead=LEAD, heartbeat_timeout=30.0)
+    s.start(0.0)
+    s.on_channel(0.0, True)
+    s.on_read(0.0)
+    _sync(s, 0.0, 0.1)  # the catch-up pull on connect; nothing asked since
+    s.on_channel(0.2, True)  # a heartbeat, the channel alive all along
+    assert s.pending_since is None  # not "something may have changed"
+    assert s.next_sync_due(0.2) == pytest.approx(30.2)
+
+
+class _Logged(Announced):
+    """A subclass that extends decide() is asked through it, heartbeats or not."""
+
+    asked = 0
+
+    def decide(self, now: float):  # type: ignore[no-untyped-def]
+        type(self).asked += 1
+        return super().decide(now)
+
+
+def test_a_subclass_extending_decide_is_asked_through_it() -> None:
+    s = _Logged(D, Periodic(20.0), lead=LEAD)
+    s.start(0.0)
+    s.on_channel(0.0, True)
+    before = _Logged.asked
+    s.on_channel(0.5, True)
+    s.next_sync_due(0.5)
+    assert _Logged.asked > before

@@ -24,6 +24,11 @@ class ChannelLiveness(Combination):
 
     __slots__ = ("_alive_until", "_heartbeat", "_last", "_lazy", "_lazy_of", "_runner_up", "_up")
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # this decide() only builds the moved silence, which next_sync_due answers itself
+        cls._own_decide = cls.decide is not ChannelLiveness.decide
+
     def _liveness(self, heartbeat_timeout: float) -> None:
         """Start with the channel down; ``heartbeat_timeout`` (s, > 0) of silence is down."""
         self._heartbeat = _check.real("heartbeat_timeout", heartbeat_timeout, minimum=0.0,
@@ -58,28 +63,31 @@ class ChannelLiveness(Combination):
         self._up = up
         alive = self._alive_until = now + self._heartbeat if up else -_INF
         last = self._decision
-        if not (up and was) or last is None:
+        if not (up and was):
             self._redecide()
             if up:
                 self._after_announcement(now, None)  # back: "something may have changed"
-        elif last._reason is SILENT:
+        elif last is not None and last._reason is SILENT:
             due = last.due
             if due is not None and due < alive:
                 # the silence itself was next: it moves to the new bound unless what came
-                # after it in the last decision now comes first (no full re-decision)
+                # after it in the last decision now comes first (no full re-decision; with
+                # none standing, the next one plans the new bound)
                 if st.requested_at is None and alive < self._runner_up:
                     self._lazy, self._lazy_of = alive, last
                 else:
                     self._redecide()
 
     def next_sync_due(self, now: float) -> float | None:
-        lazy = self._lazy
-        if lazy is not None and self._decision is self._lazy_of:
-            st = self._state  # the silence moved by heartbeats: its time without a Decision
+        # asked after every event: the base's fast path inlined, with the moved silence's
+        decision = self._decision
+        if decision is not None and not self._own_decide:
+            st = self._state
             if now.__class__ is float and st.now <= now < _INF:
                 st.now = now
-                return lazy
-        return super().next_sync_due(now)
+                lazy = self._lazy
+                return lazy if lazy is not None and decision is self._lazy_of else decision.due
+        return self.decide(now).due
 
     def decide(self, now: float) -> Decision:
         lazy = self._lazy
