@@ -110,19 +110,30 @@ def test_nothing_there_or_a_first_open_that_never_finished_is_free(tmp_path):
     LibsqlReplica(tmp_path / "half.db", OTHER)
 
 
-@pytest.mark.parametrize(("damage", "reason"), [
-    ("main", "corrupt"), ("wal", "corrupt"), ("empty-main", "leftover")])
-def test_a_damaged_replica_is_refused(tmp_path, damage, reason):
+_WAL = b"\x37\x7f\x06\x82" + b"\0" * 60  # a WAL header, no frames
+
+
+@pytest.mark.parametrize("damage", ["main", "wal"])
+def test_a_damaged_replica_is_refused(tmp_path, damage):
     path = tmp_path / "r.db"
     _libsql_replica(path)
     if damage == "main":
         path.write_bytes(b"\0" * 4096)
-    elif damage == "wal":
-        Path(f"{path}-wal").write_bytes(b"garbage" * 10)
     else:
-        path.write_bytes(b"")
-        Path(f"{path}-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 60)
-    _refused(path, reason)
+        Path(f"{path}-wal").write_bytes(b"garbage" * 10)
+    _refused(path, "corrupt")
+
+
+def test_a_replica_with_its_pages_in_its_wal_opens_and_a_stray_wal_is_refused(tmp_path):
+    path = tmp_path / "r.db"
+    _libsql_replica(path)
+    path.write_bytes(b"")  # not checkpointed yet: every page in the WAL
+    Path(f"{path}-wal").write_bytes(_WAL)
+    LibsqlReplica(path, URL).close()
+    stray = tmp_path / "s.db"
+    stray.write_bytes(b"")
+    Path(f"{stray}-wal").write_bytes(_WAL)
+    _refused(stray, "leftover")
 
 
 def test_move_aside_keeps_every_file_and_frees_the_path(tmp_path):
@@ -153,7 +164,7 @@ _RECORD = st.sampled_from([None, URL, OTHER, "junk"])
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(main=_MAIN, markers=st.sets(st.sampled_from(libsql_file.MARKERS)), record=_RECORD,
-       wal=st.sampled_from(["absent", "empty", "garbage"]))
+       wal=st.sampled_from(["absent", "empty", "garbage", "valid"]))
 def test_refuse_never_changes_a_byte_and_opens_only_what_is_this_primarys(
         tmp_path_factory, main, markers, record, wal):
     folder = tmp_path_factory.mktemp("f")
@@ -165,12 +176,13 @@ def test_refuse_never_changes_a_byte_and_opens_only_what_is_this_primarys(
     for m in markers:
         Path(f"{path}{m}").write_bytes(os.urandom(16))
     if wal != "absent":
-        Path(f"{path}-wal").write_bytes(b"" if wal == "empty" else os.urandom(64))
+        content = {"empty": b"", "garbage": os.urandom(64), "valid": _WAL}[wal]
+        Path(f"{path}-wal").write_bytes(content)
     if record is not None:
         text = "{" if record == "junk" else f'{{"primary": "{primary_identity(record)}"}}'
         Path(f"{path}{RECORD}").write_text(text)
     before = _snapshot(folder)
-    holds = main in ("plain", "garbage") or wal == "garbage"
+    holds = main in ("plain", "garbage") or wal in ("garbage", "valid")
     try:
         LibsqlReplica(path, URL)
     except OpenRefused:
@@ -181,7 +193,7 @@ def test_refuse_never_changes_a_byte_and_opens_only_what_is_this_primarys(
     assert {k: v for k, v in after.items() if k != f"db{RECORD}"} == {
         k: v for k, v in before.items() if k != f"db{RECORD}"}
     # opened: nothing there, or a replica recorded as this primary's
-    assert not holds or (main == "plain" and markers and wal != "garbage" and record == URL)
+    assert not holds or (markers and record == URL and main != "garbage" and wal != "garbage")
 
 
 def test_run_with_the_libsql_adapter_refuses_in_one_line_and_moves_aside_on_request(tmp_path):

@@ -35,12 +35,13 @@ def inspect(path: str) -> FileState:
     wal = byte_size(path + "-wal") or 0
     if size == 0 and wal == 0:
         return FileState("none")  # nothing held: a first open that never finished, or nothing
-    if size == 0:
-        return FileState("leftover", f"an empty database beside a write-ahead log left by "
-                                     f"another tool ({path}-wal, {wal} bytes)")
     if not any(os.path.exists(path + m) for m in MARKERS):
+        if size == 0:
+            return FileState("leftover", f"an empty database beside a write-ahead log left by "
+                                         f"another tool ({path}-wal, {wal} bytes)")
         return replica_file.not_a_replica(path, size)
-    fault = header_fault(path, size) or wal_fault(path)
+    # a replica's pages may all be in its WAL until a checkpoint: an empty main file is sound
+    fault = (header_fault(path, size) if size else None) or wal_fault(path)
     if fault is not None:
         return FileState("corrupt", f"a damaged libsql replica: {fault}")
     primary = replica_file.recorded_by_synctune(path)
