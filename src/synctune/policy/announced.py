@@ -159,19 +159,16 @@ class Announced(ChannelLiveness):
                 self._own_flight = now
 
     def _after_read(self, now: float, count: int) -> None:
-        # per read: the combination's loop and the spell's arithmetic inlined
+        # per read: the combination's loop inlined
         self._fallback._after_read(now, count)  # the fallback re-deciding makes this re-decide
         pend = self._pend if self._pend < self._own else self._own
         if pend == _INF:  # nothing announced to pull: a fresh read, nothing deferred
-            q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
-            self._quiet = q if q > self._floor else self._floor
-            self._last_read = now
-            return
-        due = pend + self._d - self._lead_s
-        if due < self._hint_from:
-            due = self._hint_from
-        was = self._last_read == -_INF or due > self._last_read + self._quiet
-        if now - pend > self._d and self._up and now <= self._alive_until:
+            stale = False
+        else:
+            due = self._hint_due(pend)
+            was = self._last_read == -_INF or due > self._last_read + self._quiet
+            stale = now - pend > self._d and self._up and now <= self._alive_until
+        if stale:
             self._known_stale += count
             q = self._quiet * _GROW ** (count if count < 8 else 8)
             self._quiet = q if q < self._idle_after else self._idle_after
@@ -179,7 +176,7 @@ class Announced(ChannelLiveness):
             q = self._quiet * (self._shrink if count == 1 else self._shrink ** count)
             self._quiet = q if q > self._floor else self._floor
         self._last_read = now
-        if was or due > now + self._quiet:
+        if pend != _INF and (was or due > now + self._quiet):
             self._redecide()  # hints count again, or no longer (the spell moved)
 
     def _hint_due(self, pend: float) -> float:

@@ -49,8 +49,6 @@ class SyncReport:
             _check.count("nbytes", n)
 
 
-
-
 class Decision:
     """The strategy's latest answer to "when is the next sync due?", with its reason.
 
