@@ -14,9 +14,10 @@ from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStra
 
 _INF = math.inf
 #: a long-poll pull that took at least this share of the hold was held by the primary (the
-#: turso adapter tells an ignored long-poll by the same share); one under a tenth of that
-#: was not, and tells how long a pull takes (those between may have been held a little)
-_HELD_SHARE = 0.1
+#: turso adapter tells an ignored long-poll by the same rule)
+HELD_SHARE = 0.1
+#: one under a tenth of that was not held, and tells how long a pull takes (those between
+#: may have been held a little)
 _QUICK_SHARE = 0.01
 
 
@@ -106,7 +107,7 @@ class Watcher(SyncStrategy):
         self._last_start = now
 
     def _after_success(self, now: float, started: float, report: SyncReport) -> None:
-        held = self._long_poll and report.duration >= _HELD_SHARE * self._hold
+        held = self._long_poll and report.duration >= HELD_SHARE * self._hold
         if not self._long_poll:
             self._latency.observe(report.duration)
         elif report.duration < _QUICK_SHARE * self._hold:

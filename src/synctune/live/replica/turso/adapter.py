@@ -61,6 +61,7 @@ from synctune.live.replica.turso.opening import DEFAULT_OPEN_TIMEOUT
 from synctune.live.replica.turso.push_meter import PushMeter, batch_size, log_long_stall
 from synctune.live.replica.urls import redact, safe_url
 from synctune.policy import FailureKind
+from synctune.policy.watcher import HELD_SHARE
 
 log = logging.getLogger("synctune.live")
 
@@ -224,9 +225,9 @@ class TursoReplica(Replica):
                     self._gate.release()
             after = self._refresh_stats()
         if self.long_poll_timeout_ms is not None and changes is None:
-            # an empty pull answered in under a tenth of the long-poll timeout was not held
-            held = time.monotonic() - (end - timeout) >= 1e-4 * self.long_poll_timeout_ms
-            self.long_poll_ignored = not held
+            # an empty pull answered quicker than the watcher's rule for a held one was not
+            elapsed = time.monotonic() - (end - timeout)
+            self.long_poll_ignored = elapsed < HELD_SHARE * self.long_poll_timeout_ms / 1000.0
         return PullResult(changes=1 if changes is not None else 0,
                           nbytes=self._bytes(before, after))
 
