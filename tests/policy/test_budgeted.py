@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from synctune.policy import Budgeted, StaleReadBudget, SyncReport, strategy_from_spec
 from synctune.policy.model_bias import ModelBias
-from synctune.policy.staleness_model import _marginal, cycle_stale_time, longest_cycle, priced_cycle
+from synctune.policy.staleness_model import (
+    _marginal,
+    cycle_cap,
+    cycle_stale_time,
+    longest_cycle,
+    priced_cycle,
+)
 from synctune.policy.traffic_rate import DailyProfile, TrafficRate
 
 # one step of a driver: (gap before it in s, what happens, a count)
@@ -221,13 +227,13 @@ def test_a_change_the_quiet_model_did_not_expect_tightens_the_plan() -> None:
        st.floats(1e-4, 0.05), st.floats(0.0, 50.0), st.floats(1.0, 4000.0))
 def test_the_cycle_cap_is_where_expected_stale_reads_meet_their_allowance(
         lam: float, a: float, rho: float, accrual: float, allow: float, limit: float) -> None:
-    cap = Budgeted._cap(lam, a, rho, accrual, allow)
+    cap = cycle_cap(lam, a, rho, accrual, allow)
     if cap < math.inf:
         # within the bisection's tolerance of the crossing
         assert rho * cycle_stale_time(cap, lam, a) <= accrual * cap + allow
         assert rho * cycle_stale_time(cap * 1.001, lam, a) > accrual * cap * 1.001 + allow
     # a limit that does not overspend settles it (inf: the cap does not bind) ...
-    capped = Budgeted._cap(lam, a, rho, accrual, allow, limit)
+    capped = cycle_cap(lam, a, rho, accrual, allow, limit)
     if limit <= cap:
         assert capped == math.inf
     elif limit > cap * 1.0001:  # ... and one that does gives the same crossing

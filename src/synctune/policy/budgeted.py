@@ -10,6 +10,7 @@ from functools import partial
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted_config import BudgetedConfig
+from synctune.policy.change_runs import ChangeRuns, changes_given_one
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.interval_hedge import IntervalHedge
 from synctune.policy.model_bias import ModelBias
@@ -53,9 +54,12 @@ class Budgeted(SyncStrategy):
       reads plans no pulls at all (only the pushes its writes need);
     * **a budget that is not overspent** (:class:`~synctune.policy.stale_budget.StaleReadBudget`):
       after each pull the reads of the cycle just ended are judged: none were stale if the pull
-      brought nothing, else the expected share given what came. A cycle may spend at most its
-      own share plus half the surplus left in the window, and reads that make the current cycle
-      dearer than that (reads resuming after a quiet spell, a read burst) pull at once;
+      brought nothing, else the expected share given what came, and all of the late ones when
+      the changes carried on a burst the previous pull saw
+      (:class:`~synctune.policy.change_runs.ChangeRuns`, weighted by how often bursts do).
+      A cycle may spend at most its own share plus half the surplus left in the window, and
+      reads that make the current cycle dearer than that (reads resuming after a quiet spell,
+      a read burst) pull at once;
     * **a model that learns its own error** (:class:`~synctune.policy.model_bias.ModelBias`):
       the stale reads booked against those the Poisson model expected, as a factor (>= 1) on
       the change rate it plans with.
@@ -82,8 +86,11 @@ class Budgeted(SyncStrategy):
             the price pool); default one of this strategy's own (``stale_share``, ``window``).
         use: share of the budget the plan aims to spend (in (0, 1]); the rest is a margin for
             model error, since a stale read is only known at the next pull.
-        bool_pulls: the driver reports a pull's changes only as 0 or 1 (changed or not, as
-            pyturso's pull does): a 1 then stands for the expected count given one or more.
+        bool_pulls: read each pull as changed or not (the default): what pyturso and libsql
+            report, and a counting driver's counts are read the same way, so the simulator and
+            a live replica drive the same decisions. A change then stands for the expected
+            count given one or more. False plans with the counts themselves (counting drivers
+            only).
         learn: scale the priced cycle by a multiplier learned online (:mod:`.interval_hedge`).
     """
 
@@ -96,7 +103,7 @@ class Budgeted(SyncStrategy):
                  "_lam", "_lam_model", "_last", "_last_reason", "_late_from", "_late_n", "_late_x",
                  "_latency", "_latency_margin", "_marginal_memo", "_max_interval",
                  "_max_unpushed_age", "_min_interval", "_pend_reads", "_plan_share", "_pull_now",
-                 "_read_rate", "_share", "_snap", "_window", "_write_reason", "config")
+                 "_read_rate", "_runs", "_share", "_snap", "_window", "_write_reason", "config")
 
     def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
@@ -104,7 +111,7 @@ class Budgeted(SyncStrategy):
                  window: float = 3600.0, half_life: float = 300.0, day: float = 86_400.0,
                  latency_margin: float = 2.0, min_timeout: float = 5.0,
                  max_timeout: float = 120.0, budget: StaleReadBudget | None = None,
-                 bool_pulls: bool = False, use: float = 0.7, learn: bool = False) -> None:
+                 bool_pulls: bool = True, use: float = 0.7, learn: bool = False) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
@@ -140,6 +147,7 @@ class Budgeted(SyncStrategy):
         self._interval = _INF
         self._lam = self._lam_model = 0.0  # the plan's change rate, with the bias and without
         self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
+        self._runs = ChangeRuns()
         self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._pull_now = False
@@ -183,13 +191,15 @@ class Budgeted(SyncStrategy):
 
     def _caught_up(self, now: float, snap: float, pulled: int) -> None:
         """The replica now reflects the primary as of ``snap``: judge the cycle, re-plan."""
-        prev = self._snap if self._snap is not None else snap
-        span = snap - prev
+        span = snap - (self._snap if self._snap is not None else snap)
+        if pulled > 1 and self._bool_pulls:
+            pulled = 1  # changed or not: the same decisions whether the driver counts or not
         judge = pulled > 0 and self._late_n
         # a reported 1 from a yes/no driver is read with the rate as it was before this pull
-        n = (float(pulled) if pulled > 1 or not self._bool_pulls else
-             self._changes_given_one(self._changes.fast_at(snap), span)) if judge else 0.0
+        n = (float(pulled) if not self._bool_pulls else
+             changes_given_one(self._changes.fast_at(snap), span)) if judge else 0.0
         self._changes.observe(pulled, span, snap)
+        carried = self._runs.observe(pulled > 0, span)
         stale = 0.0
         if judge:
             # n changes over the span, each uniform in it: a read x s past the target was stale
@@ -197,31 +207,23 @@ class Budgeted(SyncStrategy):
             # bounds the sum from above (Jensen)
             mean_x = self._late_x / self._late_n
             p = 1.0 if span <= mean_x else -math.expm1(n * math.log1p(-mean_x / span))
+            # a burst still going at the previous pull had its next commit at the cycle's
+            # start: then every late read was stale
+            p += carried * (1.0 - p)
             stale = self._late_n * p
         # what the model expected of the cycle's late reads against what they cost
         self._bias.observe(self._lam_model * self._late_x, stale, span)
         if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
             self._hedge.judge(span, self._pend_reads, n if judge else float(pulled))
-        # the cycle's reads fold into the read rate and, with its stale reads, into one entry
-        # of the budget
+        # the cycle's reads fold into the read rate and, with its stale reads, into the budget
         reads, since = self._pend_reads, self._folded_at
         self._read_rate.observe(reads, now - (since if since is not None else now), now)
         self._budget.book(now, float(reads), stale)
-        self._pend_reads = 0
-        self._folded_at = now
-        self._snap = snap
+        self._pend_reads, self._folded_at, self._snap = 0, now, snap
         self._late_from = snap + self._freshness
         self._late_n, self._late_x = 0, 0.0
         self._pull_now = False
         self._plan(now)
-
-    def _changes_given_one(self, lam: float, span: float) -> float:
-        """Changes behind a pull that reported one: exact from a counting driver; from one that
-        only tells *whether* something changed, the expected count given at least one."""
-        if not self._bool_pulls:
-            return 1.0
-        mean = lam * span
-        return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
 
     # ---------------------------------------------------------------- planning
     def _plan(self, now: float) -> None:
@@ -313,8 +315,6 @@ class Budgeted(SyncStrategy):
         m = _marginal(lam * (c - a), lam, a) if c < _INF else 0.0
         self._marginal_memo = (lam, a, m)
         return m
-
-    _cap = staticmethod(cycle_cap)  # the longest cycle within the budget, for its callers
 
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:

@@ -25,7 +25,7 @@ class BudgetedConfig(TunerBounds):
         latency_margin: RTTVARs added to SRTT when spending the freshness target (>= 0).
         min_timeout: floor of the sync timeout, seconds (> 0).
         max_timeout: cap of the sync timeout, seconds (>= min_timeout).
-        bool_pulls: the driver reports a pull's changes only as 0 or 1.
+        bool_pulls: read each pull as changed or not (default), whatever the driver counts.
         use: share of the budget the plan aims to spend, in (0, 1].
         learn: correct the planned cycle by a multiplier learned online
             (:class:`~synctune.policy.interval_hedge.IntervalHedge`).
@@ -38,7 +38,7 @@ class BudgetedConfig(TunerBounds):
     latency_margin: float = 2.0
     min_timeout: float = 5.0
     max_timeout: float = 120.0
-    bool_pulls: bool = False
+    bool_pulls: bool = True
     use: float = 0.7
     learn: bool = False
 

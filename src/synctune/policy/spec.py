@@ -112,7 +112,7 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
 
 
 def strategy_from_spec(spec: str, freshness: float, *, rng: random.Random | None = None,
-                       bool_pulls: bool = False) -> SyncStrategy:
+                       bool_pulls: bool = True) -> SyncStrategy:
     """Build the strategy a spec names.
 
     Args:
@@ -122,8 +122,8 @@ def strategy_from_spec(spec: str, freshness: float, *, rng: random.Random | None
         freshness: the freshness target D in seconds (> 0), used by ``seed-rule``,
             ``adaptive``, ``budgeted`` and ``read-wait``.
         rng: random source for jitter, shared by all parts.
-        bool_pulls: the replica reports a pull's changes only as 0 or 1 (pyturso, libsql):
-            tells ``budgeted`` to estimate rates from "changed or not".
+        bool_pulls: ``budgeted`` reads each pull as changed or not (default), as pyturso and
+            libsql report them; False: it plans with counted changes (counting drivers only).
 
     Raises:
         ValueError: naming ``strategy``, the spec and the valid forms.
