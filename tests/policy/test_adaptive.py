@@ -120,20 +120,24 @@ def test_diurnal_load_stays_under_target() -> None:
     assert statistics.median(trough) > statistics.median(peak)
 
 
-def test_burst_shortens_the_interval_at_once_and_quiet_lengthens_it() -> None:
+@pytest.mark.parametrize("counted", [True, False])
+def test_burst_shortens_the_interval_at_once_and_quiet_lengthens_it(counted: bool) -> None:
+    # a counting driver, and one that tells only whether a pull changed anything (the default
+    # reading, as pyturso and libsql report): both follow the burst from its first pulls
     rng = random.Random(7)
     quiet, busy = 0.001, 1.0
     t_burst, t_calm, horizon = 4 * 3600.0, 5 * 3600.0, 9 * 3600.0
     rate_at = lambda t: busy if t_burst <= t < t_calm else quiet  # noqa: E731
     commits = poisson_times(rate_at, busy, horizon, rng)
-    tuner = Adaptive(60.0, rng=rng)
+    tuner = Adaptive(60.0, rng=rng, bool_pulls=not counted)
     run = replay(tuner, commits, horizon, rng)
     before = statistics.median(run.intervals_between(t_burst - 3600, t_burst))
     during = run.intervals_between(t_burst, t_calm)
     after = statistics.median(run.intervals_between(horizon - 3600, horizon))
     # the first pull inside the burst is already enough to shorten the plan
     assert during[1] < before and statistics.median(during) < before
-    assert any("burst" in r for r in run.reasons)
+    # a count far above the rate restarts it (and says so); changed-or-not cannot tell a burst
+    assert any("burst" in r for r in run.reasons) is counted
     assert after > statistics.median(during)
     assert run.stale_share <= 0.01
 
@@ -240,7 +244,7 @@ def test_first_sync_is_immediate_and_estimates_start_unknown() -> None:
 
 def test_estimates_follow_the_syncs_by_hand() -> None:
     tuner = Adaptive(60.0, rng=random.Random(0), half_life=100.0, rate_z=2.0,
-                     latency_margin=1.0, min_timeout=0.1)
+                     latency_margin=1.0, min_timeout=0.1, bool_pulls=False)  # counted pulls
     tuner.start(0.0)
     tuner.on_sync_started(0.0)
     tuner.on_sync_finished(1.0, SyncReport(1.0, pulled=500))  # baseline: span unknown
@@ -410,7 +414,7 @@ def test_bad_observations_are_rejected() -> None:
 def test_pulls_observed_outside_syncs_reset_the_age_and_keep_the_rate_unbiased() -> None:
     def tuner_after_two_syncs(observe: bool) -> Adaptive:
         tuner = Adaptive(60.0, rng=random.Random(0), half_life=100.0, rate_z=2.0,
-                         latency_margin=1.0, min_timeout=0.1)
+                         latency_margin=1.0, min_timeout=0.1, bool_pulls=False)
         tuner.start(0.0)
         tuner.on_sync_started(0.0)
         tuner.on_sync_finished(1.0, SyncReport(1.0, pulled=5))
@@ -439,3 +443,16 @@ def test_pulls_observed_do_not_move_a_fixed_schedule() -> None:
     p.start(0.0)
     p.on_pull_observed(10.0, 3)
     assert p.next_sync_due(10.0) == 30.0
+
+
+def test_a_changed_pull_stands_for_the_expected_count_given_one() -> None:
+    # read as changed or not (the default), 10 counted changes are one changed pull: the rate
+    # learns from m / (1 - e^-m), its own expected count given one or more (an EM step)
+    tuner = Adaptive(60.0, rng=random.Random(0), half_life=1e9, rate_z=2.0, min_timeout=0.1)
+    tuner.start(0.0)
+    t = 0.0
+    for k in range(2000):  # every other pull of 100 s changed: the MLE is ln 2 / 100
+        tuner.on_sync_started(t)
+        tuner.on_sync_finished(t + 0.1, SyncReport(0.1, pulled=10 if k % 2 else 0))
+        t += 100.0
+    assert tuner.rate == pytest.approx(math.log(2.0) / 100.0, rel=0.02)

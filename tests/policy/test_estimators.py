@@ -206,8 +206,9 @@ def test_change_rate_validation(kwargs: dict[str, object], exc: type[Exception],
 
 
 @pytest.mark.parametrize("changes,span,exc,field", [
-    (-1, 1.0, ValueError, "changes"), (1.5, 1.0, TypeError, "changes"),
-    (True, 1.0, TypeError, "changes"), (1, -1.0, ValueError, "span"),
+    (-1, 1.0, ValueError, "changes"), ("1", 1.0, TypeError, "changes"),
+    (True, 1.0, TypeError, "changes"), (math.inf, 1.0, ValueError, "changes"),
+    (1, -1.0, ValueError, "span"),
     (1, math.nan, ValueError, "span"), (1, math.inf, ValueError, "span"),
 ])
 def test_observation_validation(changes: object, span: object, exc: type[Exception],
@@ -216,3 +217,5 @@ def test_observation_validation(changes: object, span: object, exc: type[Excepti
     with pytest.raises(exc, match=field):
         e.observe(changes, span)  # type: ignore[arg-type]
     assert e.observations == 0
+    e.observe(1.5, 1.0)  # an expected count given one or more is fractional
+    assert e.rate == 1.5

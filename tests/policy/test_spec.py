@@ -97,7 +97,7 @@ def test_forms_listing_for_help() -> None:
         strategy_from_spec(form, 30.0)
 
 
-def test_bool_pulls_reaches_the_budgeted_tuner_only() -> None:
+def test_bool_pulls_reaches_the_tuners() -> None:
     from synctune.policy import Budgeted
     from synctune.policy.errors import InvalidInput
 
@@ -106,6 +106,11 @@ def test_bool_pulls_reaches_the_budgeted_tuner_only() -> None:
     assert tuner._bool_pulls is False
     plain = strategy_from_spec("budgeted", 30)  # changed or not, as the live adapters tell
     assert isinstance(plain, Budgeted) and plain._bool_pulls is True
-    assert isinstance(strategy_from_spec("adaptive", 30, bool_pulls=True), Adaptive)
+    counted = strategy_from_spec("adaptive", 30, bool_pulls=False)
+    assert isinstance(counted, Adaptive) and counted.config.bool_pulls is False
+    default = strategy_from_spec("adaptive", 30)
+    assert isinstance(default, Adaptive) and default.config.bool_pulls is True
+    watcher = strategy_from_spec("watcher", 30, bool_pulls=False)
+    assert watcher._bool_pulls is False  # type: ignore[attr-defined]
     with pytest.raises(InvalidInput, match="bool_pulls"):
         strategy_from_spec("budgeted", 30, bool_pulls="yes")  # type: ignore[arg-type]

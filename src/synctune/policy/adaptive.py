@@ -10,6 +10,7 @@ from functools import partial
 from synctune.policy import _check
 from synctune.policy.adaptive_config import AdaptiveConfig
 from synctune.policy.backoff import Backoff
+from synctune.policy.change_runs import ChangeRuns, changes_behind
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -78,6 +79,10 @@ class Adaptive(SyncStrategy):
         min_timeout: floor of the sync timeout, seconds (> 0); generous because a pull that
             brings a large backlog (a cold start) takes far longer than a typical one.
         max_timeout: cap of the sync timeout, seconds (>= min_timeout).
+        bool_pulls: read each pull as changed or not (the default), as pyturso and libsql
+            report them, a change standing for the expected count given one or more: the
+            simulator's counted pulls then drive the decisions a live replica makes. False
+            plans with the counts (counting drivers only).
     """
 
     name = "adaptive"
@@ -86,15 +91,17 @@ class Adaptive(SyncStrategy):
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
                  backoff: Backoff | None = None, rng: random.Random | None = None, *,
                  half_life: float = 300.0, rate_z: float = 1.645, latency_margin: float = 2.0,
-                 min_timeout: float = 5.0, max_timeout: float = 120.0) -> None:
+                 min_timeout: float = 5.0, max_timeout: float = 120.0,
+                 bool_pulls: bool = True) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
         self.config = c = AdaptiveConfig(  # the settings, validated and frozen
             freshness, stale_share, min_interval, max_interval, max_unpushed_age, half_life,
-            rate_z, latency_margin, min_timeout, max_timeout)
+            rate_z, latency_margin, min_timeout, max_timeout, bool_pulls)
         self._max_unpushed_age = c.push_age  # read on every decision
         self._rate = ChangeRateEstimator(half_life=c.half_life, z=c.rate_z)
+        self._runs = ChangeRuns()  # a burst the last pull saw may go on into the next cycle
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
         self._last_snapshot: float | None = None  # start of the last successful sync
         # pulls made outside our syncs (read-your-writes): the replica's age counts from the
@@ -114,8 +121,12 @@ class Adaptive(SyncStrategy):
         pulled, self._observed_pulled = report.pulled + self._observed_pulled, 0
         if self._last_snapshot is None:
             note = (-1, 0.0)
-        elif self._rate.observe(pulled, started - self._last_snapshot):
-            note = (pulled, started - self._last_snapshot)
+        else:
+            span = started - self._last_snapshot
+            self._runs.observe(pulled > 0, span)
+            changes = changes_behind(pulled, span, self._rate.rate, self.config.bool_pulls)
+            if self._rate.observe(changes, span):
+                note = (pulled, span)
         self._last_snapshot = started
         self._fresh_at = now
         self._plan(note)
@@ -135,7 +146,8 @@ class Adaptive(SyncStrategy):
         latency = self._latency.conservative(self.config.latency_margin)
         lat = 0.0 if latency is None else latency
         choice = longest_interval(rate, self.config.freshness, lat, self.config.stale_share,
-                                  self.config.min_interval, self.config.max_interval)
+                                  self.config.min_interval, self.config.max_interval,
+                                  self._runs.carried)
         self._interval = choice.interval
         self._predicted = choice.predicted_stale_share
         self._bound = choice.bound

@@ -25,6 +25,7 @@ class AdaptiveConfig(TunerBounds):
         latency_margin: RTTVARs added to SRTT when spending the freshness budget (>= 0).
         min_timeout: floor of the sync timeout, seconds (> 0).
         max_timeout: cap of the sync timeout, seconds (>= min_timeout).
+        bool_pulls: read each pull as changed or not (default), whatever the driver counts.
     """
 
     # freshness, stale_share, min_interval, max_interval, max_unpushed_age: from TunerBounds
@@ -33,6 +34,7 @@ class AdaptiveConfig(TunerBounds):
     latency_margin: float = 2.0
     min_timeout: float = 5.0
     max_timeout: float = 120.0
+    bool_pulls: bool = True
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -43,3 +45,4 @@ class AdaptiveConfig(TunerBounds):
         put(self, "stale_share", share)
         put(self, "half_life", _check.real("half_life", self.half_life))
         put(self, "rate_z", _check.real("rate_z", self.rate_z, minimum=0.0))
+        put(self, "bool_pulls", _check.flag("bool_pulls", self.bool_pulls))

@@ -17,6 +17,18 @@ def changes_given_one(rate: float, span: float) -> float:
     return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
 
 
+def changes_behind(pulled: int, span: float, rate: float, as_changed: bool) -> float:
+    """The changes a pull of ``span`` s stands for: ``pulled`` itself, or read as changed or
+    not (``as_changed``), the expected count given one or more at ``rate`` changes/s (a point
+    estimate; one change while it is unknown). Fed back into the rate, the second converges to
+    the rate's maximum-likelihood value from changed-or-not pulls (an online EM step)."""
+    if not as_changed:
+        return float(pulled)
+    if pulled <= 0:
+        return 0.0
+    return changes_given_one(rate, span) if 0.0 < rate < math.inf else 1.0
+
+
 class ChangeRuns:
     """The share of changed pulls, after a changed pull, that carry on a burst (in [0, 1]).
 

@@ -80,9 +80,10 @@ class ChangeRateEstimator:
         self._observations = 0
         self._bursts = 0
 
-    def observe(self, changes: int, span: float) -> bool:
-        """Add a pull that brought ``changes`` over ``span`` seconds; True if it was a burst."""
-        _check.count("changes", changes)
+    def observe(self, changes: float, span: float) -> bool:
+        """Add a pull that brought ``changes`` (>= 0; an expected count may be fractional)
+        over ``span`` seconds; True if it was a burst."""
+        changes = _check.real("changes", changes, minimum=0.0)
         span = _check.real("span", span, minimum=0.0)
         burst = (self._surprise_z is not None and self._observations > 0
                  and poisson_lower(changes, span, self._surprise_z) > self.upper)

@@ -90,7 +90,8 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
         if kind == "budgeted":
             return _built(spec, lambda: Budgeted(freshness, stale_share=share, rng=rng,
                                                  bool_pulls=bool_pulls))
-        return _built(spec, lambda: Adaptive(freshness, stale_share=share, rng=rng))
+        return _built(spec, lambda: Adaptive(freshness, stale_share=share, rng=rng,
+                                             bool_pulls=bool_pulls))
     if kind == "preset":
         if arg not in PRESETS:
             raise _bad(spec, f"unknown preset {arg!r} (known: {', '.join(PRESETS)})")
@@ -100,7 +101,7 @@ def _one(spec: str, part: str, freshness: float, rng: random.Random | None,
     if kind == "watcher":
         if sep and arg != "long-poll":
             raise _bad(spec, f"'watcher' takes only ':long-poll', got {arg!r}")
-        return Watcher(freshness, long_poll=bool(sep), rng=rng)
+        return Watcher(freshness, long_poll=bool(sep), rng=rng, bool_pulls=bool_pulls)
     simple: dict[str, Callable[[], SyncStrategy]] = {
         "on-write": lambda: OnWrite(rng=rng), "manual": Manual,
         "seed-rule": lambda: SeedRule(freshness, rng=rng)}
@@ -122,8 +123,9 @@ def strategy_from_spec(spec: str, freshness: float, *, rng: random.Random | None
         freshness: the freshness target D in seconds (> 0), used by ``seed-rule``,
             ``adaptive``, ``budgeted`` and ``read-wait``.
         rng: random source for jitter, shared by all parts.
-        bool_pulls: ``budgeted`` reads each pull as changed or not (default), as pyturso and
-            libsql report them; False: it plans with counted changes (counting drivers only).
+        bool_pulls: the tuners (``adaptive``, ``budgeted``, ``watcher``) read each pull as
+            changed or not (default), as pyturso and libsql report them; False: they plan with
+            counted changes (counting drivers only).
 
     Raises:
         ValueError: naming ``strategy``, the spec and the valid forms.

@@ -82,18 +82,25 @@ def stale_share(interval: float, rate: float, freshness: float, latency: float) 
     return cycle_stale_share(interval + latency, _rate(rate), freshness - latency)
 
 
-def _longest_cycle(rate: float, budget: float, share: float) -> float:
-    """Largest cycle c with S(c) <= share, for budget a > 0 and 0 < share < 1."""
-    if rate <= 0.0:
+def _longest_cycle(rate: float, budget: float, share: float, carried: float = 0.0) -> float:
+    """Largest cycle c with S(c) <= share, for budget a > 0 and 0 < share < 1; with a share
+    ``carried`` of cycles starting inside a burst (every read past ``a`` stale), the mixture
+    ``carried (c - a) / c + (1 - carried) S(c)``."""
+    if rate <= 0.0 and carried <= 0.0:
         return math.inf
-    if rate == math.inf:
+    if rate == math.inf or carried >= 1.0 or rate <= 0.0:
+        if rate <= 0.0:  # only the bursts: (c - a) / c <= share / carried
+            bound = share / carried
+            return math.inf if bound >= 1.0 else budget / (1.0 - bound) * _SAFETY
         return budget / (1.0 - share) * _SAFETY
-    # with x = rate (c - a): S(c) = share  <=>  h(x) = (1 - share) x + expm1(-x) - share rate a = 0
-    # h(0) <= 0, h is convex and has one positive root; Newton from its right converges from above
+    # with x = rate (c - a): S(c) = share  <=>
+    # h(x) = (1 - share) x + (1 - carried) expm1(-x) - share rate a = 0; h(0) <= 0, h is convex
+    # and has one positive root; Newton from its right converges from above
     k = share * rate * budget
+    q = 1.0 - carried
     x = (1.0 + k) / (1.0 - share)
     for _ in range(100):
-        step = ((1.0 - share) * x + math.expm1(-x) - k) / ((1.0 - share) - math.exp(-x))
+        step = ((1.0 - share) * x + q * math.expm1(-x) - k) / ((1.0 - share) - q * math.exp(-x))
         if not step > 1e-14 * x:  # converged (rounding may leave x a hair low: conservative)
             break
         x -= step
@@ -118,7 +125,8 @@ class IntervalChoice:
 
 
 def longest_interval(rate: float, freshness: float, latency: float, stale_share_target: float,
-                     min_interval: float, max_interval: float) -> IntervalChoice:
+                     min_interval: float, max_interval: float,
+                     carried: float = 0.0) -> IntervalChoice:
     """Largest interval in ``[min_interval, max_interval]`` whose stale share is at most the target.
 
     Args:
@@ -128,6 +136,8 @@ def longest_interval(rate: float, freshness: float, latency: float, stale_share_
         stale_share_target: allowed share of reads older than D, in (0, 1).
         min_interval: smallest interval (s, > 0).
         max_interval: largest interval (s, >= min_interval).
+        carried: chance in [0, 1] that the cycle starts inside a burst of changes, every read
+            past ``freshness - latency`` then stale (see :mod:`.change_runs`); default 0.
 
     If ``latency >= freshness`` no interval can meet the target and the answer is
     ``min_interval`` (bound ``unreachable``); if even ``min_interval`` misses it at this rate, the
@@ -137,14 +147,17 @@ def longest_interval(rate: float, freshness: float, latency: float, stale_share_
     if budget <= 0.0:
         bound, interval = "unreachable", min_interval
     else:
-        best = _longest_cycle(rate, budget, stale_share_target) - latency
+        best = _longest_cycle(rate, budget, stale_share_target, carried) - latency
         if best >= max_interval:
             bound, interval = "max", max_interval
         elif best >= min_interval:
             bound, interval = "model", best
         else:
             bound, interval = "min", min_interval
-    return IntervalChoice(interval, cycle_stale_share(interval + latency, rate, budget), bound)
+    share = cycle_stale_share(interval + latency, rate, budget)
+    if carried > 0.0:
+        share += carried * (cycle_stale_share(interval + latency, math.inf, budget) - share)
+    return IntervalChoice(interval, share, bound)
 
 
 def longest_cycle(rate: float, budget: float, share: float) -> float:

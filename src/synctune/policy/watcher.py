@@ -8,6 +8,7 @@ import random
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
+from synctune.policy.change_runs import ChangeRuns, changes_behind
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -69,6 +70,9 @@ class Watcher(SyncStrategy):
             changes waits before it is re-armed (counted from its start).
         backoff: retry delays after failures; default ``Backoff(base=1, cap=60)``.
         rng: random source for jitter.
+        bool_pulls: read each pull as changed or not (the default), as pyturso and libsql
+            report them, so the simulator's counted pulls drive the live decisions; False
+            plans with the counts.
     """
 
     name = "watcher"
@@ -77,7 +81,8 @@ class Watcher(SyncStrategy):
                  lead: float | None = None, min_interval: float = 0.5,
                  long_poll_timeout: float = 60.0, backoff: Backoff | None = None,
                  rng: random.Random | None = None, rearm_share: float = 1.0,
-                 stale_share: float = 0.005, max_interval: float = 3600.0) -> None:
+                 stale_share: float = 0.005, max_interval: float = 3600.0,
+                 bool_pulls: bool = True) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=60.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
@@ -94,6 +99,8 @@ class Watcher(SyncStrategy):
                                   strict_maximum=True)
         self._max_interval = _check.real("max_interval", max_interval, minimum=0.0, strict=True)
         self._changes = ChangeRateEstimator(half_life=6 * 3600.0)  # quiet nights count
+        self._runs = ChangeRuns()  # a burst the last pull saw may go on into the next cycle
+        self._bool_pulls = _check.flag("bool_pulls", bool_pulls)
         self._planned = 0.0  # the stale share's interval (s), 0 until a pull shows the rate
         self._found = False  # the latest pull brought changes
         self._latency = LatencyEstimator(min_timeout=5.0)
@@ -114,7 +121,10 @@ class Watcher(SyncStrategy):
             self._quick.observe(report.duration)  # a held pull's says nothing of a pull's
         self._found = report.pulled > 0
         if self._prev_ok_start is not None and self._share > 0.0:
-            self._changes.observe(report.pulled, started - self._prev_ok_start)
+            span = started - self._prev_ok_start
+            self._runs.observe(self._found, span)
+            self._changes.observe(changes_behind(report.pulled, span, self._changes.rate,
+                                                 self._bool_pulls), span)
             self._plan()
         floor = self._prev_ok_start if self._found else None
         if held and self._found:
@@ -140,7 +150,7 @@ class Watcher(SyncStrategy):
             strict = self._min_interval
         top = self._max_interval if self._max_interval > strict else strict
         choice = longest_interval(self._changes.upper, self._d, self._margin(), self._share,
-                                  strict, top)
+                                  strict, top, self._runs.carried)
         self._planned = choice.interval
 
     @property
