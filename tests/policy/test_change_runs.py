@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synctune.policy import Budgeted, SyncReport
+from synctune.policy import Adaptive, Budgeted, SyncReport, SyncStrategy, Watcher
 from synctune.policy.change_runs import ChangeRuns
 from synctune.policy.errors import InvalidInput
 
@@ -71,10 +72,11 @@ def test_bad_settings_name_the_field() -> None:
         ChangeRuns(prior=-1.0)
 
 
-def _run(make_report: object, seed: int) -> list[tuple[float | None, float]]:
-    """A budgeted tuner under reads and random pulls; its decisions, pull by pull."""
+def _run(make: Callable[[], SyncStrategy], make_report: Callable[[int], SyncReport],
+         seed: int) -> list[float | None]:
+    """A tuner under reads and random pulls; when it wants the next sync, pull by pull."""
     rng = random.Random(seed)
-    s = Budgeted(30.0, rng=random.Random(1))
+    s = make()
     s.start(0.0)
     t, out = 0.0, []
     for _ in range(400):
@@ -85,17 +87,26 @@ def _run(make_report: object, seed: int) -> list[tuple[float | None, float]]:
         n = rng.choice([0, 0, 0, 1, 2, 7, 40])
         s.on_sync_started(t)
         t += 0.2
-        s.on_sync_finished(t, make_report(n))  # type: ignore[operator]
-        d = s.decide(t)
-        out.append((d.due, s.budget_left))
+        s.on_sync_finished(t, make_report(n))
+        out.append(s.decide(t).due)
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_budgeted_decides_the_same_whether_the_driver_counts_changes_or_not(seed: int) -> None:
+TUNERS: dict[str, Callable[[], SyncStrategy]] = {
+    "budgeted": lambda: Budgeted(30.0, rng=random.Random(1)),
+    "adaptive": lambda: Adaptive(30.0, rng=random.Random(1)),
+    "watcher": lambda: Watcher(30.0, rng=random.Random(1), stale_share=0.05),
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("tuner", sorted(TUNERS))
+def test_a_tuner_decides_the_same_whether_the_driver_counts_changes_or_not(
+        tuner: str, seed: int) -> None:
     # pyturso and libsql only tell whether a pull changed anything; the simulator counts:
-    # by default both drive the tuner to the same decisions
-    counted = _run(lambda n: SyncReport(0.2, pulled=n), seed)
-    told = _run(lambda n: SyncReport(0.2, pulled=min(n, 1)), seed)
+    # by default both drive a tuner to the same decisions
+    make = TUNERS[tuner]
+    counted = _run(make, lambda n: SyncReport(0.2, pulled=n), seed)
+    told = _run(make, lambda n: SyncReport(0.2, pulled=min(n, 1)), seed)
     assert counted == told
-    assert len({due for due, _ in counted}) > 100  # the decisions moved: a real comparison
+    assert len(set(counted)) > 100  # the decisions moved: a real comparison

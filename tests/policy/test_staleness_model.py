@@ -163,3 +163,33 @@ def test_stale_share_validation(args: tuple[object, ...], exc: type[Exception],
                                 field: str) -> None:
     with pytest.raises(exc, match=field):
         stale_share(*args)  # type: ignore[arg-type]
+
+
+def _mixed(interval: float, rate: float, freshness: float, latency: float,
+           carried: float) -> float:
+    """Stale share when a share ``carried`` of cycles starts inside a burst (every read past
+    D - latency stale), the rest Poisson at ``rate``."""
+    poisson = stale_share(interval, rate, freshness, latency)
+    burst = stale_share(interval, math.inf, freshness, latency)
+    return carried * burst + (1.0 - carried) * poisson
+
+
+@given(rates, st.floats(min_value=1.0, max_value=1e4), st.floats(min_value=0.0, max_value=50.0),
+       shares, st.floats(min_value=0.0, max_value=1.0), st.floats(min_value=0.01, max_value=10.0))
+def test_a_burst_that_may_carry_on_is_planned_for_and_the_interval_is_the_longest(
+        rate: float, freshness: float, latency: float, share: float, carried: float,
+        lo: float) -> None:
+    assume(latency < freshness)
+    hi = lo + 1e5
+    choice = longest_interval(rate, freshness, latency, share, lo, hi, carried)
+    s = _mixed(choice.interval, rate, freshness, latency, carried)
+    assert s == pytest.approx(choice.predicted_stale_share, rel=1e-9, abs=1e-15)
+    if choice.bound in ("model", "max"):
+        assert s <= share * (1.0 + 1e-9)
+    if choice.bound == "model":  # largest: a little longer would miss the target
+        assert _mixed(choice.interval * 1.001 + 1e-6, rate, freshness, latency, carried) > share
+    # the chance of a burst going on never lengthens the plan; none is the plain model
+    plain = longest_interval(rate, freshness, latency, share, lo, hi)
+    assert choice.interval <= plain.interval
+    if carried == 0.0:
+        assert choice == plain
