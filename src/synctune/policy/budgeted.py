@@ -15,9 +15,11 @@ from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.interval_hedge import IntervalHedge
 from synctune.policy.model_bias import ModelBias
 from synctune.policy.stale_budget import StaleReadBudget
+from synctune.policy.stale_ledger import StaleLedger
 from synctune.policy.staleness_model import (
     _marginal,
     cycle_cap,
+    late_stale_chance,
     longest_cycle,
     priced_cycle,
 )
@@ -57,9 +59,10 @@ class Budgeted(SyncStrategy):
       brought nothing, else the expected share given what came, and all of the late ones when
       the changes carried on a burst the previous pull saw
       (:class:`~synctune.policy.change_runs.ChangeRuns`, weighted by how often bursts do).
-      A cycle may spend at most its own share plus half the surplus left in the window, and
-      reads that make the current cycle dearer than that (reads resuming after a quiet spell,
-      a read burst) pull at once;
+      A cycle may spend its own share plus half the surplus left in the window, if the day's
+      ledger allows, which keeps a margin for stale reads that come in lumps
+      (:class:`~synctune.policy.stale_ledger.StaleLedger`), and reads that make the current
+      cycle dearer than that (reads resuming after a quiet spell, a read burst) pull at once;
     * **a model that learns its own error** (:class:`~synctune.policy.model_bias.ModelBias`):
       the stale reads booked against those the Poisson model expected, as a factor (>= 1) on
       the change rate it plans with.
@@ -86,11 +89,9 @@ class Budgeted(SyncStrategy):
             the price pool); default one of this strategy's own (``stale_share``, ``window``).
         use: share of the budget the plan aims to spend (in (0, 1]); the rest is a margin for
             model error, since a stale read is only known at the next pull.
-        bool_pulls: read each pull as changed or not (the default): what pyturso and libsql
-            report, and a counting driver's counts are read the same way, so the simulator and
-            a live replica drive the same decisions. A change then stands for the expected
-            count given one or more. False plans with the counts themselves (counting drivers
-            only).
+        bool_pulls: read each pull as changed or not (default), as pyturso and libsql report
+            them, whatever the driver counts (the simulator then makes the live decisions);
+            False plans with the counts (counting drivers only).
         learn: scale the priced cycle by a multiplier learned online (:mod:`.interval_hedge`).
     """
 
@@ -101,7 +102,7 @@ class Budgeted(SyncStrategy):
     __slots__ = ("_allow", "_bias", "_bool_pulls", "_budget", "_cadence_reason", "_change_profile",
                  "_changes", "_folded_at", "_fresh_at", "_freshness", "_hedge", "_interval", "_key",
                  "_lam", "_lam_model", "_last", "_last_reason", "_late_from", "_late_n", "_late_x",
-                 "_latency", "_latency_margin", "_marginal_memo", "_max_interval",
+                 "_latency", "_latency_margin", "_ledger", "_marginal_memo", "_max_interval",
                  "_max_unpushed_age", "_min_interval", "_pend_reads", "_plan_share", "_pull_now",
                  "_read_rate", "_runs", "_share", "_snap", "_window", "_write_reason", "config")
 
@@ -147,7 +148,7 @@ class Budgeted(SyncStrategy):
         self._interval = _INF
         self._lam = self._lam_model = 0.0  # the plan's change rate, with the bias and without
         self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
-        self._runs = ChangeRuns()
+        self._runs, self._ledger = ChangeRuns(), StaleLedger(c.stale_share)
         self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._pull_now = False
@@ -200,17 +201,11 @@ class Budgeted(SyncStrategy):
              changes_given_one(self._changes.fast_at(snap), span)) if judge else 0.0
         self._changes.observe(pulled, span, snap)
         carried = self._runs.observe(pulled > 0, span)
-        stale = 0.0
-        if judge:
-            # n changes over the span, each uniform in it: a read x s past the target was stale
-            # with probability 1 - (1 - x/span)^n, concave in x, so the cycle's mean excess
-            # bounds the sum from above (Jensen)
-            mean_x = self._late_x / self._late_n
-            p = 1.0 if span <= mean_x else -math.expm1(n * math.log1p(-mean_x / span))
-            # a burst still going at the previous pull had its next commit at the cycle's
-            # start: then every late read was stale
-            p += carried * (1.0 - p)
+        stale = p = 0.0
+        if judge:  # the cycle's mean excess bounds its late reads' stale chance from above
+            p = late_stale_chance(n, self._late_x / self._late_n, span, carried)
             stale = self._late_n * p
+        self._ledger.book(self._pend_reads, self._late_n, p, span)
         # what the model expected of the cycle's late reads against what they cost
         self._bias.observe(self._lam_model * self._late_x, stale, span)
         if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
@@ -254,7 +249,10 @@ class Budgeted(SyncStrategy):
             part = rho_avg * self._window / pool
             if not part < 1.0:
                 part = 1.0
-        allow = self._allow = 0.5 * part * (remaining if remaining > 0.0 else 0.0)
+        # half the window's surplus, if the day's (less a margin for lumps) allows it too
+        spare = self._ledger.surplus()
+        spare = part * remaining if part * remaining < spare else spare
+        allow = self._allow = 0.5 * spare if spare > 0.0 else 0.0
         if a <= 0.0:
             self._interval = self._min_interval
             self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "

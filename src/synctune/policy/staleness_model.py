@@ -180,6 +180,17 @@ def cycle_stale_time(cycle: float, rate: float, budget: float) -> float:
     return (x + math.expm1(-x)) / rate
 
 
+def late_stale_chance(changes: float, excess: float, span: float, carried: float) -> float:
+    """Chance that a read ``excess`` s past the freshness target was stale, in a cycle of
+    ``span`` s whose pull brought ``changes`` changes, each uniform in the span: ``1 - (1 -
+    excess / span) ** changes``. It is concave in ``excess``, so at a cycle's mean excess it
+    bounds the mean over its reads from above (Jensen). With chance ``carried`` the changes went
+    on from a burst the previous pull saw: then the first came at the cycle's start and every
+    late read was stale."""
+    p = 1.0 if span <= excess else -math.expm1(changes * math.log1p(-excess / span))
+    return p + carried * (1.0 - p)
+
+
 def _marginal(x: float, rate: float, budget: float) -> float:
     # h = a (1 - e^-x) + (1 - e^-x - x e^-x) / rate, with x = rate (c - a)
     if x < 1e-4:
