@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synctune.policy import Adaptive, Backoff, FailureKind, SyncReport
+from synctune.policy.change_runs import changes_behind
+from synctune.policy.estimators import ChangeRateEstimator
 
 
 # ------------------------------------------------------------------ replay driver
@@ -446,13 +448,18 @@ def test_pulls_observed_do_not_move_a_fixed_schedule() -> None:
 
 
 def test_a_changed_pull_stands_for_the_expected_count_given_one() -> None:
-    # read as changed or not (the default), 10 counted changes are one changed pull: the rate
-    # learns from m / (1 - e^-m), its own expected count given one or more (an EM step)
+    # read as changed or not (the default), 10 counted changes are one changed pull. Fed back
+    # at the point estimate, m / (1 - e^-m) is an EM step to the maximum-likelihood rate; the
+    # tuner feeds it the rate's upper bound, so it lands a little above, never below
+    mle = math.log(2.0) / 100.0  # every other pull of 100 s changed
+    em = ChangeRateEstimator(half_life=1e9)
     tuner = Adaptive(60.0, rng=random.Random(0), half_life=1e9, rate_z=2.0, min_timeout=0.1)
     tuner.start(0.0)
     t = 0.0
-    for k in range(2000):  # every other pull of 100 s changed: the MLE is ln 2 / 100
+    for k in range(2000):
+        em.observe(changes_behind(10 if k % 2 else 0, 100.0, em.rate, True), 100.0)
         tuner.on_sync_started(t)
         tuner.on_sync_finished(t + 0.1, SyncReport(0.1, pulled=10 if k % 2 else 0))
         t += 100.0
-    assert tuner.rate == pytest.approx(math.log(2.0) / 100.0, rel=0.02)
+    assert em.rate == pytest.approx(mle, rel=0.02)
+    assert mle < tuner.rate < 1.15 * mle

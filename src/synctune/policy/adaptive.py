@@ -124,7 +124,7 @@ class Adaptive(SyncStrategy):
         else:
             span = started - self._last_snapshot
             self._runs.observe(pulled > 0, span)
-            changes = changes_behind(pulled, span, self._rate.rate, self.config.bool_pulls)
+            changes = changes_behind(pulled, span, self._rate.upper, self.config.bool_pulls)
             if self._rate.observe(changes, span):
                 note = (pulled, span)
         self._last_snapshot = started

@@ -19,9 +19,11 @@ def changes_given_one(rate: float, span: float) -> float:
 
 def changes_behind(pulled: int, span: float, rate: float, as_changed: bool) -> float:
     """The changes a pull of ``span`` s stands for: ``pulled`` itself, or read as changed or
-    not (``as_changed``), the expected count given one or more at ``rate`` changes/s (a point
-    estimate; one change while it is unknown). Fed back into the rate, the second converges to
-    the rate's maximum-likelihood value from changed-or-not pulls (an online EM step)."""
+    not (``as_changed``), the expected count given one or more at ``rate`` changes/s (one
+    change while it is unknown). Fed back into the rate at its point estimate this converges to
+    the maximum-likelihood rate from changed-or-not pulls (an online EM step); the tuners pass
+    the rate's upper bound, so that a changed pull is never read as fewer changes than it may
+    have been (the count given one grows with the rate)."""
     if not as_changed:
         return float(pulled)
     if pulled <= 0:

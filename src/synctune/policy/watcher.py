@@ -123,7 +123,7 @@ class Watcher(SyncStrategy):
         if self._prev_ok_start is not None and self._share > 0.0:
             span = started - self._prev_ok_start
             self._runs.observe(self._found, span)
-            self._changes.observe(changes_behind(report.pulled, span, self._changes.rate,
+            self._changes.observe(changes_behind(report.pulled, span, self._changes.upper,
                                                  self._bool_pulls), span)
             self._plan()
         floor = self._prev_ok_start if self._found else None
