@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+import statistics
 from collections.abc import Callable
 
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synctune.policy import Adaptive, Budgeted, SyncReport, SyncStrategy, Watcher
-from synctune.policy.change_runs import ChangeRuns
+from synctune.policy.change_runs import ChangeRuns, binary_upper
 from synctune.policy.errors import InvalidInput
 
 
@@ -110,3 +112,23 @@ def test_a_tuner_decides_the_same_whether_the_driver_counts_changes_or_not(
     told = _run(make, lambda n: SyncReport(0.2, pulled=min(n, 1)), seed)
     assert counted == told
     assert len(set(counted)) > 100  # the decisions moved: a real comparison
+
+
+def test_a_yes_no_bound_widens_by_the_information_a_yes_no_answer_loses() -> None:
+    # theory: the rate's MLE from n changed-or-not pulls of span s has a spread
+    # sqrt((e^m - 1) / m) times that of counted pulls (m = rate * s); checked by sampling
+    rng = random.Random(5)
+    rate, span, n = 0.04, 50.0, 400  # m = 2
+    estimates = []
+    for _ in range(1000):
+        changed = sum(1 for _ in range(n) if rng.random() < -math.expm1(-rate * span))
+        estimates.append(-math.log1p(-changed / n) / span)
+    counted_sd = math.sqrt(rate / (n * span))
+    ratio = statistics.pstdev(estimates) / counted_sd
+    assert ratio == pytest.approx(math.sqrt(math.expm1(2.0) / 2.0), rel=0.1)
+    widened = binary_upper(rate, rate + 1.645 * counted_sd, span)
+    assert widened == pytest.approx(rate + 1.645 * ratio * counted_sd, rel=0.05)
+    # rare changes lose nothing; an unknown rate keeps its bound
+    assert binary_upper(1e-6, 2e-6, 1.0) == pytest.approx(2e-6, rel=1e-5)
+    assert binary_upper(math.nan, 0.5, 10.0) == 0.5
+    assert binary_upper(0.1, math.inf, 10.0) == math.inf

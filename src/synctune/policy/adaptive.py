@@ -10,7 +10,7 @@ from functools import partial
 from synctune.policy import _check
 from synctune.policy.adaptive_config import AdaptiveConfig
 from synctune.policy.backoff import Backoff
-from synctune.policy.change_runs import ChangeRuns, changes_behind
+from synctune.policy.change_runs import ChangeRuns, binary_upper, changes_behind
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -102,6 +102,7 @@ class Adaptive(SyncStrategy):
         self._max_unpushed_age = c.push_age  # read on every decision
         self._rate = ChangeRateEstimator(half_life=c.half_life, z=c.rate_z)
         self._runs = ChangeRuns()  # a burst the last pull saw may go on into the next cycle
+        self._span = 0.0  # the last pull's span (s)
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
         self._last_snapshot: float | None = None  # start of the last successful sync
         # pulls made outside our syncs (read-your-writes): the replica's age counts from the
@@ -122,9 +123,9 @@ class Adaptive(SyncStrategy):
         if self._last_snapshot is None:
             note = (-1, 0.0)
         else:
-            span = started - self._last_snapshot
+            span = self._span = started - self._last_snapshot
             self._runs.observe(pulled > 0, span)
-            changes = changes_behind(pulled, span, self._rate.upper, self.config.bool_pulls)
+            changes = changes_behind(pulled, span, self._rate.rate, self.config.bool_pulls)
             if self._rate.observe(changes, span):
                 note = (pulled, span)
         self._last_snapshot = started
@@ -142,7 +143,7 @@ class Adaptive(SyncStrategy):
 
     def _plan(self, note: tuple[int, float] | None) -> None:
         """Re-plan the interval from the current estimates (runs after each sync, not per write)."""
-        rate = self._rate.upper
+        rate = self.safe_rate
         latency = self._latency.conservative(self.config.latency_margin)
         lat = 0.0 if latency is None else latency
         choice = longest_interval(rate, self.config.freshness, lat, self.config.stale_share,
@@ -213,8 +214,11 @@ class Adaptive(SyncStrategy):
 
     @property
     def safe_rate(self) -> float:
-        """Upper confidence bound on the change rate (changes/s) the plan uses; ``inf`` at first."""
-        return self._rate.upper
+        """Upper confidence bound on the change rate (changes/s) the plan uses; ``inf`` at first
+        (from changed-or-not pulls, widened by what a yes/no answer loses)."""
+        upper = self._rate.upper
+        return binary_upper(self._rate.rate, upper, self._span) if self.config.bool_pulls \
+            else upper
 
     @property
     def srtt(self) -> float | None:

@@ -19,16 +19,29 @@ def changes_given_one(rate: float, span: float) -> float:
 
 def changes_behind(pulled: int, span: float, rate: float, as_changed: bool) -> float:
     """The changes a pull of ``span`` s stands for: ``pulled`` itself, or read as changed or
-    not (``as_changed``), the expected count given one or more at ``rate`` changes/s (one
-    change while it is unknown). Fed back into the rate at its point estimate this converges to
-    the maximum-likelihood rate from changed-or-not pulls (an online EM step); the tuners pass
-    the rate's upper bound, so that a changed pull is never read as fewer changes than it may
-    have been (the count given one grows with the rate)."""
+    not (``as_changed``), the expected count given one or more at ``rate`` changes/s (a point
+    estimate; one change while it is unknown). Fed back into the rate, the second converges to
+    the rate's maximum-likelihood value from changed-or-not pulls (an online EM step). (Fed the
+    rate's upper bound instead, it runs away where most pulls change: each step reads every
+    changed pull as more changes than the last.)"""
     if not as_changed:
         return float(pulled)
     if pulled <= 0:
         return 0.0
     return changes_given_one(rate, span) if 0.0 < rate < math.inf else 1.0
+
+
+def binary_upper(point: float, upper: float, span: float) -> float:
+    """An upper bound (changes/s) for a rate learned from changed-or-not pulls of ``span`` s:
+    ``upper``, a Poisson bound as if the changes had been counted, widened around ``point`` by
+    the information a yes/no answer loses. Counted, a pull's Fisher information on the rate is
+    ``span / rate``; told only whether ``m = rate * span`` expected changes came, it is
+    ``span * m / (e^m - 1)`` of that, so the bound's half-width grows by ``sqrt((e^m - 1) / m)``
+    (1 as ``m`` tends to 0: rare changes lose nothing)."""
+    m = point * span
+    if not 1e-9 < m < 50.0 or not upper < math.inf:
+        return upper
+    return point + (upper - point) * math.sqrt(math.expm1(m) / m)
 
 
 class ChangeRuns:

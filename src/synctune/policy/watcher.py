@@ -8,7 +8,7 @@ import random
 
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
-from synctune.policy.change_runs import ChangeRuns, changes_behind
+from synctune.policy.change_runs import ChangeRuns, binary_upper, changes_behind
 from synctune.policy.estimators import ChangeRateEstimator, LatencyEstimator
 from synctune.policy.staleness_model import longest_interval
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -101,6 +101,7 @@ class Watcher(SyncStrategy):
         self._changes = ChangeRateEstimator(half_life=6 * 3600.0)  # quiet nights count
         self._runs = ChangeRuns()  # a burst the last pull saw may go on into the next cycle
         self._bool_pulls = _check.flag("bool_pulls", bool_pulls)
+        self._span = 0.0  # the last pull's span (s)
         self._planned = 0.0  # the stale share's interval (s), 0 until a pull shows the rate
         self._found = False  # the latest pull brought changes
         self._latency = LatencyEstimator(min_timeout=5.0)
@@ -121,9 +122,9 @@ class Watcher(SyncStrategy):
             self._quick.observe(report.duration)  # a held pull's says nothing of a pull's
         self._found = report.pulled > 0
         if self._prev_ok_start is not None and self._share > 0.0:
-            span = started - self._prev_ok_start
+            span = self._span = started - self._prev_ok_start
             self._runs.observe(self._found, span)
-            self._changes.observe(changes_behind(report.pulled, span, self._changes.upper,
+            self._changes.observe(changes_behind(report.pulled, span, self._changes.rate,
                                                  self._bool_pulls), span)
             self._plan()
         floor = self._prev_ok_start if self._found else None
@@ -149,8 +150,11 @@ class Watcher(SyncStrategy):
         if strict < self._min_interval:
             strict = self._min_interval
         top = self._max_interval if self._max_interval > strict else strict
-        choice = longest_interval(self._changes.upper, self._d, self._margin(), self._share,
-                                  strict, top, self._runs.carried)
+        rate = self._changes.upper
+        if self._bool_pulls:
+            rate = binary_upper(self._changes.rate, rate, self._span)
+        choice = longest_interval(rate, self._d, self._margin(), self._share, strict, top,
+                                  self._runs.carried)
         self._planned = choice.interval
 
     @property
