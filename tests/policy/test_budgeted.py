@@ -329,3 +329,22 @@ def test_reads_and_remaining_is_both_in_one_roll() -> None:
         budget.book(37.0 * k, float(k % 7), 0.01 * (k % 3))
     t = 40 * 37.0
     assert budget.reads_and_remaining(t) == (budget.reads(t), budget.remaining(t))
+
+
+def test_the_hours_surplus_is_spent_only_while_the_days_ledger_allows_it() -> None:
+    # the same window surplus; one replica's day holds lumps of stale reads (all late reads of
+    # a cycle stale or none, with chance one half): its margin takes the surplus back
+    calm, lumpy = Budgeted(30.0, rng=random.Random(1)), Budgeted(30.0, rng=random.Random(1))
+    for s in (calm, lumpy):
+        s.start(0.0)
+        s.on_read(1.0, 10)
+        s.on_sync_started(2.0)
+        s.on_sync_finished(2.1, SyncReport(0.1, pulled=0))
+    lumpy._ledger.book(0.0, 400.0, 0.5, 0.0)  # a lump the window has already forgotten
+    for s in (calm, lumpy):
+        s.on_read(3.0, 5000)  # a busy hour with nothing stale: the window has a surplus
+        s.on_sync_started(40.0)
+        s.on_sync_finished(40.1, SyncReport(0.1, pulled=0))
+    assert calm.budget_left > 0.0 and lumpy.budget_left == calm.budget_left
+    assert calm._allow > 0.0
+    assert lumpy._allow == 0.0
