@@ -132,3 +132,7 @@ def test_a_yes_no_bound_widens_by_the_information_a_yes_no_answer_loses() -> Non
     assert binary_upper(1e-6, 2e-6, 1.0) == pytest.approx(2e-6, rel=1e-5)
     assert binary_upper(math.nan, 0.5, 10.0) == 0.5
     assert binary_upper(0.1, math.inf, 10.0) == math.inf
+    # every pull changes: yes/no answers bound nothing, and the bound never falls as m grows
+    assert binary_upper(1.0, 1.5, 60.0) == math.inf
+    bounds = [binary_upper(r, r + 0.1, 10.0) for r in (0.01, 0.1, 1.0, 4.0, 4.99, 5.0)]
+    assert bounds == sorted(bounds)

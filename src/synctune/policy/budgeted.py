@@ -249,9 +249,12 @@ class Budgeted(SyncStrategy):
             part = rho_avg * self._window / pool
             if not part < 1.0:
                 part = 1.0
-        # half the window's surplus, if the day's (less a margin for lumps) allows it too
-        spare = self._ledger.surplus()
-        spare = part * remaining if part * remaining < spare else spare
+        # half the window's surplus; a replica on its own budget also needs its day's, less a
+        # margin for lumps (a pool spreads its replicas' lumps over its own surplus)
+        spare = part * remaining
+        if not budget.shared:
+            day = self._ledger.surplus()
+            spare = day if day < spare else spare
         allow = self._allow = 0.5 * spare if spare > 0.0 else 0.0
         if a <= 0.0:
             self._interval = self._min_interval

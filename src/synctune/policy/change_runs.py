@@ -37,10 +37,13 @@ def binary_upper(point: float, upper: float, span: float) -> float:
     the information a yes/no answer loses. Counted, a pull's Fisher information on the rate is
     ``span / rate``; told only whether ``m = rate * span`` expected changes came, it is
     ``span * m / (e^m - 1)`` of that, so the bound's half-width grows by ``sqrt((e^m - 1) / m)``
-    (1 as ``m`` tends to 0: rare changes lose nothing)."""
+    (1 as ``m`` tends to 0: rare changes lose nothing; past ``m = 50`` every pull changes and
+    the answers bound nothing: ``inf``)."""
     m = point * span
-    if not 1e-9 < m < 50.0 or not upper < math.inf:
+    if not m > 1e-9 or not upper < math.inf:  # unknown (nan), no changes, or no bound yet
         return upper
+    if m >= 50.0:
+        return math.inf
     return point + (upper - point) * math.sqrt(math.expm1(m) / m)
 
 
