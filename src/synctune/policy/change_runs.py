@@ -35,8 +35,8 @@ def binary_upper(point: float, upper: float, span: float) -> float:
     """An upper bound (changes/s) for a rate learned from changed-or-not pulls of ``span`` s:
     ``upper``, a Poisson bound as if the changes had been counted, widened around ``point`` by
     the information a yes/no answer loses. Counted, a pull's Fisher information on the rate is
-    ``span / rate``; told only whether ``m = rate * span`` expected changes came, it is
-    ``span * m / (e^m - 1)`` of that, so the bound's half-width grows by ``sqrt((e^m - 1) / m)``
+    ``span / rate``; told only whether any of ``m = rate * span`` expected changes came, it is
+    ``m / (e^m - 1)`` of that, so the bound's half-width grows by ``sqrt((e^m - 1) / m)``
     (1 as ``m`` tends to 0: rare changes lose nothing; past ``m = 50`` every pull changes and
     the answers bound nothing: ``inf``)."""
     m = point * span
