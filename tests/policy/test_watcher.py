@@ -9,9 +9,12 @@ from synctune.policy import InvalidInput, SyncReport, Watcher, strategy_from_spe
 D = 10.0
 
 
-def _sync(w: Watcher, start: float, end: float, pulled: int = 0) -> None:
+def _sync(w: Watcher, start: float, end: float, pulled: int = 0,
+          nbytes: int | None = None) -> None:
+    """One pull; its bytes 200 of overhead and 100 per change unless given."""
     w.on_sync_started(start)
-    w.on_sync_finished(end, SyncReport(end - start, pulled=pulled))
+    size = 200 + 100 * pulled if nbytes is None else nbytes
+    w.on_sync_finished(end, SyncReport(end - start, pulled=pulled, nbytes=size))
 
 
 def test_polls_so_a_commit_after_a_poll_reaches_the_replicas_within_d() -> None:
@@ -114,6 +117,24 @@ def test_a_held_long_poll_dates_what_it_brought_to_its_end_less_a_quick_pulls_ti
     assert w.commit_floor is not None and 79.0 < w.commit_floor < 80.0 - 0.2
     _sync(w, 80.0, 80.5, pulled=1)  # released at once by a commit that came during the hold
     assert w.commit_floor == 50.0  # 0.5 s is no hold: the previous pull's start
+
+
+def test_a_held_answer_is_dated_before_its_own_transfer_and_apply() -> None:
+    # quick pulls of 0.2 s for 300 bytes: a byte costs at most 0.2 / 300 s. A held pull that
+    # brought 100 times the bytes spent up to that much more after the primary answered
+    w = Watcher(D, long_poll=True, long_poll_timeout=60.0)
+    w.start(0.0)
+    for t in (0.0, 1.0, 2.0):
+        _sync(w, t, t + 0.2, pulled=1)
+    _sync(w, 10.0, 40.0, pulled=1, nbytes=30_000)
+    floor = w.commit_floor
+    assert floor is not None and 10.0 <= floor <= 40.0 - 0.2 - 20.0
+    # no quick pull with changes seen: a held pull is dated to its own start
+    u = Watcher(D, long_poll=True, long_poll_timeout=60.0)
+    u.start(0.0)
+    _sync(u, 0.0, 0.2, pulled=0)
+    _sync(u, 10.0, 40.0, pulled=1)
+    assert u.commit_floor == 10.0
 
 
 def test_a_held_pull_is_never_dated_before_its_start_nor_a_polling_one_after_the_last() -> None:

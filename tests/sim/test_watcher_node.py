@@ -46,6 +46,9 @@ def _run(commits: list[float], long_poll: bool, rtt_ms: float
 @given(commits=st.lists(st.floats(0.0, END), max_size=40), long_poll=st.booleans(),
        rtt_ms=st.sampled_from([0.0, 5.0, 80.0]))
 @example(commits=[100.0], long_poll=True, rtt_ms=5.0)
+# answers dearer than the quick pulls before them: their transfer and apply come off too
+@example(commits=[0.0, 1.0, 66.0, 66.0], long_poll=True, rtt_ms=0.0)
+@example(commits=[0.0, 36.0, 36.0, 36.0, 36.0, 36.0], long_poll=True, rtt_ms=0.0)
 def test_every_announced_date_is_at_or_before_the_commits_it_announces(
         commits: list[float], long_poll: bool, rtt_ms: float) -> None:
     node, times, reads = _run(commits, long_poll, rtt_ms)

@@ -106,6 +106,7 @@ class Watcher(SyncStrategy):
         self._found = False  # the latest pull brought changes
         self._latency = LatencyEstimator(min_timeout=5.0)
         self._quick = LatencyEstimator(min_timeout=5.0)  # long-poll pulls that were not held
+        self._per_byte = self._per_change = 0.0  # an answer's costs at most (s), from quick pulls
         self._last_start: float | None = None
         self._prev_ok_start: float | None = None
         self._floor: float | None = None
@@ -120,6 +121,15 @@ class Watcher(SyncStrategy):
             self._latency.observe(report.duration)
         elif report.duration < _QUICK_SHARE * self._hold:
             self._quick.observe(report.duration)  # a held pull's says nothing of a pull's
+            if report.pulled > 0 and report.nbytes > 0:
+                # a quick pull's whole time, over its bytes and over its changes, bounds what a
+                # byte (transfer) and a change (apply) of an answer cost from above
+                per_byte, per_change = (report.duration / report.nbytes,
+                                        report.duration / report.pulled)
+                if per_byte > self._per_byte:
+                    self._per_byte = per_byte
+                if per_change > self._per_change:
+                    self._per_change = per_change
         self._found = report.pulled > 0
         if self._prev_ok_start is not None and self._share > 0.0:
             span = self._span = started - self._prev_ok_start
@@ -130,9 +140,13 @@ class Watcher(SyncStrategy):
         floor = self._prev_ok_start if self._found else None
         if held and self._found:
             # nothing was there when it arrived: what it brought landed during the hold, as
-            # the primary answered, less the answer's way back (a quick pull's time)
+            # the primary answered, less the answer's way back (a quick pull's time) and its
+            # own transfer and apply (its bytes and changes at the dearest costs quick pulls
+            # showed); with those unknown yet, no later than the pull's start
             quick = self._quick.conservative(2.0)
-            landed = started if quick is None or now - quick < started else now - quick
+            back = _INF if quick is None or self._per_byte <= 0.0 else (
+                quick + self._per_byte * report.nbytes + self._per_change * report.pulled)
+            landed = started if now - back < started else now - back
             floor = landed if floor is None or landed > floor else floor
         self._floor = floor
         self._prev_ok_start = started
