@@ -10,7 +10,7 @@ from functools import partial
 from synctune.policy import _check
 from synctune.policy.backoff import Backoff
 from synctune.policy.budgeted_config import BudgetedConfig
-from synctune.policy.change_runs import ChangeRuns, changes_given_one
+from synctune.policy.change_runs import ChangeRuns, changes_behind
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.interval_hedge import IntervalHedge
 from synctune.policy.model_bias import ModelBias
@@ -197,8 +197,8 @@ class Budgeted(SyncStrategy):
             pulled = 1  # changed or not: the same decisions whether the driver counts or not
         judge = pulled > 0 and self._late_n
         # a reported 1 from a yes/no driver is read with the rate as it was before this pull
-        n = (float(pulled) if not self._bool_pulls else
-             changes_given_one(self._changes.fast_at(snap), span)) if judge else 0.0
+        n = changes_behind(pulled, span, self._changes.fast_at(snap),
+                           self._bool_pulls) if judge else 0.0
         self._changes.observe(pulled, span, snap)
         carried = self._runs.observe(pulled > 0, span)
         stale = p = 0.0

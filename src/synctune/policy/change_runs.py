@@ -10,13 +10,6 @@ from synctune.policy import _check
 _LN2 = math.log(2.0)
 
 
-def changes_given_one(rate: float, span: float) -> float:
-    """Expected changes behind a pull over ``span`` s that brought some, at ``rate`` changes/s
-    (Poisson: ``m / (1 - e^-m)`` with ``m = rate * span``; 1 as ``m`` tends to 0)."""
-    mean = rate * span
-    return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
-
-
 def changes_behind(pulled: int, span: float, rate: float, as_changed: bool) -> float:
     """The changes a pull of ``span`` s stands for: ``pulled`` itself, or read as changed or
     not (``as_changed``), the expected count given one or more at ``rate`` changes/s (a point
@@ -28,7 +21,8 @@ def changes_behind(pulled: int, span: float, rate: float, as_changed: bool) -> f
         return float(pulled)
     if pulled <= 0:
         return 0.0
-    return changes_given_one(rate, span) if 0.0 < rate < math.inf else 1.0
+    mean = rate * span if 0.0 < rate < math.inf else 0.0  # Poisson: m / (1 - e^-m), 1 at m = 0
+    return mean / -math.expm1(-mean) if mean > 1e-9 else 1.0
 
 
 def binary_upper(point: float, upper: float, span: float) -> float:

@@ -51,12 +51,9 @@ class ChannelLiveness(Combination):
         self.on_channel(now, up)  # as a part of a combination (the tick is a no-op then)
 
     def on_channel(self, now: float, up: bool) -> None:
-        # every heartbeat: the base's tick and check inlined, the decision kept when it can be
+        # every heartbeat: the base's check inlined, the decision kept when it can be
         st = self._state
-        if now.__class__ is not float or not (st.now <= now < _INF):
-            st.tick_slow("now", now)
-        else:
-            st.now = now
+        st.tick("now", now)
         if up.__class__ is not bool:
             _check.flag("up", up)
         was = self._up and now <= self._alive_until
