@@ -171,6 +171,25 @@ def test_a_second_open_of_one_file_in_one_process_is_refused_until_the_first_clo
     second.close()
 
 
+def test_a_second_mount_of_the_folder_is_the_same_file_not_a_second_engine(server, tmp_path):
+    # a volume mounted at two paths: the real paths differ, the file is one
+    (tmp_path / "data").mkdir()
+    (tmp_path / "again").mkdir()
+    if subprocess.run(["mount", "--bind", str(tmp_path / "data"), str(tmp_path / "again")],
+                      capture_output=True).returncode:
+        pytest.skip("bind mounts need root (CAP_SYS_ADMIN)")
+    try:
+        first = TursoReplica(tmp_path / "data" / "r.db", server.url)
+        try:
+            with pytest.raises(SyncError, match="already open as a replica in this process"):
+                TursoReplica(tmp_path / "again" / "r.db", server.url).close()
+        finally:
+            first.close()
+        TursoReplica(tmp_path / "again" / "r.db", server.url).close()  # released by close()
+    finally:
+        subprocess.run(["umount", str(tmp_path / "again")], check=True)
+
+
 def test_threads_racing_to_open_one_file_get_exactly_one_replica(server, tmp_path):
     db = tmp_path / "r.db"
     TursoReplica(db, server.url).close()  # bootstrapped once, so the race is on opening

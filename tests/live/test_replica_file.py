@@ -282,6 +282,22 @@ def test_one_claim_per_file_across_threads_and_symlinks(tmp_path):
     open_guard.Claim(str(db)).release()
 
 
+def test_a_hard_link_to_a_claimed_file_is_the_same_file(tmp_path):
+    # cp -al / rsync --link-dest trees: the main file and its side files under a second name
+    db, twin = tmp_path / "r.db", tmp_path / "other" / "r.db"
+    db.write_bytes(b"")
+    twin.parent.mkdir()
+    os.link(db, twin)
+    first = open_guard.Claim(str(db))
+    try:
+        assert open_guard.held(str(twin))
+        with pytest.raises(OpenRefused, match="already open"):
+            open_guard.Claim(str(twin))
+    finally:
+        first.release()
+    open_guard.Claim(str(twin)).release()
+
+
 def test_a_forked_child_is_not_held_by_its_parents_claims(tmp_path, monkeypatch):
     db = str(tmp_path / "r.db")
     parent = open_guard.Claim(db)
