@@ -233,8 +233,9 @@ def test_stop_abandons_a_hung_push_and_a_restart_on_the_same_file_pushes_each_ro
     silent = SilentServer(server.port)  # accepts, never answers
     try:
         replica = TursoReplica(db, silent.url)
+        asked = len(silent.accepted)  # the open's question to the primary, never answered
         ctl = SyncController(replica, OnWrite(coalesce=0.0), default_timeout=1.5).start()
-        assert wait_for(lambda: bool(silent.accepted), 5)  # the push is on the wire
+        assert wait_for(lambda: len(silent.accepted) > asked, 5)  # the push is on the wire
         t0 = time.monotonic()
         assert ctl.stop(0.3) is False
         took = time.monotonic() - t0
@@ -430,9 +431,10 @@ def test_asyncio_start_never_waits_for_a_sync_an_earlier_controller_abandoned(se
     server.kill()
     silent = SilentServer(server.port)  # accepts, never answers
     replica = TursoReplica(db, silent.url)
+    asked = len(silent.accepted)  # the open's question to the primary, never answered
     try:
         first = SyncController(replica, OnWrite(coalesce=0.0), default_timeout=2.0).start()
-        assert wait_for(lambda: bool(silent.accepted), 5)  # the push is on the wire
+        assert wait_for(lambda: len(silent.accepted) > asked, 5)  # the push is on the wire
         assert first.stop(0.1) is False and first.stop_report.abandoned == "push"
 
         async def main() -> tuple[bool, int]:

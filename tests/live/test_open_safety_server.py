@@ -343,6 +343,7 @@ def test_reopening_right_after_closing_mid_push_waits_for_that_push_then_opens(
     silent = SilentServer()
     try:
         hung = TursoReplica(db, silent.url, existing="new-url")
+        asked = len(silent.accepted)  # the open's question to the primary, never answered
         failed: list[SyncError] = []
 
         def push() -> None:
@@ -353,7 +354,7 @@ def test_reopening_right_after_closing_mid_push_waits_for_that_push_then_opens(
 
         pushing = threading.Thread(target=push)
         pushing.start()
-        assert wait_for(lambda: bool(silent.accepted), 5)  # the push is on the wire
+        assert wait_for(lambda: len(silent.accepted) > asked, 5)  # the push is on the wire
         hung.close()  # the push still holds the engine: released when it ends
         again = TursoReplica(db, server.url, existing="new-url")  # waits, then opens
         pushing.join(5)

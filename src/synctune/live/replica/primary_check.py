@@ -16,6 +16,7 @@ import urllib.request
 from typing import Any
 
 _QUERY = "SELECT 1 FROM turso_sync_last_change_id WHERE client_id = ?"
+_MARK = "SELECT pull_gen, change_id FROM turso_sync_last_change_id WHERE client_id = ?"
 
 
 def _pipeline_url(url: str) -> str:
@@ -26,12 +27,10 @@ def _pipeline_url(url: str) -> str:
     return base + "/v2/pipeline"
 
 
-def knows_replica(url: str, token: str | None, client_id: str, timeout: float) -> bool | None:
-    """True when the primary at ``url`` has a push recorded from ``client_id``; False when it
-    answered and has none; ``None`` when it could not tell (unreachable, an error, ``timeout``
-    seconds passed). Reads only; the token goes in the header and is never shown."""
+def _ask(url: str, token: str | None, sql: str, client_id: str, timeout: float) -> Any:
+    """The pipeline's answer to ``sql`` with ``client_id``, ``None`` when none came."""
     body = {"requests": [{"type": "execute", "stmt": {
-        "sql": _QUERY, "args": [{"type": "text", "value": client_id}]}}]}
+        "sql": sql, "args": [{"type": "text", "value": client_id}]}}]}
     request = urllib.request.Request(_pipeline_url(url), data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"},
                                      method="POST")
@@ -39,9 +38,16 @@ def knows_replica(url: str, token: str | None, client_id: str, timeout: float) -
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
-            answer: Any = json.loads(resp.read(1 << 20))
+            return json.loads(resp.read(1 << 20))
     except (OSError, ValueError, urllib.error.URLError):
         return None
+
+
+def knows_replica(url: str, token: str | None, client_id: str, timeout: float) -> bool | None:
+    """True when the primary at ``url`` has a push recorded from ``client_id``; False when it
+    answered and has none; ``None`` when it could not tell (unreachable, an error, ``timeout``
+    seconds passed). Reads only; the token goes in the header and is never shown."""
+    answer = _ask(url, token, _QUERY, client_id, timeout)
     try:
         result = answer["results"][0]
         if result["type"] == "error":
@@ -49,4 +55,23 @@ def knows_replica(url: str, token: str | None, client_id: str, timeout: float) -
             return False if missing else None
         return bool(result["response"]["result"]["rows"])
     except (KeyError, IndexError, TypeError):
+        return None
+
+
+def last_change(url: str, token: str | None, client_id: str,
+                timeout: float) -> tuple[int, int] | None:
+    """``(pull generation, change id)`` of the last change the primary at ``url`` applied from
+    ``client_id``: ``(0, 0)`` when none; ``None`` when it could not tell (as
+    :func:`knows_replica`)."""
+    answer = _ask(url, token, _MARK, client_id, timeout)
+    try:
+        result = answer["results"][0]
+        if result["type"] == "error":
+            missing = "no such table" in str(result.get("error", {}).get("message", ""))
+            return (0, 0) if missing else None
+        rows = result["response"]["result"]["rows"]
+        if not rows:
+            return (0, 0)
+        return int(rows[0][0]["value"]), int(rows[0][1]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
         return None
