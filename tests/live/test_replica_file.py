@@ -251,7 +251,10 @@ def test_the_turso_adapter_refuses_credentials_in_the_url_without_echoing_them(p
 
 
 @pytest.mark.parametrize("text", [
-    "DatabaseError: database or disk is full", "OSError: [Errno 28] No space left on device"])
+    "DatabaseError: database or disk is full", "OSError: [Errno 28] No space left on device",
+    # pyturso 0.8.3's pull on a full disk
+    "DatabaseError: sync engine operation failed: database error: I/O error (pwrite): no "
+    "storage space"])
 def test_a_full_disk_is_named_as_such_not_a_network_failure(text):
     cause = local_cause(text)
     assert cause is not None and cause.startswith("local disk full")

@@ -37,7 +37,8 @@ class OpenRefused(SyncError):
 
 #: local causes worth naming in a failure's message (lower-case fragment -> what it means)
 _LOCAL_CAUSES = (
-    (("no space left", "disk is full", "database or disk is full", "enospc"),
+    (("no space left", "disk is full", "database or disk is full", "enospc",
+      "no storage space"),
      "local disk full: free space beside the replica file (unpushed changes are kept)"),
     (("read-only file system", "readonly database", "attempt to write a readonly"),
      "the replica file or its folder is read-only"),
