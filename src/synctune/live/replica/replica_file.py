@@ -259,10 +259,13 @@ def move_aside(path: str, now: Callable[[], float] = time.time) -> str:
 
 def refusal(path: str, state: FileState, url: str, known: bool | None = None) -> OpenRefused:
     if state.kind == "replica":
-        told = "could not be asked whether it" if known is None else "has no record that it"
+        told = ("could not be asked whether it ever received this replica's pushes"
+                if known is None else "has no record that it ever received this replica's "
+                "pushes, or only of pushes older than the last one it confirmed: a copy of "
+                "its primary")
         return OpenRefused("other-primary", (
             f"{path} is a replica of another primary ({state.primary}), not of "
-            f"{safe_url(url)} (which {told} ever received this replica's pushes); open it "
+            f"{safe_url(url)} (which {told}); open it "
             f"with its own URL (to push what it holds), pass existing='new-url' (--existing "
             f"new-url) if it is the same primary at a new address, or existing='move-aside' "
             f"(--existing move-aside) to keep it aside and bootstrap anew"))

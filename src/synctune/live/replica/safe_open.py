@@ -10,7 +10,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable
 
-from synctune.live.replica import primary_check, replica_file
+from synctune.live.replica import replica_file
 from synctune.live.replica.errors import OpenRefused, SyncError
 from synctune.live.replica.turso import _pyturso, stale_copy
 from synctune.live.replica.urls import check_url, safe_url
@@ -34,7 +34,7 @@ def open_engine(path: str, url: str, token: str | None, *, open_timeout: float,
         raise InvalidInput(f"url must not carry a query (?...) for the turso adapter; got "
                            f"{safe_url(url)!r}")
     ask = min(open_timeout, 5.0)
-    knows = functools.partial(primary_check.knows_replica, url, token, timeout=ask)
+    knows = functools.partial(stale_copy.holds_pushes, url, token, path, timeout=ask)
     moved = replica_file.prepare(path, url, existing, knows=knows)
     opened = functools.partial(_engine, path, url, token, open_timeout, long_poll_timeout_ms,
                                push_batch, error)

@@ -10,6 +10,10 @@ So a file whose own mark is below the primary's, a copy or backup taken before t
 pushed more, has its next commits (numbered from its own, lower mark) silently dropped, yet
 reported pushed (``tests/live/test_copied_replica_server.py``).
 
+The other way round, a primary whose mark is below a push the file saw confirmed does not hold
+that push: at a new URL it is a copy of the replica's primary (a branch, a restored backup)
+made before, not its primary at a new address (:func:`holds_pushes`).
+
 A healthy replica's mark is never below the primary's: the primary's mark is the last change
 of a push the replica made (one whose answer was lost included, whose changes the file still
 holds). Reading both costs one local query and one read-only query to the primary, bounded by
@@ -75,3 +79,25 @@ def behind(path: str, conn: Any, url: str, token: str | None,
                  "pushes; opened without checking the file is not a copy or an older backup",
                  path, timeout)
     return (mine, theirs) if theirs is not None and theirs > mine else None
+
+
+def confirmed_mark(path: str) -> tuple[int, int] | None:
+    """``(generation, change id)`` of the last push the engine confirmed since its last pull
+    (pyturso's hints in ``-info``), ``None`` when none is recorded."""
+    meta = _pyturso_backlog.engine_meta(path)
+    if meta is None:
+        return None
+    made = _whole(meta.get("last_pushed_change_id_hint"))
+    return (_whole(meta.get("last_pushed_pull_gen_hint")), made) if made > 0 else None
+
+
+def holds_pushes(url: str, token: str | None, path: str, client_id: str,
+                 timeout: float) -> bool | None:
+    """True when the primary at ``url`` holds this replica's pushes up to the last the file
+    at ``path`` saw confirmed; False when it holds none, or only older ones (a copy of the
+    replica's primary); ``None`` when it could not tell within ``timeout`` s."""
+    theirs = primary_check.last_change(url, token, client_id, timeout)
+    if theirs is None:
+        return None
+    confirmed = confirmed_mark(path)
+    return theirs != (0, 0) and (confirmed is None or theirs >= confirmed)
