@@ -211,6 +211,27 @@ def test_a_read_only_folder_is_named(tmp_path):
         folder.chmod(0o700)
 
 
+def test_a_missing_folder_is_named_as_missing_and_nothing_is_made(tmp_path):
+    with pytest.raises(OpenRefused, match=r"folder .*missing does not exist") as info:
+        prepare(str(tmp_path / "missing" / "r.db"), URL)
+    assert info.value.reason == "no-folder" and os.listdir(tmp_path) == []
+
+
+def test_a_read_only_file_system_is_named_even_for_root(tmp_path):
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+                      capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs needs root (CAP_SYS_ADMIN)")
+    try:
+        with pytest.raises(OpenRefused, match="is not writable"):
+            prepare(str(folder / "r.db"), URL)
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
 SECRET = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=4,
                  max_size=16).map(lambda s: "Zq" + s)
 

@@ -19,9 +19,9 @@ class SyncError(Exception):
 class OpenRefused(SyncError):
     """Opening a replica was refused before anything touched the file: it is not a healthy
     replica of this primary (``reason``: ``plain``, ``not-database``, ``other-primary``,
-    ``unrecorded``, ``corrupt``, ``leftover``, ``directory``, ``read-only``, ``behind``: a copy
-    of a replica or an older backup of one, behind the pushes its primary holds from it) or it
-    is in use (``in-use``).
+    ``unrecorded``, ``corrupt``, ``leftover``, ``directory``, ``read-only``, ``no-folder``,
+    ``behind``: a copy of a replica or an older backup of one, behind the pushes its primary
+    holds from it) or it is in use (``in-use``).
 
     The message is one line naming the file and what it is; the file is left as it was.
     """

@@ -223,6 +223,8 @@ def not_a_replica(path: str, size: int) -> FileState:
 
 def writable_fault(path: str) -> str | None:
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):  # else it would read as "not writable", sending one to chmod
+        return f"its folder {folder} does not exist (create it first)"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"its folder {folder} is not writable"
     if os.path.exists(path) and not os.access(path, os.W_OK):
@@ -232,14 +234,17 @@ def writable_fault(path: str) -> str | None:
 
 def check_existing(existing: str, path: str) -> None:
     """Raise for an ``existing`` that is not one of :data:`EXISTING`, or a ``path`` that cannot
-    be written (:class:`OpenRefused` ``read-only``)."""
+    be written (:class:`OpenRefused` ``read-only``, or ``no-folder`` when its folder is
+    missing)."""
     if existing not in EXISTING:
         from synctune.policy.errors import InvalidInput
 
         raise InvalidInput(f"existing must be one of {', '.join(EXISTING)}; got {existing!r}")
     fault = writable_fault(path)
     if fault is not None:
-        raise OpenRefused("read-only", f"{path} cannot be opened as a replica: {fault}")
+        reason = "read-only" if os.path.isdir(os.path.dirname(os.path.abspath(path))) \
+            else "no-folder"
+        raise OpenRefused(reason, f"{path} cannot be opened as a replica: {fault}")
 
 
 def move_aside(path: str, now: Callable[[], float] = time.time) -> str:
