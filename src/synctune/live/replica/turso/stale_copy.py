@@ -47,7 +47,9 @@ def local_mark(path: str, conn: Any) -> tuple[str, tuple[int, int]] | None:
     """``(client id, (generation, change id))``: the last change the file at ``path`` made,
     read on ``conn`` (an app connection); ``None`` when the internals are not as expected."""
     meta = _pyturso_backlog.engine_meta(path)
-    client = meta.get("client_unique_id") if meta is not None else None
+    if meta is None:
+        return None
+    client = meta.get("client_unique_id")
     if not isinstance(client, str) or not client:
         return None
     try:
@@ -58,7 +60,6 @@ def local_mark(path: str, conn: Any) -> tuple[str, tuple[int, int]] | None:
         except Exception:
             return None
     generation, made = _whole(row[0]), _whole(row[1])
-    assert meta is not None
     if _whole(meta.get("last_pushed_pull_gen_hint")) == generation:
         made = max(made, _whole(meta.get("last_pushed_change_id_hint")))
     return client, (generation, made)
