@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from synctune.policy import Budgeted, StaleReadBudget, SyncReport, strategy_from_spec
 from synctune.policy.model_bias import ModelBias
 from synctune.policy.staleness_model import (
+    SharePrice,
     _marginal,
     cycle_cap,
     cycle_stale_time,
@@ -248,22 +249,26 @@ def test_rates_at_is_fast_and_slow_in_one_look_up() -> None:
     assert rate.rates_at(t) == (rate.fast_at(t), rate.slow_at(t))
 
 
-def test_the_average_rate_solve_is_redone_only_when_the_rates_move() -> None:
-    s = Budgeted(30.0, rng=random.Random(5))
-    share = 0.7 * 0.01
+def test_the_average_rate_price_is_solved_again_only_when_the_rates_move() -> None:
+    share = 0.5 * 0.01
+    price = SharePrice(share)
 
-    def fresh(lam: float, a: float) -> float:
+    def fresh(lam: float, a: float, reads: float = 2.0) -> float:
         c = longest_cycle(lam, a, share)
-        return _marginal(lam * (c - a), lam, a)
+        return 1.0 / (reads * _marginal(lam * (c - a), lam, a))
 
-    first = s._marginal_at(0.01, 29.0)
+    first = price.at(0.01, 29.0, 2.0)
     assert first == pytest.approx(fresh(0.01, 29.0), rel=1e-12)
+    # the read rate scales the price without a new solve
+    assert price.at(0.01, 29.0, 4.0) == pytest.approx(first / 2.0, rel=1e-12)
     # within 1 %: the last solve stands (and is within a few % of a new one)
-    assert s._marginal_at(0.01005, 29.0) == first
+    assert price.at(0.01005, 29.0, 2.0) == first
     assert first == pytest.approx(fresh(0.01005, 29.0), rel=0.05)
     # beyond it: solved again
-    assert s._marginal_at(0.0103, 29.0) == pytest.approx(fresh(0.0103, 29.0), rel=1e-12)
-    assert s._marginal_at(0.0103, 27.0) == pytest.approx(fresh(0.0103, 27.0), rel=1e-12)
+    assert price.at(0.0103, 29.0, 2.0) == pytest.approx(fresh(0.0103, 29.0), rel=1e-12)
+    assert price.at(0.0103, 27.0, 2.0) == pytest.approx(fresh(0.0103, 27.0), rel=1e-12)
+    # no reads: no price
+    assert price.at(0.0103, 27.0, 0.0) == 0.0
 
 
 @given(_steps)

@@ -13,14 +13,14 @@ from synctune.policy.budgeted_config import BudgetedConfig
 from synctune.policy.change_runs import ChangeRuns, changes_behind
 from synctune.policy.estimators import LatencyEstimator
 from synctune.policy.interval_hedge import IntervalHedge
+from synctune.policy.late_reads import LateReads, outran_priced_cycle
 from synctune.policy.model_bias import ModelBias
 from synctune.policy.stale_budget import StaleReadBudget
 from synctune.policy.stale_ledger import StaleLedger
 from synctune.policy.staleness_model import (
-    _marginal,
+    SharePrice,
     cycle_cap,
     late_stale_chance,
-    longest_cycle,
     priced_cycle,
 )
 from synctune.policy.strategy import Decision, FailureKind, SyncReport, SyncStrategy
@@ -43,29 +43,23 @@ class Budgeted(SyncStrategy):
     """Keep at most ``stale_share`` of the reads of each ``window`` older than ``freshness``.
 
     Staleness costs nothing until a read sees it, so the tuner plans from the node's own reads
-    as well as the remote changes:
+    as well as the remote changes (the reasoning: ``docs/adaptive.md``):
 
-    * **rates** (:class:`~synctune.policy.traffic_rate.TrafficRate`): remote changes per pull
-      and reads per ``on_read``, each a Gamma-Poisson mean at two time scales shrunk towards a
-      learned daily profile (a fixed table), with bursts followed within one pull;
-    * **a price per stale read**, the Lagrange multiplier of the budget: one stale read is worth
-      ``mu`` syncs, with ``mu`` the value that meets the share at the window's average rates.
-      Each cycle then minimises syncs plus ``mu`` times its expected stale reads
-      (:func:`~synctune.policy.staleness_model.priced_cycle`): cycles grow where reads are few
-      or changes rare (roughly as ``1 / sqrt(reads * changes)``), and a node that serves no
-      reads plans no pulls at all (only the pushes its writes need);
+    * **rates** (:class:`~synctune.policy.traffic_rate.TrafficRate`) of remote changes and
+      reads, at two time scales, shrunk towards a learned daily profile;
+    * **a price per stale read** (syncs), the one that meets the share at the window's average
+      rates; each cycle minimises syncs plus the price of its expected stale reads
+      (:func:`~synctune.policy.staleness_model.priced_cycle`), so cycles grow where reads are
+      few or changes rare, and a node that serves no reads pulls only to push;
     * **a budget that is not overspent** (:class:`~synctune.policy.stale_budget.StaleReadBudget`):
-      after each pull the reads of the cycle just ended are judged: none were stale if the pull
-      brought nothing, else the expected share given what came, and all of the late ones when
-      the changes carried on a burst the previous pull saw
-      (:class:`~synctune.policy.change_runs.ChangeRuns`, weighted by how often bursts do).
-      A cycle may spend its own share plus half the surplus left in the window, if the day's
-      ledger allows, which keeps a margin for stale reads that come in lumps
-      (:class:`~synctune.policy.stale_ledger.StaleLedger`), and reads that make the current
-      cycle dearer than that (reads resuming after a quiet spell, a read burst) pull at once;
+      each pull judges the cycle's late reads (none stale if nothing came; all of them when a
+      burst carried on, :class:`~synctune.policy.change_runs.ChangeRuns`). A cycle may spend its
+      share plus half the window's surplus if the day's ledger, with a margin for stale reads
+      that come in lumps, allows (:class:`~synctune.policy.stale_ledger.StaleLedger`); reads
+      past that, or coming so fast that the cycle outran the priced one for them
+      (:class:`~synctune.policy.late_reads.LateReads`), pull at once;
     * **a model that learns its own error** (:class:`~synctune.policy.model_bias.ModelBias`):
-      the stale reads booked against those the Poisson model expected, as a factor (>= 1) on
-      the change rate it plans with.
+      a factor (>= 1) on the change rate, booked stale reads over the Poisson model's.
 
     Local writes are pushed at the latest ``max_unpushed_age`` seconds after the oldest unpushed
     one. Failures are retried after capped exponential backoff with full jitter while there is
@@ -88,7 +82,9 @@ class Budgeted(SyncStrategy):
         budget: a stale-read budget shared with other replicas' strategies (their reads and
             the price pool); default one of this strategy's own (``stale_share``, ``window``).
         use: share of the budget the plan aims to spend (in (0, 1]); the rest is a margin for
-            model error, since a stale read is only known at the next pull.
+            model error and for stale reads that come in lumps, since a stale read is only
+            known at the next pull; default 0.5 on a budget of its own, 0.7 on a pooled one
+            (:data:`~synctune.policy.budgeted_config.OWN_USE`).
         bool_pulls: read each pull as changed or not (default), as pyturso and libsql report
             them, whatever the driver counts (the simulator then makes the live decisions);
             False plans with the counts (counting drivers only).
@@ -101,10 +97,11 @@ class Budgeted(SyncStrategy):
     # CPython's fast attribute layout
     __slots__ = ("_allow", "_bias", "_bool_pulls", "_budget", "_cadence_reason", "_change_profile",
                  "_changes", "_folded_at", "_fresh_at", "_freshness", "_hedge", "_interval", "_key",
-                 "_lam", "_lam_model", "_last", "_last_reason", "_late_from", "_late_n", "_late_x",
-                 "_latency", "_latency_margin", "_ledger", "_marginal_memo", "_max_interval",
-                 "_max_unpushed_age", "_min_interval", "_pend_reads", "_plan_share", "_pull_now",
-                 "_read_rate", "_runs", "_share", "_snap", "_window", "_write_reason", "config")
+                 "_lam", "_lam_model", "_last", "_last_reason", "_late", "_late_from", "_latency",
+                 "_latency_margin", "_ledger", "_max_interval", "_max_unpushed_age",
+                 "_min_interval", "_own_price", "_own_share", "_pend_reads", "_plan_share",
+                 "_pool_share", "_pull_now", "_read_cost", "_read_rate", "_runs", "_share", "_snap",
+                 "_window", "_write_reason", "config")
 
     def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
@@ -112,7 +109,8 @@ class Budgeted(SyncStrategy):
                  window: float = 3600.0, half_life: float = 300.0, day: float = 86_400.0,
                  latency_margin: float = 2.0, min_timeout: float = 5.0,
                  max_timeout: float = 120.0, budget: StaleReadBudget | None = None,
-                 bool_pulls: bool = True, use: float = 0.7, learn: bool = False) -> None:
+                 bool_pulls: bool = True, use: float | None = None,
+                 learn: bool = False) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
@@ -132,7 +130,9 @@ class Budgeted(SyncStrategy):
                                       profile=DailyProfile(c.day))
         # plan to spend this part of the share: the Poisson model errs on real, clustered
         # traffic, and the budget only learns of a stale read at the next pull
-        self._plan_share = c.stale_share * c.use
+        self._own_share, self._pool_share = c.stale_share * c.plan_use(False), \
+            c.stale_share * c.plan_use(True)
+        self._plan_share = self._own_share
         self._key = id(self)  # this replica's entry in a shared budget
         self._budget = _check.instance_or("budget", budget, StaleReadBudget,
                                           lambda: StaleReadBudget(self._share, self._window))
@@ -141,7 +141,7 @@ class Budgeted(SyncStrategy):
         self._snap: float | None = None
         self._fresh_at: float | None = None  # end of the last pull (schedules count from it)
         self._late_from = _INF
-        self._late_n, self._late_x = 0, 0.0  # reads of this cycle past D, their seconds past
+        self._late = LateReads()
         self._pend_reads = 0  # reads not yet folded into the read rate
         self._folded_at: float | None = None
         # the plan: interval (inf = no pull planned), and the per-read budget check
@@ -149,8 +149,9 @@ class Budgeted(SyncStrategy):
         self._lam = self._lam_model = 0.0  # the plan's change rate, with the bias and without
         self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
         self._runs, self._ledger = ChangeRuns(), StaleLedger(c.stale_share)
-        self._marginal_memo = (0.0, 0.0, 0.0)  # (rate, budget, marginal) of the last solve
+        self._own_price = SharePrice(self._own_share)
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
+        self._read_cost = 0.0  # syncs a late read costs per second past D: price x change rate
         self._pull_now = False
         self._cadence_reason: str | Callable[[], str] = _IDLE
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
@@ -167,11 +168,17 @@ class Budgeted(SyncStrategy):
     def _after_read(self, now: float, count: int) -> None:
         self._pend_reads += count
         if now > self._late_from:
-            self._late_n += count
-            x = self._late_x = self._late_x + count * (now - self._late_from)
-            # expected stale reads of this cycle against what it may spend
-            if (not self._pull_now and self._interval > 0.0
-                    and x * self._lam > self._allow + self._plan_share * self._pend_reads):
+            past = now - self._late_from
+            x = self._late.add(now, count, past)
+            if self._pull_now or not self._interval > 0.0:
+                return
+            # expected stale reads of this cycle against what it may spend; or reads come so
+            # fast that the cycle has outrun the priced cycle for them (reads resuming in a
+            # cycle stretched for a quiet spell: one commit would make them all stale)
+            age = past + self._freshness
+            if (x * self._lam > self._allow + self._plan_share * self._pend_reads
+                    or outran_priced_cycle(self._read_cost,
+                                           self._late.rate(now, self._pend_reads, age), age, past)):
                 self._pull_now = True
                 self._redecide()
 
@@ -195,7 +202,9 @@ class Budgeted(SyncStrategy):
         span = snap - (self._snap if self._snap is not None else snap)
         if pulled > 1 and self._bool_pulls:
             pulled = 1  # changed or not: the same decisions whether the driver counts or not
-        judge = pulled > 0 and self._late_n
+        late = self._late
+        late_n = late.n
+        judge = pulled > 0 and late_n
         # a reported 1 from a yes/no driver is read with the rate as it was before this pull
         n = changes_behind(pulled, span, self._changes.fast_at(snap),
                            self._bool_pulls) if judge else 0.0
@@ -203,11 +212,11 @@ class Budgeted(SyncStrategy):
         carried = self._runs.observe(pulled > 0, span)
         stale = p = 0.0
         if judge:  # the cycle's mean excess bounds its late reads' stale chance from above
-            p = late_stale_chance(n, self._late_x / self._late_n, span, carried)
-            stale = self._late_n * p
-        self._ledger.book(self._pend_reads, self._late_n, p, span)
+            p = late_stale_chance(n, late.excess / late_n, span, carried)
+            stale = late_n * p
+        self._ledger.book(self._pend_reads, late_n, p, span)
         # what the model expected of the cycle's late reads against what they cost
-        self._bias.observe(self._lam_model * self._late_x, stale, span)
+        self._bias.observe(self._lam_model * late.excess, stale, span)
         if self._hedge is not None:  # every multiplier judged on this cycle's reads and answer
             self._hedge.judge(span, self._pend_reads, n if judge else float(pulled))
         # the cycle's reads fold into the read rate and, with its stale reads, into the budget
@@ -216,7 +225,7 @@ class Budgeted(SyncStrategy):
         self._budget.book(now, float(reads), stale)
         self._pend_reads, self._folded_at, self._snap = 0, now, snap
         self._late_from = snap + self._freshness
-        self._late_n, self._late_x = 0, 0.0
+        late.clear()
         self._pull_now = False
         self._plan(now)
 
@@ -235,6 +244,7 @@ class Budgeted(SyncStrategy):
         # rate: plan with the rate the reads have been seeing
         lam *= self._bias.factor
         self._lam = lam
+        self._read_cost = 0.0
         if self._state.reads == 0:
             # no reads, so no share of the window's surplus either
             self._allow = 0.0
@@ -264,20 +274,22 @@ class Budgeted(SyncStrategy):
             return
         lam_avg = lam_slow if lam_slow > floor else floor
         # syncs one stale read is worth: the price that meets the share (0 when none)
-        if budget.register(self._key, rho_avg):
+        shared = budget.register(self._key, rho_avg)
+        self._plan_share = self._pool_share if shared else self._own_share
+        if shared:
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
             self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, True)
             return
         # the price that meets the share at this replica's average rates
-        m = self._marginal_at(lam_avg, a) if rho_avg > 0.0 else 0.0
-        price = 1.0 / (rho_avg * m) if m > 0.0 else 0.0
+        price = self._own_price.at(lam_avg, a, rho_avg)
         self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, False)
 
     def _cycle(self, lam: float, a: float, rho: float, rho_avg: float, price: float,
                latency: float, remaining: float, allow: float, shared: bool) -> None:
         """Set the interval: the priced cycle, capped by what the budget allows."""
         cycle = priced_cycle(lam, a, price * rho)
+        self._read_cost = price * lam
         if self._hedge is not None:
             cycle *= self._hedge.planned(price, a, lam)
         limit = self._max_interval + latency
@@ -304,18 +316,6 @@ class Budgeted(SyncStrategy):
         # seven numbers cost about a µs to format, a fifth of the plan: done only when read
         self._cadence_reason = partial(_cadence_text, interval, why, lam, rho, price, latency,
                                        remaining, self._freshness)
-
-    def _marginal_at(self, lam: float, a: float) -> float:
-        """The model's marginal stale time at the cycle that spends the plan's share at change
-        rate ``lam`` and budget ``a`` (0 when no finite cycle does). Average rates move slowly:
-        the solve is redone only when ``lam`` or ``a`` moved by more than 1 %."""
-        key_lam, key_a, m = self._marginal_memo
-        if abs(lam - key_lam) <= 0.01 * key_lam and abs(a - key_a) <= 0.01 * key_a:
-            return m
-        c = longest_cycle(lam, a, self._plan_share)
-        m = _marginal(lam * (c - a), lam, a) if c < _INF else 0.0
-        self._marginal_memo = (lam, a, m)
-        return m
 
     # ---------------------------------------------------------------- decision
     def _decide(self, now: float) -> Decision:

@@ -199,6 +199,31 @@ def _marginal(x: float, rate: float, budget: float) -> float:
     return -budget * math.expm1(-x) + (-math.expm1(-x) - x * e) / rate
 
 
+class SharePrice:
+    """Price of a stale read (syncs) at which one replica meets ``share`` at its average rates:
+    ``1 / (reads * h(c))``, with ``c`` the longest cycle meeting the share and ``h`` the
+    marginal stale time there. Average rates move slowly, so the solve is redone only when the
+    change rate or the budget moved by more than 1 %."""
+
+    __slots__ = ("_budget", "_marginal", "_rate", "_share")
+
+    def __init__(self, share: float) -> None:
+        self._share = share
+        self._rate = self._budget = self._marginal = 0.0
+
+    def at(self, rate: float, budget: float, reads: float) -> float:
+        """The price at change ``rate`` (/s), budget a = D - latency (s) and ``reads``/s."""
+        if not reads > 0.0:
+            return 0.0
+        if not (abs(rate - self._rate) <= 0.01 * self._rate
+                and abs(budget - self._budget) <= 0.01 * self._budget):
+            c = longest_cycle(rate, budget, self._share)
+            self._marginal = _marginal(rate * (c - budget), rate, budget) if c < math.inf else 0.0
+            self._rate, self._budget = rate, budget
+        m = self._marginal
+        return 1.0 / (reads * m) if m > 0.0 else 0.0
+
+
 def priced_cycle(rate: float, budget: float, price_reads: float) -> float:
     """The cycle (s) that minimises syncs plus ``price_reads`` per expected stale-read-second.
 
