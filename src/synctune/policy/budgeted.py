@@ -101,7 +101,7 @@ class Budgeted(SyncStrategy):
                  "_latency_margin", "_ledger", "_max_interval", "_max_unpushed_age",
                  "_min_interval", "_own_price", "_own_share", "_pend_reads", "_plan_share",
                  "_pool_share", "_pull_now", "_read_cost", "_read_rate", "_runs", "_share", "_snap",
-                 "_window", "_write_reason", "config")
+                 "_window", "_write_reason", "config", "pooled")
 
     def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
@@ -129,19 +129,19 @@ class Budgeted(SyncStrategy):
         self._read_rate = TrafficRate(c.half_life, slow, prior_weight=0.1 * c.half_life,
                                       profile=DailyProfile(c.day))
         # plan to spend this part of the share: the Poisson model errs on real, clustered
-        # traffic, and the budget only learns of a stale read at the next pull
-        self._own_share, self._pool_share = c.stale_share * c.plan_use(False), \
-            c.stale_share * c.plan_use(True)
-        self._plan_share = self._own_share
+        # traffic, stale reads come in lumps, and a stale read is only known at the next pull
+        own, pool = c.plan_use(False), c.plan_use(True)
+        self._plan_share = self._own_share = c.stale_share * own
+        self._pool_share = c.stale_share * pool
         self._key = id(self)  # this replica's entry in a shared budget
         self._budget = _check.instance_or("budget", budget, StaleReadBudget,
                                           lambda: StaleReadBudget(self._share, self._window))
+        self.pooled = budget is not None  # type: ignore[misc]  # a slot over the base's property
         self._latency = LatencyEstimator(min_timeout=min_timeout, max_timeout=max_timeout)
         # the replica reflects the primary as of _snap; reads after _late_from may be stale
         self._snap: float | None = None
         self._fresh_at: float | None = None  # end of the last pull (schedules count from it)
-        self._late_from = _INF
-        self._late = LateReads()
+        self._late_from, self._late = _INF, LateReads()
         self._pend_reads = 0  # reads not yet folded into the read rate
         self._folded_at: float | None = None
         # the plan: interval (inf = no pull planned), and the per-read budget check
@@ -202,8 +202,7 @@ class Budgeted(SyncStrategy):
         span = snap - (self._snap if self._snap is not None else snap)
         if pulled > 1 and self._bool_pulls:
             pulled = 1  # changed or not: the same decisions whether the driver counts or not
-        late = self._late
-        late_n = late.n
+        late, late_n = self._late, self._late.n
         judge = pulled > 0 and late_n
         # a reported 1 from a yes/no driver is read with the rate as it was before this pull
         n = changes_behind(pulled, span, self._changes.fast_at(snap),
@@ -289,7 +288,8 @@ class Budgeted(SyncStrategy):
                latency: float, remaining: float, allow: float, shared: bool) -> None:
         """Set the interval: the priced cycle, capped by what the budget allows."""
         cycle = priced_cycle(lam, a, price * rho)
-        self._read_cost = price * lam
+        # a replica's own share only: a pool's price already prices its replicas' lumps
+        self._read_cost = 0.0 if shared else price * lam
         if self._hedge is not None:
             cycle *= self._hedge.planned(price, a, lam)
         limit = self._max_interval + latency

@@ -30,6 +30,10 @@ class Combination(SyncStrategy):
         for s in self._inner:
             s.bind(state)
 
+    @property
+    def pooled(self) -> bool:
+        return any(s.pooled for s in self._inner)
+
     def _after_start(self, now: float) -> None:
         for s in self._inner:
             s._decision = None

@@ -340,6 +340,13 @@ class SyncStrategy(StrategyHooks, RecordViews, ABC):
         """The longest (s) :meth:`before_read` may ever answer; 0.0 when reads never wait."""
         return 0.0
 
+    @property
+    def pooled(self) -> bool:
+        """True when this strategy shares state with other replicas' strategies (a pooled
+        :class:`~synctune.policy.stale_budget.StaleReadBudget`): their events must then come
+        in one timeline, as they do live (a simulator runs such replicas together)."""
+        return False
+
     def sync_timeout(self) -> float | None:
         """Deadline (s) for the next sync attempt, or ``None`` to let the driver choose."""
         return None

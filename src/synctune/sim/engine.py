@@ -92,8 +92,8 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
     chunks: list[range | None] = [None]
     if workload is None and config.trace is None:
         chunks = list(node_chunks(config, CHUNK_READS))
-        if len(chunks) == 1:
-            chunks = [None]
+        if len(chunks) == 1 or _pooled(config):
+            chunks = [None]  # a pooled budget's replicas run in one timeline
     detail_dir: Path | None = None
     frames: DetailFrames | None = None
     writer: DetailSink | None = None
@@ -115,6 +115,15 @@ def simulate(config: SimConfig, *, workload: Workload | None = None,
             writer.abort()
         raise
     return collector.result(detail_dir, frames.tables if frames is not None else None)
+
+
+def _pooled(config: SimConfig) -> bool:
+    """Whether a factory's strategies pool one budget (a spec's never do)."""
+    choice = config.strategy
+    if isinstance(choice, str):
+        return False
+    return strategies.build(choice, config.freshness, streams.python_random(
+        config.seed, "strategy", 0)).pooled
 
 
 def _run_chunks(config: SimConfig, chunks: list[range | None], workload: Workload | None,

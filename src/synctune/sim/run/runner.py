@@ -2,8 +2,8 @@
 
 Delegated writes make the primary's log known in advance, so nodes never meet: each runs in
 its own SimPy environment and is handed on (to be reduced and dropped) before the next starts.
-Local-first nodes push into the log during the run, so they run together; the commit log is
-complete only after the run.
+Local-first nodes push into the log during the run, and strategies pooling one budget see each
+other's reads, so those run together; the commit log is complete only after the run.
 """
 
 from __future__ import annotations
@@ -71,10 +71,12 @@ class Runner:
         return strategies.build(cfg.strategy, cfg.freshness,
                                 streams.python_random(cfg.seed, "strategy", i))
 
-    def start(self, env: simpy.Environment, log: PrimaryLog, i: int) -> ReplicaNode:
-        """Node ``i`` with a fresh strategy, its process started in ``env``."""
+    def start(self, env: simpy.Environment, log: PrimaryLog, i: int,
+              strategy: SyncStrategy | None = None) -> ReplicaNode:
+        """Node ``i`` with ``strategy`` (default a fresh one), its process started in ``env``."""
         elab, cfg = self.elab, self.elab.cfg
-        strategy = self.strategy_for(i)
+        if strategy is None:
+            strategy = self.strategy_for(i)
         args = (env, i, strategy, elab.links[i], log,
                 node_events(elab, i, strategy.max_read_wait > 0.0), elab.duration)
         kw: dict[str, Any] = dict(
@@ -104,9 +106,22 @@ class Runner:
             return
         log, commits = self.elab.primary_log, self.commits
         assert log is not None and commits is not None
+        first = self.strategy_for(which.start) if len(which) else None
+        if first is not None and first.pooled:
+            # replicas sharing a budget see each other's reads as they come: one timeline
+            if which != range(len(self.elab.workload.names)):
+                raise InvalidInput("strategies pooling one budget run all nodes together, "
+                                   "not in shards")
+            env = simpy.Environment()
+            nodes = [self.start(env, log, i, first if i == which.start else None) for i in which]
+            env.run()
+            for i, node in zip(which, nodes, strict=True):
+                self._ran_one(node)
+                yield RanNode(i, node, commits, self.writes[i])
+            return
         for i in which:
             env = simpy.Environment()
-            node = self.start(env, log, i)
+            node = self.start(env, log, i, first if i == which.start else None)
             env.run()
             self._ran_one(node)
             yield RanNode(i, node, commits, self.writes[i])
