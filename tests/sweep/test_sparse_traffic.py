@@ -78,3 +78,23 @@ def test_table_on_one_short_trace(sp: ModuleType) -> None:
     assert row["oracle_syncs"] <= row["syncs"]
     text = sp.markdown(df)
     assert "`budgeted`" in text and "x best fixed" in text
+
+
+def test_the_reliability_table_counts_the_traces_over_the_target(sp: ModuleType) -> None:
+    sys.path.insert(0, str(ROOT / "simulations"))
+    try:
+        rel = _load("sparse_reliability")
+    finally:
+        sys.path.remove(str(ROOT / "simulations"))
+    import pandas as pd
+
+    rows = [{"trace": k, "freshness": 30.0, "strategy": s, "syncs": n, "over": o}
+            for s, n, overs in (("budgeted", 100, (0.004, 0.011, 0.009)),
+                                ("periodic:90", 300, (0.002, 0.003, 0.0101)))
+            for k, o in enumerate(overs)]
+    s = rel.summary(pd.DataFrame(rows)).set_index("strategy")
+    assert s.loc["budgeted", "missed"] == 1 and s.loc["periodic:90", "missed"] == 1
+    assert s.loc["budgeted", "worst_over"] == pytest.approx(0.011)
+    assert s.loc["periodic:90", "x_budgeted"] == pytest.approx(3.0)
+    assert "| 30 | `budgeted` | 1 of 3 | 0.80 % / 1.10 % | 300 | 1.00 |" in rel.markdown(
+        s.reset_index())
