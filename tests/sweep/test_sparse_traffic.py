@@ -98,3 +98,26 @@ def test_the_reliability_table_counts_the_traces_over_the_target(sp: ModuleType)
     assert s.loc["periodic:90", "x_budgeted"] == pytest.approx(3.0)
     assert "| 30 | `budgeted` | 1 of 3 | 0.80 % / 1.10 % | 300 | 1.00 |" in rel.markdown(
         s.reset_index())
+
+
+def test_a_replica_alone_keeps_its_reads_and_every_commit(sp: ModuleType) -> None:
+    sys.path.insert(0, str(ROOT / "simulations"))
+    try:
+        pr = _load("per_replica")
+    finally:
+        sys.path.remove(str(ROOT / "simulations"))
+    import pandas as pd
+
+    wl = sp.sparse_trace(1, days=1)
+    one = pr.alone(wl, "reader-2")
+    assert list(one.nodes) == ["reader-2"]
+    assert np.array_equal(one.nodes["reader-2"].reads, wl.nodes["reader-2"].reads)
+    every = np.concatenate([wl.primary_writes] + [ld.writes for ld in wl.nodes.values()])
+    assert np.array_equal(one.primary_writes, np.sort(every))
+    df = pd.DataFrame([{"trace": "t", "freshness": 30.0, "replica": "api", "reads": 4000,
+                        "syncs": 9, "over": 0.0115},
+                       {"trace": "t", "freshness": 30.0, "replica": "analyst", "reads": 16,
+                        "syncs": 9, "over": 0.1875}])
+    text = pr.markdown(df)
+    assert "at least 500 reads: 1 of 2, 1 over 1 %, at most 1.15 %" in text
+    assert "| t | 30 | analyst | 16 (few reads) | 9 | **18.75 %** |" in text
