@@ -83,7 +83,7 @@ class Budgeted(SyncStrategy):
             the price pool); default one of this strategy's own (``stale_share``, ``window``).
         use: share of the budget the plan aims to spend (in (0, 1]); the rest is a margin for
             model error and for stale reads that come in lumps, since a stale read is only
-            known at the next pull; default 0.5 on a budget of its own, 0.7 on a pooled one
+            known at the next pull; default 0.5 on a budget of its own, 0.6 on a pooled one
             (:data:`~synctune.policy.budgeted_config.OWN_USE`).
         bool_pulls: read each pull as changed or not (default), as pyturso and libsql report
             them, whatever the driver counts (the simulator then makes the live decisions);
