@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 #: late reads before their own spacing is trusted as the read rate (fewer: too noisy)
 _BURST_READS = 5
+#: the standard normal's 90th percentile: the burst rate is a 90 % lower bound
+_Z90 = 1.2816
 
 
 class LateReads:
@@ -37,7 +41,11 @@ class LateReads:
         rate = reads / elapsed if elapsed > 0.0 else 0.0
         n = self.n
         if n >= _BURST_READS and now > self.first:
-            burst = (n - 1) / (now - self.first)  # the likeliest rate, from their spacing
+            # a rate their spacing rules out being below, 9 times in 10: the likeliest one,
+            # (n - 1) / span, is twice the true rate one time in seven for five reads
+            k = n - 1
+            q = 1.0 - 1.0 / (9.0 * k) - _Z90 / (3.0 * math.sqrt(k))  # Wilson-Hilferty
+            burst = k * q * q * q / (now - self.first)
             if burst > rate:
                 return burst
         return rate
