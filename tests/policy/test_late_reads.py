@@ -10,7 +10,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from synctune.policy import Budgeted, StaleReadBudget, SyncReport
-from synctune.policy.budgeted_config import OWN_USE, POOLED_USE
 from synctune.policy.late_reads import LateReads, cycle_overrun, outran_priced_cycle
 from synctune.policy.staleness_model import priced_cycle
 
@@ -106,18 +105,19 @@ def test_reads_resuming_in_a_stretched_cycle_end_it_within_a_few_reads() -> None
     assert _sessions_then_one_mid_cycle(Budgeted(30.0, rng=random.Random(1), use=0.7)) <= 8
 
 
-def test_a_replica_on_its_own_plans_for_less_of_its_budget_than_a_pool() -> None:
+def test_the_plan_aims_at_half_the_share_by_default_own_or_pooled() -> None:
+    # stale reads come in lumps a tuner cannot foresee: on 60 sparse traces 70 % went over 1 %
+    # on 9 at D = 30 s (own budgets), and a pool on the bursty trace at 60 s on 4 seeds of 4
     own = Budgeted(30.0, rng=random.Random(1))
-    assert own.config.plan_use(False) == OWN_USE < POOLED_USE == own.config.plan_use(True)
     pool = StaleReadBudget(0.01)
     a, b = (Budgeted(30.0, rng=random.Random(k), budget=pool) for k in (1, 2))
+    assert own.config.use == a.config.use == 0.5 and not own.pooled and a.pooled and b.pooled
     for s in (own, a, b):
         s.start(0.0)
         s.on_read(1.0, 10)
     for s in (own, a, b):
         s.on_sync_started(2.0)
         s.on_sync_finished(2.1, SyncReport(0.1, pulled=0))
-    assert own._plan_share == pytest.approx(0.01 * OWN_USE)
-    assert b._plan_share == pytest.approx(0.01 * POOLED_USE)  # two registered: pooled
-    fixed = Budgeted(30.0, rng=random.Random(1), use=0.6)
-    assert fixed.config.plan_use(False) == fixed.config.plan_use(True) == 0.6
+    assert own._plan_share == b._plan_share == pytest.approx(0.005)
+    assert pool.shared
+    assert Budgeted(30.0, rng=random.Random(1), use=0.7)._plan_share == pytest.approx(0.007)

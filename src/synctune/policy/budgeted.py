@@ -82,9 +82,9 @@ class Budgeted(SyncStrategy):
         budget: a stale-read budget shared with other replicas' strategies (their reads and
             the price pool); default one of this strategy's own (``stale_share``, ``window``).
         use: share of the budget the plan aims to spend (in (0, 1]); the rest is a margin for
-            model error and for stale reads that come in lumps, since a stale read is only
-            known at the next pull; default 0.5 on a budget of its own, 0.6 on a pooled one
-            (:data:`~synctune.policy.budgeted_config.OWN_USE`).
+            model error and for stale reads that come in lumps (one commit makes a busy
+            cycle's late reads stale together), since a stale read is only known at the next
+            pull.
         bool_pulls: read each pull as changed or not (default), as pyturso and libsql report
             them, whatever the driver counts (the simulator then makes the live decisions);
             False plans with the counts (counting drivers only).
@@ -99,9 +99,9 @@ class Budgeted(SyncStrategy):
                  "_changes", "_folded_at", "_fresh_at", "_freshness", "_hedge", "_interval", "_key",
                  "_lam", "_lam_model", "_last", "_last_reason", "_late", "_late_from", "_latency",
                  "_latency_margin", "_ledger", "_max_interval", "_max_unpushed_age",
-                 "_min_interval", "_own_price", "_own_share", "_pend_reads", "_plan_share",
-                 "_pool_share", "_pull_now", "_read_cost", "_read_rate", "_runs", "_share", "_snap",
-                 "_window", "_write_reason", "config", "pooled")
+                 "_min_interval", "_own_price", "_pend_reads", "_plan_share", "_pull_now",
+                 "_read_cost", "_read_rate", "_runs", "_share", "_snap", "_window", "_write_reason",
+                 "config", "pooled")
 
     def __init__(self, freshness: float, stale_share: float = 0.01, min_interval: float = 1.0,
                  max_interval: float = 3600.0, max_unpushed_age: float | None = None,
@@ -109,8 +109,7 @@ class Budgeted(SyncStrategy):
                  window: float = 3600.0, half_life: float = 300.0, day: float = 86_400.0,
                  latency_margin: float = 2.0, min_timeout: float = 5.0,
                  max_timeout: float = 120.0, budget: StaleReadBudget | None = None,
-                 bool_pulls: bool = True, use: float | None = None,
-                 learn: bool = False) -> None:
+                 bool_pulls: bool = True, use: float = 0.5, learn: bool = False) -> None:
         super().__init__(
             _check.instance_or("backoff", backoff, Backoff, lambda: Backoff(base=1.0, cap=300.0)),
             _check.instance_or("rng", rng, random.Random, random.Random))
@@ -130,9 +129,7 @@ class Budgeted(SyncStrategy):
                                       profile=DailyProfile(c.day))
         # plan to spend this part of the share: the Poisson model errs on real, clustered
         # traffic, stale reads come in lumps, and a stale read is only known at the next pull
-        own, pool = c.plan_use(False), c.plan_use(True)
-        self._plan_share = self._own_share = c.stale_share * own
-        self._pool_share = c.stale_share * pool
+        self._plan_share = c.stale_share * c.use
         self._key = id(self)  # this replica's entry in a shared budget
         self._budget = _check.instance_or("budget", budget, StaleReadBudget,
                                           lambda: StaleReadBudget(self._share, self._window))
@@ -149,7 +146,7 @@ class Budgeted(SyncStrategy):
         self._lam = self._lam_model = 0.0  # the plan's change rate, with the bias and without
         self._bias, self._hedge = ModelBias(), (IntervalHedge() if c.learn else None)
         self._runs, self._ledger = ChangeRuns(), StaleLedger(c.stale_share)
-        self._own_price = SharePrice(self._own_share)
+        self._own_price = SharePrice(self._plan_share)
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
         self._read_cost = 0.0  # syncs a late read costs per second past D: price x change rate
         self._pull_now = False
@@ -273,9 +270,7 @@ class Budgeted(SyncStrategy):
             return
         lam_avg = lam_slow if lam_slow > floor else floor
         # syncs one stale read is worth: the price that meets the share (0 when none)
-        shared = budget.register(self._key, rho_avg)
-        self._plan_share = self._pool_share if shared else self._own_share
-        if shared:
+        if budget.register(self._key, rho_avg):
             # replicas pooling their reads: one price for all, set by the pooled reads
             price = budget.common_price(now, lam_avg, a, self._plan_share)
             self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, True)
