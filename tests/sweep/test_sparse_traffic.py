@@ -22,6 +22,15 @@ def _load(name: str) -> ModuleType:
     return mod
 
 
+def _neighbour(name: str) -> ModuleType:
+    """A script of ``simulations/`` that imports its neighbours."""
+    sys.path.insert(0, str(ROOT / "simulations"))
+    try:
+        return _load(name)
+    finally:
+        sys.path.remove(str(ROOT / "simulations"))
+
+
 @pytest.fixture(scope="module")
 def sp() -> ModuleType:
     sys.path.insert(0, str(ROOT / "simulations"))  # the script imports its neighbours
@@ -81,11 +90,7 @@ def test_table_on_one_short_trace(sp: ModuleType) -> None:
 
 
 def test_the_reliability_table_counts_the_traces_over_the_target(sp: ModuleType) -> None:
-    sys.path.insert(0, str(ROOT / "simulations"))
-    try:
-        rel = _load("sparse_reliability")
-    finally:
-        sys.path.remove(str(ROOT / "simulations"))
+    rel = _neighbour("sparse_reliability")
     import pandas as pd
 
     rows = [{"trace": k, "freshness": 30.0, "strategy": s, "syncs": n, "over": o}
@@ -101,11 +106,7 @@ def test_the_reliability_table_counts_the_traces_over_the_target(sp: ModuleType)
 
 
 def test_a_replica_alone_keeps_its_reads_and_every_commit(sp: ModuleType) -> None:
-    sys.path.insert(0, str(ROOT / "simulations"))
-    try:
-        pr = _load("per_replica")
-    finally:
-        sys.path.remove(str(ROOT / "simulations"))
+    pr = _neighbour("per_replica")
     import pandas as pd
 
     wl = sp.sparse_trace(1, days=1)

@@ -148,8 +148,7 @@ class Budgeted(SyncStrategy):
         self._runs, self._ledger = ChangeRuns(), StaleLedger(c.stale_share)
         self._own_price = SharePrice(self._plan_share)
         self._allow = 0.0  # surplus the current cycle may spend beyond its own share
-        self._read_cost = 0.0  # syncs a late read costs per second past D: price x change rate
-        self._pull_now = False
+        self._read_cost, self._pull_now = 0.0, False  # read_cost: price x change rate (/s)
         self._cadence_reason: str | Callable[[], str] = _IDLE
         self._write_reason = f"push local writes within {self._max_unpushed_age:g} s"
         self._last: Decision | None = None
@@ -263,10 +262,7 @@ class Budgeted(SyncStrategy):
             spare = day if day < spare else spare
         allow = self._allow = 0.5 * spare if spare > 0.0 else 0.0
         if a <= 0.0:
-            self._interval = self._min_interval
-            self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= "
-                                    f"freshness {self._freshness:g} s; syncing every "
-                                    f"{self._min_interval:g} s")
+            self._out_of_reach(latency)
             return
         lam_avg = lam_slow if lam_slow > floor else floor
         # syncs one stale read is worth: the price that meets the share (0 when none)
@@ -278,6 +274,11 @@ class Budgeted(SyncStrategy):
         # the price that meets the share at this replica's average rates
         price = self._own_price.at(lam_avg, a, rho_avg)
         self._cycle(lam, a, rho, rho_avg, price, latency, remaining, allow, False)
+
+    def _out_of_reach(self, latency: float) -> None:
+        self._interval = self._min_interval
+        self._cadence_reason = (f"target out of reach: a sync takes ~{latency:.3g} s >= freshness "
+                                f"{self._freshness:g} s; syncing every {self._min_interval:g} s")
 
     def _cycle(self, lam: float, a: float, rho: float, rho_avg: float, price: float,
                latency: float, remaining: float, allow: float, shared: bool) -> None:
