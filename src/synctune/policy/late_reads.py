@@ -37,7 +37,8 @@ class LateReads:
 
     def rate(self, now: float, reads: int, elapsed: float) -> float:
         """Reads per second the cycle is having: its ``reads`` over its ``elapsed`` seconds, or
-        the late reads' own rate once there are enough of them, whichever is higher."""
+        a 90 % lower bound on the late reads' own rate once there are enough of them, whichever
+        is higher."""
         rate = reads / elapsed if elapsed > 0.0 else 0.0
         n = self.n
         if n >= _BURST_READS and now > self.first:
