@@ -164,9 +164,9 @@ def test_a_primary_that_holds_the_replicas_pushes_is_its_own_at_a_new_url(tmp_pa
 def test_asking_a_primary_that_is_not_there_tells_nothing():
     from live_support import free_port
 
-    from synctune.live.replica.primary_check import knows_replica
+    from synctune.live.replica.primary_check import last_change
 
-    assert knows_replica(f"http://127.0.0.1:{free_port()}", "tok", "c-1", timeout=1.0) is None
+    assert last_change(f"http://127.0.0.1:{free_port()}", "tok", "c-1", timeout=1.0) is None
 
 
 def test_new_url_never_accepts_a_plain_or_damaged_file(tmp_path):

@@ -172,9 +172,10 @@ class Budgeted(SyncStrategy):
             # fast that the cycle has outrun the priced cycle for them (reads resuming in a
             # cycle stretched for a quiet spell: one commit would make them all stale)
             age = past + self._freshness
+            cost = self._read_cost  # 0 on a pooled budget: no rate worth working out
             if (x * self._lam > self._allow + self._plan_share * self._pend_reads
-                    or outran_priced_cycle(self._read_cost,
-                                           self._late.rate(now, self._pend_reads, age), age, past)):
+                    or (cost > 0.0 and outran_priced_cycle(
+                        cost, self._late.rate(now, self._pend_reads, age), age, past))):
                 self._pull_now = True
                 self._redecide()
 

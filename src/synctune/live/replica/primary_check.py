@@ -1,5 +1,7 @@
-"""Does the primary at a URL know a replica? One bounded read-only query, asked only when a
-replica is opened with a URL other than the one recorded for it.
+"""How far does the primary at a URL hold a replica's pushes? One bounded read-only query,
+asked when an existing replica opens (a copy or an older backup is behind its own pushes,
+:mod:`synctune.live.replica.turso.stale_copy`) and when it opens with a URL other than the one
+recorded for it.
 
 A URL names an address, not a database: the same primary behind a proxy or a new host name has
 a new URL. What the primary itself holds does tell: pyturso records every replica that pushed
@@ -15,7 +17,6 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-_QUERY = "SELECT 1 FROM turso_sync_last_change_id WHERE client_id = ?"
 _MARK = "SELECT pull_gen, change_id FROM turso_sync_last_change_id WHERE client_id = ?"
 
 
@@ -43,26 +44,12 @@ def _ask(url: str, token: str | None, sql: str, client_id: str, timeout: float) 
         return None
 
 
-def knows_replica(url: str, token: str | None, client_id: str, timeout: float) -> bool | None:
-    """True when the primary at ``url`` has a push recorded from ``client_id``; False when it
-    answered and has none; ``None`` when it could not tell (unreachable, an error, ``timeout``
-    seconds passed). Reads only; the token goes in the header and is never shown."""
-    answer = _ask(url, token, _QUERY, client_id, timeout)
-    try:
-        result = answer["results"][0]
-        if result["type"] == "error":
-            missing = "no such table" in str(result.get("error", {}).get("message", ""))
-            return False if missing else None
-        return bool(result["response"]["result"]["rows"])
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
 def last_change(url: str, token: str | None, client_id: str,
                 timeout: float) -> tuple[int, int] | None:
     """``(pull generation, change id)`` of the last change the primary at ``url`` applied from
-    ``client_id``: ``(0, 0)`` when none; ``None`` when it could not tell (as
-    :func:`knows_replica`)."""
+    ``client_id``: ``(0, 0)`` when none (or no such table); ``None`` when it could not tell
+    (unreachable, an error, ``timeout`` seconds passed). Reads only; the token goes in the
+    header and is never shown."""
     answer = _ask(url, token, _MARK, client_id, timeout)
     try:
         result = answer["results"][0]

@@ -108,21 +108,25 @@ class Runner:
         assert log is not None and commits is not None
         first = self.strategy_for(which.start) if len(which) else None
         if first is not None and first.pooled:
-            # replicas sharing a budget see each other's reads as they come: one timeline
-            if which != range(len(self.elab.workload.names)):
-                raise InvalidInput("strategies pooling one budget run all nodes together, "
-                                   "not in shards")
-            env = simpy.Environment()
-            nodes = [self.start(env, log, i, first if i == which.start else None) for i in which]
-            env.run()
-            for i, node in zip(which, nodes, strict=True):
-                self._ran_one(node)
-                yield RanNode(i, node, commits, self.writes[i])
+            yield from self._ran_pooled(which, log, commits, first)
             return
         for i in which:
             env = simpy.Environment()
             node = self.start(env, log, i, first if i == which.start else None)
             env.run()
+            self._ran_one(node)
+            yield RanNode(i, node, commits, self.writes[i])
+
+    def _ran_pooled(self, which: range, log: PrimaryLog, commits: CommitRecord,
+                    first: SyncStrategy) -> Iterator[RanNode]:
+        # replicas sharing a budget see each other's reads as they come: one timeline
+        if which != range(len(self.elab.workload.names)):
+            raise InvalidInput("strategies pooling one budget run all nodes together, "
+                               "not in shards")
+        env = simpy.Environment()
+        nodes = [self.start(env, log, i, first if i == which.start else None) for i in which]
+        env.run()
+        for i, node in zip(which, nodes, strict=True):
             self._ran_one(node)
             yield RanNode(i, node, commits, self.writes[i])
 
